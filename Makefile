@@ -1,0 +1,61 @@
+# weelo-rs: the two commands are `make run` and `make test`. CI runs
+# `make lint` and `make test` (.ci/run); this file is what CI runs.
+
+CARGO ?= cargo
+DOMAIN_CRATES := weelo-orders weelo-availability weelo-dispatch
+FORBIDDEN_IN_DOMAIN := diesel diesel-async actix-web actix-ws redis deadpool-redis tokio
+
+.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench sim
+
+## Make PostgreSQL and Redis answer on 127.0.0.1 (installs them if needed).
+services:
+	@./scripts/services.sh
+
+## Run the server (release build) against the local services.
+run: services
+	$(CARGO) build --release --locked --bin weelo-server
+	APP_ENVIRONMENT=local ./target/release/weelo-server migrate
+	APP_ENVIRONMENT=local ./target/release/weelo-server serve
+
+## Apply pending migrations to the local database.
+migrate: services
+	APP_ENVIRONMENT=local $(CARGO) run --locked --bin weelo-server -- migrate
+
+## Every test of the workspace against the real services.
+test: services
+	$(CARGO) test --workspace --locked
+
+## Formatting, clippy, dependency direction and schema drift.
+lint: fmt-check clippy deps-check schema-check
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+## The domain crates must pull in no storage, web or runtime crate (their
+## whole normal dependency tree is listed and searched).
+deps-check:
+	@for crate in $(DOMAIN_CRATES); do \
+	  tree=$$($(CARGO) tree --locked -p $$crate -e normal --prefix none --format '{p}') || exit 1; \
+	  for dep in $(FORBIDDEN_IN_DOMAIN); do \
+	    if printf '%s\n' "$$tree" | grep -q "^$$dep v"; then \
+	      echo "deps-check: $$crate depends on $$dep"; exit 1; \
+	    fi; \
+	  done; \
+	done; echo "deps-check: $(DOMAIN_CRATES) pull in none of: $(FORBIDDEN_IN_DOMAIN)"
+
+## Regenerate schema.rs from the migrations in a scratch database and diff it.
+schema-check: services tools
+	@./scripts/schema-check.sh
+
+tools:
+	@command -v diesel >/dev/null 2>&1 || $(CARGO) install diesel_cli --locked --no-default-features --features postgres
+
+## Benchmarks (filled by later issues).
+bench:
+	@echo "bench: no benchmarks yet; the presence, orders and realtime issues add them"
+
+sim:
+	$(CARGO) run --locked --bin weelo-sim -- --help

@@ -1,0 +1,13 @@
+//! The weelo server as a library, so tests start exactly what production
+//! runs: [`settings`] loads the layered configuration, [`telemetry`] sets up
+//! logs, and [`startup::Application`] migrates, builds the pools, binds and
+//! serves. `main.rs` only calls these.
+
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+/// Re-exported so tests can stop a server without depending on actix-web.
+pub use actix_web::dev::ServerHandle;
+pub use settings::{Environment, Settings};
+pub use startup::Application;

@@ -1,0 +1,218 @@
+//! Layered configuration: `config/base.toml`, then `config/{environment}.toml`
+//! (`APP_ENVIRONMENT`: `local` by default, `test`, `production`), then
+//! `APP_SECTION__KEY` environment variables (`APP_SERVER__PORT=8080`,
+//! `APP_DATABASE__URL=…`, `APP_REDIS__KEY_PREFIX=…`). Unknown keys fail at
+//! start-up, so a typo never silently falls back to a default.
+//!
+//! `APP_CONFIG_DIR` points at another configuration folder (default
+//! `config`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use weelo_cache::RedisSettings;
+use weelo_persistence::DatabaseSettings;
+
+/// Environment variables that steer loading itself, not settings keys.
+const LOADER_VARIABLES: &[&str] = &["APP_ENVIRONMENT", "APP_CONFIG_DIR"];
+
+/// Which configuration file is layered over `base.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// A developer's machine (`make run`).
+    Local,
+    /// The test suite.
+    Test,
+    /// A real deployment: secrets must come from the environment.
+    Production,
+}
+
+impl Environment {
+    /// The name of the configuration file (without `.toml`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+
+    fn parse(name: &str) -> anyhow::Result<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "local" => Ok(Self::Local),
+            "test" => Ok(Self::Test),
+            "production" => Ok(Self::Production),
+            other => {
+                anyhow::bail!("APP_ENVIRONMENT is `{other}`; use `local`, `test` or `production`")
+            }
+        }
+    }
+}
+
+/// Every setting of the server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Which environment these settings were loaded for.
+    pub environment: Environment,
+    /// The HTTP listener.
+    pub server: ServerSettings,
+    /// PostgreSQL.
+    pub database: DatabaseSettings,
+    /// Redis.
+    pub redis: RedisSettings,
+    /// Logs.
+    pub log: LogSettings,
+}
+
+/// The `[server]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to bind (`0.0.0.0` to serve the network, `127.0.0.1` locally).
+    pub host: String,
+    /// Port to bind; `0` picks a free one (tests).
+    pub port: u16,
+    /// HTTP worker threads; `0` means one per core.
+    pub workers: usize,
+    /// On SIGINT/SIGTERM, how long in-flight requests may take to finish.
+    pub shutdown_timeout_secs: u64,
+    /// Whether to apply pending migrations at start-up (besides `migrate`).
+    pub migrate_on_start: bool,
+}
+
+/// The `[log]` section. `RUST_LOG`, when set, overrides `filter`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log pipelines.
+    pub format: LogFormat,
+    /// An `EnvFilter` directive such as `info,weelo_api=debug`.
+    pub filter: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Settings {
+    /// Loads settings from the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        let dir = vars
+            .get("APP_CONFIG_DIR")
+            .map_or_else(|| PathBuf::from("config"), PathBuf::from);
+        let environment = vars
+            .get("APP_ENVIRONMENT")
+            .map_or(Ok(Environment::Local), |name| Environment::parse(name))?;
+        Self::load(&dir, environment, &vars)
+    }
+
+    /// Loads `dir/base.toml`, then `dir/{environment}.toml`, then the `APP_…`
+    /// entries of `vars`.
+    pub fn load(
+        dir: &Path,
+        environment: Environment,
+        vars: &HashMap<String, String>,
+    ) -> anyhow::Result<Self> {
+        let overrides: HashMap<String, String> = vars
+            .iter()
+            .filter(|(key, _)| key.starts_with("APP_") && !LOADER_VARIABLES.contains(&key.as_str()))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        let loaded = config::Config::builder()
+            .add_source(config::File::from(dir.join("base.toml")).required(true))
+            .add_source(
+                config::File::from(dir.join(format!("{}.toml", environment.as_str())))
+                    .required(false),
+            )
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(overrides)),
+            )
+            .set_override("environment", environment.as_str())?
+            .build()?;
+        let settings: Self = loaded.try_deserialize()?;
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn config_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
+    }
+
+    #[test]
+    fn environment_variables_override_the_files() -> anyhow::Result<()> {
+        let vars = HashMap::from([
+            ("APP_SERVER__PORT".to_owned(), "8088".to_owned()),
+            (
+                "APP_REDIS__URL".to_owned(),
+                "rediss://cache.internal:6380".to_owned(),
+            ),
+            ("APP_ENVIRONMENT".to_owned(), "test".to_owned()),
+            ("PATH".to_owned(), "/usr/bin".to_owned()),
+        ]);
+        let settings = Settings::load(&config_dir(), Environment::Test, &vars)?;
+        assert_eq!(settings.server.port, 8088);
+        assert_eq!(
+            settings.redis.url.expose_secret(),
+            "rediss://cache.internal:6380"
+        );
+        assert_eq!(settings.environment, Environment::Test);
+        Ok(())
+    }
+
+    #[test]
+    fn an_unknown_key_fails_loading() {
+        let vars = HashMap::from([("APP_SERVER__PROT".to_owned(), "1".to_owned())]);
+        let loaded = Settings::load(&config_dir(), Environment::Local, &vars);
+        assert!(loaded.is_err(), "a misspelt key must not load");
+    }
+
+    #[test]
+    fn local_and_test_load_from_the_files_alone() -> anyhow::Result<()> {
+        for environment in [Environment::Local, Environment::Test] {
+            let settings = Settings::load(&config_dir(), environment, &HashMap::new())?;
+            assert_eq!(settings.environment, environment);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn production_takes_its_urls_from_the_environment_only() -> anyhow::Result<()> {
+        let bare = Settings::load(&config_dir(), Environment::Production, &HashMap::new());
+        assert!(
+            bare.is_err(),
+            "production must not fall back to a URL in a file"
+        );
+        let vars = HashMap::from([
+            (
+                "APP_DATABASE__URL".to_owned(),
+                "postgres://weelo@db/weelo".to_owned(),
+            ),
+            (
+                "APP_REDIS__URL".to_owned(),
+                "rediss://cache:6380".to_owned(),
+            ),
+        ]);
+        let settings = Settings::load(&config_dir(), Environment::Production, &vars)?;
+        assert_eq!(settings.environment, Environment::Production);
+        Ok(())
+    }
+}

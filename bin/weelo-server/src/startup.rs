@@ -1,0 +1,80 @@
+//! Building and running the server: migrations, pools, the HTTP listener.
+//! Tests call [`Application::build`] with port 0 and read [`Application::port`].
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, middleware::from_fn, web};
+use weelo_api::AppState;
+use weelo_api::metrics::HttpMetrics;
+use weelo_cache::{Cache, TlsMode};
+use weelo_persistence::{build_pool, migrate::run_migrations};
+
+use crate::Settings;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Migrates (when configured), builds the pools and binds the listener.
+    /// Nothing is served until [`Application::run_until_stopped`].
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.server.migrate_on_start {
+            run_migrations(&settings.database.url).await?;
+        }
+        let db = build_pool(&settings.database)?;
+        let cache = Cache::connect(&settings.redis)?;
+        tracing::info!(
+            redis.tls = cache.tls() == TlsMode::Tls,
+            redis.key_prefix = cache.prefix(),
+            "redis connections will use {}",
+            match cache.tls() {
+                TlsMode::Tls => "TLS (rediss://)",
+                TlsMode::Plain => "plain TCP (redis://)",
+            }
+        );
+        let state = AppState {
+            db,
+            cache,
+            metrics: HttpMetrics::new()?,
+        };
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let data = web::Data::new(state);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(from_fn(weelo_api::middleware::observe_request))
+                .configure(weelo_api::configure)
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(30));
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server = server.listen(listener)?.run();
+        tracing::info!(server.port = port, "weelo-server listening on port {port}");
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound (useful when the settings said 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (or [`ServerHandle::stop`]); in-flight
+    /// requests get the configured grace period to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

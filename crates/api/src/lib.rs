@@ -1,0 +1,25 @@
+//! The HTTP edge of weelo: routes, extractors, authentication, the DTOs in the
+//! apps' shapes, and the one place where errors become HTTP responses.
+//!
+//! A library, so tests mount it in-process and the server binary only wires
+//! it. Business rules live in `dispatch` and `orders`, never here.
+//!
+//! # Layout
+//! - [`error`]: [`ApiError`], the envelope, and the mapping to status codes.
+//! - [`json`]: the JSON body extractor that names the offending field.
+//! - [`middleware`]: request ids, access logs and metrics for every request.
+//! - [`metrics`]: the Prometheus registry behind `GET /metrics`.
+//! - [`routes`]: one module per area, each with `configure`.
+//! - [`state`]: what handlers share.
+
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+
+pub use error::ApiError;
+pub use json::ApiJson;
+pub use routes::configure;
+pub use state::AppState;

@@ -1,0 +1,23 @@
+//! The `[database]` configuration section (`APP_DATABASE__*` overrides).
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// How to reach PostgreSQL and how hard to lean on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://user:password@host:port/database`; a secret, never logged.
+    pub url: SecretString,
+    /// Most connections the pool opens.
+    pub pool_size: usize,
+    /// How long a request waits for a free connection before it is told 503.
+    pub wait_timeout_ms: u64,
+    /// How long opening one connection may take.
+    pub connect_timeout_ms: u64,
+    /// Server-side cap on any one statement, so a stuck query cannot hold a
+    /// connection forever.
+    pub statement_timeout_ms: u64,
+    /// Shown in `pg_stat_activity`, so operators can tell our sessions apart.
+    pub application_name: String,
+}

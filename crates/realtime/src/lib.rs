@@ -1,0 +1,7 @@
+//! Realtime delivery: Socket.IO v5 over Engine.IO v4 at `/socket.io/`
+//! (WebSocket and long-polling with upgrade) and a plain JSON WebSocket at
+//! `/ws`, both over actix-ws; rooms, and delivery across instances through
+//! the cache's pub/sub.
+//!
+//! It depends on `cache` for fan-out and never on `persistence`: events reach
+//! it after commit, from the outbox relay.

@@ -1,0 +1,16 @@
+//! Test support (dev-only): every test gets a PostgreSQL database of its own,
+//! cloned from a migrated template, and a Redis key prefix of its own, so tests
+//! run in parallel and leave nothing behind. Tests that stop or restart Redis
+//! get a server of their own on a free port ([`RedisServer`]) and never touch
+//! the machine's shared one.
+//!
+//! The shared servers are the ones `config/test.toml` names (and the
+//! `APP_DATABASE__URL` / `APP_REDIS__URL` overrides).
+
+mod database;
+mod redis;
+mod settings;
+
+pub use database::TestDb;
+pub use redis::{RedisServer, TestRedis};
+pub use settings::{TestServers, config_dir};
