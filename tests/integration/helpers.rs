@@ -7,10 +7,15 @@
 
 use std::collections::HashMap;
 
-use reqwest::{Response, StatusCode};
-use serde_json::Value;
+use std::sync::Arc;
+
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
 use weelo_server::ServerHandle;
-use weelo_server::{Application, Environment, Settings};
+use weelo_server::{Application, Environment, ManualClock, Settings};
 use weelo_test_support::{TestDb, TestRedis, config_dir};
 
 /// A running server and what it runs on; everything is torn down on drop.
@@ -18,6 +23,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub handle: ServerHandle,
+    /// The server's clock: it moves only when a test advances it.
+    pub clock: ManualClock,
     pub db: TestDb,
     pub redis: TestRedis,
 }
@@ -43,7 +50,10 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the server with the given settings, keeping `db` and `redis` alive
 /// as long as the app.
 pub async fn spawn_with(settings: Settings, db: TestDb, redis: TestRedis) -> TestApp {
-    let application = Application::build(settings).await.unwrap();
+    let clock = ManualClock::starting_now();
+    let application = Application::build_with(settings, Arc::new(clock.clone()))
+        .await
+        .unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
@@ -51,6 +61,7 @@ pub async fn spawn_with(settings: Settings, db: TestDb, redis: TestRedis) -> Tes
         address,
         client: reqwest::Client::new(),
         handle,
+        clock,
         db,
         redis,
     }
@@ -64,6 +75,106 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// A request to `/api/v1/{path}` with an optional bearer token and body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}/api/v1/{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        status_and_json(request.send().await.unwrap()).await
+    }
+
+    /// `POST /api/v1/{path}` without a token.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, None, Some(body)).await
+    }
+
+    /// `GET /api/v1/{path}` as `token`.
+    pub async fn get_as(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    /// Sends an OTP to `phone` for `role` and returns it (tests expose OTPs).
+    pub async fn send_otp(&self, phone: &str, role: &str) -> String {
+        let (status, body) = self
+            .post("auth/send-otp", json!({ "phone": phone, "role": role }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "send-otp: {body}");
+        body["data"]["otp"].as_str().unwrap().to_owned()
+    }
+
+    /// Logs `phone` in as `role`; returns the whole `data` of verify-otp.
+    pub async fn login(&self, phone: &str, role: &str) -> Value {
+        let otp = self.send_otp(phone, role).await;
+        let (status, body) = self
+            .post(
+                "auth/verify-otp",
+                json!({ "phone": phone, "otp": otp, "role": role, "deviceId": null }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "verify-otp: {body}");
+        body["data"].clone()
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn token(&self, phone: &str, role: &str) -> String {
+        self.login(phone, role).await["tokens"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Onboards a driver under the transporter holding `transporter_token`;
+    /// returns the driver's `data.driver`.
+    pub async fn onboard_driver(&self, transporter_token: &str, phone: &str, name: &str) -> Value {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "driver/onboard/initiate",
+                Some(transporter_token),
+                Some(json!({ "phone": phone, "name": name, "licenseNumber": "MH1420110012345" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "initiate: {body}");
+        let otp = body["data"]["otp"].as_str().unwrap().to_owned();
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "driver/onboard/verify",
+                Some(transporter_token),
+                Some(json!({ "phone": phone, "otp": otp })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "onboard verify: {body}");
+        body["data"]["driver"].clone()
+    }
+
+    /// Rows of `table` (a fixed name from the test, never user input).
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            count: i64,
+        }
+        let mut conn = self.db.connect().await.unwrap();
+        let row: Count = diesel::sql_query(format!("SELECT count(*) AS count FROM {table}"))
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+        row.count
     }
 }
 

@@ -1,7 +1,9 @@
 //! End-to-end tests: each starts the real server on port 0 against a database
 //! and a Redis key prefix of its own (see `helpers`).
 
+mod auth;
 mod errors;
+mod fleet;
 mod health;
 mod helpers;
 mod startup;

@@ -11,3 +11,4 @@ pub mod telemetry;
 pub use actix_web::dev::ServerHandle;
 pub use settings::{Environment, Settings};
 pub use startup::Application;
+pub use weelo_orders::{Clock, ManualClock, SystemClock};

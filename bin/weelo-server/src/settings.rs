@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use weelo_api::auth::AuthSettings;
 use weelo_cache::RedisSettings;
 use weelo_persistence::DatabaseSettings;
 
@@ -63,6 +64,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// Redis.
     pub redis: RedisSettings,
+    /// Login, tokens and OTPs.
+    pub auth: AuthSettings,
     /// Logs.
     pub log: LogSettings,
 }
@@ -144,7 +147,17 @@ impl Settings {
             .set_override("environment", environment.as_str())?
             .build()?;
         let settings: Self = loaded.try_deserialize()?;
+        settings.validate()?;
         Ok(settings)
+    }
+
+    /// Rules across sections that types cannot express.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.auth.validate()?;
+        if self.environment == Environment::Production && self.auth.expose_otp {
+            anyhow::bail!("auth.expose_otp must be false in production: it would hand out OTPs");
+        }
+        Ok(())
     }
 }
 
@@ -201,7 +214,23 @@ mod tests {
             bare.is_err(),
             "production must not fall back to a URL in a file"
         );
-        let vars = HashMap::from([
+        let mut vars = production_vars();
+        vars.remove("APP_AUTH__JWT_SECRET");
+        let error = Settings::load(&config_dir(), Environment::Production, &vars)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error.as_deref().is_some_and(|e| e.contains("jwt_secret")),
+            "production must refuse to start without a JWT secret: {error:?}"
+        );
+        let settings = Settings::load(&config_dir(), Environment::Production, &production_vars())?;
+        assert_eq!(settings.environment, Environment::Production);
+        assert!(!settings.auth.expose_otp);
+        Ok(())
+    }
+
+    fn production_vars() -> HashMap<String, String> {
+        HashMap::from([
             (
                 "APP_DATABASE__URL".to_owned(),
                 "postgres://weelo@db/weelo".to_owned(),
@@ -210,9 +239,19 @@ mod tests {
                 "APP_REDIS__URL".to_owned(),
                 "rediss://cache:6380".to_owned(),
             ),
-        ]);
-        let settings = Settings::load(&config_dir(), Environment::Production, &vars)?;
-        assert_eq!(settings.environment, Environment::Production);
-        Ok(())
+            ("APP_AUTH__JWT_SECRET".to_owned(), "p".repeat(48)),
+        ])
+    }
+
+    #[test]
+    fn a_short_secret_or_exposed_otps_in_production_fail_loading() {
+        let mut short = production_vars();
+        short.insert("APP_AUTH__JWT_SECRET".to_owned(), "too-short".to_owned());
+        let error = Settings::load(&config_dir(), Environment::Production, &short).err();
+        assert!(error.is_some_and(|e| e.to_string().contains("at least 32 bytes")));
+        let mut exposed = production_vars();
+        exposed.insert("APP_AUTH__EXPOSE_OTP".to_owned(), "true".to_owned());
+        let error = Settings::load(&config_dir(), Environment::Production, &exposed).err();
+        assert!(error.is_some_and(|e| e.to_string().contains("expose_otp")));
     }
 }

@@ -2,13 +2,17 @@
 //! Tests call [`Application::build`] with port 0 and read [`Application::port`].
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use weelo_api::AppState;
+use weelo_api::auth::LoggingSmsSender;
 use weelo_api::metrics::HttpMetrics;
+use weelo_api::state::AuthContext;
 use weelo_cache::{Cache, TlsMode};
+use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations};
 
 use crate::Settings;
@@ -23,6 +27,13 @@ impl Application {
     /// Migrates (when configured), builds the pools and binds the listener.
     /// Nothing is served until [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with the given clock (tests pass a
+    /// `ManualClock` to drive time-dependent rules).
+    pub async fn build_with(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        settings.validate()?;
         if settings.server.migrate_on_start {
             run_migrations(&settings.database.url).await?;
         }
@@ -40,6 +51,11 @@ impl Application {
         let state = AppState {
             db,
             cache,
+            clock,
+            auth: Arc::new(AuthContext::new(
+                settings.auth.clone(),
+                Arc::new(LoggingSmsSender),
+            )),
             metrics: HttpMetrics::new()?,
         };
 

@@ -20,6 +20,9 @@ use serde_json::{Value, json};
 use weelo_cache::CacheError;
 use weelo_persistence::PersistenceError;
 
+use crate::auth::AuthError;
+use crate::fleet::FleetError;
+
 /// Every error the HTTP edge answers with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -33,6 +36,58 @@ pub enum ApiError {
         message: String,
         /// The offending field's path (`vehicles[0].quantity`), when known.
         field: Option<String>,
+    },
+    /// The caller is not authenticated (401).
+    #[error("{message}")]
+    Unauthorized {
+        /// Machine-readable code.
+        code: &'static str,
+        /// For a person.
+        message: String,
+    },
+    /// The caller may not do this at all (403).
+    #[error("{message}")]
+    Forbidden {
+        /// Machine-readable code.
+        code: &'static str,
+        /// For a person.
+        message: String,
+    },
+    /// The object does not exist, or is not the caller's (404).
+    #[error("{message}")]
+    NotFound {
+        /// Machine-readable code (`VEHICLE_NOT_FOUND`…).
+        code: &'static str,
+        /// For a person.
+        message: String,
+    },
+    /// The request clashes with the current state (409).
+    #[error("{message}")]
+    Conflict {
+        /// Machine-readable code.
+        code: &'static str,
+        /// For a person.
+        message: String,
+        /// Extra fields the client needs (the active order's id…).
+        details: Option<Value>,
+    },
+    /// A well-formed request that a business rule refuses (400 with its own code).
+    #[error("{message}")]
+    Rejected {
+        /// Machine-readable code (`INVALID_OTP`…).
+        code: &'static str,
+        /// For a person.
+        message: String,
+    },
+    /// Too many requests (429, with `Retry-After` and `error.retryAfterMs`).
+    #[error("{message}")]
+    RateLimited {
+        /// Machine-readable code.
+        code: &'static str,
+        /// For a person.
+        message: String,
+        /// Until a retry may succeed.
+        retry_after_ms: u64,
     },
     /// The body is larger than the server accepts.
     #[error("request body exceeds {limit_bytes} bytes")]
@@ -76,6 +131,12 @@ impl ApiError {
         match self {
             Self::RouteNotFound => "NOT_FOUND",
             Self::Validation { .. } => "VALIDATION_ERROR",
+            Self::Unauthorized { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Rejected { code, .. }
+            | Self::RateLimited { code, .. } => code,
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::ServiceUnavailable { .. } => "SERVICE_UNAVAILABLE",
             Self::Internal { .. } => "INTERNAL_ERROR",
@@ -88,6 +149,7 @@ impl ApiError {
                 field: Some(field), ..
             } => Some(json!({ "field": field })),
             Self::PayloadTooLarge { limit_bytes } => Some(json!({ "limitBytes": limit_bytes })),
+            Self::Conflict { details, .. } => details.clone(),
             _ => None,
         }
     }
@@ -108,8 +170,12 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::RouteNotFound => StatusCode::NOT_FOUND,
-            Self::Validation { .. } => StatusCode::BAD_REQUEST,
+            Self::RouteNotFound | Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Validation { .. } | Self::Rejected { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -125,6 +191,12 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if let Self::RateLimited { retry_after_ms, .. } = self {
+            if let Some(object) = error.as_object_mut() {
+                object.insert("retryAfterMs".to_owned(), json!(retry_after_ms));
+            }
+            response.insert_header((header::RETRY_AFTER, retry_after_ms.div_ceil(1000).max(1)));
         }
         response.json(json!({ "success": false, "error": error }))
     }
@@ -150,6 +222,94 @@ impl From<CacheError> for ApiError {
         // edge is a bug, not an outage to show the client.
         Self::Internal {
             cause: error.to_string(),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        PersistenceError::from(error).into()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        let message = error.to_string();
+        let unauthorized = |code| Self::Unauthorized {
+            code,
+            message: message.clone(),
+        };
+        let rejected = |code| Self::Rejected {
+            code,
+            message: message.clone(),
+        };
+        match error {
+            AuthError::MissingToken | AuthError::InvalidToken | AuthError::SessionEnded => {
+                unauthorized("UNAUTHORIZED")
+            }
+            AuthError::TokenExpired => unauthorized("TOKEN_EXPIRED"),
+            AuthError::InvalidRefreshToken => unauthorized("INVALID_REFRESH_TOKEN"),
+            AuthError::WrongRole(_) => Self::Forbidden {
+                code: "FORBIDDEN",
+                message,
+            },
+            AuthError::AccountDisabled => Self::Forbidden {
+                code: "ACCOUNT_DISABLED",
+                message,
+            },
+            AuthError::InvalidOtp => rejected("INVALID_OTP"),
+            AuthError::OtpExpired => rejected("OTP_EXPIRED"),
+            AuthError::OtpMaxAttempts => rejected("OTP_MAX_ATTEMPTS"),
+            AuthError::OtpNotRequested => rejected("OTP_NOT_FOUND"),
+            AuthError::OtpThrottled { retry_after_ms } => Self::RateLimited {
+                code: "OTP_RATE_LIMIT_EXCEEDED",
+                message,
+                retry_after_ms,
+            },
+            AuthError::OtpSendFailed => Self::ServiceUnavailable { cause: message },
+            AuthError::DriverNotFound => Self::NotFound {
+                code: "DRIVER_NOT_FOUND",
+                message,
+            },
+            AuthError::TransporterNotFound => Self::NotFound {
+                code: "TRANSPORTER_NOT_FOUND",
+                message,
+            },
+        }
+    }
+}
+
+impl From<FleetError> for ApiError {
+    fn from(error: FleetError) -> Self {
+        let message = error.to_string();
+        match error {
+            FleetError::VehicleExists => Self::Conflict {
+                code: "VEHICLE_EXISTS",
+                message,
+                details: None,
+            },
+            FleetError::VehicleInUse => Self::Conflict {
+                code: "VEHICLE_IN_USE",
+                message,
+                details: None,
+            },
+            FleetError::DriverExists => Self::Conflict {
+                code: "DRIVER_EXISTS",
+                message,
+                details: None,
+            },
+            FleetError::VehicleNotFound => Self::NotFound {
+                code: "VEHICLE_NOT_FOUND",
+                message,
+            },
+            FleetError::OnboardingNotFound => Self::NotFound {
+                code: "ONBOARDING_NOT_FOUND",
+                message,
+            },
+            FleetError::UserNotFound => Self::NotFound {
+                code: "USER_NOT_FOUND",
+                message,
+            },
         }
     }
 }

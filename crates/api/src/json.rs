@@ -22,6 +22,14 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
+impl<T> std::ops::Deref for ApiJson<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -75,14 +83,28 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
+        let message = strip_position(&inner);
         if inner.is_syntax() || inner.is_eof() {
             ApiError::invalid(format!("malformed JSON: {inner}"))
+        } else if let Some(missing) = missing_field(&message) {
+            // serde reports a missing field at its parent's path.
+            let field = if path == "." {
+                missing.to_owned()
+            } else {
+                format!("{path}.{missing}")
+            };
+            ApiError::invalid_field(field.clone(), format!("{field} is required"))
         } else if path == "." {
             ApiError::invalid(format!("invalid request body: {inner}"))
         } else {
-            ApiError::invalid_field(path, format!("invalid value: {}", strip_position(&inner)))
+            ApiError::invalid_field(path, format!("invalid value: {message}"))
         }
     })
+}
+
+/// The name in serde's "missing field `name`".
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
 }
 
 /// serde_json appends "at line 1 column 17", which says nothing to an app.
@@ -145,9 +167,11 @@ mod tests {
     #[test]
     fn a_missing_field_is_reported() {
         let error = parse::<Order>(br#"{"lines":[{"note":"x"}]}"#);
-        assert!(
-            matches!(error, Err(ApiError::Validation { .. })),
-            "{error:?}"
+        assert_eq!(
+            field_of(error.unwrap_err()).as_deref(),
+            Some("lines[0].quantity")
         );
+        let error = parse::<Order>(br#"{}"#);
+        assert_eq!(field_of(error.unwrap_err()).as_deref(), Some("lines"));
     }
 }

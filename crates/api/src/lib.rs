@@ -5,6 +5,9 @@
 //! it. Business rules live in `dispatch` and `orders`, never here.
 //!
 //! # Layout
+//! - [`auth`]: tokens, OTP delivery, the caller extractors.
+//! - [`fleet`]: vehicle-number rules and fleet errors.
+//! - [`dto`]: the apps' JSON shapes of users and vehicles.
 //! - [`error`]: [`ApiError`], the envelope, and the mapping to status codes.
 //! - [`json`]: the JSON body extractor that names the offending field.
 //! - [`middleware`]: request ids, access logs and metrics for every request.
@@ -12,12 +15,16 @@
 //! - [`routes`]: one module per area, each with `configure`.
 //! - [`state`]: what handlers share.
 
+pub mod auth;
+pub mod dto;
 pub mod error;
+pub mod fleet;
 pub mod json;
 pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod state;
+pub mod validate;
 
 pub use error::ApiError;
 pub use json::ApiJson;

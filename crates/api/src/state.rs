@@ -1,8 +1,13 @@
-//! What every handler shares: the pools and the metrics.
+//! What every handler shares: the pools, the clock, authentication and the
+//! metrics.
+
+use std::sync::Arc;
 
 use weelo_cache::Cache;
-use weelo_persistence::DbPool;
+use weelo_orders::Clock;
+use weelo_persistence::{DbConn, DbPool, PersistenceError};
 
+use crate::auth::{AuthSettings, SmsSender, TokenKeys};
 use crate::metrics::HttpMetrics;
 
 /// Shared by all workers behind `web::Data`; every field is a cheap handle.
@@ -12,6 +17,38 @@ pub struct AppState {
     pub db: DbPool,
     /// Redis, the fast mirror.
     pub cache: Cache,
+    /// The one source of "now".
+    pub clock: Arc<dyn Clock>,
+    /// Login settings, keys and OTP delivery.
+    pub auth: Arc<AuthContext>,
     /// HTTP request metrics.
     pub metrics: HttpMetrics,
+}
+
+/// What login needs.
+pub struct AuthContext {
+    /// The `[auth]` settings.
+    pub settings: AuthSettings,
+    /// Token and hash keys.
+    pub keys: TokenKeys,
+    /// OTP delivery.
+    pub sms: Arc<dyn SmsSender>,
+}
+
+impl AuthContext {
+    /// Keys from the settings' secret and the given sender.
+    pub fn new(settings: AuthSettings, sms: Arc<dyn SmsSender>) -> Self {
+        Self {
+            keys: TokenKeys::new(settings.jwt_secret.clone()),
+            settings,
+            sms,
+        }
+    }
+}
+
+impl AppState {
+    /// A pooled connection; a pool timeout is `Unavailable` (503).
+    pub async fn conn(&self) -> Result<DbConn, PersistenceError> {
+        Ok(self.db.get().await?)
+    }
 }

@@ -1,6 +1,16 @@
-//! Who can take a truck, and where: vehicle keys, presence (online, heartbeat,
-//! staleness) and the geohash proximity index with its k-nearest search in
-//! radius steps.
+//! Who can take a truck, and where: vehicle keys, the vehicle catalogue,
+//! presence (online, heartbeat, staleness) and the geohash proximity index
+//! with its k-nearest search in radius steps.
 //!
 //! This crate is pure domain. It must not depend on diesel, actix, redis or
-//! any I/O: `make lint` proves it with `cargo tree -i`.
+//! any I/O: `make lint` proves it.
+//!
+//! # Layout
+//! - [`vehicle_key`]: the canonical key of a (type, subtype) pair.
+//! - [`catalogue`]: the vehicle types and subtypes the apps offer.
+
+pub mod catalogue;
+pub mod vehicle_key;
+
+pub use catalogue::{CATALOGUE, VehicleTypeEntry, vehicle_type};
+pub use vehicle_key::{VehicleKey, VehicleKeyError};

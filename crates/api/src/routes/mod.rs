@@ -1,9 +1,18 @@
 //! The route table: one module per area, each exposing `configure`.
 
+pub mod auth;
+pub mod driver_auth;
+pub mod drivers;
 pub mod health;
 pub mod metrics;
+pub mod notifications;
+pub mod profile;
+pub mod vehicles;
 
+use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde_json::json;
 
 use crate::ApiError;
 
@@ -12,7 +21,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(query_config())
         .app_data(path_config())
         .configure(metrics::configure)
-        .service(web::scope("/api/v1").configure(health::configure))
+        .service(
+            web::scope("/api/v1")
+                .configure(health::configure)
+                .configure(auth::configure)
+                .configure(driver_auth::configure)
+                .configure(profile::configure)
+                .configure(vehicles::configure)
+                .configure(drivers::configure)
+                .configure(notifications::configure),
+        )
         .default_service(web::to(route_not_found));
 }
 
@@ -30,4 +48,12 @@ fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|error, _req: &HttpRequest| {
         ApiError::invalid(format!("invalid path: {error}")).into()
     })
+}
+
+/// `200 {"success": true, "data": …}`, never cached (the captain app caches
+/// GETs unless told not to).
+pub(crate) fn ok(data: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(json!({ "success": true, "data": data }))
 }

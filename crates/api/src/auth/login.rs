@@ -1,0 +1,244 @@
+//! The OTP and session steps every login and onboarding flow shares:
+//! issue an OTP under the limits, consume a guess under the attempt limit,
+//! and open a session with its tokens.
+//!
+//! OTP state lives in PostgreSQL only (`otp_challenges`): the limits are
+//! enforced by single statements there, so a Redis loss can neither lock
+//! people out nor lift a limit.
+
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde::Serialize;
+use uuid::Uuid;
+use weelo_persistence::otp::{self, Check, IssueRequest, Throttle};
+use weelo_persistence::sessions::{self, NewSession};
+use weelo_persistence::users::User;
+
+use super::tokens::AccessClaims;
+use super::{AuthError, Phone, Role};
+use crate::{ApiError, AppState};
+
+/// What the OTP protects (stored as `otp_challenges.purpose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpPurpose {
+    /// A customer login.
+    Customer,
+    /// A transporter login.
+    Transporter,
+    /// A driver login (the SMS goes to the transporter).
+    DriverLogin,
+    /// A transporter adding a driver (the SMS goes to the driver).
+    DriverOnboard,
+}
+
+impl OtpPurpose {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Transporter => "transporter",
+            Self::DriverLogin => "driver_login",
+            Self::DriverOnboard => "driver_onboard",
+        }
+    }
+}
+
+/// An OTP that went out.
+#[derive(Debug)]
+pub struct SentOtp {
+    /// The OTP itself: only for `data.otp` when `expose_otp` is on.
+    pub otp: String,
+    /// When it dies.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores a new OTP for `phone` (cooldown and send limit counted per that
+/// phone) and sends it to `deliver_to`.
+pub async fn send_otp(
+    state: &AppState,
+    phone: &Phone,
+    purpose: OtpPurpose,
+    deliver_to: &Phone,
+    requested_by: Option<Uuid>,
+    pending_profile: Option<serde_json::Value>,
+) -> Result<SentOtp, ApiError> {
+    let otp = super::TokenKeys::new_otp();
+    let otp_hash = state
+        .auth
+        .keys
+        .hash_otp(purpose.as_str(), phone.digits(), &otp);
+    let request = IssueRequest {
+        phone: phone.digits(),
+        purpose: purpose.as_str(),
+        otp_hash: &otp_hash,
+        requested_by,
+        pending_profile,
+    };
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    let issued = otp::issue(&mut conn, &request, state.auth.settings.send_limits(), now).await?;
+    let expires_at = issued.map_err(|throttle| {
+        let retry_after = match throttle {
+            Throttle::Cooldown { retry_after } | Throttle::SendLimit { retry_after } => retry_after,
+        };
+        AuthError::OtpThrottled {
+            retry_after_ms: u64::try_from(retry_after.num_milliseconds())
+                .unwrap_or(1)
+                .max(1),
+        }
+    })?;
+    drop(conn);
+    if let Err(error) = state
+        .auth
+        .sms
+        .send_otp(deliver_to, &otp, purpose.as_str())
+        .await
+    {
+        tracing::error!(error = %error, otp.purpose = purpose.as_str(), "OTP delivery failed");
+        return Err(AuthError::OtpSendFailed.into());
+    }
+    Ok(SentOtp { otp, expires_at })
+}
+
+impl SentOtp {
+    /// Adds `otp` to a send answer's `data` when `auth.expose_otp` is on
+    /// (debug builds and tests); never otherwise.
+    pub fn expose_into(&self, state: &AppState, data: &mut serde_json::Value) {
+        if state.auth.settings.expose_otp {
+            data["otp"] = serde_json::Value::String(self.otp.clone());
+        }
+    }
+}
+
+/// What a consumed OTP carried.
+#[derive(Debug)]
+pub struct Accepted {
+    /// Who asked for it.
+    pub requested_by: Option<Uuid>,
+    /// The details stored with it.
+    pub pending_profile: Option<serde_json::Value>,
+}
+
+/// Checks `guess` for `phone`; a right guess uses the OTP up, a wrong one
+/// is counted (committed even though the call fails).
+pub async fn consume_otp(
+    state: &AppState,
+    phone: &Phone,
+    purpose: OtpPurpose,
+    guess: &str,
+) -> Result<Accepted, ApiError> {
+    let now = state.clock.now();
+    let keys = &state.auth.keys;
+    let max_attempts = state.auth.settings.otp_max_attempts;
+    let mut conn = state.conn().await?;
+    let checked = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            let matches =
+                |stored: &str| keys.otp_matches(purpose.as_str(), phone.digits(), guess, stored);
+            otp::check(
+                conn,
+                phone.digits(),
+                purpose.as_str(),
+                matches,
+                max_attempts,
+                now,
+            )
+            .await
+        })
+        .await?;
+    match checked {
+        Check::Accepted {
+            requested_by,
+            pending_profile,
+        } => Ok(Accepted {
+            requested_by,
+            pending_profile,
+        }),
+        Check::NotRequested => Err(AuthError::OtpNotRequested.into()),
+        Check::Expired => Err(AuthError::OtpExpired.into()),
+        Check::Wrong => Err(AuthError::InvalidOtp.into()),
+        Check::TooManyAttempts => Err(AuthError::OtpMaxAttempts.into()),
+    }
+}
+
+/// The tokens of a new session.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionTokens {
+    /// The signed access token.
+    pub access_token: String,
+    /// The opaque refresh token.
+    pub refresh_token: String,
+    /// Seconds the access token lives.
+    pub expires_in: i64,
+}
+
+/// Device details sent at login.
+#[derive(Debug, Default)]
+pub struct Device<'a> {
+    /// `deviceId`.
+    pub id: Option<&'a str>,
+    /// `deviceName`.
+    pub name: Option<&'a str>,
+}
+
+/// Opens a session for `user` and signs its first access token.
+pub async fn open_session(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    device: Device<'_>,
+) -> Result<SessionTokens, ApiError> {
+    if !user.is_active {
+        return Err(AuthError::AccountDisabled.into());
+    }
+    let role = Role::parse(&user.role).ok_or_else(|| ApiError::Internal {
+        cause: format!("user {} has an unknown role", user.id),
+    })?;
+    let now = state.clock.now();
+    let refresh_token = super::TokenKeys::new_refresh_token();
+    let refresh_hash = state.auth.keys.hash_refresh_token(&refresh_token);
+    let session = sessions::create(
+        conn,
+        &NewSession {
+            user_id: user.id,
+            refresh_token_hash: &refresh_hash,
+            device_id: device.id,
+            device_name: device.name,
+            expires_at: now + state.auth.settings.refresh_ttl(),
+            created_at: now,
+        },
+    )
+    .await?;
+    let access_token = sign_access(state, user.id, role, session.id, now)?;
+    Ok(SessionTokens {
+        access_token,
+        refresh_token,
+        expires_in: state.auth.settings.access_token_ttl_secs,
+    })
+}
+
+/// Signs an access token for a session.
+pub fn sign_access(
+    state: &AppState,
+    user_id: Uuid,
+    role: Role,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<String, ApiError> {
+    let claims = AccessClaims {
+        sub: user_id,
+        role,
+        sid: session_id,
+        jti: Uuid::new_v4(),
+        iat: now.timestamp(),
+        exp: (now + state.auth.settings.access_ttl()).timestamp(),
+    };
+    state
+        .auth
+        .keys
+        .sign_access(&claims)
+        .map_err(|error| ApiError::Internal {
+            cause: format!("signing an access token: {error}"),
+        })
+}

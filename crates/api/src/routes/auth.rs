@@ -1,0 +1,141 @@
+//! Customer and transporter login by OTP, token refresh and logout.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use weelo_persistence::{sessions, users};
+
+use super::ok;
+use crate::auth::login::{self, Device, OtpPurpose};
+use crate::auth::{AuthError, Caller, Role};
+use crate::dto::{ProfileDto, is_profile_complete};
+use crate::{ApiError, ApiJson, AppState, validate};
+
+/// Mounts `auth/*`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/send-otp", web::post().to(send_otp))
+        .route("/auth/verify-otp", web::post().to(verify_otp))
+        .route("/auth/refresh", web::post().to(refresh))
+        .route("/auth/logout", web::post().to(logout));
+}
+
+#[derive(Deserialize)]
+struct SendOtp {
+    phone: String,
+    role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyOtp {
+    phone: String,
+    otp: String,
+    role: String,
+    device_id: Option<String>,
+    device_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Refresh {
+    refresh_token: String,
+}
+
+/// `customer` or `transporter`: drivers log in through `driver-auth`.
+fn login_role(raw: &str) -> Result<(Role, OtpPurpose), ApiError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "customer" => Ok((Role::Customer, OtpPurpose::Customer)),
+        "transporter" => Ok((Role::Transporter, OtpPurpose::Transporter)),
+        "driver" => Err(ApiError::invalid_field(
+            "role",
+            "drivers log in through driver-auth/send-otp",
+        )),
+        _ => Err(ApiError::invalid_field(
+            "role",
+            "role must be customer or transporter",
+        )),
+    }
+}
+
+async fn send_otp(
+    state: web::Data<AppState>,
+    body: ApiJson<SendOtp>,
+) -> Result<HttpResponse, ApiError> {
+    let phone = validate::phone("phone", &body.phone)?;
+    let (_, purpose) = login_role(&body.role)?;
+    let sent = login::send_otp(&state, &phone, purpose, &phone, None, None).await?;
+    let settings = &state.auth.settings;
+    let mut data = json!({
+        "message": format!("OTP sent to {}", phone.masked()),
+        "expiresIn": settings.otp_ttl_secs,
+        "expiresAt": crate::dto::iso(sent.expires_at),
+        "resendAfterSeconds": settings.otp_resend_cooldown_secs,
+    });
+    sent.expose_into(&state, &mut data);
+    Ok(ok(data))
+}
+
+async fn verify_otp(
+    state: web::Data<AppState>,
+    body: ApiJson<VerifyOtp>,
+) -> Result<HttpResponse, ApiError> {
+    let phone = validate::phone("phone", &body.phone)?;
+    let otp = validate::otp("otp", &body.otp)?;
+    let (role, purpose) = login_role(&body.role)?;
+    let device_id = validate::text("deviceId", body.device_id.as_deref(), 128)?;
+    let device_name = validate::text("deviceName", body.device_name.as_deref(), 128)?;
+    login::consume_otp(&state, &phone, purpose, &otp).await?;
+    let mut conn = state.conn().await?;
+    let (user, is_new) = users::find_or_create(&mut conn, phone.digits(), role.as_str()).await?;
+    let device = Device {
+        id: device_id.as_deref(),
+        name: device_name.as_deref(),
+    };
+    let tokens = login::open_session(&state, &mut conn, &user, device).await?;
+    tracing::info!(user.id = %user.id, user.role = role.as_str(), user.is_new = is_new, "logged in");
+    Ok(ok(json!({
+        "tokens": tokens,
+        "user": ProfileDto::from(&user),
+        "isNewUser": is_new,
+        "isProfileComplete": is_profile_complete(&user),
+        "preferredLanguage": user.preferred_language,
+    })))
+}
+
+async fn refresh(
+    state: web::Data<AppState>,
+    body: ApiJson<Refresh>,
+) -> Result<HttpResponse, ApiError> {
+    let token = body.refresh_token.trim();
+    if token.is_empty() || token.len() > 256 {
+        return Err(ApiError::invalid_field(
+            "refreshToken",
+            "refreshToken is required",
+        ));
+    }
+    let now = state.clock.now();
+    let hash = state.auth.keys.hash_refresh_token(token);
+    let mut conn = state.conn().await?;
+    let session = sessions::find_live_by_refresh_hash(&mut conn, &hash, now)
+        .await?
+        .ok_or(AuthError::InvalidRefreshToken)?;
+    let user = users::find(&mut conn, session.user_id)
+        .await?
+        .ok_or(AuthError::InvalidRefreshToken)?;
+    if !user.is_active {
+        return Err(AuthError::AccountDisabled.into());
+    }
+    let role = Role::parse(&user.role).ok_or(AuthError::InvalidRefreshToken)?;
+    let access_token = login::sign_access(&state, user.id, role, session.id, now)?;
+    Ok(ok(json!({
+        "accessToken": access_token,
+        "expiresIn": state.auth.settings.access_token_ttl_secs,
+    })))
+}
+
+async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    sessions::revoke(&mut conn, caller.session_id, state.clock.now()).await?;
+    tracing::info!(user.id = %caller.user_id, "logged out");
+    Ok(ok(json!({ "message": "Logged out" })))
+}

@@ -1,0 +1,207 @@
+//! A transporter's drivers: the list, and onboarding a driver by an OTP sent
+//! to the driver's own phone.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use weelo_persistence::otp;
+use weelo_persistence::users::{self, NewDriver};
+
+use super::ok;
+use crate::auth::login::{self, OtpPurpose, SentOtp};
+use crate::auth::{Authed, TransporterRole};
+use crate::dto::FleetDriverDto;
+use crate::fleet::FleetError;
+use crate::{ApiError, ApiJson, AppState, validate};
+
+/// Mounts `driver/list` and `driver/onboard/*`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/driver/list", web::get().to(list))
+        .route("/driver/onboard/initiate", web::post().to(initiate))
+        .route("/driver/onboard/resend", web::post().to(resend))
+        .route("/driver/onboard/verify", web::post().to(verify));
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let drivers = users::drivers_of(&mut conn, caller.user_id()).await?;
+    // Presence and trips arrive with their issues; until then nobody is online.
+    let rows: Vec<FleetDriverDto> = drivers
+        .iter()
+        .map(|d| FleetDriverDto::new(d, false, false))
+        .collect();
+    let online = rows.iter().filter(|d| d.is_online).count();
+    let on_trip = rows.iter().filter(|d| d.is_on_trip).count();
+    let available = rows.iter().filter(|d| d.is_available).count();
+    Ok(ok(json!({
+        "drivers": rows,
+        "total": rows.len(),
+        "online": online,
+        "offline": rows.len() - online,
+        "active": on_trip,
+        "available": available,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Initiate {
+    phone: String,
+    name: Option<String>,
+    license_number: Option<String>,
+    email: Option<String>,
+}
+
+fn otp_answer(state: &AppState, phone: &crate::auth::Phone, sent: &SentOtp) -> HttpResponse {
+    let settings = &state.auth.settings;
+    let mut data = json!({
+        "message": format!("OTP sent to the driver at {}", phone.masked()),
+        "driverPhoneMasked": phone.masked(),
+        "expiresIn": settings.otp_ttl_secs,
+        "expiresInMinutes": settings.otp_ttl_secs.div_euclid(60).max(1),
+    });
+    sent.expose_into(state, &mut data);
+    ok(data)
+}
+
+async fn initiate(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    body: ApiJson<Initiate>,
+) -> Result<HttpResponse, ApiError> {
+    let phone = validate::phone("phone", &body.phone)?;
+    let name = validate::required_text("name", body.name.as_deref(), 100)?;
+    let license = validate::text("licenseNumber", body.license_number.as_deref(), 30)?
+        .map(|license| license.to_ascii_uppercase());
+    let email = validate::email("email", body.email.as_deref())?;
+    let mut conn = state.conn().await?;
+    if users::find_by_phone(&mut conn, phone.digits(), "driver")
+        .await?
+        .is_some()
+    {
+        return Err(FleetError::DriverExists.into());
+    }
+    drop(conn);
+    let pending = json!({ "name": name, "licenseNumber": license, "email": email });
+    let sent = login::send_otp(
+        &state,
+        &phone,
+        OtpPurpose::DriverOnboard,
+        &phone,
+        Some(caller.user_id()),
+        Some(pending),
+    )
+    .await?;
+    Ok(otp_answer(&state, &phone, &sent))
+}
+
+#[derive(Deserialize)]
+struct Resend {
+    phone: String,
+}
+
+/// The onboarding this transporter started for `phone`, if any.
+async fn pending_onboarding(
+    state: &AppState,
+    caller: &Authed<TransporterRole>,
+    phone: &crate::auth::Phone,
+) -> Result<otp::OtpChallenge, ApiError> {
+    let mut conn = state.conn().await?;
+    let challenge = otp::find(
+        &mut conn,
+        phone.digits(),
+        OtpPurpose::DriverOnboard.as_str(),
+    )
+    .await?;
+    challenge
+        .filter(|c| c.requested_by == Some(caller.user_id()))
+        .ok_or_else(|| FleetError::OnboardingNotFound.into())
+}
+
+async fn resend(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    body: ApiJson<Resend>,
+) -> Result<HttpResponse, ApiError> {
+    let phone = validate::phone("phone", &body.phone)?;
+    let challenge = pending_onboarding(&state, &caller, &phone).await?;
+    let sent = login::send_otp(
+        &state,
+        &phone,
+        OtpPurpose::DriverOnboard,
+        &phone,
+        Some(caller.user_id()),
+        challenge.pending_profile,
+    )
+    .await?;
+    Ok(otp_answer(&state, &phone, &sent))
+}
+
+#[derive(Deserialize)]
+struct Verify {
+    phone: String,
+    otp: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PendingDriver {
+    name: Option<String>,
+    license_number: Option<String>,
+    email: Option<String>,
+}
+
+async fn verify(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    body: ApiJson<Verify>,
+) -> Result<HttpResponse, ApiError> {
+    let phone = validate::phone("phone", &body.phone)?;
+    let otp = validate::otp("otp", &body.otp)?;
+    // Only the transporter who started it may spend its attempts.
+    pending_onboarding(&state, &caller, &phone).await?;
+    let accepted = login::consume_otp(&state, &phone, OtpPurpose::DriverOnboard, &otp).await?;
+    let pending: PendingDriver = accepted
+        .pending_profile
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_default();
+    let mut conn = state.conn().await?;
+    let created = users::create_driver(
+        &mut conn,
+        &NewDriver {
+            phone: phone.digits(),
+            role: "driver",
+            name: pending.name.as_deref(),
+            email: pending.email.as_deref(),
+            license_number: pending.license_number.as_deref(),
+            transporter_id: caller.user_id(),
+            is_verified: true,
+        },
+    )
+    .await;
+    let driver = match created {
+        Ok(driver) => driver,
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            return Err(FleetError::DriverExists.into());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    tracing::info!(driver.id = %driver.id, transporter.id = %caller.user_id(), "driver onboarded");
+    Ok(ok(json!({
+        "message": "Driver added",
+        "driver": {
+            "id": driver.id,
+            "name": driver.name,
+            "phone": driver.phone,
+            "licenseNumber": driver.license_number,
+            "transporterId": driver.transporter_id,
+            "isVerified": driver.is_verified,
+        }
+    })))
+}

@@ -1,0 +1,69 @@
+//! Push tokens of devices, kept for a push sender behind a trait.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use weelo_persistence::device_tokens;
+
+use super::ok;
+use crate::auth::Caller;
+use crate::{ApiError, ApiJson, AppState, validate};
+
+/// Mounts `notifications/*`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/notifications/register-token", web::post().to(register))
+        .route(
+            "/notifications/unregister-token",
+            web::delete().to(unregister),
+        );
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Register {
+    token: String,
+    device_type: Option<String>,
+    device_id: Option<String>,
+}
+
+async fn register(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<Register>,
+) -> Result<HttpResponse, ApiError> {
+    let token = validate::required_text("token", Some(&body.token), 4096)?;
+    let device_type = validate::text("deviceType", body.device_type.as_deref(), 20)?;
+    let device_id = validate::text("deviceId", body.device_id.as_deref(), 128)?;
+    let mut conn = state.conn().await?;
+    device_tokens::register(
+        &mut conn,
+        caller.user_id,
+        &token,
+        device_type.as_deref(),
+        device_id.as_deref(),
+    )
+    .await?;
+    Ok(ok(json!({
+        "message": "Token registered",
+        "userId": caller.user_id,
+        "role": caller.role,
+    })))
+}
+
+#[derive(Deserialize)]
+struct Unregister {
+    token: String,
+}
+
+async fn unregister(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<Unregister>,
+) -> Result<HttpResponse, ApiError> {
+    let token = validate::required_text("token", Some(&body.token), 4096)?;
+    let mut conn = state.conn().await?;
+    let removed = device_tokens::unregister(&mut conn, caller.user_id, &token).await?;
+    Ok(ok(
+        json!({ "message": "Token unregistered", "removed": removed }),
+    ))
+}

@@ -1,0 +1,140 @@
+//! A transporter's vehicles, and the public vehicle catalogue.
+
+use actix_web::{HttpResponse, web};
+use chrono::Datelike;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+use weelo_availability::{CATALOGUE, VehicleKey, vehicle_type};
+use weelo_persistence::vehicles::{self, Delete, Upsert, VehicleInput};
+
+use super::ok;
+use crate::auth::{Authed, TransporterRole};
+use crate::dto::VehicleDto;
+use crate::fleet::{FleetError, normalise_vehicle_number};
+use crate::{ApiError, ApiJson, AppState, validate};
+
+/// Mounts `vehicles/*` (fixed paths before `{id}`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/vehicles/types", web::get().to(types))
+        .route("/vehicles/list", web::get().to(list))
+        .route("/vehicles/upsert", web::put().to(upsert))
+        .route("/vehicles/{id}", web::get().to(get_one))
+        .route("/vehicles/{id}", web::delete().to(delete));
+}
+
+async fn types() -> HttpResponse {
+    ok(json!({ "types": CATALOGUE, "total": CATALOGUE.len() }))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let fleet = vehicles::list(&mut conn, caller.user_id()).await?;
+    let count = |status: &str| fleet.iter().filter(|v| v.status == status).count();
+    Ok(ok(json!({
+        "vehicles": fleet.iter().map(VehicleDto::from).collect::<Vec<_>>(),
+        "total": fleet.len(),
+        "available": count("available"),
+        "onHold": count("on_hold"),
+        "inTransit": count("in_transit"),
+        "maintenance": count("maintenance"),
+        "inactive": count("inactive"),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VehicleBody {
+    vehicle_number: String,
+    vehicle_type: String,
+    vehicle_subtype: String,
+    capacity: Option<String>,
+    model: Option<String>,
+    year: Option<i32>,
+    rc_number: Option<String>,
+}
+
+async fn upsert(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    body: ApiJson<VehicleBody>,
+) -> Result<HttpResponse, ApiError> {
+    let number = normalise_vehicle_number(&body.vehicle_number).ok_or_else(|| {
+        ApiError::invalid_field(
+            "vehicleNumber",
+            "vehicleNumber must look like MH12AB1234 or 22BH1234AA",
+        )
+    })?;
+    let entry = vehicle_type(&body.vehicle_type).ok_or_else(|| {
+        let known: Vec<&str> = CATALOGUE.iter().map(|t| t.id).collect();
+        ApiError::invalid_field(
+            "vehicleType",
+            format!("vehicleType must be one of {}", known.join(", ")),
+        )
+    })?;
+    let subtype = validate::required_text("vehicleSubtype", Some(&body.vehicle_subtype), 60)?;
+    let key = VehicleKey::new(entry.id, &subtype)
+        .map_err(|error| ApiError::invalid_field("vehicleType", error.to_string()))?;
+    let capacity = validate::text("capacity", body.capacity.as_deref(), 30)?;
+    let model = validate::text("model", body.model.as_deref(), 60)?;
+    let rc_number = validate::text("rcNumber", body.rc_number.as_deref(), 30)?;
+    let now = state.clock.now();
+    if let Some(year) = body.year
+        && !(1980..=now.year() + 1).contains(&year)
+    {
+        return Err(ApiError::invalid_field(
+            "year",
+            format!("year must be between 1980 and {}", now.year() + 1),
+        ));
+    }
+    let input = VehicleInput {
+        vehicle_number: &number,
+        vehicle_type: entry.id,
+        vehicle_subtype: &subtype,
+        vehicle_key: key.as_str(),
+        capacity: capacity.as_deref(),
+        model: model.as_deref(),
+        year: body.year,
+        rc_number: rc_number.as_deref(),
+    };
+    let mut conn = state.conn().await?;
+    match vehicles::upsert(&mut conn, caller.user_id(), &input, now).await? {
+        Upsert::Saved(vehicle, is_new) => {
+            tracing::info!(vehicle.id = %vehicle.id, transporter.id = %caller.user_id(), vehicle.is_new = is_new, "vehicle saved");
+            Ok(ok(
+                json!({ "vehicle": VehicleDto::from(vehicle.as_ref()), "isNew": is_new }),
+            ))
+        }
+        Upsert::NumberTaken => Err(FleetError::VehicleExists.into()),
+    }
+}
+
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let vehicle = vehicles::find(&mut conn, caller.user_id(), *id)
+        .await?
+        .ok_or(FleetError::VehicleNotFound)?;
+    Ok(ok(json!({ "vehicle": VehicleDto::from(&vehicle) })))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    match vehicles::delete(&mut conn, caller.user_id(), *id, state.clock.now()).await? {
+        Delete::Deleted => Ok(ok(
+            json!({ "message": "Vehicle deleted", "vehicleId": *id }),
+        )),
+        Delete::NotFound => Err(FleetError::VehicleNotFound.into()),
+        Delete::InUse => Err(FleetError::VehicleInUse.into()),
+    }
+}
