@@ -15,7 +15,7 @@ use diesel_async::RunQueryDsl;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use weelo_server::ServerHandle;
-use weelo_server::{Application, Environment, ManualClock, Settings};
+use weelo_server::{Application, Environment, Expiry, ManualClock, Settings};
 use weelo_test_support::{TestDb, TestRedis, config_dir};
 
 /// A running server and what it runs on; everything is torn down on drop.
@@ -25,6 +25,8 @@ pub struct TestApp {
     pub handle: ServerHandle,
     /// The server's clock: it moves only when a test advances it.
     pub clock: ManualClock,
+    /// The server's expiry jobs, run by hand (their loops are off in tests).
+    pub expiry: Expiry,
     pub db: TestDb,
     pub redis: TestRedis,
 }
@@ -56,12 +58,14 @@ pub async fn spawn_with(settings: Settings, db: TestDb, redis: TestRedis) -> Tes
         .unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
+    let expiry = application.expiry();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         handle,
         clock,
+        expiry,
         db,
         redis,
     }
@@ -162,6 +166,20 @@ impl TestApp {
         body["data"]["driver"].clone()
     }
 
+    /// `POST bookings/orders` as `token` with an idempotency key.
+    pub async fn create_order(&self, token: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/bookings/orders", self.address))
+            .bearer_auth(token)
+            .header("X-Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        status_and_json(response).await
+    }
+
     /// Rows of `table` (a fixed name from the test, never user input).
     pub async fn count_rows(&self, table: &str) -> i64 {
         #[derive(QueryableByName)]
@@ -197,4 +215,18 @@ impl Drop for TestApp {
         // Stop accepting and close connections before the database goes.
         drop(self.handle.stop(false));
     }
+}
+
+/// A valid two-line order from Mumbai to Pune (3 trucks, Rs 27 000).
+pub fn order_body() -> Value {
+    json!({
+        "pickup": { "latitude": 19.0760, "longitude": 72.8777, "address": "Andheri East, Mumbai", "city": "Mumbai", "state": null },
+        "drop": { "latitude": 18.5204, "longitude": 73.8567, "address": "Hadapsar, Pune", "city": "Pune" },
+        "distanceKm": 150,
+        "vehicleRequirements": [
+            { "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2, "pricePerTruck": 9000 },
+            { "vehicleType": "container", "vehicleSubtype": "20 Feet", "quantity": 1, "pricePerTruck": 9000 }
+        ],
+        "goodsType": "General"
+    })
 }

@@ -6,4 +6,5 @@ mod errors;
 mod fleet;
 mod health;
 mod helpers;
+mod orders;
 mod startup;

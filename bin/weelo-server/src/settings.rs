@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use weelo_api::auth::AuthSettings;
+use weelo_api::orders::OrderSettings;
 use weelo_cache::RedisSettings;
 use weelo_persistence::DatabaseSettings;
 
@@ -66,6 +67,8 @@ pub struct Settings {
     pub redis: RedisSettings,
     /// Login, tokens and OTPs.
     pub auth: AuthSettings,
+    /// Order windows, limits and expiry jobs.
+    pub orders: OrderSettings,
     /// Logs.
     pub log: LogSettings,
 }

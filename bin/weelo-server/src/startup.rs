@@ -10,6 +10,7 @@ use actix_web::{App, HttpServer, middleware::from_fn, web};
 use weelo_api::AppState;
 use weelo_api::auth::LoggingSmsSender;
 use weelo_api::metrics::HttpMetrics;
+use weelo_api::orders::Expiry;
 use weelo_api::state::AuthContext;
 use weelo_cache::{Cache, TlsMode};
 use weelo_orders::{Clock, SystemClock};
@@ -21,6 +22,7 @@ use crate::Settings;
 pub struct Application {
     port: u16,
     server: Server,
+    expiry: Expiry,
 }
 
 impl Application {
@@ -48,10 +50,14 @@ impl Application {
                 TlsMode::Plain => "plain TCP (redis://)",
             }
         );
+        let orders = Arc::new(settings.orders.clone());
+        let expiry = Expiry::new(db.clone(), cache.clone(), clock.clone(), orders.clone());
         let state = AppState {
             db,
             cache,
             clock,
+            orders,
+            expiry: expiry.clone(),
             auth: Arc::new(AuthContext::new(
                 settings.auth.clone(),
                 Arc::new(LoggingSmsSender),
@@ -74,13 +80,23 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener)?.run();
+        expiry.spawn_loops();
         tracing::info!(server.port = port, "weelo-server listening on port {port}");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            expiry,
+        })
     }
 
     /// The port actually bound (useful when the settings said 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The expiry jobs (tests run sweeps and cleanups through it).
+    pub fn expiry(&self) -> Expiry {
+        self.expiry.clone()
     }
 
     /// A handle to stop the server from elsewhere.

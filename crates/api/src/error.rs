@@ -22,6 +22,7 @@ use weelo_persistence::PersistenceError;
 
 use crate::auth::AuthError;
 use crate::fleet::FleetError;
+use crate::orders::OrderError;
 
 /// Every error the HTTP edge answers with.
 #[derive(Debug, thiserror::Error)]
@@ -309,6 +310,42 @@ impl From<FleetError> for ApiError {
             FleetError::UserNotFound => Self::NotFound {
                 code: "USER_NOT_FOUND",
                 message,
+            },
+        }
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(error: OrderError) -> Self {
+        let message = error.to_string();
+        match error {
+            OrderError::MissingIdempotencyKey => Self::Rejected {
+                code: "MISSING_IDEMPOTENCY_KEY",
+                message,
+            },
+            OrderError::IdempotencyConflict => Self::Conflict {
+                code: "IDEMPOTENCY_CONFLICT",
+                message,
+                details: None,
+            },
+            OrderError::ActiveOrderExists { active_order_id } => Self::Conflict {
+                code: "ACTIVE_ORDER_EXISTS",
+                message,
+                details: Some(json!({ "activeOrderId": active_order_id })),
+            },
+            OrderError::RateLimited { retry_after_ms } => Self::RateLimited {
+                code: "RATE_LIMIT_EXCEEDED",
+                message,
+                retry_after_ms,
+            },
+            OrderError::OrderNotFound => Self::NotFound {
+                code: "ORDER_NOT_FOUND",
+                message,
+            },
+            OrderError::CancelBlocked { status } => Self::Conflict {
+                code: "CANCEL_BLOCKED",
+                message,
+                details: Some(json!({ "status": status })),
             },
         }
     }

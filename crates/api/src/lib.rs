@@ -10,6 +10,7 @@
 //! - [`dto`]: the apps' JSON shapes of users and vehicles.
 //! - [`error`]: [`ApiError`], the envelope, and the mapping to status codes.
 //! - [`json`]: the JSON body extractor that names the offending field.
+//! - [`orders`]: create and cancel flows, order JSON, expiry jobs.
 //! - [`middleware`]: request ids, access logs and metrics for every request.
 //! - [`metrics`]: the Prometheus registry behind `GET /metrics`.
 //! - [`routes`]: one module per area, each with `configure`.
@@ -22,6 +23,7 @@ pub mod fleet;
 pub mod json;
 pub mod metrics;
 pub mod middleware;
+pub mod orders;
 pub mod routes;
 pub mod state;
 pub mod validate;

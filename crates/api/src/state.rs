@@ -9,6 +9,7 @@ use weelo_persistence::{DbConn, DbPool, PersistenceError};
 
 use crate::auth::{AuthSettings, SmsSender, TokenKeys};
 use crate::metrics::HttpMetrics;
+use crate::orders::{Expiry, OrderSettings};
 
 /// Shared by all workers behind `web::Data`; every field is a cheap handle.
 #[derive(Clone)]
@@ -21,6 +22,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Login settings, keys and OTP delivery.
     pub auth: Arc<AuthContext>,
+    /// Order windows and limits.
+    pub orders: Arc<OrderSettings>,
+    /// Order timers, sweeper and cleanup.
+    pub expiry: Expiry,
     /// HTTP request metrics.
     pub metrics: HttpMetrics,
 }

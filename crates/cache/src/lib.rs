@@ -9,11 +9,18 @@
 //! - [`settings`]: the `[redis]` section of the configuration.
 //! - [`client`]: the pool and the key prefix every key goes through.
 //! - [`error`]: what this crate can fail with.
+//! - [`rate_limit`]: sliding-window limits.
+//! - [`lock`]: short owner-token locks that spare duplicate work.
+//! - [`mirror`]: JSON snapshots written after commit, read before PostgreSQL.
 
 pub mod client;
 pub mod error;
+pub mod lock;
+pub mod mirror;
+pub mod rate_limit;
 pub mod settings;
 
 pub use client::{Cache, TlsMode};
 pub use error::CacheError;
+pub use rate_limit::RateDecision;
 pub use settings::RedisSettings;

@@ -8,6 +8,13 @@
 //! - [`clock`]: the one source of "now", so time rules are tested with a
 //!   clock the test moves, never with sleeps.
 
+//! - [`status`]: order and truck statuses with their transition tables.
+//! - [`input`]: the create-order body and its validation.
+
 pub mod clock;
+pub mod input;
+pub mod status;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use input::{OrderDraft, OrderInputError, ValidOrder};
+pub use status::{OrderStatus, TruckStatus};

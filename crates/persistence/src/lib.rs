@@ -12,11 +12,17 @@
 //! - [`error`]: what this crate can fail with.
 //! - [`users`], [`sessions`], [`otp`] and [`device_tokens`]: identity.
 //! - [`vehicles`]: the vehicles of fleets.
+//! - [`orders`]: orders and truck requests: create, read, cancel, expire.
+//! - [`outbox`] and [`idempotency`]: events and stored answers, written in
+//!   the transaction of the change.
 
 pub mod device_tokens;
 pub mod error;
+pub mod idempotency;
 pub mod migrate;
+pub mod orders;
 pub mod otp;
+pub mod outbox;
 pub mod pool;
 pub mod schema;
 pub mod sessions;

@@ -23,6 +23,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    orders (id) {
+        id -> Uuid,
+        customer_id -> Uuid,
+        pickup_latitude -> Float8,
+        pickup_longitude -> Float8,
+        pickup_address -> Text,
+        pickup_city -> Nullable<Text>,
+        pickup_state -> Nullable<Text>,
+        drop_latitude -> Float8,
+        drop_longitude -> Float8,
+        drop_address -> Text,
+        drop_city -> Nullable<Text>,
+        drop_state -> Nullable<Text>,
+        stops -> Jsonb,
+        distance_km -> Int4,
+        goods_type -> Nullable<Text>,
+        total_trucks -> Int4,
+        trucks_filled -> Int4,
+        total_amount -> Int8,
+        status -> Text,
+        dispatch_state -> Text,
+        dispatch_attempts -> Int4,
+        online_candidates -> Int4,
+        notified_transporters -> Int4,
+        reason_code -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        expires_at -> Timestamptz,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+        expired_at -> Nullable<Timestamptz>,
+        completed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     otp_challenges (phone, purpose) {
         phone -> Text,
         purpose -> Text,
@@ -45,6 +82,7 @@ diesel::table! {
         payload -> Jsonb,
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+        order_id -> Nullable<Uuid>,
     }
 }
 
@@ -58,6 +96,26 @@ diesel::table! {
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    truck_requests (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        request_number -> Int4,
+        vehicle_type -> Text,
+        vehicle_subtype -> Text,
+        vehicle_key -> Text,
+        price_per_truck -> Int4,
+        status -> Text,
+        hold_id -> Nullable<Uuid>,
+        transporter_id -> Nullable<Uuid>,
+        vehicle_id -> Nullable<Uuid>,
+        driver_id -> Nullable<Uuid>,
+        assigned_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -109,15 +167,20 @@ diesel::table! {
 }
 
 diesel::joinable!(device_tokens -> users (user_id));
+diesel::joinable!(orders -> users (customer_id));
 diesel::joinable!(otp_challenges -> users (requested_by));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(truck_requests -> orders (order_id));
+diesel::joinable!(truck_requests -> vehicles (vehicle_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     device_tokens,
     idempotency_keys,
+    orders,
     otp_challenges,
     outbox,
     sessions,
+    truck_requests,
     users,
     vehicles,
 );

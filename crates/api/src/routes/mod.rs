@@ -6,6 +6,7 @@ pub mod drivers;
 pub mod health;
 pub mod metrics;
 pub mod notifications;
+pub mod orders;
 pub mod profile;
 pub mod vehicles;
 
@@ -29,7 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(profile::configure)
                 .configure(vehicles::configure)
                 .configure(drivers::configure)
-                .configure(notifications::configure),
+                .configure(notifications::configure)
+                .configure(orders::configure),
         )
         .default_service(web::to(route_not_found));
 }

@@ -1,0 +1,241 @@
+//! Order expiry, in three layers that all call `persistence::orders::expire`
+//! (one function, always with its outbox event), so an order is expired
+//! exactly once whoever gets there first:
+//! - a precise timer per order, on the instance that created it;
+//! - the sweeper on every instance, every second, claiming due orders with
+//!   `FOR UPDATE SKIP LOCKED` (nothing is lost when an instance dies);
+//! - the cleanup job every two minutes under a lock (Redis, or a PostgreSQL
+//!   advisory lock when Redis is down): the backstop, which also prunes old
+//!   outbox and idempotency rows.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{BigInt, Bool};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+use weelo_cache::Cache;
+use weelo_orders::Clock;
+use weelo_persistence::orders::{self, Expired};
+use weelo_persistence::{DbPool, PersistenceError, idempotency, outbox};
+
+use super::OrderSettings;
+
+/// The advisory-lock key of the cleanup job when Redis is down.
+const CLEANUP_ADVISORY_KEY: i64 = 0x7765_656c_6f63_6c6e;
+/// The Redis lock of the cleanup job; shorter than its interval.
+const CLEANUP_LOCK_MS: u64 = 100_000;
+
+/// The expiry jobs of one instance. Cheap to clone.
+#[derive(Clone)]
+pub struct Expiry {
+    db: DbPool,
+    cache: Cache,
+    clock: Arc<dyn Clock>,
+    settings: Arc<OrderSettings>,
+    instance: String,
+}
+
+/// What a cleanup run did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CleanupReport {
+    /// Whether this instance held the lock (otherwise it did nothing).
+    pub ran: bool,
+    /// Orders expired.
+    pub expired: usize,
+    /// Outbox rows pruned.
+    pub outbox_pruned: usize,
+    /// Idempotency answers pruned.
+    pub idempotency_pruned: usize,
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+impl Expiry {
+    /// The jobs over these handles.
+    pub fn new(
+        db: DbPool,
+        cache: Cache,
+        clock: Arc<dyn Clock>,
+        settings: Arc<OrderSettings>,
+    ) -> Self {
+        Self {
+            db,
+            cache,
+            clock,
+            settings,
+            instance: Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// Arms the precise timer of order `id`. Must be called inside the
+    /// tokio runtime; a timer that fires after the order changed does nothing.
+    pub fn schedule(&self, id: Uuid, expires_at: DateTime<Utc>) {
+        let this = self.clone();
+        let wait = (expires_at - self.clock.now()).to_std().unwrap_or_default();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            if let Err(error) = this.expire_one(id).await {
+                tracing::warn!(order.id = %id, error = %error, "order timer failed; the sweeper will retry");
+            }
+        });
+    }
+
+    async fn expire_one(&self, id: Uuid) -> Result<Option<Expired>, PersistenceError> {
+        let now = self.clock.now();
+        let mut conn = self.db.get().await?;
+        let expired = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                orders::expire(conn, id, now).await
+            })
+            .await?;
+        if let Some(done) = &expired {
+            log_expired(done, "timer");
+        }
+        Ok(expired)
+    }
+
+    /// One sweep: expires up to a batch of due orders no other instance is
+    /// expiring right now.
+    pub async fn sweep_once(&self) -> Result<Vec<Expired>, PersistenceError> {
+        let now = self.clock.now();
+        let batch = self.settings.sweep_batch;
+        let mut conn = self.db.get().await?;
+        let expired = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                orders::expire_due(conn, now, batch).await
+            })
+            .await?;
+        for done in &expired {
+            log_expired(done, "sweeper");
+        }
+        Ok(expired)
+    }
+
+    /// One cleanup run, if this instance gets the lock.
+    pub async fn cleanup_once(&self) -> Result<CleanupReport, PersistenceError> {
+        match self
+            .cache
+            .try_lock("cleanup", &self.instance, CLEANUP_LOCK_MS)
+            .await
+        {
+            Ok(false) => Ok(CleanupReport::default()),
+            Ok(true) => {
+                let report = self.cleanup_locked().await;
+                if let Err(error) = self.cache.unlock("cleanup", &self.instance).await {
+                    tracing::warn!(error = %error, "could not release the cleanup lock; it expires by itself");
+                }
+                report
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "redis lock unavailable; cleanup falls back to an advisory lock");
+                let mut conn = self.db.get().await?;
+                let this = self.clone();
+                Ok(conn
+                    .transaction::<_, diesel::result::Error, _>(async |conn| {
+                        let Locked { locked } =
+                            sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+                                .bind::<BigInt, _>(CLEANUP_ADVISORY_KEY)
+                                .get_result(conn)
+                                .await?;
+                        if !locked {
+                            return Ok(CleanupReport::default());
+                        }
+                        this.cleanup_in(conn).await
+                    })
+                    .await?)
+            }
+        }
+    }
+
+    async fn cleanup_locked(&self) -> Result<CleanupReport, PersistenceError> {
+        let mut conn = self.db.get().await?;
+        let this = self.clone();
+        Ok(conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| this.cleanup_in(conn).await)
+            .await?)
+    }
+
+    async fn cleanup_in(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<CleanupReport, diesel::result::Error> {
+        let now = self.clock.now();
+        let mut report = CleanupReport {
+            ran: true,
+            ..CleanupReport::default()
+        };
+        loop {
+            let expired = orders::expire_due(conn, now, self.settings.sweep_batch).await?;
+            for done in &expired {
+                log_expired(done, "cleanup");
+            }
+            report.expired += expired.len();
+            if expired.len() < usize::try_from(self.settings.sweep_batch).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        let outbox_before = now - chrono::Duration::hours(self.settings.outbox_retention_hours);
+        report.outbox_pruned = outbox::prune(conn, outbox_before).await?;
+        let keys_before = now - chrono::Duration::hours(self.settings.idempotency_retention_hours);
+        report.idempotency_pruned = idempotency::prune(conn, keys_before).await?;
+        Ok(report)
+    }
+
+    /// Starts the sweeper and the cleanup loops (each off when its interval is 0).
+    pub fn spawn_loops(&self) {
+        if self.settings.sweep_interval_ms > 0 {
+            let this = self.clone();
+            let every = Duration::from_millis(self.settings.sweep_interval_ms);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(error) = this.sweep_once().await {
+                        tracing::warn!(error = %error, "sweep failed; retrying next tick");
+                    }
+                }
+            });
+        }
+        if self.settings.cleanup_interval_secs > 0 {
+            let this = self.clone();
+            let every = Duration::from_secs(self.settings.cleanup_interval_secs);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    match this.cleanup_once().await {
+                        Ok(report) if report.ran => tracing::info!(
+                            cleanup.expired = report.expired,
+                            cleanup.outbox_pruned = report.outbox_pruned,
+                            cleanup.idempotency_pruned = report.idempotency_pruned,
+                            "cleanup ran"
+                        ),
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(error = %error, "cleanup failed; retrying next run")
+                        }
+                    }
+                }
+            });
+        }
+    }
+}
+
+fn log_expired(done: &Expired, by: &'static str) {
+    tracing::info!(
+        order.id = %done.order.id,
+        order.reason = done.reason_code,
+        order.trucks_expired = done.trucks_expired,
+        expired.by = by,
+        "order expired"
+    );
+}

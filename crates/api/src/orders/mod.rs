@@ -1,0 +1,17 @@
+//! Orders at the edge: the create and cancel flows (validation,
+//! idempotency, rate limit, one transaction each with its outbox event),
+//! the apps' JSON shapes, and the expiry jobs (precise timers, the sweeper,
+//! the cleanup job) that all call the one expiry function of `persistence`.
+//!
+//! These flows move behind `dispatch`'s traits when dispatch lands; the
+//! rules they apply (transitions, validation) already live in `orders`.
+
+pub mod dto;
+pub mod error;
+pub mod expiry;
+pub mod service;
+pub mod settings;
+
+pub use error::OrderError;
+pub use expiry::Expiry;
+pub use settings::OrderSettings;

@@ -1,0 +1,223 @@
+//! The create and cancel flows.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diesel_async::AsyncConnection;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use weelo_availability::{VehicleKey, vehicle_type};
+use weelo_cache::RateDecision;
+use weelo_orders::OrderDraft;
+use weelo_persistence::orders::{self, Cancel, CreateRefused};
+use weelo_persistence::outbox::{self, NewEvent};
+use weelo_persistence::{PersistenceError, idempotency};
+
+use super::{OrderError, dto};
+use crate::{ApiError, AppState};
+
+/// The scope of create-order idempotency keys.
+const CREATE_SCOPE: &str = "create-order";
+
+/// What a create answered: the HTTP status and `data`, fresh or replayed.
+#[derive(Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// The `data` of the envelope.
+    pub data: Value,
+    /// Whether it was replayed from an earlier request with the same key.
+    pub replayed: bool,
+}
+
+/// A stable hash of a JSON body: keys sorted, whitespace dropped.
+pub fn body_hash(body: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(body.to_string().as_bytes()))
+}
+
+enum TxFailure {
+    Db(diesel::result::Error),
+    KeyTaken,
+    ActiveOrderExists,
+}
+
+impl From<diesel::result::Error> for TxFailure {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(error)
+    }
+}
+
+/// Creates an order for `customer_id` from `body` under `key`.
+pub async fn create(
+    state: &AppState,
+    customer_id: Uuid,
+    key: &str,
+    body: Value,
+) -> Result<Answer, ApiError> {
+    let hash = body_hash(&body);
+    if let Some(answer) = replay(state, customer_id, key, &hash).await? {
+        return Ok(answer);
+    }
+    let draft: OrderDraft = crate::json::parse(body.to_string().as_bytes())?;
+    let order = draft
+        .validate(|id| vehicle_type(id).map(|entry| entry.id))
+        .map_err(|error| ApiError::invalid_field(error.field, error.message))?;
+    let keys = order
+        .lines
+        .iter()
+        .map(|line| {
+            VehicleKey::new(&line.vehicle_type, &line.vehicle_subtype)
+                .map(|k| k.as_str().to_owned())
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| ApiError::invalid_field("vehicleRequirements", error.to_string()))?;
+    let now = state.clock.now();
+    check_rate(state, customer_id, now).await?;
+
+    let window = state.orders.search_window_secs;
+    let expires_at = now + chrono::Duration::seconds(window);
+    let mut conn = state.conn().await?;
+    let created = conn
+        .transaction::<_, TxFailure, _>(async |conn| {
+            if !idempotency::claim(conn, customer_id, CREATE_SCOPE, key, &hash, now).await? {
+                return Err(TxFailure::KeyTaken);
+            }
+            if let Some(expired) = orders::expire_customer_due(conn, customer_id, now).await? {
+                tracing::info!(order.id = %expired.order.id, reason = expired.reason_code, "expired a stale order before a create");
+            }
+            let (row, trucks) = orders::insert(conn, customer_id, &order, &keys, expires_at, now)
+                .await?
+                .map_err(|CreateRefused::ActiveOrderExists| TxFailure::ActiveOrderExists)?;
+            let data = dto::created(&row, &trucks, now, window);
+            let event = NewEvent {
+                topic: "order_created",
+                recipients: orders::order_rooms(&row),
+                payload: data.clone(),
+                order_id: Some(row.id),
+            };
+            outbox::append(conn, &[event], now).await?;
+            idempotency::complete(conn, customer_id, CREATE_SCOPE, key, 201, &data).await?;
+            Ok((row, data))
+        })
+        .await;
+    match created {
+        Ok((row, data)) => {
+            tracing::info!(order.id = %row.id, customer.id = %customer_id, order.trucks = row.total_trucks, "order created");
+            state.expiry.schedule(row.id, row.expires_at);
+            Ok(Answer {
+                status: 201,
+                data,
+                replayed: false,
+            })
+        }
+        Err(TxFailure::Db(error)) => Err(PersistenceError::from(error).into()),
+        Err(TxFailure::KeyTaken) => replay(state, customer_id, key, &hash)
+            .await?
+            .ok_or_else(|| OrderError::IdempotencyConflict.into()),
+        Err(TxFailure::ActiveOrderExists) => {
+            let active = orders::searching_any(&mut conn, customer_id).await?;
+            Err(OrderError::ActiveOrderExists {
+                active_order_id: active.map(|o| o.id),
+            }
+            .into())
+        }
+    }
+}
+
+/// The stored answer for `key`, or a conflict when it answered another body.
+async fn replay(
+    state: &AppState,
+    customer_id: Uuid,
+    key: &str,
+    hash: &str,
+) -> Result<Option<Answer>, ApiError> {
+    let mut conn = state.conn().await?;
+    let Some(stored) = idempotency::find(&mut conn, customer_id, CREATE_SCOPE, key).await? else {
+        return Ok(None);
+    };
+    if stored.request_hash != hash {
+        return Err(OrderError::IdempotencyConflict.into());
+    }
+    Ok(Some(Answer {
+        status: u16::try_from(stored.response_status).unwrap_or(200),
+        data: stored.response_body,
+        replayed: true,
+    }))
+}
+
+/// At most `creates_per_minute` creates per customer; fails open without Redis.
+async fn check_rate(
+    state: &AppState,
+    customer_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    let bucket = format!("create-order:{customer_id}");
+    let hit = Uuid::new_v4().to_string();
+    match state
+        .cache
+        .rate_limit(
+            &bucket,
+            state.orders.creates_per_minute,
+            60_000,
+            now.timestamp_millis(),
+            &hit,
+        )
+        .await
+    {
+        Ok(RateDecision::Allowed) => Ok(()),
+        Ok(RateDecision::Limited { retry_after_ms }) => {
+            Err(OrderError::RateLimited { retry_after_ms }.into())
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "rate limit unavailable; allowing the create");
+            Ok(())
+        }
+    }
+}
+
+/// Cancels the customer's order; a cancelled or expired order answers its state.
+pub async fn cancel(
+    state: &AppState,
+    customer_id: Uuid,
+    id: Uuid,
+    reason: Option<&str>,
+) -> Result<Value, ApiError> {
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    let outcome = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            orders::cancel(conn, customer_id, id, reason, now).await
+        })
+        .await?;
+    let (order, trucks_cancelled, already) = match outcome {
+        Cancel::Cancelled {
+            order,
+            trucks_cancelled,
+        } => (order, trucks_cancelled, false),
+        Cancel::AlreadyFinal(order) => (order, 0, true),
+        Cancel::Blocked(order) => {
+            return Err(OrderError::CancelBlocked {
+                status: order.status,
+            }
+            .into());
+        }
+        Cancel::NotFound => return Err(OrderError::OrderNotFound.into()),
+    };
+    if !already {
+        tracing::info!(order.id = %order.id, trucks_cancelled, "order cancelled");
+    }
+    Ok(json!({
+        "orderId": order.id,
+        "status": order.status,
+        "cancelledAt": order.cancelled_at.map(crate::dto::iso),
+        "reasonCode": order.reason_code,
+        "alreadyFinal": already,
+        "trucksCancelled": trucks_cancelled,
+        "transportersNotified": 0,
+        "driversNotified": 0,
+        "assignmentsCancelled": 0,
+        "cancelDecision": "allowed",
+        "policyStage": "searching",
+        "serverTimeMs": now.timestamp_millis(),
+    }))
+}

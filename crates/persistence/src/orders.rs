@@ -1,0 +1,539 @@
+//! Orders and their truck requests: create, read, cancel and expire, each a
+//! compare-and-set inside the caller's transaction, with its outbox events.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+use weelo_orders::input::{Place, ValidOrder};
+use weelo_orders::status::SEARCHING;
+use weelo_orders::{OrderStatus, TruckStatus};
+
+use crate::outbox::{self, NewEvent};
+use crate::schema::{orders, truck_requests};
+
+/// A row of `orders`.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
+#[expect(missing_docs, reason = "the columns are documented in the migration")]
+pub struct Order {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub pickup_latitude: f64,
+    pub pickup_longitude: f64,
+    pub pickup_address: String,
+    pub pickup_city: Option<String>,
+    pub pickup_state: Option<String>,
+    pub drop_latitude: f64,
+    pub drop_longitude: f64,
+    pub drop_address: String,
+    pub drop_city: Option<String>,
+    pub drop_state: Option<String>,
+    pub stops: serde_json::Value,
+    pub distance_km: i32,
+    pub goods_type: Option<String>,
+    pub total_trucks: i32,
+    pub trucks_filled: i32,
+    pub total_amount: i64,
+    pub status: String,
+    pub dispatch_state: String,
+    pub dispatch_attempts: i32,
+    pub online_candidates: i32,
+    pub notified_transporters: i32,
+    pub reason_code: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub expired_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl Order {
+    /// The parsed status (`Expired` for an unknown one, which the CHECK forbids).
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Expired)
+    }
+}
+
+/// A row of `truck_requests`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = truck_requests, check_for_backend(diesel::pg::Pg))]
+#[expect(missing_docs, reason = "the columns are documented in the migration")]
+pub struct TruckRequest {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub request_number: i32,
+    pub vehicle_type: String,
+    pub vehicle_subtype: String,
+    pub vehicle_key: String,
+    pub price_per_truck: i32,
+    pub status: String,
+    pub hold_id: Option<Uuid>,
+    pub transporter_id: Option<Uuid>,
+    pub vehicle_id: Option<Uuid>,
+    pub driver_id: Option<Uuid>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn names(statuses: &[OrderStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.as_str()).collect()
+}
+
+fn truck_names(statuses: &[TruckStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.as_str()).collect()
+}
+
+/// Why a create did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateRefused {
+    /// The customer already has a searching order (the partial unique index said so).
+    ActiveOrderExists,
+}
+
+/// Inserts the order and one truck request per truck. `vehicle_keys[i]` is
+/// the key of `order.lines[i]`. A unique violation of the one-searching-order
+/// index is [`CreateRefused::ActiveOrderExists`]; the caller rolls back.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    customer_id: Uuid,
+    order: &ValidOrder,
+    vehicle_keys: &[String],
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Result<(Order, Vec<TruckRequest>), CreateRefused>> {
+    let stops: Vec<serde_json::Value> = order.stops.iter().map(place_json).collect();
+    let inserted = diesel::insert_into(orders::table)
+        .values((
+            orders::customer_id.eq(customer_id),
+            orders::pickup_latitude.eq(order.pickup.latitude),
+            orders::pickup_longitude.eq(order.pickup.longitude),
+            orders::pickup_address.eq(&order.pickup.address),
+            orders::pickup_city.eq(&order.pickup.city),
+            orders::pickup_state.eq(&order.pickup.state),
+            orders::drop_latitude.eq(order.drop.latitude),
+            orders::drop_longitude.eq(order.drop.longitude),
+            orders::drop_address.eq(&order.drop.address),
+            orders::drop_city.eq(&order.drop.city),
+            orders::drop_state.eq(&order.drop.state),
+            orders::stops.eq(serde_json::Value::Array(stops)),
+            orders::distance_km.eq(order.distance_km),
+            orders::goods_type.eq(&order.goods_type),
+            orders::total_trucks.eq(order.total_trucks),
+            orders::total_amount.eq(order.total_amount),
+            orders::status.eq(OrderStatus::Active.as_str()),
+            orders::expires_at.eq(expires_at),
+            orders::created_at.eq(now),
+            orders::updated_at.eq(now),
+        ))
+        .returning(Order::as_returning())
+        .get_result(conn)
+        .await;
+    let row = match inserted {
+        Ok(row) => row,
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            return Ok(Err(CreateRefused::ActiveOrderExists));
+        }
+        Err(error) => return Err(error),
+    };
+    let mut number = 0;
+    let mut trucks = Vec::new();
+    for (line, key) in order.lines.iter().zip(vehicle_keys) {
+        for _ in 0..line.quantity {
+            number += 1;
+            trucks.push((
+                truck_requests::order_id.eq(row.id),
+                truck_requests::request_number.eq(number),
+                truck_requests::vehicle_type.eq(&line.vehicle_type),
+                truck_requests::vehicle_subtype.eq(&line.vehicle_subtype),
+                truck_requests::vehicle_key.eq(key),
+                truck_requests::price_per_truck.eq(line.price_per_truck),
+                truck_requests::created_at.eq(now),
+                truck_requests::updated_at.eq(now),
+            ));
+        }
+    }
+    let trucks = diesel::insert_into(truck_requests::table)
+        .values(trucks)
+        .returning(TruckRequest::as_returning())
+        .get_results(conn)
+        .await?;
+    Ok(Ok((row, trucks)))
+}
+
+fn place_json(place: &Place) -> serde_json::Value {
+    json!({
+        "latitude": place.latitude, "longitude": place.longitude,
+        "address": place.address, "city": place.city, "state": place.state,
+    })
+}
+
+/// The customer's order `id`, if it is theirs.
+pub async fn find_for_customer(
+    conn: &mut AsyncPgConnection,
+    customer_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Order>> {
+    orders::table
+        .filter(orders::id.eq(id))
+        .filter(orders::customer_id.eq(customer_id))
+        .select(Order::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The customer's searching order whose window is still open, if any.
+pub async fn searching_of(
+    conn: &mut AsyncPgConnection,
+    customer_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Order>> {
+    orders::table
+        .filter(orders::customer_id.eq(customer_id))
+        .filter(orders::status.eq_any(names(&SEARCHING)))
+        .filter(orders::expires_at.gt(now))
+        .select(Order::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The customer's searching order, whatever its deadline (the index allows one).
+pub async fn searching_any(
+    conn: &mut AsyncPgConnection,
+    customer_id: Uuid,
+) -> QueryResult<Option<Order>> {
+    orders::table
+        .filter(orders::customer_id.eq(customer_id))
+        .filter(orders::status.eq_any(names(&SEARCHING)))
+        .select(Order::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The trucks of an order, by request number.
+pub async fn trucks_of(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+) -> QueryResult<Vec<TruckRequest>> {
+    truck_requests::table
+        .filter(truck_requests::order_id.eq(order_id))
+        .order(truck_requests::request_number.asc())
+        .select(TruckRequest::as_select())
+        .load(conn)
+        .await
+}
+
+/// The trucks of several orders.
+pub async fn trucks_of_many(
+    conn: &mut AsyncPgConnection,
+    order_ids: &[Uuid],
+) -> QueryResult<Vec<TruckRequest>> {
+    truck_requests::table
+        .filter(truck_requests::order_id.eq_any(order_ids))
+        .order((
+            truck_requests::order_id,
+            truck_requests::request_number.asc(),
+        ))
+        .select(TruckRequest::as_select())
+        .load(conn)
+        .await
+}
+
+/// A page of the customer's orders, newest first, and the total.
+pub async fn history(
+    conn: &mut AsyncPgConnection,
+    customer_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Order>, i64)> {
+    let page = orders::table
+        .filter(orders::customer_id.eq(customer_id))
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(Order::as_select())
+        .load(conn)
+        .await?;
+    let total = orders::table
+        .filter(orders::customer_id.eq(customer_id))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok((page, total))
+}
+
+/// Rooms an order's events go to.
+pub fn order_rooms(order: &Order) -> Vec<String> {
+    vec![
+        format!("customer:{}", order.customer_id),
+        format!("order:{}", order.id),
+    ]
+}
+
+/// An order that expired, with what the customer was told.
+#[derive(Debug, Clone)]
+pub struct Expired {
+    /// The order after expiry.
+    pub order: Order,
+    /// `NO_ONLINE_TRANSPORTERS`, `NO_TRANSPORTER_ACCEPTANCE` or `PARTIAL_FILL_TIMEOUT`.
+    pub reason_code: &'static str,
+    /// Trucks that expired unfilled.
+    pub trucks_expired: usize,
+}
+
+/// Why an order's window ended without filling it.
+pub fn expiry_reason(order: &Order) -> &'static str {
+    if order.trucks_filled > 0 {
+        "PARTIAL_FILL_TIMEOUT"
+    } else if order.notified_transporters == 0 {
+        "NO_ONLINE_TRANSPORTERS"
+    } else {
+        "NO_TRANSPORTER_ACCEPTANCE"
+    }
+}
+
+/// Expires order `id` if it is still searching and its window has ended:
+/// the one expiry function timers, the sweeper and the cleanup job share.
+/// A partly filled order continues as `fully_filled` with `total_trucks`
+/// reduced to what was filled; its unfilled trucks expire. Writes the
+/// `order_expired` event. `None` when someone else got there first.
+pub async fn expire(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Expired>> {
+    let current: Option<Order> = orders::table
+        .find(id)
+        .filter(orders::status.eq_any(names(&SEARCHING)))
+        .filter(orders::expires_at.le(now))
+        .select(Order::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    let reason = expiry_reason(&current);
+    let partly_filled = current.trucks_filled > 0;
+    let next = if partly_filled {
+        OrderStatus::FullyFilled
+    } else {
+        OrderStatus::Expired
+    };
+    let order: Order = diesel::update(orders::table.find(id))
+        .set((
+            orders::status.eq(next.as_str()),
+            orders::total_trucks.eq(if partly_filled {
+                current.trucks_filled
+            } else {
+                current.total_trucks
+            }),
+            orders::reason_code.eq(reason),
+            orders::dispatch_state.eq("finished"),
+            orders::expired_at.eq(now),
+            orders::updated_at.eq(now),
+            orders::version.eq(orders::version + 1),
+        ))
+        .returning(Order::as_returning())
+        .get_result(conn)
+        .await?;
+    let trucks_expired = diesel::update(
+        truck_requests::table
+            .filter(truck_requests::order_id.eq(id))
+            .filter(
+                truck_requests::status
+                    .eq_any(truck_names(&TruckStatus::sources_of(TruckStatus::Expired))),
+            ),
+    )
+    .set((
+        truck_requests::status.eq(TruckStatus::Expired.as_str()),
+        truck_requests::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    let payload = json!({
+        "orderId": order.id,
+        "status": order.status,
+        "reasonCode": reason,
+        "reason": reason,
+        "trucksFilled": order.trucks_filled,
+        "totalTrucks": order.total_trucks,
+        "trucksExpired": trucks_expired,
+        "expiredAt": order.expired_at,
+        "message": expiry_message(reason),
+    });
+    outbox::append(
+        conn,
+        &[NewEvent {
+            topic: "order_expired",
+            recipients: order_rooms(&order),
+            payload,
+            order_id: Some(order.id),
+        }],
+        now,
+    )
+    .await?;
+    Ok(Some(Expired {
+        order,
+        reason_code: reason,
+        trucks_expired,
+    }))
+}
+
+fn expiry_message(reason: &str) -> &'static str {
+    match reason {
+        "PARTIAL_FILL_TIMEOUT" => "The search ended; the trucks already assigned will run",
+        "NO_ONLINE_TRANSPORTERS" => "No transporters were online near the pickup",
+        _ => "No transporter accepted in time",
+    }
+}
+
+/// Expires up to `limit` searching orders whose window has ended, skipping
+/// rows another instance is expiring right now (`SKIP LOCKED`). Run inside a
+/// transaction.
+pub async fn expire_due(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Expired>> {
+    let due: Vec<Uuid> = orders::table
+        .filter(orders::status.eq_any(names(&SEARCHING)))
+        .filter(orders::expires_at.le(now))
+        .order(orders::expires_at.asc())
+        .limit(limit)
+        .select(orders::id)
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?;
+    let mut expired = Vec::with_capacity(due.len());
+    for id in due {
+        if let Some(done) = expire(conn, id, now).await? {
+            expired.push(done);
+        }
+    }
+    Ok(expired)
+}
+
+/// Expires the customer's searching order if its window has ended (called
+/// before a create, so a stale order never blocks a new one).
+pub async fn expire_customer_due(
+    conn: &mut AsyncPgConnection,
+    customer_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Expired>> {
+    match searching_any(conn, customer_id).await? {
+        Some(order) if order.expires_at <= now => expire(conn, order.id, now).await,
+        _ => Ok(None),
+    }
+}
+
+/// The outcome of a cancel.
+#[derive(Debug)]
+pub enum Cancel {
+    /// Cancelled now.
+    Cancelled {
+        /// The order after.
+        order: Box<Order>,
+        /// Trucks cancelled.
+        trucks_cancelled: usize,
+    },
+    /// Already cancelled or expired: nothing to do (a retry).
+    AlreadyFinal(Box<Order>),
+    /// A truck is in transit or the order is done: refused.
+    Blocked(Box<Order>),
+    /// No such order of this customer.
+    NotFound,
+}
+
+/// Cancels the customer's order `id` with its trucks and writes the
+/// `order_cancelled` event, in the caller's transaction.
+pub async fn cancel(
+    conn: &mut AsyncPgConnection,
+    customer_id: Uuid,
+    id: Uuid,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<Cancel> {
+    let current: Option<Order> = orders::table
+        .filter(orders::id.eq(id))
+        .filter(orders::customer_id.eq(customer_id))
+        .select(Order::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    let Some(current) = current else {
+        return Ok(Cancel::NotFound);
+    };
+    let status = current.status();
+    if matches!(status, OrderStatus::Cancelled | OrderStatus::Expired) {
+        return Ok(Cancel::AlreadyFinal(Box::new(current)));
+    }
+    if !status.is_cancellable() {
+        return Ok(Cancel::Blocked(Box::new(current)));
+    }
+    let order: Order = diesel::update(orders::table.find(id))
+        .set((
+            orders::status.eq(OrderStatus::Cancelled.as_str()),
+            orders::cancel_reason.eq(reason),
+            orders::reason_code.eq("CUSTOMER_CANCELLED"),
+            orders::dispatch_state.eq("finished"),
+            orders::cancelled_at.eq(now),
+            orders::updated_at.eq(now),
+            orders::version.eq(orders::version + 1),
+        ))
+        .returning(Order::as_returning())
+        .get_result(conn)
+        .await?;
+    let trucks_cancelled = diesel::update(
+        truck_requests::table
+            .filter(truck_requests::order_id.eq(id))
+            .filter(
+                truck_requests::status.eq_any(truck_names(&TruckStatus::sources_of(
+                    TruckStatus::Cancelled,
+                ))),
+            ),
+    )
+    .set((
+        truck_requests::status.eq(TruckStatus::Cancelled.as_str()),
+        truck_requests::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    let payload = json!({
+        "orderId": order.id,
+        "status": order.status,
+        "reason": reason.unwrap_or("customer_cancelled"),
+        "cancelledAt": order.cancelled_at,
+        "trucksCancelled": trucks_cancelled,
+        "message": "The customer cancelled this order",
+    });
+    outbox::append(
+        conn,
+        &[NewEvent {
+            topic: "order_cancelled",
+            recipients: order_rooms(&order),
+            payload,
+            order_id: Some(order.id),
+        }],
+        now,
+    )
+    .await?;
+    Ok(Cancel::Cancelled {
+        order: Box::new(order),
+        trucks_cancelled,
+    })
+}

@@ -1,0 +1,98 @@
+//! The outbox: every domain event, written in the transaction of the change
+//! it describes. The realtime relay publishes rows after commit; the id is
+//! the sequence replays page through.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::schema::outbox;
+
+/// An event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The event name the apps listen for (`order_expired`…).
+    pub topic: &'static str,
+    /// Rooms to deliver to (`customer:{id}`, `order:{id}`…).
+    pub recipients: Vec<String>,
+    /// The body, in the apps' shape.
+    pub payload: serde_json::Value,
+    /// The order it concerns.
+    pub order_id: Option<Uuid>,
+}
+
+/// Appends `events`; returns their ids.
+pub async fn append(
+    conn: &mut AsyncPgConnection,
+    events: &[NewEvent],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<i64>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<_> = events
+        .iter()
+        .map(|event| {
+            (
+                outbox::topic.eq(event.topic),
+                outbox::recipients.eq(event
+                    .recipients
+                    .iter()
+                    .cloned()
+                    .map(Some)
+                    .collect::<Vec<_>>()),
+                outbox::payload.eq(&event.payload),
+                outbox::order_id.eq(event.order_id),
+                outbox::created_at.eq(now),
+            )
+        })
+        .collect();
+    diesel::insert_into(outbox::table)
+        .values(rows)
+        .returning(outbox::id)
+        .get_results(conn)
+        .await
+}
+
+/// A stored event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox, check_for_backend(diesel::pg::Pg))]
+pub struct StoredEvent {
+    /// Sequence.
+    pub id: i64,
+    /// Event name.
+    pub topic: String,
+    /// Rooms.
+    pub recipients: Vec<Option<String>>,
+    /// Body.
+    pub payload: serde_json::Value,
+    /// The order.
+    pub order_id: Option<Uuid>,
+    /// When written.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The events of one order, oldest first.
+pub async fn of_order(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+) -> QueryResult<Vec<StoredEvent>> {
+    outbox::table
+        .filter(outbox::order_id.eq(order_id))
+        .order(outbox::id.asc())
+        .select(StoredEvent::as_select())
+        .load(conn)
+        .await
+}
+
+/// Deletes published events older than `before`; returns how many.
+pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::delete(
+        outbox::table
+            .filter(outbox::published_at.is_not_null())
+            .filter(outbox::created_at.lt(before)),
+    )
+    .execute(conn)
+    .await
+}
