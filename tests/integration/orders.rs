@@ -497,3 +497,81 @@ async fn with_redis_stopped_create_status_and_cancel_still_work() {
         "cleanup falls back to the advisory lock"
     );
 }
+
+async fn sql(app: &TestApp, statement: &str) {
+    let mut conn = app.db.connect().await.unwrap();
+    diesel::sql_query(statement)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn status_and_check_active_come_from_the_mirror_and_never_go_back_in_time() {
+    let db = weelo_test_support::TestDb::new().await.unwrap();
+    let redis = weelo_test_support::TestRedis::new().unwrap();
+    let settings = test_settings(&db, &redis);
+    let cache = weelo_cache::Cache::connect(&settings.redis).unwrap();
+    let app = spawn_with(settings, db, redis).await;
+    let token = customer(&app).await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+
+    // A change behind the server's back is not seen while the snapshot lives:
+    // the answer came from Redis.
+    sql(
+        &app,
+        &format!("UPDATE orders SET dispatch_state = 'probe' WHERE id = '{id}'"),
+    )
+    .await;
+    let (_, body) = app
+        .get_as(&format!("bookings/orders/{id}/status"), &token)
+        .await;
+    assert_eq!(body["data"]["dispatchState"], "queued");
+    let (_, body) = app.get_as("orders/check-active", &token).await;
+    assert_eq!(body["data"]["activeOrder"]["orderId"], id.as_str());
+
+    // An older version never replaces a newer one.
+    let key = format!("order-status:{id}");
+    assert!(!cache.put_snapshot(&key, 0, "{}", 5_000).await.unwrap());
+
+    // Without the snapshot, PostgreSQL answers (and refills the mirror).
+    cache.drop_snapshot(&key).await.unwrap();
+    let (_, body) = app
+        .get_as(&format!("bookings/orders/{id}/status"), &token)
+        .await;
+    assert_eq!(body["data"]["dispatchState"], "probe");
+
+    // A cancel is visible at once: the newer snapshot was written before the answer.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("orders/{id}/cancel"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = app
+        .get_as(&format!("bookings/orders/{id}/status"), &token)
+        .await;
+    assert_eq!(body["data"]["status"], "cancelled");
+    let (_, body) = app.get_as("orders/check-active", &token).await;
+    assert_eq!(body["data"]["hasActiveOrder"], false);
+}
+
+#[tokio::test]
+async fn a_snapshot_past_its_deadline_is_not_trusted() {
+    let app = spawn_app().await;
+    let token = customer(&app).await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    app.clock.advance(Duration::seconds(61));
+    // Expired in PostgreSQL by another path; the snapshot still says active.
+    sql(&app, &format!("UPDATE orders SET status = 'expired', reason_code = 'NO_ONLINE_TRANSPORTERS' WHERE id = '{id}'")).await;
+    let (_, body) = app
+        .get_as(&format!("bookings/orders/{id}/status"), &token)
+        .await;
+    assert_eq!(body["data"]["status"], "expired");
+    assert_eq!(body["data"]["reasonCode"], "NO_ONLINE_TRANSPORTERS");
+}

@@ -6,6 +6,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use weelo_persistence::orders::{Order, TruckRequest};
 
+use weelo_orders::OrderStatus;
+
+use super::mirror::StatusSnapshot;
 use crate::dto::iso;
 
 /// Seconds left in the window, rounded up; 0 once it has passed.
@@ -171,19 +174,47 @@ pub fn created(
 
 /// `GET bookings/orders/{id}/status` (reference §3.7).
 pub fn status(order: &Order, now: DateTime<Utc>) -> Value {
-    merge(
-        json!({
-            "orderId": order.id,
-            "status": order.status,
-            "expiresAt": iso(order.expires_at),
-            "remainingSeconds": remaining_seconds(order, now),
-            "isActive": is_active(order, now),
-            "totalTrucks": order.total_trucks,
-            "trucksFilled": order.trucks_filled,
-            "version": order.version,
-        }),
-        dispatch_fields(order, now),
-    )
+    status_of(&StatusSnapshot::from(order), now)
+}
+
+/// The status answer from a snapshot (PostgreSQL's or the Redis mirror's).
+pub fn status_of(order: &StatusSnapshot, now: DateTime<Utc>) -> Value {
+    let millis = (order.expires_at - now).num_milliseconds();
+    let remaining = if millis <= 0 {
+        0
+    } else {
+        (millis + 999) / 1000
+    };
+    let searching = OrderStatus::parse(&order.status).is_some_and(OrderStatus::is_searching);
+    json!({
+        "orderId": order.order_id,
+        "status": order.status,
+        "expiresAt": iso(order.expires_at),
+        "remainingSeconds": remaining,
+        "isActive": searching && remaining > 0,
+        "totalTrucks": order.total_trucks,
+        "trucksFilled": order.trucks_filled,
+        "version": order.version,
+        "dispatchState": order.dispatch_state,
+        "dispatchAttempts": order.dispatch_attempts,
+        "onlineCandidates": order.online_candidates,
+        "notifiedTransporters": order.notified_transporters,
+        "reasonCode": order.reason_code,
+        "serverTimeMs": now.timestamp_millis(),
+    })
+}
+
+/// `check-active`'s `activeOrder`.
+pub fn active_summary(order: &StatusSnapshot, now: DateTime<Utc>) -> Value {
+    let millis = (order.expires_at - now).num_milliseconds();
+    json!({
+        "orderId": order.order_id,
+        "id": order.order_id,
+        "status": order.status,
+        "createdAt": iso(order.created_at),
+        "expiresAt": iso(order.expires_at),
+        "remainingSeconds": if millis <= 0 { 0 } else { (millis + 999) / 1000 },
+    })
 }
 
 /// `GET bookings/orders/{id}`: the order, a summary and its trucks.

@@ -39,7 +39,7 @@ pub struct Expiry {
 }
 
 /// What a cleanup run did.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct CleanupReport {
     /// Whether this instance held the lock (otherwise it did nothing).
     pub ran: bool,
@@ -49,6 +49,8 @@ pub struct CleanupReport {
     pub outbox_pruned: usize,
     /// Idempotency answers pruned.
     pub idempotency_pruned: usize,
+    /// The orders expired, as they are now (for the mirror, after commit).
+    pub expired_orders: Vec<orders::Order>,
 }
 
 #[derive(QueryableByName)]
@@ -97,6 +99,7 @@ impl Expiry {
             .await?;
         if let Some(done) = &expired {
             log_expired(done, "timer");
+            super::mirror::publish(&self.cache, &done.order).await;
         }
         Ok(expired)
     }
@@ -114,12 +117,21 @@ impl Expiry {
             .await?;
         for done in &expired {
             log_expired(done, "sweeper");
+            super::mirror::publish(&self.cache, &done.order).await;
         }
         Ok(expired)
     }
 
     /// One cleanup run, if this instance gets the lock.
     pub async fn cleanup_once(&self) -> Result<CleanupReport, PersistenceError> {
+        let report = self.cleanup_committed().await?;
+        for order in &report.expired_orders {
+            super::mirror::publish(&self.cache, order).await;
+        }
+        Ok(report)
+    }
+
+    async fn cleanup_committed(&self) -> Result<CleanupReport, PersistenceError> {
         match self
             .cache
             .try_lock("cleanup", &self.instance, CLEANUP_LOCK_MS)
@@ -173,11 +185,14 @@ impl Expiry {
         };
         loop {
             let expired = orders::expire_due(conn, now, self.settings.sweep_batch).await?;
-            for done in &expired {
-                log_expired(done, "cleanup");
-            }
+            let full_batch =
+                expired.len() >= usize::try_from(self.settings.sweep_batch).unwrap_or(usize::MAX);
             report.expired += expired.len();
-            if expired.len() < usize::try_from(self.settings.sweep_batch).unwrap_or(usize::MAX) {
+            for done in expired {
+                log_expired(&done, "cleanup");
+                report.expired_orders.push(done.order);
+            }
+            if !full_batch {
                 break;
             }
         }

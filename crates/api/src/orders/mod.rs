@@ -9,6 +9,7 @@
 pub mod dto;
 pub mod error;
 pub mod expiry;
+pub mod mirror;
 pub mod service;
 pub mod settings;
 

@@ -13,7 +13,7 @@ use weelo_persistence::orders::{self, Cancel, CreateRefused};
 use weelo_persistence::outbox::{self, NewEvent};
 use weelo_persistence::{PersistenceError, idempotency};
 
-use super::{OrderError, dto};
+use super::{OrderError, dto, mirror};
 use crate::{ApiError, AppState};
 
 /// The scope of create-order idempotency keys.
@@ -82,9 +82,7 @@ pub async fn create(
             if !idempotency::claim(conn, customer_id, CREATE_SCOPE, key, &hash, now).await? {
                 return Err(TxFailure::KeyTaken);
             }
-            if let Some(expired) = orders::expire_customer_due(conn, customer_id, now).await? {
-                tracing::info!(order.id = %expired.order.id, reason = expired.reason_code, "expired a stale order before a create");
-            }
+            let stale = orders::expire_customer_due(conn, customer_id, now).await?;
             let (row, trucks) = orders::insert(conn, customer_id, &order, &keys, expires_at, now)
                 .await?
                 .map_err(|CreateRefused::ActiveOrderExists| TxFailure::ActiveOrderExists)?;
@@ -97,11 +95,16 @@ pub async fn create(
             };
             outbox::append(conn, &[event], now).await?;
             idempotency::complete(conn, customer_id, CREATE_SCOPE, key, 201, &data).await?;
-            Ok((row, data))
+            Ok((row, data, stale))
         })
         .await;
     match created {
-        Ok((row, data)) => {
+        Ok((row, data, stale)) => {
+            if let Some(expired) = stale {
+                tracing::info!(order.id = %expired.order.id, order.reason = expired.reason_code, "expired a stale order before a create");
+                mirror::publish(&state.cache, &expired.order).await;
+            }
+            mirror::publish(&state.cache, &row).await;
             tracing::info!(order.id = %row.id, customer.id = %customer_id, order.trucks = row.total_trucks, "order created");
             state.expiry.schedule(row.id, row.expires_at);
             Ok(Answer {
@@ -206,6 +209,7 @@ pub async fn cancel(
     if !already {
         tracing::info!(order.id = %order.id, trucks_cancelled, "order cancelled");
     }
+    mirror::publish(&state.cache, &order).await;
     Ok(json!({
         "orderId": order.id,
         "status": order.status,

@@ -12,6 +12,7 @@ use weelo_persistence::orders;
 
 use super::ok;
 use crate::auth::{Authed, CustomerRole};
+use crate::orders::mirror::{self, StatusSnapshot};
 use crate::orders::{OrderError, dto, service};
 use crate::{ApiError, ApiJson, AppState, validate};
 
@@ -82,18 +83,18 @@ async fn check_active(
     caller: Authed<CustomerRole>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let mut conn = state.conn().await?;
-    let active = orders::searching_of(&mut conn, caller.user_id(), now).await?;
-    let summary = active.as_ref().map(|order| {
-        json!({
-            "orderId": order.id,
-            "id": order.id,
-            "status": order.status,
-            "createdAt": crate::dto::iso(order.created_at),
-            "expiresAt": crate::dto::iso(order.expires_at),
-            "remainingSeconds": dto::remaining_seconds(order, now),
-        })
-    });
+    let active = match mirror::active(&state.cache, caller.user_id(), now).await {
+        Some(snapshot) => snapshot.order,
+        None => {
+            let mut conn = state.conn().await?;
+            let order = orders::searching_of(&mut conn, caller.user_id(), now).await?;
+            if let Some(order) = &order {
+                mirror::publish(&state.cache, order).await;
+            }
+            order.as_ref().map(StatusSnapshot::from)
+        }
+    };
+    let summary = active.as_ref().map(|order| dto::active_summary(order, now));
     Ok(ok(json!({
         "hasActiveOrder": summary.is_some(),
         "activeOrder": summary,
@@ -123,8 +124,15 @@ async fn status(
     caller: Authed<CustomerRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    if let Some(snapshot) = mirror::status(&state.cache, *id, now).await
+        && snapshot.customer_id == caller.user_id()
+    {
+        return Ok(ok(dto::status_of(&snapshot, now)));
+    }
     let order = load(&state, caller.user_id(), *id).await?;
-    Ok(ok(dto::status(&order, state.clock.now())))
+    mirror::publish(&state.cache, &order).await;
+    Ok(ok(dto::status(&order, now)))
 }
 
 async fn cancel_preview(
