@@ -53,9 +53,10 @@ schema-check: services tools
 tools:
 	@command -v diesel >/dev/null 2>&1 || $(CARGO) install diesel_cli --locked --no-default-features --features postgres
 
-## Benchmarks (filled by later issues).
-bench:
-	@echo "bench: no benchmarks yet; the presence, orders and realtime issues add them"
+## Benchmarks: each profile writes its figures, command and machine into
+## BENCHMARKS.md.
+bench: services
+	./scripts/bench-orders.sh
 
 sim:
 	$(CARGO) run --locked --bin weelo-sim -- --help

@@ -1,13 +1,28 @@
-//! `weelo-sim`: the city simulator. It will drive a running server exactly as
-//! the apps do (the simulator issue); for now it explains itself and exits.
+//! `weelo-sim`: drives a running weelo-server over HTTP exactly as the apps
+//! do. Today it has one load profile, `bench-orders` (the order-create
+//! benchmark of `make bench`); the city simulation comes with its issue.
 
-const USAGE: &str = "usage: weelo-sim [--help]
+mod bench_orders;
+mod client;
+mod stats;
 
-weelo-sim will simulate a city against a running weelo-server: transporters and
-drivers going online and beating, customers booking, holds, confirms, driver
-answers and trips, with a live progress line and a final report.
-It is not built yet; this binary only prints this text.";
+const USAGE: &str = "usage: weelo-sim bench-orders [--url URL] [--customers N] [--concurrency C]
 
-fn main() {
-    println!("{USAGE}");
+bench-orders  logs N customers in (the server must expose OTPs: local config),
+              then has each create one order, C at a time, and prints the
+              create throughput and latency percentiles as one JSON line.
+              Defaults: --url http://127.0.0.1:3000 --customers 4000 --concurrency 64
+
+The city simulation (transporters, drivers, trips) is not built yet.";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("bench-orders") => bench_orders::run(bench_orders::Options::parse(&args[1..])?).await,
+        _ => {
+            println!("{USAGE}");
+            Ok(())
+        }
+    }
 }

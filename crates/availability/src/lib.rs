@@ -8,9 +8,15 @@
 //! # Layout
 //! - [`vehicle_key`]: the canonical key of a (type, subtype) pair.
 //! - [`catalogue`]: the vehicle types and subtypes the apps offer.
+//! - [`geo`]: points and haversine distances.
+//! - [`index`]: the geohash cell index and its exact k-nearest search.
 
 pub mod catalogue;
+pub mod geo;
+pub mod index;
 pub mod vehicle_key;
 
 pub use catalogue::{CATALOGUE, VehicleTypeEntry, vehicle_type};
+pub use geo::Point;
+pub use index::{Nearby, ProximityIndex, Query};
 pub use vehicle_key::{VehicleKey, VehicleKeyError};

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The order-create benchmark of `make bench`: a release server on a fresh
+# database, `weelo-sim bench-orders` against it, then pgbench inserting one
+# row per transaction into the same database, in the same run. Writes the
+# figures into BENCHMARKS.md between the bench-orders markers.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+customers=${BENCH_CUSTOMERS:-4000}
+concurrency=${BENCH_CONCURRENCY:-64}
+port=${BENCH_PORT:-3917}
+admin_url="postgres://weelo:weelo@127.0.0.1:5432/weelo"
+db="weelo_bench_$$"
+db_url="${admin_url%/*}/$db"
+prefix="weelo-bench-$$:"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  redis-cli -h 127.0.0.1 --scan --pattern "${prefix}*" | xargs -r redis-cli -h 127.0.0.1 DEL >/dev/null || true
+}
+trap cleanup EXIT
+
+cargo build --release --locked --bin weelo-server --bin weelo-sim
+psql "$admin_url" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $db" >/dev/null
+
+APP_ENVIRONMENT=local APP_DATABASE__URL="$db_url" APP_SERVER__PORT="$port" \
+  APP_REDIS__KEY_PREFIX="$prefix" APP_LOG__FILTER=warn APP_SERVER__HOST=127.0.0.1 \
+  ./target/release/weelo-server serve &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$port/api/v1/health/ready" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+idle_rss_kb=$(ps -o rss= -p "$server_pid" | tr -d ' ')
+
+result=$(./target/release/weelo-sim bench-orders --url "http://127.0.0.1:$port" \
+  --customers "$customers" --concurrency "$concurrency")
+loaded_rss_kb=$(ps -o rss= -p "$server_pid" | tr -d ' ')
+echo "weelo: $result"
+
+psql "$db_url" -v ON_ERROR_STOP=1 -qc \
+  "CREATE TABLE bench_rows (id BIGSERIAL PRIMARY KEY, customer_id UUID NOT NULL, body JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+script=$(mktemp)
+echo "INSERT INTO bench_rows (customer_id, body) VALUES (gen_random_uuid(), '{\"trucks\": 2}');" > "$script"
+pgbench_out=$(pgbench -n -c 16 -j 2 -T 10 -f "$script" "$db_url" 2>&1)
+rm -f "$script"
+pg_tps=$(printf '%s\n' "$pgbench_out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+pg_latency=$(printf '%s\n' "$pgbench_out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | head -1)
+echo "pgbench: tps=$pg_tps latency_avg_ms=$pg_latency"
+
+rate=$(printf '%s' "$result" | sed -n 's/.*"createsPerSecond":\([0-9.]*\).*/\1/p')
+p50=$(printf '%s' "$result" | sed -n 's/.*"p50Ms":\([0-9.]*\).*/\1/p')
+p99=$(printf '%s' "$result" | sed -n 's/.*"p99Ms":\([0-9.]*\).*/\1/p')
+ratio=$(awk -v a="$rate" -v b="$pg_tps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
+
+section=$(cat <<MD
+<!-- bench-orders:start -->
+## Order creation (\`make bench\`, profile bench-orders)
+
+Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($cpu), server, PostgreSQL, Redis and the
+load generator on the same machine. Each of $customers distinct customers creates one order of 2
+trucks (one transaction: idempotency claim, order, 2 truck requests, outbox event, stored answer;
+then the Redis mirror), $concurrency requests in flight.
+
+| figure | value |
+|---|---|
+| creates per second | $rate |
+| create latency p50 / p99 | $p50 ms / $p99 ms |
+| pgbench, one-row INSERT per transaction, 16 clients, same database, same run | $pg_tps tps (avg $pg_latency ms) |
+| weelo creates / pgbench inserts | $ratio |
+| server RSS idle / after the run | $((idle_rss_kb / 1024)) MiB / $((loaded_rss_kb / 1024)) MiB |
+
+Raw: \`$result\`
+
+Command: \`make bench\` (or \`scripts/bench-orders.sh\`; \`BENCH_CUSTOMERS\`, \`BENCH_CONCURRENCY\`).
+<!-- bench-orders:end -->
+MD
+)
+file=BENCHMARKS.md
+[ -f "$file" ] || printf '# weelo-rs benchmarks\n\nEvery figure here comes from a command in this repository; rerun it to check.\n\n' > "$file"
+if grep -q '<!-- bench-orders:start -->' "$file"; then
+  python3 - "$file" "$section" <<'PY'
+import sys, re
+path, section = sys.argv[1], sys.argv[2]
+text = open(path).read()
+text = re.sub(r'<!-- bench-orders:start -->.*?<!-- bench-orders:end -->', lambda m: section, text, flags=re.S)
+open(path, 'w').write(text)
+PY
+else
+  printf '%s\n' "$section" >> "$file"
+fi
+echo "bench-orders: written to $file"
