@@ -166,6 +166,12 @@ impl TestApp {
         body["data"]["driver"].clone()
     }
 
+    /// A second server instance on this app's database and Redis prefix.
+    pub async fn sibling(&self) -> Sibling {
+        let settings = test_settings(&self.db, &self.redis);
+        Sibling::start(settings).await
+    }
+
     /// `POST bookings/orders` as `token` with an idempotency key.
     pub async fn create_order(&self, token: &str, key: &str, body: &Value) -> (StatusCode, Value) {
         let response = self
@@ -229,4 +235,41 @@ pub fn order_body() -> Value {
         ],
         "goodsType": "General"
     })
+}
+
+/// Another instance sharing a `TestApp`'s database and Redis; stopped on drop.
+pub struct Sibling {
+    pub address: String,
+    pub handle: ServerHandle,
+}
+
+impl Sibling {
+    /// Starts an instance with `settings`.
+    pub async fn start(settings: Settings) -> Self {
+        let clock = ManualClock::starting_now();
+        let application = Application::build_with(settings, Arc::new(clock))
+            .await
+            .unwrap();
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let handle = application.handle();
+        tokio::spawn(application.run_until_stopped());
+        Self { address, handle }
+    }
+
+    /// `GET /api/v1/{path}` as `token` on this instance.
+    pub async fn get_as(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/v1/{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        status_and_json(response).await
+    }
+}
+
+impl Drop for Sibling {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
 }

@@ -7,4 +7,5 @@ mod fleet;
 mod health;
 mod helpers;
 mod orders;
+mod presence;
 mod startup;

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use weelo_api::auth::AuthSettings;
 use weelo_api::orders::OrderSettings;
+use weelo_api::presence::PresenceSettings;
 use weelo_cache::RedisSettings;
 use weelo_persistence::DatabaseSettings;
 
@@ -69,6 +70,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Order windows, limits and expiry jobs.
     pub orders: OrderSettings,
+    /// Online transporters and the proximity index.
+    pub presence: PresenceSettings,
     /// Logs.
     pub log: LogSettings,
 }

@@ -11,6 +11,7 @@ use weelo_api::AppState;
 use weelo_api::auth::LoggingSmsSender;
 use weelo_api::metrics::HttpMetrics;
 use weelo_api::orders::Expiry;
+use weelo_api::presence::Presence;
 use weelo_api::state::AuthContext;
 use weelo_cache::{Cache, TlsMode};
 use weelo_orders::{Clock, SystemClock};
@@ -23,6 +24,7 @@ pub struct Application {
     port: u16,
     server: Server,
     expiry: Expiry,
+    presence: Presence,
 }
 
 impl Application {
@@ -52,12 +54,19 @@ impl Application {
         );
         let orders = Arc::new(settings.orders.clone());
         let expiry = Expiry::new(db.clone(), cache.clone(), clock.clone(), orders.clone());
+        let presence = Presence::new(
+            cache.clone(),
+            db.clone(),
+            clock.clone(),
+            settings.presence.clone(),
+        );
         let state = AppState {
             db,
             cache,
             clock,
             orders,
             expiry: expiry.clone(),
+            presence: presence.clone(),
             auth: Arc::new(AuthContext::new(
                 settings.auth.clone(),
                 Arc::new(LoggingSmsSender),
@@ -81,17 +90,24 @@ impl Application {
         }
         let server = server.listen(listener)?.run();
         expiry.spawn_loops();
+        presence.spawn_tail();
         tracing::info!(server.port = port, "weelo-server listening on port {port}");
         Ok(Self {
             port,
             server,
             expiry,
+            presence,
         })
     }
 
     /// The port actually bound (useful when the settings said 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// This instance's presence.
+    pub fn presence(&self) -> Presence {
+        self.presence.clone()
     }
 
     /// The expiry jobs (tests run sweeps and cleanups through it).

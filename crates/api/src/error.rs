@@ -198,6 +198,12 @@ impl ResponseError for ApiError {
                 object.insert("retryAfterMs".to_owned(), json!(retry_after_ms));
             }
             response.insert_header((header::RETRY_AFTER, retry_after_ms.div_ceil(1000).max(1)));
+            // The captain app reads the wait of a refused toggle as data.cooldownMs.
+            return response.json(json!({
+                "success": false,
+                "error": error,
+                "data": { "cooldownMs": retry_after_ms },
+            }));
         }
         response.json(json!({ "success": false, "error": error }))
     }

@@ -11,6 +11,7 @@
 //! - [`error`]: [`ApiError`], the envelope, and the mapping to status codes.
 //! - [`json`]: the JSON body extractor that names the offending field.
 //! - [`orders`]: create and cancel flows, order JSON, expiry jobs.
+//! - [`presence`]: online transporters, the proximity index, the stream.
 //! - [`middleware`]: request ids, access logs and metrics for every request.
 //! - [`metrics`]: the Prometheus registry behind `GET /metrics`.
 //! - [`routes`]: one module per area, each with `configure`.
@@ -24,6 +25,7 @@ pub mod json;
 pub mod metrics;
 pub mod middleware;
 pub mod orders;
+pub mod presence;
 pub mod routes;
 pub mod state;
 pub mod validate;

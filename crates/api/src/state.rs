@@ -10,6 +10,7 @@ use weelo_persistence::{DbConn, DbPool, PersistenceError};
 use crate::auth::{AuthSettings, SmsSender, TokenKeys};
 use crate::metrics::HttpMetrics;
 use crate::orders::{Expiry, OrderSettings};
+use crate::presence::Presence;
 
 /// Shared by all workers behind `web::Data`; every field is a cheap handle.
 #[derive(Clone)]
@@ -26,6 +27,8 @@ pub struct AppState {
     pub orders: Arc<OrderSettings>,
     /// Order timers, sweeper and cleanup.
     pub expiry: Expiry,
+    /// Who is online and where.
+    pub presence: Presence,
     /// HTTP request metrics.
     pub metrics: HttpMetrics,
 }

@@ -11,12 +11,14 @@
 //! - [`error`]: what this crate can fail with.
 //! - [`rate_limit`]: sliding-window limits.
 //! - [`lock`]: short owner-token locks that spare duplicate work.
+//! - [`presence`]: presence hashes, the online set and the event stream.
 //! - [`mirror`]: JSON snapshots written after commit, read before PostgreSQL.
 
 pub mod client;
 pub mod error;
 pub mod lock;
 pub mod mirror;
+pub mod presence;
 pub mod rate_limit;
 pub mod settings;
 

@@ -12,10 +12,12 @@
 //! - [`error`]: what this crate can fail with.
 //! - [`users`], [`sessions`], [`otp`] and [`device_tokens`]: identity.
 //! - [`vehicles`]: the vehicles of fleets.
+//! - [`availability`]: the last online toggle and a fleet's free vehicle keys.
 //! - [`orders`]: orders and truck requests: create, read, cancel, expire.
 //! - [`outbox`] and [`idempotency`]: events and stored answers, written in
 //!   the transaction of the change.
 
+pub mod availability;
 pub mod device_tokens;
 pub mod error;
 pub mod idempotency;

@@ -141,6 +141,8 @@ diesel::table! {
         last_seen_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        is_available -> Bool,
+        availability_changed_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -46,6 +46,8 @@ pub struct User {
     pub is_verified: bool,
     /// Not suspended.
     pub is_active: bool,
+    /// Last availability toggle (transporters and drivers).
+    pub is_available: bool,
     /// Last request or heartbeat seen.
     pub last_seen_at: Option<DateTime<Utc>>,
     /// Created.

@@ -28,10 +28,11 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let drivers = users::drivers_of(&mut conn, caller.user_id()).await?;
-    // Presence and trips arrive with their issues; until then nobody is online.
+    // A driver is online from its toggle until it goes offline (API.md);
+    // trips arrive with their issue.
     let rows: Vec<FleetDriverDto> = drivers
         .iter()
-        .map(|d| FleetDriverDto::new(d, false, false))
+        .map(|d| FleetDriverDto::new(d, d.is_available, false))
         .collect();
     let online = rows.iter().filter(|d| d.is_online).count();
     let on_trip = rows.iter().filter(|d| d.is_on_trip).count();

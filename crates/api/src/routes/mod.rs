@@ -7,6 +7,7 @@ pub mod health;
 pub mod metrics;
 pub mod notifications;
 pub mod orders;
+pub mod presence;
 pub mod profile;
 pub mod vehicles;
 
@@ -31,7 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(vehicles::configure)
                 .configure(drivers::configure)
                 .configure(notifications::configure)
-                .configure(orders::configure),
+                .configure(orders::configure)
+                .configure(presence::configure),
         )
         .default_service(web::to(route_not_found));
 }

@@ -103,6 +103,7 @@ async fn upsert(
     let mut conn = state.conn().await?;
     match vehicles::upsert(&mut conn, caller.user_id(), &input, now).await? {
         Upsert::Saved(vehicle, is_new) => {
+            state.presence.refresh_keys(caller.user_id()).await?;
             tracing::info!(vehicle.id = %vehicle.id, transporter.id = %caller.user_id(), vehicle.is_new = is_new, "vehicle saved");
             Ok(ok(
                 json!({ "vehicle": VehicleDto::from(vehicle.as_ref()), "isNew": is_new }),
