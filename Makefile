@@ -5,7 +5,7 @@ CARGO ?= cargo
 DOMAIN_CRATES := weelo-orders weelo-availability weelo-dispatch
 FORBIDDEN_IN_DOMAIN := diesel diesel-async actix-web actix-ws redis deadpool-redis tokio
 
-.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench sim
+.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo sim
 
 ## Make PostgreSQL and Redis answer on 127.0.0.1 (installs them if needed).
 services:
@@ -56,7 +56,14 @@ tools:
 ## Benchmarks: each profile writes its figures, command and machine into
 ## BENCHMARKS.md.
 bench: services
+	$(CARGO) bench --locked -p weelo-availability --bench nearby
+	./scripts/bench-geo.sh
+	./scripts/bench-heartbeats.sh
 	./scripts/bench-orders.sh
+
+## Only the nearby-search comparison with Redis GEOSEARCH.
+bench-geo: services
+	@./scripts/bench-geo.sh
 
 sim:
 	$(CARGO) run --locked --bin weelo-sim -- --help

@@ -6,6 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. scripts/bench-lib.sh
 customers=${BENCH_CUSTOMERS:-4000}
 concurrency=${BENCH_CONCURRENCY:-64}
 port=${BENCH_PORT:-3917}
@@ -53,16 +54,14 @@ rate=$(printf '%s' "$result" | sed -n 's/.*"createsPerSecond":\([0-9.]*\).*/\1/p
 p50=$(printf '%s' "$result" | sed -n 's/.*"p50Ms":\([0-9.]*\).*/\1/p')
 p99=$(printf '%s' "$result" | sed -n 's/.*"p99Ms":\([0-9.]*\).*/\1/p')
 ratio=$(awk -v a="$rate" -v b="$pg_tps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
-cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 
-section=$(cat <<MD
-<!-- bench-orders:start -->
+body=$(cat <<MD
 ## Order creation (\`make bench\`, profile bench-orders)
 
-Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($cpu), server, PostgreSQL, Redis and the
-load generator on the same machine. Each of $customers distinct customers creates one order of 2
-trucks (one transaction: idempotency claim, order, 2 truck requests, outbox event, stored answer;
-then the Redis mirror), $concurrency requests in flight.
+Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(machine); server, PostgreSQL, Redis and the load
+generator share the machine. Each of $customers distinct customers creates one order of 2 trucks
+(one transaction: idempotency claim, order, 2 truck requests, outbox event, stored answer; then the
+Redis mirror), $concurrency requests in flight.
 
 | figure | value |
 |---|---|
@@ -75,20 +74,6 @@ then the Redis mirror), $concurrency requests in flight.
 Raw: \`$result\`
 
 Command: \`make bench\` (or \`scripts/bench-orders.sh\`; \`BENCH_CUSTOMERS\`, \`BENCH_CONCURRENCY\`).
-<!-- bench-orders:end -->
 MD
 )
-file=BENCHMARKS.md
-[ -f "$file" ] || printf '# weelo-rs benchmarks\n\nEvery figure here comes from a command in this repository; rerun it to check.\n\n' > "$file"
-if grep -q '<!-- bench-orders:start -->' "$file"; then
-  python3 - "$file" "$section" <<'PY'
-import sys, re
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-text = re.sub(r'<!-- bench-orders:start -->.*?<!-- bench-orders:end -->', lambda m: section, text, flags=re.S)
-open(path, 'w').write(text)
-PY
-else
-  printf '%s\n' "$section" >> "$file"
-fi
-echo "bench-orders: written to $file"
+write_section bench-orders "$body"

@@ -7,14 +7,21 @@ use deadpool_redis::redis::{self, Script};
 
 use crate::{Cache, CacheError};
 
-/// Sets `KEYS[1]` to `ARGV[2]` unless the stored version `KEYS[1]:v` is newer.
+/// For each pair of keys (`value`, `value:v`), sets the value unless the
+/// stored version is newer. ARGV: ttl, then (version, json) per pair.
+/// Returns how many were written.
 const SET_IF_NEWER: &str = r"
-local current = tonumber(redis.call('GET', KEYS[2]) or '-1')
-local incoming = tonumber(ARGV[1])
-if incoming < current then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
-return 1
+local written = 0
+for i = 1, #KEYS / 2 do
+  local current = tonumber(redis.call('GET', KEYS[2 * i]) or '-1')
+  local incoming = tonumber(ARGV[2 * i])
+  if incoming >= current then
+    redis.call('SET', KEYS[2 * i - 1], ARGV[2 * i + 1], 'PX', ARGV[1])
+    redis.call('SET', KEYS[2 * i], ARGV[2 * i], 'PX', ARGV[1])
+    written = written + 1
+  end
+end
+return written
 ";
 
 impl Cache {
@@ -27,16 +34,28 @@ impl Cache {
         json: &str,
         ttl_ms: u64,
     ) -> Result<bool, CacheError> {
+        Ok(self.put_snapshots(&[(name, version, json)], ttl_ms).await? == 1)
+    }
+
+    /// [`Cache::put_snapshot`] for several snapshots in one round trip;
+    /// returns how many were written.
+    pub async fn put_snapshots(
+        &self,
+        snapshots: &[(&str, i64, &str)],
+        ttl_ms: u64,
+    ) -> Result<usize, CacheError> {
+        let script = Script::new(SET_IF_NEWER);
+        let mut invocation = script.prepare_invoke();
+        invocation.arg(ttl_ms);
+        for (name, version, json) in snapshots {
+            invocation
+                .key(self.key(name))
+                .key(self.key(&format!("{name}:v")));
+            invocation.arg(*version).arg(*json);
+        }
         let mut conn = self.conn().await?;
-        let written: i64 = Script::new(SET_IF_NEWER)
-            .key(self.key(name))
-            .key(self.key(&format!("{name}:v")))
-            .arg(version)
-            .arg(json)
-            .arg(ttl_ms)
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(written == 1)
+        let written: i64 = invocation.invoke_async(&mut conn).await?;
+        Ok(usize::try_from(written).unwrap_or(0))
     }
 
     /// The snapshot under `name`, if any.

@@ -62,3 +62,17 @@ impl Cache {
         })
     }
 }
+
+impl Cache {
+    /// Takes back hit `hit_id` of `bucket` (a request that turned out to be
+    /// a replay, which must not count).
+    pub async fn rate_limit_undo(&self, bucket: &str, hit_id: &str) -> Result<(), CacheError> {
+        let mut conn = self.conn().await?;
+        let _: i64 = deadpool_redis::redis::cmd("ZREM")
+            .arg(self.key(&format!("rl:{bucket}")))
+            .arg(hit_id)
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+}

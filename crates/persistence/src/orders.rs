@@ -94,79 +94,158 @@ fn truck_names(statuses: &[TruckStatus]) -> Vec<&'static str> {
 pub enum CreateRefused {
     /// The customer already has a searching order (the partial unique index said so).
     ActiveOrderExists,
+    /// The idempotency key already has an answer (or is being answered).
+    KeyTaken,
 }
 
-/// Inserts the order and one truck request per truck. `vehicle_keys[i]` is
-/// the key of `order.lines[i]`. A unique violation of the one-searching-order
-/// index is [`CreateRefused::ActiveOrderExists`]; the caller rolls back.
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
+/// The rows of a new order as they will be stored: ids are made here, so
+/// the answer can be built, stored with the key and put in the outbox in
+/// the same single statement.
+pub fn new_rows(
     customer_id: Uuid,
     order: &ValidOrder,
     vehicle_keys: &[String],
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> QueryResult<Result<(Order, Vec<TruckRequest>), CreateRefused>> {
-    let stops: Vec<serde_json::Value> = order.stops.iter().map(place_json).collect();
-    let inserted = diesel::insert_into(orders::table)
-        .values((
-            orders::customer_id.eq(customer_id),
-            orders::pickup_latitude.eq(order.pickup.latitude),
-            orders::pickup_longitude.eq(order.pickup.longitude),
-            orders::pickup_address.eq(&order.pickup.address),
-            orders::pickup_city.eq(&order.pickup.city),
-            orders::pickup_state.eq(&order.pickup.state),
-            orders::drop_latitude.eq(order.drop.latitude),
-            orders::drop_longitude.eq(order.drop.longitude),
-            orders::drop_address.eq(&order.drop.address),
-            orders::drop_city.eq(&order.drop.city),
-            orders::drop_state.eq(&order.drop.state),
-            orders::stops.eq(serde_json::Value::Array(stops)),
-            orders::distance_km.eq(order.distance_km),
-            orders::goods_type.eq(&order.goods_type),
-            orders::total_trucks.eq(order.total_trucks),
-            orders::total_amount.eq(order.total_amount),
-            orders::status.eq(OrderStatus::Active.as_str()),
-            orders::expires_at.eq(expires_at),
-            orders::created_at.eq(now),
-            orders::updated_at.eq(now),
-        ))
-        .returning(Order::as_returning())
-        .get_result(conn)
-        .await;
-    let row = match inserted {
-        Ok(row) => row,
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => {
-            return Ok(Err(CreateRefused::ActiveOrderExists));
-        }
-        Err(error) => return Err(error),
+) -> (Order, Vec<TruckRequest>) {
+    let row = Order {
+        id: Uuid::new_v4(),
+        customer_id,
+        pickup_latitude: order.pickup.latitude,
+        pickup_longitude: order.pickup.longitude,
+        pickup_address: order.pickup.address.clone(),
+        pickup_city: order.pickup.city.clone(),
+        pickup_state: order.pickup.state.clone(),
+        drop_latitude: order.drop.latitude,
+        drop_longitude: order.drop.longitude,
+        drop_address: order.drop.address.clone(),
+        drop_city: order.drop.city.clone(),
+        drop_state: order.drop.state.clone(),
+        stops: serde_json::Value::Array(order.stops.iter().map(place_json).collect()),
+        distance_km: order.distance_km,
+        goods_type: order.goods_type.clone(),
+        total_trucks: order.total_trucks,
+        trucks_filled: 0,
+        total_amount: order.total_amount,
+        status: OrderStatus::Active.as_str().to_owned(),
+        dispatch_state: "queued".to_owned(),
+        dispatch_attempts: 0,
+        online_candidates: 0,
+        notified_transporters: 0,
+        reason_code: None,
+        cancel_reason: None,
+        expires_at,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        cancelled_at: None,
+        expired_at: None,
+        completed_at: None,
     };
-    let mut number = 0;
     let mut trucks = Vec::new();
     for (line, key) in order.lines.iter().zip(vehicle_keys) {
         for _ in 0..line.quantity {
-            number += 1;
-            trucks.push((
-                truck_requests::order_id.eq(row.id),
-                truck_requests::request_number.eq(number),
-                truck_requests::vehicle_type.eq(&line.vehicle_type),
-                truck_requests::vehicle_subtype.eq(&line.vehicle_subtype),
-                truck_requests::vehicle_key.eq(key),
-                truck_requests::price_per_truck.eq(line.price_per_truck),
-                truck_requests::created_at.eq(now),
-                truck_requests::updated_at.eq(now),
-            ));
+            trucks.push(TruckRequest {
+                id: Uuid::new_v4(),
+                order_id: row.id,
+                request_number: i32::try_from(trucks.len() + 1).unwrap_or(i32::MAX),
+                vehicle_type: line.vehicle_type.clone(),
+                vehicle_subtype: line.vehicle_subtype.clone(),
+                vehicle_key: key.clone(),
+                price_per_truck: line.price_per_truck,
+                status: TruckStatus::Searching.as_str().to_owned(),
+                hold_id: None,
+                transporter_id: None,
+                vehicle_id: None,
+                driver_id: None,
+                assigned_at: None,
+                created_at: now,
+                updated_at: now,
+            });
         }
     }
-    let trucks = diesel::insert_into(truck_requests::table)
-        .values(trucks)
-        .returning(TruckRequest::as_returning())
-        .get_results(conn)
-        .await?;
-    Ok(Ok((row, trucks)))
+    (row, trucks)
+}
+
+/// The idempotency key a create is answered under.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerKey<'a> {
+    /// Scope of the key (`create-order`).
+    pub scope: &'a str,
+    /// The key.
+    pub key: &'a str,
+    /// Hash of the request body.
+    pub request_hash: &'a str,
+    /// The answer to store (also the `order_created` event's payload).
+    pub answer: &'a serde_json::Value,
+}
+
+/// Creates the order in ONE statement (so one round trip and no explicit
+/// transaction): claims the idempotency key with its answer, inserts the
+/// order and its trucks, and appends `order_created`. Nothing is written
+/// unless all of it is. A second searching order of the customer trips the
+/// partial unique index: [`CreateRefused::ActiveOrderExists`].
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    trucks: &[TruckRequest],
+    key: AnswerKey<'_>,
+) -> QueryResult<Result<(), CreateRefused>> {
+    #[derive(QueryableByName)]
+    struct Created {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        claimed: i64,
+    }
+    let rooms: Vec<String> = order_rooms(order);
+    let result = diesel::sql_query(
+        "WITH claim AS (              INSERT INTO idempotency_keys (user_id, scope, idempotency_key, request_hash,                  response_status, response_body, created_at)              VALUES ($2, $30, $31, $32, 201, $33, $27) ON CONFLICT DO NOTHING RETURNING 1          ), o AS (              INSERT INTO orders (id, customer_id, pickup_latitude, pickup_longitude, pickup_address,                  pickup_city, pickup_state, drop_latitude, drop_longitude, drop_address, drop_city,                  drop_state, stops, distance_km, goods_type, total_trucks, total_amount, status,                  dispatch_state, expires_at, created_at, updated_at)              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,                  $19, $20, $27, $27 FROM claim RETURNING id          ), t AS (              INSERT INTO truck_requests (id, order_id, request_number, vehicle_type, vehicle_subtype,                  vehicle_key, price_per_truck, created_at, updated_at)              SELECT x.id, o.id, x.n, x.t, x.s, x.k, x.p, $27, $27 FROM o,                  unnest($21::uuid[], $22::int4[], $23::text[], $24::text[], $25::text[], $26::int4[])                  AS x(id, n, t, s, k, p)              RETURNING 1          ), e AS (              INSERT INTO outbox (topic, recipients, payload, order_id, created_at)              SELECT 'order_created', $28, $29, o.id, $27 FROM o RETURNING 1          )          SELECT (SELECT count(*) FROM claim) AS claimed",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(order.id)
+    .bind::<diesel::sql_types::Uuid, _>(order.customer_id)
+    .bind::<diesel::sql_types::Double, _>(order.pickup_latitude)
+    .bind::<diesel::sql_types::Double, _>(order.pickup_longitude)
+    .bind::<diesel::sql_types::Text, _>(&order.pickup_address)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&order.pickup_city)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&order.pickup_state)
+    .bind::<diesel::sql_types::Double, _>(order.drop_latitude)
+    .bind::<diesel::sql_types::Double, _>(order.drop_longitude)
+    .bind::<diesel::sql_types::Text, _>(&order.drop_address)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&order.drop_city)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&order.drop_state)
+    .bind::<diesel::sql_types::Jsonb, _>(&order.stops)
+    .bind::<diesel::sql_types::Integer, _>(order.distance_km)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&order.goods_type)
+    .bind::<diesel::sql_types::Integer, _>(order.total_trucks)
+    .bind::<diesel::sql_types::BigInt, _>(order.total_amount)
+    .bind::<diesel::sql_types::Text, _>(&order.status)
+    .bind::<diesel::sql_types::Text, _>(&order.dispatch_state)
+    .bind::<diesel::sql_types::Timestamptz, _>(order.expires_at)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(trucks.iter().map(|t| t.id).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(trucks.iter().map(|t| t.request_number).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(trucks.iter().map(|t| t.vehicle_type.clone()).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(trucks.iter().map(|t| t.vehicle_subtype.clone()).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(trucks.iter().map(|t| t.vehicle_key.clone()).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(trucks.iter().map(|t| t.price_per_truck).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Timestamptz, _>(order.created_at)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(rooms)
+    .bind::<diesel::sql_types::Jsonb, _>(key.answer)
+    .bind::<diesel::sql_types::Text, _>(key.scope)
+    .bind::<diesel::sql_types::Text, _>(key.key)
+    .bind::<diesel::sql_types::Text, _>(key.request_hash)
+    .bind::<diesel::sql_types::Jsonb, _>(key.answer)
+    .get_result::<Created>(conn)
+    .await;
+    match result {
+        Ok(created) if created.claimed == 1 => Ok(Ok(())),
+        Ok(_) => Ok(Err(CreateRefused::KeyTaken)),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            info,
+        )) if info.constraint_name() == Some("orders_one_searching_per_customer") => {
+            Ok(Err(CreateRefused::ActiveOrderExists))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 fn place_json(place: &Place) -> serde_json::Value {

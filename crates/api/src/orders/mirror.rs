@@ -112,24 +112,16 @@ pub async fn publish(cache: &Cache, order: &Order) {
     // The active key's version must grow across the customer's orders, so it
     // is the change time, not the per-order version.
     let active_version = order.updated_at.timestamp_micros();
-    let written = async {
-        cache
-            .put_snapshot(
-                &status_key(order.id),
-                i64::from(order.version),
-                &status_json,
-                SNAPSHOT_TTL_MS,
-            )
-            .await?;
-        cache
-            .put_snapshot(
-                &active_key(order.customer_id),
-                active_version,
-                &active_json,
-                SNAPSHOT_TTL_MS,
-            )
-            .await
-    };
+    let (status_name, active_name) = (status_key(order.id), active_key(order.customer_id));
+    let snapshots = [
+        (
+            status_name.as_str(),
+            i64::from(order.version),
+            status_json.as_str(),
+        ),
+        (active_name.as_str(), active_version, active_json.as_str()),
+    ];
+    let written = cache.put_snapshots(&snapshots, SNAPSHOT_TTL_MS);
     if let Err(error) = written.await {
         tracing::warn!(order.id = %order.id, error = %error, "order snapshot not written; reads fall back to PostgreSQL");
     }

@@ -9,9 +9,8 @@ use uuid::Uuid;
 use weelo_availability::{VehicleKey, vehicle_type};
 use weelo_cache::RateDecision;
 use weelo_orders::OrderDraft;
-use weelo_persistence::orders::{self, Cancel, CreateRefused};
-use weelo_persistence::outbox::{self, NewEvent};
-use weelo_persistence::{PersistenceError, idempotency};
+use weelo_persistence::idempotency;
+use weelo_persistence::orders::{self, AnswerKey, Cancel, CreateRefused};
 
 use super::{OrderError, dto, mirror};
 use crate::{ApiError, AppState};
@@ -35,19 +34,10 @@ pub fn body_hash(body: &Value) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(body.to_string().as_bytes()))
 }
 
-enum TxFailure {
-    Db(diesel::result::Error),
-    KeyTaken,
-    ActiveOrderExists,
-}
-
-impl From<diesel::result::Error> for TxFailure {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Db(error)
-    }
-}
-
-/// Creates an order for `customer_id` from `body` under `key`.
+/// Creates an order for `customer_id` from `body` under `key`: one SQL
+/// statement claims the key with its answer, writes the order, its trucks
+/// and `order_created`; a stale searching order of the customer is expired
+/// first when it is what stands in the way.
 pub async fn create(
     state: &AppState,
     customer_id: Uuid,
@@ -55,9 +45,6 @@ pub async fn create(
     body: Value,
 ) -> Result<Answer, ApiError> {
     let hash = body_hash(&body);
-    if let Some(answer) = replay(state, customer_id, key, &hash).await? {
-        return Ok(answer);
-    }
     let draft: OrderDraft = crate::json::parse(body.to_string().as_bytes())?;
     let order = draft
         .validate(|id| vehicle_type(id).map(|entry| entry.id))
@@ -72,59 +59,74 @@ pub async fn create(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| ApiError::invalid_field("vehicleRequirements", error.to_string()))?;
     let now = state.clock.now();
-    check_rate(state, customer_id, now).await?;
+    let hit = match check_rate(state, customer_id, now).await {
+        Ok(hit) => hit,
+        // Over the limit: only a replay may still be answered.
+        Err(limited) => return replay(state, customer_id, key, &hash).await?.ok_or(limited),
+    };
 
     let window = state.orders.search_window_secs;
-    let expires_at = now + chrono::Duration::seconds(window);
+    let (row, trucks) = orders::new_rows(
+        customer_id,
+        &order,
+        &keys,
+        now + chrono::Duration::seconds(window),
+        now,
+    );
+    let data = dto::created(&row, &trucks, now, window);
+    let answer_key = AnswerKey {
+        scope: CREATE_SCOPE,
+        key,
+        request_hash: &hash,
+        answer: &data,
+    };
     let mut conn = state.conn().await?;
-    let created = conn
-        .transaction::<_, TxFailure, _>(async |conn| {
-            if !idempotency::claim(conn, customer_id, CREATE_SCOPE, key, &hash, now).await? {
-                return Err(TxFailure::KeyTaken);
+    let mut expired_stale = false;
+    loop {
+        match orders::create(&mut conn, &row, &trucks, answer_key).await? {
+            Ok(()) => break,
+            Err(CreateRefused::KeyTaken) => {
+                drop(conn);
+                undo_rate(state, customer_id, hit.as_deref()).await;
+                return replay(state, customer_id, key, &hash)
+                    .await?
+                    .ok_or_else(|| OrderError::IdempotencyConflict.into());
             }
-            let stale = orders::expire_customer_due(conn, customer_id, now).await?;
-            let (row, trucks) = orders::insert(conn, customer_id, &order, &keys, expires_at, now)
-                .await?
-                .map_err(|CreateRefused::ActiveOrderExists| TxFailure::ActiveOrderExists)?;
-            let data = dto::created(&row, &trucks, now, window);
-            let event = NewEvent {
-                topic: "order_created",
-                recipients: orders::order_rooms(&row),
-                payload: data.clone(),
-                order_id: Some(row.id),
-            };
-            outbox::append(conn, &[event], now).await?;
-            idempotency::complete(conn, customer_id, CREATE_SCOPE, key, 201, &data).await?;
-            Ok((row, data, stale))
-        })
-        .await;
-    match created {
-        Ok((row, data, stale)) => {
-            if let Some(expired) = stale {
-                tracing::info!(order.id = %expired.order.id, order.reason = expired.reason_code, "expired a stale order before a create");
-                mirror::publish(&state.cache, &expired.order).await;
+            Err(CreateRefused::ActiveOrderExists) => {
+                let stale = if expired_stale {
+                    None
+                } else {
+                    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                        orders::expire_customer_due(conn, customer_id, now).await
+                    })
+                    .await?
+                };
+                match stale {
+                    Some(expired) => {
+                        tracing::info!(order.id = %expired.order.id, order.reason = expired.reason_code, "expired a stale order before a create");
+                        mirror::publish(&state.cache, &expired.order).await;
+                        expired_stale = true;
+                    }
+                    None => {
+                        let active = orders::searching_any(&mut conn, customer_id).await?;
+                        return Err(OrderError::ActiveOrderExists {
+                            active_order_id: active.map(|o| o.id),
+                        }
+                        .into());
+                    }
+                }
             }
-            mirror::publish(&state.cache, &row).await;
-            tracing::info!(order.id = %row.id, customer.id = %customer_id, order.trucks = row.total_trucks, "order created");
-            state.expiry.schedule(row.id, row.expires_at);
-            Ok(Answer {
-                status: 201,
-                data,
-                replayed: false,
-            })
-        }
-        Err(TxFailure::Db(error)) => Err(PersistenceError::from(error).into()),
-        Err(TxFailure::KeyTaken) => replay(state, customer_id, key, &hash)
-            .await?
-            .ok_or_else(|| OrderError::IdempotencyConflict.into()),
-        Err(TxFailure::ActiveOrderExists) => {
-            let active = orders::searching_any(&mut conn, customer_id).await?;
-            Err(OrderError::ActiveOrderExists {
-                active_order_id: active.map(|o| o.id),
-            }
-            .into())
         }
     }
+    drop(conn);
+    mirror::publish(&state.cache, &row).await;
+    state.expiry.schedule(row.id, row.expires_at);
+    tracing::info!(order.id = %row.id, customer.id = %customer_id, order.trucks = row.total_trucks, "order created");
+    Ok(Answer {
+        status: 201,
+        data,
+        replayed: false,
+    })
 }
 
 /// The stored answer for `key`, or a conflict when it answered another body.
@@ -148,18 +150,22 @@ async fn replay(
     }))
 }
 
-/// At most `creates_per_minute` creates per customer; fails open without Redis.
+fn rate_bucket(customer_id: Uuid) -> String {
+    format!("create-order:{customer_id}")
+}
+
+/// At most `creates_per_minute` creates per customer; fails open without
+/// Redis. Returns the hit's id, to take it back if the create is a replay.
 async fn check_rate(
     state: &AppState,
     customer_id: Uuid,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), ApiError> {
-    let bucket = format!("create-order:{customer_id}");
+) -> Result<Option<String>, ApiError> {
     let hit = Uuid::new_v4().to_string();
     match state
         .cache
         .rate_limit(
-            &bucket,
+            &rate_bucket(customer_id),
             state.orders.creates_per_minute,
             60_000,
             now.timestamp_millis(),
@@ -167,14 +173,26 @@ async fn check_rate(
         )
         .await
     {
-        Ok(RateDecision::Allowed) => Ok(()),
+        Ok(RateDecision::Allowed) => Ok(Some(hit)),
         Ok(RateDecision::Limited { retry_after_ms }) => {
             Err(OrderError::RateLimited { retry_after_ms }.into())
         }
         Err(error) => {
             tracing::warn!(error = %error, "rate limit unavailable; allowing the create");
-            Ok(())
+            Ok(None)
         }
+    }
+}
+
+/// Replays do not count against the limit.
+async fn undo_rate(state: &AppState, customer_id: Uuid, hit: Option<&str>) {
+    if let Some(hit) = hit
+        && let Err(error) = state
+            .cache
+            .rate_limit_undo(&rate_bucket(customer_id), hit)
+            .await
+    {
+        tracing::warn!(error = %error, "could not take back a replayed create's rate-limit hit");
     }
 }
 
