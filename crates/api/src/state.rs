@@ -7,6 +7,7 @@ use weelo_cache::Cache;
 use weelo_orders::Clock;
 use weelo_persistence::{DbConn, DbPool, PersistenceError};
 
+use crate::auth::session_cache::SessionCache;
 use crate::auth::{AuthSettings, SmsSender, TokenKeys};
 use crate::metrics::HttpMetrics;
 use crate::orders::{Expiry, OrderSettings};
@@ -41,6 +42,8 @@ pub struct AuthContext {
     pub keys: TokenKeys,
     /// OTP delivery.
     pub sms: Arc<dyn SmsSender>,
+    /// Sessions recently found live.
+    pub sessions: SessionCache,
 }
 
 impl AuthContext {
@@ -48,6 +51,7 @@ impl AuthContext {
     pub fn new(settings: AuthSettings, sms: Arc<dyn SmsSender>) -> Self {
         Self {
             keys: TokenKeys::new(settings.jwt_secret.clone()),
+            sessions: SessionCache::new(chrono::Duration::seconds(settings.session_cache_secs)),
             settings,
             sms,
         }

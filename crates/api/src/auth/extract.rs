@@ -64,12 +64,15 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Calle
             TokenError::Invalid => AuthError::InvalidToken,
             TokenError::Expired => AuthError::TokenExpired,
         })?;
-    let mut conn = state.conn().await?;
-    let live = sessions::is_live(&mut conn, claims.sid, claims.sub, now)
-        .await
-        .map_err(weelo_persistence::PersistenceError::from)?;
-    if !live {
-        return Err(AuthError::SessionEnded.into());
+    if !state.auth.sessions.is_live(claims.sid, claims.sub, now) {
+        let mut conn = state.conn().await?;
+        let live = sessions::is_live(&mut conn, claims.sid, claims.sub, now)
+            .await
+            .map_err(weelo_persistence::PersistenceError::from)?;
+        if !live {
+            return Err(AuthError::SessionEnded.into());
+        }
+        state.auth.sessions.remember(claims.sid, claims.sub, now);
     }
     Ok(Caller {
         user_id: claims.sub,

@@ -6,12 +6,14 @@
 //! - [`phone`]: [`Phone`], the only way a phone number enters the system.
 //! - [`sms`]: the [`SmsSender`] trait and the logging sender shipped.
 //! - [`extract`]: [`Caller`] and the role guards [`Authed`].
+//! - [`session_cache`]: sessions recently found live, per instance.
 //! - [`error`]: [`AuthError`], what authentication fails with.
 
 pub mod error;
 pub mod extract;
 pub mod login;
 pub mod phone;
+pub mod session_cache;
 pub mod settings;
 pub mod sms;
 pub mod tokens;

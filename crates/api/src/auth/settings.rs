@@ -29,6 +29,10 @@ pub struct AuthSettings {
     pub otp_send_window_secs: i64,
     /// Wrong guesses that kill an OTP.
     pub otp_max_attempts: i32,
+    /// How long a session found live is trusted without asking PostgreSQL
+    /// again on this instance (logout elsewhere takes at most this long to
+    /// reach it); 0 checks every request.
+    pub session_cache_secs: i64,
     /// Return the OTP in the send answers (`data.otp`), for debug builds and
     /// tests. Refused in production.
     pub expose_otp: bool,

@@ -136,6 +136,7 @@ async fn refresh(
 async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     sessions::revoke(&mut conn, caller.session_id, state.clock.now()).await?;
+    state.auth.sessions.forget(caller.session_id);
     tracing::info!(user.id = %caller.user_id, "logged out");
     Ok(ok(json!({ "message": "Logged out" })))
 }
