@@ -317,3 +317,16 @@ async fn a_driver_toggles_online_and_its_transporter_sees_it() {
     assert_eq!(body["data"]["online"], 1);
     assert_eq!(body["data"]["drivers"][0]["isOnline"], true);
 }
+
+#[tokio::test]
+async fn a_snapshot_with_nobody_online_loads_and_tailing_starts() {
+    let redis = weelo_test_support::TestRedis::new().unwrap();
+    let db = weelo_test_support::TestDb::new().await.unwrap();
+    let settings = test_settings(&db, &redis);
+    let cache = weelo_cache::Cache::connect(&settings.redis).unwrap();
+    let snapshot = cache.presence_snapshot().await.unwrap();
+    assert!(snapshot.online.is_empty());
+    assert_eq!(snapshot.last_id, "0-0");
+    let (next, events) = cache.read_presence(&snapshot.last_id, 10).await.unwrap();
+    assert_eq!((next.as_str(), events.len()), ("0-0", 0));
+}

@@ -129,7 +129,11 @@ async fn geosearch(
     queries: &[Point],
 ) -> anyhow::Result<f64> {
     let client = redis::Client::open(options.redis_url.as_str())?;
-    let mut conn = client.get_multiplexed_async_connection().await?;
+    // GEOSEARCH over a dense city is real work for Redis: no client timeout.
+    let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+    let mut conn = client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?;
     let key = format!("weelo-bench-geo:{}", Uuid::new_v4());
     for chunk in points.chunks(1_000) {
         let mut add = redis::cmd("GEOADD");

@@ -156,6 +156,14 @@ impl Cache {
             .iter()
             .filter_map(|m| Uuid::parse_str(m).ok())
             .collect();
+        if online.is_empty() {
+            // An empty pipeline is an error in Redis' eyes; nobody is online.
+            return Ok(PresenceSnapshot {
+                last_id,
+                online,
+                beats: Vec::new(),
+            });
+        }
         let mut pipe = Pipeline::new();
         for id in &online {
             pipe.cmd("HGETALL").arg(self.key(&beat_key(*id)));
