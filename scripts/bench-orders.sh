@@ -60,7 +60,7 @@ body=$(cat <<MD
 
 Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(machine); server, PostgreSQL, Redis and the load
 generator share the machine. Each of $customers distinct customers creates one order of 2 trucks
-(one transaction: idempotency claim, order, 2 truck requests, outbox event, stored answer; then the
+(one SQL statement: idempotency claim with the answer, order, 2 truck requests, outbox event; then the
 Redis mirror), $concurrency requests in flight.
 
 | figure | value |
