@@ -5,3 +5,12 @@
 //!
 //! It depends on `cache` for fan-out and never on `persistence`: events reach
 //! it after commit, from the outbox relay.
+//!
+//! # Layout
+//! - [`engine`]: Engine.IO v4 packets and polling payloads.
+//! - [`socket`]: Socket.IO v5 packets.
+//! - [`hub`]: the per-instance owner of sockets and rooms.
+
+pub mod engine;
+pub mod hub;
+pub mod socket;
