@@ -8,4 +8,5 @@ mod health;
 mod helpers;
 mod orders;
 mod presence;
+mod realtime;
 mod startup;

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use weelo_api::auth::AuthSettings;
 use weelo_api::orders::OrderSettings;
 use weelo_api::presence::PresenceSettings;
+use weelo_api::realtime::RealtimeSettings;
 use weelo_cache::RedisSettings;
 use weelo_persistence::DatabaseSettings;
 
@@ -72,6 +73,8 @@ pub struct Settings {
     pub orders: OrderSettings,
     /// Online transporters and the proximity index.
     pub presence: PresenceSettings,
+    /// Sockets and the outbox relay.
+    pub realtime: RealtimeSettings,
     /// Logs.
     pub log: LogSettings,
 }

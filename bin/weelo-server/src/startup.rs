@@ -12,10 +12,12 @@ use weelo_api::auth::LoggingSmsSender;
 use weelo_api::metrics::HttpMetrics;
 use weelo_api::orders::Expiry;
 use weelo_api::presence::Presence;
+use weelo_api::realtime::{Relay, TokenGate};
 use weelo_api::state::AuthContext;
 use weelo_cache::{Cache, TlsMode};
 use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations};
+use weelo_realtime::{EngineConfig, Hub, Realtime};
 
 use crate::Settings;
 
@@ -76,11 +78,30 @@ impl Application {
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
+        let hub = Hub::spawn(settings.realtime.socket_queue);
+        let realtime = web::Data::new(Realtime {
+            hub: hub.clone(),
+            gate: Arc::new(TokenGate::new(state.clone())),
+            config: EngineConfig {
+                ping_interval: Duration::from_millis(settings.realtime.ping_interval_ms),
+                ping_timeout: Duration::from_millis(settings.realtime.ping_timeout_ms),
+                max_payload: 1_000_000,
+                connect_timeout: Duration::from_millis(settings.realtime.connect_timeout_ms),
+            },
+        });
+        let relay = Relay::new(
+            state.db.clone(),
+            state.cache.clone(),
+            hub,
+            state.clock.clone(),
+        );
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(realtime.clone())
                 .wrap(from_fn(weelo_api::middleware::observe_request))
+                .configure(weelo_realtime::routes::configure)
                 .configure(weelo_api::configure)
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
@@ -91,6 +112,9 @@ impl Application {
         let server = server.listen(listener)?.run();
         expiry.spawn_loops();
         presence.spawn_tail();
+        relay.spawn(Duration::from_millis(
+            settings.realtime.relay_interval_ms.max(5),
+        ));
         tracing::info!(server.port = port, "weelo-server listening on port {port}");
         Ok(Self {
             port,

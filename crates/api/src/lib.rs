@@ -12,6 +12,7 @@
 //! - [`json`]: the JSON body extractor that names the offending field.
 //! - [`orders`]: create and cancel flows, order JSON, expiry jobs.
 //! - [`presence`]: online transporters, the proximity index, the stream.
+//! - [`realtime`]: the socket gate and the outbox relay.
 //! - [`middleware`]: request ids, access logs and metrics for every request.
 //! - [`metrics`]: the Prometheus registry behind `GET /metrics`.
 //! - [`routes`]: one module per area, each with `configure`.
@@ -26,6 +27,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod orders;
 pub mod presence;
+pub mod realtime;
 pub mod routes;
 pub mod state;
 pub mod validate;

@@ -38,6 +38,8 @@ impl TlsMode {
 #[derive(Clone)]
 pub struct Cache {
     pool: Pool,
+    /// For pub/sub, which needs a connection of its own.
+    client: redis::Client,
     prefix: String,
     tls: TlsMode,
 }
@@ -70,8 +72,10 @@ impl Cache {
             .recycle_timeout(timeout)
             .build()
             .map_err(|e| CacheError::Config(e.to_string()))?;
+        let client = redis::Client::open(url).map_err(|e| CacheError::Config(e.to_string()))?;
         Ok(Self {
             pool,
+            client,
             prefix: settings.key_prefix.clone(),
             tls: TlsMode::of_url(url),
         })
@@ -95,6 +99,27 @@ impl Cache {
     /// Borrows a connection from the pool.
     pub async fn conn(&self) -> Result<deadpool_redis::Connection, CacheError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// A dedicated pub/sub connection subscribed to `channel` (prefixed);
+    /// the stream ends when the connection is lost.
+    pub async fn subscribe(
+        &self,
+        channel: &str,
+    ) -> Result<impl futures_util::Stream<Item = redis::Msg> + use<>, CacheError> {
+        let mut pubsub = self.client.get_async_pubsub().await?;
+        pubsub.subscribe(self.key(channel)).await?;
+        Ok(pubsub.into_on_message())
+    }
+
+    /// Publishes `message` on `channel` (prefixed); returns the receivers.
+    pub async fn publish(&self, channel: &str, message: &str) -> Result<i64, CacheError> {
+        let mut conn = self.conn().await?;
+        Ok(redis::cmd("PUBLISH")
+            .arg(self.key(channel))
+            .arg(message)
+            .query_async(&mut conn)
+            .await?)
     }
 
     /// Answers whether Redis serves commands right now.

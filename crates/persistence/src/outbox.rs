@@ -96,3 +96,32 @@ pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Query
     .execute(conn)
     .await
 }
+
+/// Up to `limit` unpublished events, oldest first, locked so that another
+/// instance's relay skips them (run in a transaction).
+pub async fn claim_unpublished(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> QueryResult<Vec<StoredEvent>> {
+    outbox::table
+        .filter(outbox::published_at.is_null())
+        .order(outbox::id.asc())
+        .limit(limit)
+        .select(StoredEvent::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await
+}
+
+/// Marks events published.
+pub async fn mark_published(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set(outbox::published_at.eq(now))
+        .execute(conn)
+        .await
+}

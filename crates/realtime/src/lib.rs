@@ -10,7 +10,17 @@
 //! - [`engine`]: Engine.IO v4 packets and polling payloads.
 //! - [`socket`]: Socket.IO v5 packets.
 //! - [`hub`]: the per-instance owner of sockets and rooms.
+//! - [`gate`]: what the application answers (identity, room rights).
+//! - [`session`]: one connection over the WebSocket transport.
+//! - [`routes`]: the `/socket.io/` endpoint.
 
 pub mod engine;
+pub mod gate;
 pub mod hub;
+pub mod routes;
+pub mod session;
 pub mod socket;
+
+pub use gate::{Gatekeeper, Identity};
+pub use hub::{Delivery, Hub};
+pub use session::{EngineConfig, Realtime};

@@ -1,0 +1,11 @@
+//! The application's side of realtime: the [`Gatekeeper`] that turns a
+//! handshake token into an identity and rooms, and the outbox relay that
+//! sends committed events to every instance's sockets.
+
+mod gate;
+mod relay;
+pub mod settings;
+
+pub use gate::TokenGate;
+pub use relay::Relay;
+pub use settings::RealtimeSettings;

@@ -1,0 +1,31 @@
+//! What the realtime server asks of the application: who a handshake's
+//! `auth` payload belongs to (and which rooms that gives it), and whether it
+//! may join an order's room. `api` implements it with tokens and PostgreSQL,
+//! so this crate stays free of storage.
+
+use futures_util::future::BoxFuture;
+use uuid::Uuid;
+
+/// An authenticated socket's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The user.
+    pub user_id: Uuid,
+    /// `customer`, `transporter` or `driver`.
+    pub role: String,
+    /// Rooms joined at connect (`user:{id}`, `{role}:{id}`…).
+    pub rooms: Vec<String>,
+}
+
+/// The application's answers.
+pub trait Gatekeeper: Send + Sync {
+    /// Checks a handshake's `auth` object (`{token, …}`); the error is the
+    /// message of the CONNECT_ERROR.
+    fn connect<'a>(
+        &'a self,
+        auth: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<Identity, String>>;
+
+    /// Whether `who` may join the room of order `order_id` (its own orders only).
+    fn may_join_order<'a>(&'a self, who: &'a Identity, order_id: &'a str) -> BoxFuture<'a, bool>;
+}

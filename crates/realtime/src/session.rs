@@ -1,0 +1,298 @@
+//! One Socket.IO connection over the WebSocket transport: the Engine.IO
+//! handshake, the server's pings, the namespace CONNECT with the `auth`
+//! payload, and events both ways. Each session is a `select!` over client
+//! frames, the hub's queue for this socket and the heartbeat tick.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_ws::{AggregatedMessage, Session};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::engine::EnginePacket;
+use crate::gate::{Gatekeeper, Identity};
+use crate::hub::{Hub, Outgoing};
+use crate::socket::{PacketKind, SocketPacket};
+
+/// Engine.IO timings and limits.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineConfig {
+    /// How often the server pings.
+    pub ping_interval: Duration,
+    /// How long it waits for the pong.
+    pub ping_timeout: Duration,
+    /// Largest message accepted, bytes.
+    pub max_payload: usize,
+    /// How long a client may take to CONNECT to a namespace.
+    pub connect_timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            max_payload: 1_000_000,
+            connect_timeout: Duration::from_millis(45_000),
+        }
+    }
+}
+
+/// What a session needs.
+#[derive(Clone)]
+pub struct Realtime {
+    /// This instance's hub.
+    pub hub: Hub,
+    /// The application's answers.
+    pub gate: Arc<dyn Gatekeeper>,
+    /// Timings.
+    pub config: EngineConfig,
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+struct Connection {
+    sid: Uuid,
+    session: Session,
+    realtime: Realtime,
+    identity: Option<Identity>,
+    events: Option<mpsc::Receiver<Outgoing>>,
+}
+
+impl Connection {
+    async fn send_engine(&mut self, packet: EnginePacket) -> Flow {
+        match self.session.text(packet.encode()).await {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        }
+    }
+
+    async fn send_socket(&mut self, packet: SocketPacket) -> Flow {
+        self.send_engine(EnginePacket::Message(packet.encode()))
+            .await
+    }
+
+    async fn emit(&mut self, name: &str, data: Value) -> Flow {
+        self.send_socket(SocketPacket::event(name, data)).await
+    }
+
+    async fn on_text(&mut self, text: &str) -> Flow {
+        match EnginePacket::decode(text) {
+            Ok(EnginePacket::Message(body)) => self.on_socket_packet(&body).await,
+            Ok(EnginePacket::Close) => Flow::Stop,
+            Ok(EnginePacket::Ping(data)) => self.send_engine(EnginePacket::Pong(data)).await,
+            Ok(_) => Flow::Continue,
+            Err(_) => {
+                tracing::debug!(socket.sid = %self.sid, "malformed engine.io packet; closing");
+                Flow::Stop
+            }
+        }
+    }
+
+    async fn on_socket_packet(&mut self, body: &str) -> Flow {
+        let packet = match SocketPacket::decode(body) {
+            Ok(packet) => packet,
+            Err(error) => {
+                tracing::debug!(socket.sid = %self.sid, error = %error, "malformed socket.io packet; closing");
+                return Flow::Stop;
+            }
+        };
+        match packet.kind {
+            PacketKind::Connect => self.on_connect(packet).await,
+            PacketKind::Disconnect => Flow::Stop,
+            PacketKind::Event => self.on_event(packet).await,
+            PacketKind::BinaryEvent | PacketKind::BinaryAck => {
+                // Binary attachments are not supported: refuse cleanly.
+                self.emit(
+                    "error",
+                    json!({ "message": "binary packets are not supported" }),
+                )
+                .await
+            }
+            PacketKind::Ack | PacketKind::ConnectError => Flow::Continue,
+        }
+    }
+
+    async fn on_connect(&mut self, packet: SocketPacket) -> Flow {
+        let refuse = |message: &str| SocketPacket {
+            kind: PacketKind::ConnectError,
+            namespace: packet.namespace.clone(),
+            ack_id: None,
+            data: Some(json!({ "message": message })),
+        };
+        if packet.namespace != "/" {
+            return self.send_socket(refuse("Invalid namespace")).await;
+        }
+        let auth = packet.data.clone().unwrap_or(Value::Null);
+        let gate = self.realtime.gate.clone();
+        let identity = match gate.connect(&auth).await {
+            Ok(identity) => identity,
+            Err(message) => return self.send_socket(refuse(&message)).await,
+        };
+        let mut rooms = identity.rooms.clone();
+        rooms.push(format!("socket:{}", self.sid));
+        self.events = Some(self.realtime.hub.register(self.sid, rooms));
+        let connected = SocketPacket {
+            kind: PacketKind::Connect,
+            namespace: "/".to_owned(),
+            ack_id: None,
+            data: Some(json!({ "sid": self.sid })),
+        };
+        let welcome = json!({
+            "socketId": self.sid,
+            "userId": identity.user_id,
+            "role": identity.role,
+            "rooms": identity.rooms,
+        });
+        tracing::debug!(socket.sid = %self.sid, user.id = %identity.user_id, "socket connected");
+        self.identity = Some(identity);
+        if let Flow::Stop = self.send_socket(connected).await {
+            return Flow::Stop;
+        }
+        self.emit("connected", welcome).await
+    }
+
+    async fn on_event(&mut self, packet: SocketPacket) -> Flow {
+        let Some(identity) = self.identity.clone() else {
+            return Flow::Continue;
+        };
+        let Some((name, data)) = packet.event_parts() else {
+            return Flow::Continue;
+        };
+        let answer = match name {
+            "ping" => Some(("pong", json!({ "ok": true }))),
+            "join_booking" | "leave_booking" => {
+                let order_id = data
+                    .as_str()
+                    .or_else(|| data.get("orderId").and_then(Value::as_str))
+                    .unwrap_or("");
+                let joining = name == "join_booking";
+                let allowed = !order_id.is_empty()
+                    && (!joining || self.realtime.gate.may_join_order(&identity, order_id).await);
+                if !allowed {
+                    Some((
+                        "error",
+                        json!({ "message": "you cannot join this booking", "orderId": order_id }),
+                    ))
+                } else if joining {
+                    self.realtime
+                        .hub
+                        .join(self.sid, format!("order:{order_id}"));
+                    Some(("booking_joined", json!({ "orderId": order_id })))
+                } else {
+                    self.realtime
+                        .hub
+                        .leave(self.sid, format!("order:{order_id}"));
+                    None
+                }
+            }
+            // Consumed by later features; accepted and ignored until then.
+            _ => None,
+        };
+        if let Some(ack_id) = packet.ack_id {
+            let ack = SocketPacket {
+                kind: PacketKind::Ack,
+                namespace: packet.namespace.clone(),
+                ack_id: Some(ack_id),
+                data: Some(json!([{ "ok": true }])),
+            };
+            if let Flow::Stop = self.send_socket(ack).await {
+                return Flow::Stop;
+            }
+        }
+        match answer {
+            Some((event, data)) => self.emit(event, data).await,
+            None => Flow::Continue,
+        }
+    }
+}
+
+async fn next_event(events: &mut Option<mpsc::Receiver<Outgoing>>) -> Option<Option<Outgoing>> {
+    match events {
+        Some(queue) => Some(queue.recv().await),
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs a WebSocket-transport connection until either side ends it.
+pub async fn run(session: Session, stream: actix_ws::MessageStream, realtime: Realtime) {
+    let sid = Uuid::new_v4();
+    let config = realtime.config;
+    let mut stream = stream
+        .max_frame_size(config.max_payload)
+        .aggregate_continuations();
+    let mut connection = Connection {
+        sid,
+        session,
+        realtime,
+        identity: None,
+        events: None,
+    };
+    let open = json!({
+        "sid": sid,
+        "upgrades": [],
+        "pingInterval": config.ping_interval.as_millis(),
+        "pingTimeout": config.ping_timeout.as_millis(),
+        "maxPayload": config.max_payload,
+    });
+    if let Flow::Stop = connection
+        .send_engine(EnginePacket::Open(open.to_string()))
+        .await
+    {
+        return;
+    }
+    let opened = Instant::now();
+    let mut ping = tokio::time::interval_at(opened + config.ping_interval, config.ping_interval);
+    let mut pong_due: Option<Instant> = None;
+    loop {
+        let deadline = pong_due.unwrap_or_else(|| opened + Duration::from_secs(86_400 * 365));
+        let connect_deadline = opened + config.connect_timeout;
+        let flow = tokio::select! {
+            frame = stream.next() => match frame {
+                Some(Ok(AggregatedMessage::Text(text))) => {
+                    if EnginePacket::decode(&text).is_ok_and(|p| matches!(p, EnginePacket::Pong(_))) {
+                        pong_due = None;
+                        Flow::Continue
+                    } else {
+                        connection.on_text(&text).await
+                    }
+                }
+                Some(Ok(AggregatedMessage::Ping(bytes))) => match connection.session.pong(&bytes).await {
+                    Ok(()) => Flow::Continue,
+                    Err(_) => Flow::Stop,
+                },
+                Some(Ok(AggregatedMessage::Binary(_))) => {
+                    connection.emit("error", json!({ "message": "binary packets are not supported" })).await
+                }
+                Some(Ok(AggregatedMessage::Pong(_))) => Flow::Continue,
+                Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => Flow::Stop,
+            },
+            event = next_event(&mut connection.events) => match event {
+                Some(Some(outgoing)) => connection.emit(&outgoing.name, outgoing.data).await,
+                // The hub dropped this socket (it could not keep up).
+                _ => Flow::Stop,
+            },
+            _ = ping.tick() => {
+                if pong_due.is_none() {
+                    pong_due = Some(Instant::now() + config.ping_timeout);
+                }
+                connection.send_engine(EnginePacket::Ping(String::new())).await
+            }
+            () = tokio::time::sleep_until(deadline) => Flow::Stop,
+            () = tokio::time::sleep_until(connect_deadline), if connection.identity.is_none() => Flow::Stop,
+        };
+        if let Flow::Stop = flow {
+            break;
+        }
+    }
+    connection.realtime.hub.unregister(sid);
+    let _ = connection.session.close(None).await;
+    tracing::debug!(socket.sid = %sid, "socket closed");
+}

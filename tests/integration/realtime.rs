@@ -1,0 +1,131 @@
+//! Socket.IO with the reference client (socket.io-client from npm, run by
+//! node): handshake with the access token, rooms, and events from the
+//! outbox reaching sockets on this and other instances.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers of tests fail loudly on purpose"
+)]
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+use crate::helpers::{order_body, spawn_app};
+
+/// A node process running tests/node/client.mjs.
+struct Client {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl Client {
+    fn start(base: &str, token: &str, join: Option<&str>, wait_for: &str) -> Self {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/client.mjs");
+        let mut child = Command::new("node")
+            .args([script, base, token, join.unwrap_or("-"), wait_for, "8000"])
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self { child, lines }
+    }
+
+    /// The next printed line, or `None` when the client has exited.
+    async fn next(&mut self) -> Option<Value> {
+        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
+            .await
+            .ok()?
+            .ok()??;
+        serde_json::from_str(&line).ok()
+    }
+
+    /// Reads lines until an event named `name`; returns its data.
+    async fn event(&mut self, name: &str) -> Value {
+        while let Some(line) = self.next().await {
+            if line["kind"] == "event" && line["event"] == name {
+                return line["data"].clone();
+            }
+            assert_ne!(line["kind"], "timeout", "waited in vain for {name}");
+        }
+        panic!("the client exited before {name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_socket_connects_joins_its_order_and_hears_the_cancel() {
+    let app = spawn_app().await;
+    let token = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+
+    let mut client = Client::start(&app.address, &token, Some(&order_id), "order_cancelled");
+    let connected = client.event("connected").await;
+    assert_eq!(connected["role"], "customer");
+    client.event("pong").await;
+    let joined = client.event("booking_joined").await;
+    assert_eq!(joined["orderId"], order_id.as_str());
+
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("bookings/orders/{order_id}/cancel"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cancelled = client.event("order_cancelled").await;
+    assert_eq!(cancelled["orderId"], order_id.as_str());
+    assert_eq!(cancelled["status"], "cancelled");
+    assert!(cancelled["eventId"].is_string());
+    assert!(cancelled["serverTimeMs"].is_i64());
+    assert!(cancelled["_seq"].as_u64().unwrap() >= 1);
+    assert_eq!(client.child.wait().await.unwrap().code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_token_gets_connect_error() {
+    let app = spawn_app().await;
+    let mut client = Client::start(&app.address, "not-a-token", None, "connect_error");
+    let line = client.next().await.unwrap();
+    assert_eq!(line["kind"], "connect_error");
+    assert!(line["message"].as_str().unwrap().contains("invalid"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_customers_order_cannot_be_joined() {
+    let app = spawn_app().await;
+    let owner = app.token("9876543210", "customer").await;
+    let other = app.token("9876543211", "customer").await;
+    let (_, body) = app.create_order(&owner, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut client = Client::start(&app.address, &other, Some(&order_id), "error");
+    let refused = client.event("error").await;
+    assert_eq!(refused["orderId"], order_id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_committed_on_one_instance_reaches_a_socket_on_another() {
+    let app = spawn_app().await;
+    let other = app.sibling().await;
+    let token = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut client = Client::start(&other.address, &token, Some(&order_id), "order_cancelled");
+    client.event("booking_joined").await;
+    app.call(
+        Method::POST,
+        &format!("orders/{order_id}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let cancelled = client.event("order_cancelled").await;
+    assert_eq!(cancelled["orderId"], order_id.as_str());
+}
