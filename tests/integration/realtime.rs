@@ -25,9 +25,21 @@ struct Client {
 
 impl Client {
     fn start(base: &str, token: &str, join: Option<&str>, wait_for: &str) -> Self {
+        Self::start_in(base, token, join, wait_for, "websocket")
+    }
+
+    fn start_in(base: &str, token: &str, join: Option<&str>, wait_for: &str, mode: &str) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/client.mjs");
         let mut child = Command::new("node")
-            .args([script, base, token, join.unwrap_or("-"), wait_for, "8000"])
+            .args([
+                script,
+                base,
+                token,
+                join.unwrap_or("-"),
+                wait_for,
+                "8000",
+                mode,
+            ])
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -93,8 +105,7 @@ async fn a_customer_socket_connects_joins_its_order_and_hears_the_cancel() {
 async fn a_bad_token_gets_connect_error() {
     let app = spawn_app().await;
     let mut client = Client::start(&app.address, "not-a-token", None, "connect_error");
-    let line = client.next().await.unwrap();
-    assert_eq!(line["kind"], "connect_error");
+    let line = seen(&mut client, "connect_error").await;
     assert!(line["message"].as_str().unwrap().contains("invalid"));
 }
 
@@ -128,4 +139,90 @@ async fn an_event_committed_on_one_instance_reaches_a_socket_on_another() {
     .await;
     let cancelled = client.event("order_cancelled").await;
     assert_eq!(cancelled["orderId"], order_id.as_str());
+}
+
+/// Reads lines until one whose `kind` is `kind`.
+async fn seen(client: &mut Client, kind: &str) -> Value {
+    while let Some(line) = client.next().await {
+        if line["kind"] == kind {
+            return line;
+        }
+        assert_ne!(line["kind"], "timeout", "waited in vain for {kind}");
+    }
+    panic!("the client exited before {kind}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_starting_with_polling_upgrades_and_keeps_receiving() {
+    let app = spawn_app().await;
+    let token = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut client = Client::start_in(
+        &app.address,
+        &token,
+        Some(&order_id),
+        "order_cancelled",
+        "upgrade",
+    );
+    assert_eq!(seen(&mut client, "transport").await["name"], "polling");
+    client.event("connected").await;
+    assert_eq!(
+        seen(&mut client, "ack").await["answer"]["ok"],
+        true,
+        "an event with an ack is answered"
+    );
+    client.event("booking_joined").await;
+    let path = format!("orders/{order_id}/cancel");
+    app.call(Method::POST, &path, Some(&token), None).await;
+    let cancelled = loop {
+        let line = seen(&mut client, "event").await;
+        if line["event"] == "order_cancelled" {
+            break line;
+        }
+    };
+    assert_eq!(cancelled["data"]["orderId"], order_id.as_str());
+    assert_eq!(cancelled["transport"], "websocket", "the client upgraded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_polling_only_client_connects_and_receives() {
+    let app = spawn_app().await;
+    let token = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut client = Client::start_in(
+        &app.address,
+        &token,
+        Some(&order_id),
+        "order_cancelled",
+        "polling",
+    );
+    client.event("booking_joined").await;
+    app.call(
+        Method::POST,
+        &format!("orders/{order_id}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(client.event("order_cancelled").await["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn engine_io_errors_are_400() {
+    let app = spawn_app().await;
+    for query in [
+        "EIO=3&transport=polling",
+        "EIO=4&transport=carrier-pigeon",
+        "EIO=4&transport=polling&sid=nope",
+    ] {
+        let response = app
+            .client
+            .get(format!("{}/socket.io/?{query}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+    }
 }

@@ -1,5 +1,7 @@
 // Drives the reference socket.io-client for the end-to-end tests. Usage:
-//   node client.mjs <baseUrl> <token> [joinOrderId] [waitForEvent] [timeoutMs] [transport]
+//   node client.mjs <baseUrl> <token> [joinOrderId] [waitForEvent] [timeoutMs] [mode]
+// mode: "websocket" (WebSocket only, as the captain app), "upgrade" (polling
+// first, then the upgrade, as the customer app) or "polling" (polling only).
 // Prints one JSON line per thing that happens: {"kind": "connected" | "event" |
 // "connect_error" | "disconnect", ...}, and exits after `waitForEvent` arrives
 // (or after the timeout, with code 2).
@@ -7,7 +9,10 @@ import { io } from "socket.io-client";
 
 const [baseUrl, token, joinOrderId, waitFor, timeoutMs = "5000", transport = "websocket"] = process.argv.slice(2);
 const print = (line) => process.stdout.write(JSON.stringify(line) + "\n");
-const socket = io(baseUrl, { transports: [transport], auth: { token }, reconnection: false });
+const transports = { websocket: ["websocket"], upgrade: ["polling", "websocket"], polling: ["polling"] }[transport];
+const socket = io(baseUrl, { transports, auth: { token }, reconnection: false });
+socket.io.on("open", () => print({ kind: "transport", name: socket.io.engine.transport.name }));
+socket.io.on("ping", () => print({ kind: "ping" }));
 
 const timer = setTimeout(() => { print({ kind: "timeout" }); process.exit(2); }, Number(timeoutMs));
 const done = (code) => { clearTimeout(timer); socket.close(); process.exit(code); };
@@ -16,9 +21,10 @@ socket.on("connect", () => print({ kind: "connected", id: socket.id }));
 socket.on("connect_error", (error) => { print({ kind: "connect_error", message: error.message }); done(waitFor === "connect_error" ? 0 : 1); });
 socket.on("disconnect", (reason) => print({ kind: "disconnect", reason }));
 socket.onAny((event, data) => {
-  print({ kind: "event", event, data });
+  print({ kind: "event", event, data, transport: socket.io.engine.transport.name });
   if (event === "connected") {
     socket.emit("ping", {});
+    socket.emit("heartbeat", { at: Date.now() }, (answer) => print({ kind: "ack", answer }));
     if (joinOrderId && joinOrderId !== "-") socket.emit("join_booking", joinOrderId);
   }
   if (event === waitFor) done(0);

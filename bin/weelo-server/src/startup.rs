@@ -17,7 +17,7 @@ use weelo_api::state::AuthContext;
 use weelo_cache::{Cache, TlsMode};
 use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations};
-use weelo_realtime::{EngineConfig, Hub, Realtime};
+use weelo_realtime::{EngineConfig, Hub, PollRegistry, Realtime};
 
 use crate::Settings;
 
@@ -82,6 +82,7 @@ impl Application {
         let realtime = web::Data::new(Realtime {
             hub: hub.clone(),
             gate: Arc::new(TokenGate::new(state.clone())),
+            polls: PollRegistry::default(),
             config: EngineConfig {
                 ping_interval: Duration::from_millis(settings.realtime.ping_interval_ms),
                 ping_timeout: Duration::from_millis(settings.realtime.ping_timeout_ms),

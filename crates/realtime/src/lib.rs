@@ -11,16 +11,19 @@
 //! - [`socket`]: Socket.IO v5 packets.
 //! - [`hub`]: the per-instance owner of sockets and rooms.
 //! - [`gate`]: what the application answers (identity, room rights).
-//! - [`session`]: one connection over the WebSocket transport.
+//! - [`session`]: one connection, whatever its transport.
+//! - [`polling`]: long-polling and the upgrade to WebSocket.
 //! - [`routes`]: the `/socket.io/` endpoint.
 
 pub mod engine;
 pub mod gate;
 pub mod hub;
+pub mod polling;
 pub mod routes;
 pub mod session;
 pub mod socket;
 
 pub use gate::{Gatekeeper, Identity};
 pub use hub::{Delivery, Hub};
+pub use polling::PollRegistry;
 pub use session::{EngineConfig, Realtime};

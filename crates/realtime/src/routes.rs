@@ -1,38 +1,234 @@
-//! The HTTP side: `/socket.io/` with `EIO=4&transport=websocket` upgrades to
-//! a session; any other transport or version is a 400 in Engine.IO's words.
+//! The HTTP side of `/socket.io/`: the long-polling GET and POST, the
+//! WebSocket upgrade (fresh, or taking over a polling session), and
+//! Engine.IO's 400s for anything else.
 
+use std::collections::HashMap;
+
+use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::AggregatedMessage;
+use futures_util::StreamExt;
 use serde_json::json;
+use tokio::sync::mpsc;
+use uuid::Uuid;
 
-use crate::session::{self, Realtime};
+use crate::engine::EnginePacket;
+use crate::polling::{PollError, PollHandle};
+use crate::session::{self, Inbound, OUTBOUND_QUEUE, Realtime};
 
-/// Mounts `/socket.io/`; `realtime` must be registered as app data.
+/// Mounts `/socket.io/`; a [`Realtime`] must be registered as app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/socket.io/", web::get().to(socket_io));
+    cfg.route("/socket.io/", web::get().to(get))
+        .route("/socket.io/", web::post().to(post));
 }
 
 fn engine_error(code: u8, message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "code": code, "message": message }))
 }
 
-async fn socket_io(
+fn poll_error(error: PollError) -> HttpResponse {
+    match error {
+        PollError::UnknownSid => engine_error(1, "Session ID unknown"),
+        PollError::BadRequest | PollError::Closed => engine_error(3, "Bad request"),
+    }
+}
+
+struct Params {
+    transport: String,
+    sid: Option<Uuid>,
+}
+
+/// An Engine.IO error: its code and message.
+type EngineError = (u8, &'static str);
+
+fn params(req: &HttpRequest) -> Result<Params, EngineError> {
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    if query.get("EIO").map(String::as_str) != Some("4") {
+        return Err((5, "Unsupported protocol version"));
+    }
+    let transport = query.get("transport").cloned().unwrap_or_default();
+    if transport != "websocket" && transport != "polling" {
+        return Err((0, "Transport unknown"));
+    }
+    let sid = match query.get("sid") {
+        None => None,
+        Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| (1, "Session ID unknown"))?),
+    };
+    Ok(Params { transport, sid })
+}
+
+fn text(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .body(body)
+}
+
+/// Starts a connection task; returns its ends.
+fn open(realtime: &Realtime, upgrades: bool) -> (Uuid, PollHandle) {
+    let sid = Uuid::new_v4();
+    let (inbound, inbound_rx) = mpsc::channel(64);
+    let (out, outbound) = mpsc::channel(OUTBOUND_QUEUE);
+    let handle = PollHandle {
+        inbound,
+        out: out.clone(),
+        outbound: std::sync::Arc::new(tokio::sync::Mutex::new(Some(outbound))),
+    };
+    realtime.polls.insert(sid, handle.clone());
+    tokio::spawn(session::run(
+        sid,
+        inbound_rx,
+        out,
+        realtime.clone(),
+        upgrades,
+    ));
+    (sid, handle)
+}
+
+async fn get(
     req: HttpRequest,
     body: web::Payload,
     realtime: web::Data<Realtime>,
 ) -> actix_web::Result<HttpResponse> {
-    let query =
-        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-            .map(web::Query::into_inner)
-            .unwrap_or_default();
-    if query.get("EIO").map(String::as_str) != Some("4") {
-        return Ok(engine_error(5, "Unsupported protocol version"));
+    let params = match params(&req) {
+        Ok(params) => params,
+        Err((code, message)) => return Ok(engine_error(code, message)),
+    };
+    let wait = realtime.config.ping_interval + realtime.config.ping_timeout;
+    match (params.transport.as_str(), params.sid) {
+        ("polling", None) => {
+            let (_, handle) = open(&realtime, true);
+            Ok(handle.poll(wait).await.map_or_else(poll_error, text))
+        }
+        ("polling", Some(sid)) => match realtime.polls.get(sid) {
+            Some(handle) => Ok(handle.poll(wait).await.map_or_else(poll_error, text)),
+            None => Ok(poll_error(PollError::UnknownSid)),
+        },
+        (_, sid) => {
+            let existing = match sid {
+                Some(sid) => match realtime.polls.get(sid) {
+                    Some(handle) => Some(handle),
+                    None => return Ok(poll_error(PollError::UnknownSid)),
+                },
+                None => None,
+            };
+            let (response, ws, stream) = actix_ws::handle(&req, body)?;
+            let realtime = realtime.get_ref().clone();
+            actix_web::rt::spawn(websocket(ws, stream, realtime, existing));
+            Ok(response)
+        }
     }
-    if query.get("transport").map(String::as_str) != Some("websocket") {
-        // Long-polling is not served yet: clients fall back to WebSocket.
-        return Ok(engine_error(0, "Transport unknown"));
+}
+
+async fn post(req: HttpRequest, body: web::Bytes, realtime: web::Data<Realtime>) -> HttpResponse {
+    let params = match params(&req) {
+        Ok(params) => params,
+        Err((code, message)) => return engine_error(code, message),
+    };
+    let (Some(sid), "polling") = (params.sid, params.transport.as_str()) else {
+        return engine_error(3, "Bad request");
+    };
+    if body.len() > realtime.config.max_payload {
+        return engine_error(3, "Payload too large");
     }
-    let (response, session, stream) = actix_ws::handle(&req, body)?;
-    let realtime = realtime.get_ref().clone();
-    actix_web::rt::spawn(session::run(session, stream, realtime));
-    Ok(response)
+    let Some(handle) = realtime.polls.get(sid) else {
+        return poll_error(PollError::UnknownSid);
+    };
+    let Ok(payload) = std::str::from_utf8(&body) else {
+        return engine_error(3, "Bad request");
+    };
+    match handle.post(payload).await {
+        Ok(()) => text("ok".to_owned()),
+        Err(error) => poll_error(error),
+    }
+}
+
+/// A WebSocket: a fresh connection, or the upgrade of a polling one.
+async fn websocket(
+    mut ws: actix_ws::Session,
+    stream: actix_ws::MessageStream,
+    realtime: Realtime,
+    upgrading: Option<PollHandle>,
+) {
+    let mut stream = stream
+        .max_frame_size(realtime.config.max_payload)
+        .aggregate_continuations();
+    let handle = match upgrading {
+        Some(handle) => {
+            if !probe(&mut ws, &mut stream, &handle).await {
+                let _ = ws.close(None).await;
+                return;
+            }
+            handle
+        }
+        None => open(&realtime, false).1,
+    };
+    let Some(mut outbound) = handle.outbound.lock().await.take() else {
+        let _ = ws.close(None).await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let inbound = match frame {
+                    Some(Ok(AggregatedMessage::Text(text))) => Inbound::Text(text.to_string()),
+                    Some(Ok(AggregatedMessage::Binary(_))) => Inbound::Binary,
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        if ws.pong(&bytes).await.is_err() { break; }
+                        continue;
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => continue,
+                    Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
+                };
+                if handle.inbound.send(inbound).await.is_err() {
+                    break;
+                }
+            }
+            packet = outbound.recv() => match packet {
+                Some(packet) => {
+                    if ws.text(packet).await.is_err() { break; }
+                }
+                None => break,
+            },
+        }
+    }
+    // Dropping the inbound sender's clone is not enough: tell the connection.
+    let _ = handle
+        .inbound
+        .try_send(Inbound::Text(EnginePacket::Close.encode()));
+    let _ = ws.close(None).await;
+}
+
+/// The upgrade handshake on the new WebSocket: `2probe` → `3probe`, a noop
+/// to release the pending poll, then the client's `5`.
+async fn probe(
+    ws: &mut actix_ws::Session,
+    stream: &mut actix_ws::AggregatedMessageStream,
+    handle: &PollHandle,
+) -> bool {
+    let timeout = std::time::Duration::from_secs(10);
+    let Ok(Some(Ok(AggregatedMessage::Text(first)))) =
+        tokio::time::timeout(timeout, stream.next()).await
+    else {
+        return false;
+    };
+    if EnginePacket::decode(&first) != Ok(EnginePacket::Ping("probe".to_owned())) {
+        return false;
+    }
+    if ws
+        .text(EnginePacket::Pong("probe".to_owned()).encode())
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    // A pending GET returns this noop, so the client stops polling.
+    let _ = handle.out.try_send(EnginePacket::Noop.encode());
+    let Ok(Some(Ok(AggregatedMessage::Text(upgrade)))) =
+        tokio::time::timeout(timeout, stream.next()).await
+    else {
+        return false;
+    };
+    EnginePacket::decode(&upgrade) == Ok(EnginePacket::Upgrade)
 }

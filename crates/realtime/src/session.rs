@@ -1,13 +1,14 @@
-//! One Socket.IO connection over the WebSocket transport: the Engine.IO
+//! One Socket.IO connection, whatever its transport: the Engine.IO
 //! handshake, the server's pings, the namespace CONNECT with the `auth`
-//! payload, and events both ways. Each session is a `select!` over client
-//! frames, the hub's queue for this socket and the heartbeat tick.
+//! payload, and events both ways. The connection is a task and a `select!`
+//! over the client's packets (an inbound channel the transports feed), the
+//! hub's queue for this socket and the heartbeat tick; what it sends goes
+//! to an outbound channel the current transport drains (WebSocket frames, or
+//! long-polling answers until the client upgrades).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_ws::{AggregatedMessage, Session};
-use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -51,7 +52,22 @@ pub struct Realtime {
     pub gate: Arc<dyn Gatekeeper>,
     /// Timings.
     pub config: EngineConfig,
+    /// Connections reachable by sid (long-polling and upgrades).
+    pub polls: crate::polling::PollRegistry,
 }
+
+/// What a transport hands the connection.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A text Engine.IO packet.
+    Text(String),
+    /// A binary frame (refused).
+    Binary,
+}
+
+/// Packets the connection may have waiting for a transport before it is
+/// closed as unreachable.
+pub const OUTBOUND_QUEUE: usize = 512;
 
 enum Flow {
     Continue,
@@ -60,7 +76,7 @@ enum Flow {
 
 struct Connection {
     sid: Uuid,
-    session: Session,
+    out: mpsc::Sender<String>,
     realtime: Realtime,
     identity: Option<Identity>,
     events: Option<mpsc::Receiver<Outgoing>>,
@@ -68,8 +84,9 @@ struct Connection {
 
 impl Connection {
     async fn send_engine(&mut self, packet: EnginePacket) -> Flow {
-        match self.session.text(packet.encode()).await {
+        match self.out.try_send(packet.encode()) {
             Ok(()) => Flow::Continue,
+            // Nobody drains it (a poller that left) or it is gone: end.
             Err(_) => Flow::Stop,
         }
     }
@@ -221,78 +238,77 @@ async fn next_event(events: &mut Option<mpsc::Receiver<Outgoing>>) -> Option<Opt
     }
 }
 
-/// Runs a WebSocket-transport connection until either side ends it.
-pub async fn run(session: Session, stream: actix_ws::MessageStream, realtime: Realtime) {
-    let sid = Uuid::new_v4();
+/// Runs a connection until either side ends it: `inbound` carries the
+/// client's packets, `out` takes the server's.
+pub async fn run(
+    sid: Uuid,
+    mut inbound: mpsc::Receiver<Inbound>,
+    out: mpsc::Sender<String>,
+    realtime: Realtime,
+    upgrades: bool,
+) {
     let config = realtime.config;
-    let mut stream = stream
-        .max_frame_size(config.max_payload)
-        .aggregate_continuations();
     let mut connection = Connection {
         sid,
-        session,
+        out,
         realtime,
         identity: None,
         events: None,
     };
     let open = json!({
         "sid": sid,
-        "upgrades": [],
+        "upgrades": if upgrades { json!(["websocket"]) } else { json!([]) },
         "pingInterval": config.ping_interval.as_millis(),
         "pingTimeout": config.ping_timeout.as_millis(),
         "maxPayload": config.max_payload,
     });
-    if let Flow::Stop = connection
+    if let Flow::Continue = connection
         .send_engine(EnginePacket::Open(open.to_string()))
         .await
     {
-        return;
-    }
-    let opened = Instant::now();
-    let mut ping = tokio::time::interval_at(opened + config.ping_interval, config.ping_interval);
-    let mut pong_due: Option<Instant> = None;
-    loop {
-        let deadline = pong_due.unwrap_or_else(|| opened + Duration::from_secs(86_400 * 365));
-        let connect_deadline = opened + config.connect_timeout;
-        let flow = tokio::select! {
-            frame = stream.next() => match frame {
-                Some(Ok(AggregatedMessage::Text(text))) => {
-                    if EnginePacket::decode(&text).is_ok_and(|p| matches!(p, EnginePacket::Pong(_))) {
-                        pong_due = None;
-                        Flow::Continue
-                    } else {
-                        connection.on_text(&text).await
+        let opened = Instant::now();
+        let mut ping =
+            tokio::time::interval_at(opened + config.ping_interval, config.ping_interval);
+        let mut pong_due: Option<Instant> = None;
+        loop {
+            let deadline = pong_due.unwrap_or_else(|| opened + Duration::from_secs(86_400 * 365));
+            let connect_deadline = opened + config.connect_timeout;
+            let flow = tokio::select! {
+                packet = inbound.recv() => match packet {
+                    Some(Inbound::Text(text)) => {
+                        if EnginePacket::decode(&text).is_ok_and(|p| matches!(p, EnginePacket::Pong(_))) {
+                            pong_due = None;
+                            Flow::Continue
+                        } else {
+                            connection.on_text(&text).await
+                        }
                     }
-                }
-                Some(Ok(AggregatedMessage::Ping(bytes))) => match connection.session.pong(&bytes).await {
-                    Ok(()) => Flow::Continue,
-                    Err(_) => Flow::Stop,
+                    Some(Inbound::Binary) => {
+                        connection.emit("error", json!({ "message": "binary packets are not supported" })).await
+                    }
+                    None => Flow::Stop,
                 },
-                Some(Ok(AggregatedMessage::Binary(_))) => {
-                    connection.emit("error", json!({ "message": "binary packets are not supported" })).await
+                event = next_event(&mut connection.events) => match event {
+                    Some(Some(outgoing)) => connection.emit(&outgoing.name, outgoing.data).await,
+                    // The hub dropped this socket (it could not keep up).
+                    _ => Flow::Stop,
+                },
+                _ = ping.tick() => {
+                    if pong_due.is_none() {
+                        pong_due = Some(Instant::now() + config.ping_timeout);
+                    }
+                    connection.send_engine(EnginePacket::Ping(String::new())).await
                 }
-                Some(Ok(AggregatedMessage::Pong(_))) => Flow::Continue,
-                Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => Flow::Stop,
-            },
-            event = next_event(&mut connection.events) => match event {
-                Some(Some(outgoing)) => connection.emit(&outgoing.name, outgoing.data).await,
-                // The hub dropped this socket (it could not keep up).
-                _ => Flow::Stop,
-            },
-            _ = ping.tick() => {
-                if pong_due.is_none() {
-                    pong_due = Some(Instant::now() + config.ping_timeout);
-                }
-                connection.send_engine(EnginePacket::Ping(String::new())).await
+                () = tokio::time::sleep_until(deadline) => Flow::Stop,
+                () = tokio::time::sleep_until(connect_deadline), if connection.identity.is_none() => Flow::Stop,
+            };
+            if let Flow::Stop = flow {
+                break;
             }
-            () = tokio::time::sleep_until(deadline) => Flow::Stop,
-            () = tokio::time::sleep_until(connect_deadline), if connection.identity.is_none() => Flow::Stop,
-        };
-        if let Flow::Stop = flow {
-            break;
         }
     }
     connection.realtime.hub.unregister(sid);
-    let _ = connection.session.close(None).await;
+    connection.realtime.polls.remove(sid);
+    let _ = connection.out.try_send(EnginePacket::Close.encode());
     tracing::debug!(socket.sid = %sid, "socket closed");
 }
