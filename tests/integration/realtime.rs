@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-use crate::helpers::{order_body, spawn_app};
+use crate::helpers::{order_body, spawn_app, spawn_with, test_settings};
 
 /// A node process running tests/node/client.mjs.
 struct Client {
@@ -225,4 +225,110 @@ async fn engine_io_errors_are_400() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_close_that_socket_only() {
+    let app = spawn_app().await;
+    let token = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut client = Client::start(&app.address, &token, Some(&order_id), "order_cancelled");
+    client.event("booking_joined").await;
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/flood.mjs");
+    let flood = Command::new("node")
+        .args([script, &app.address, &token])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        flood.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&flood.stdout)
+    );
+
+    let path = format!("orders/{order_id}/cancel");
+    app.call(Method::POST, &path, Some(&token), None).await;
+    assert_eq!(
+        client.event("order_cancelled").await["orderId"],
+        order_id.as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_survives_ping_cycles_and_hears_events_with_redis_down() {
+    let mut redis_server = weelo_test_support::RedisServer::start().unwrap();
+    let db = weelo_test_support::TestDb::new().await.unwrap();
+    let redis = weelo_test_support::TestRedis::on(redis_server.url());
+    let mut settings = test_settings(&db, &redis);
+    settings.realtime.ping_interval_ms = 200;
+    settings.realtime.ping_timeout_ms = 300;
+    let app = spawn_with(settings, db, redis).await;
+    let token = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut client = Client::start(&app.address, &token, Some(&order_id), "order_cancelled");
+    client.event("booking_joined").await;
+    for _ in 0..3 {
+        seen(&mut client, "ping").await;
+    }
+    redis_server.stop();
+    let path = format!("orders/{order_id}/cancel");
+    let (status, _) = app.call(Method::POST, &path, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        client.event("order_cancelled").await["orderId"],
+        order_id.as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plain_websocket_carries_event_frames_and_refuses_a_bad_token() {
+    let app = spawn_app().await;
+    let token = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/plain.mjs");
+    let mut child = Command::new("node")
+        .args([script, &app.address, &token, &order_id, "order_cancelled"])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen_events = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let frame: Value = serde_json::from_str(&line).unwrap();
+        let name = frame["event"].as_str().unwrap().to_owned();
+        if name == "booking_joined" {
+            let path = format!("orders/{order_id}/cancel");
+            app.call(Method::POST, &path, Some(&token), None).await;
+        }
+        seen_events.push(name.clone());
+        if name == "order_cancelled" {
+            assert_eq!(frame["data"]["orderId"], order_id.as_str());
+            break;
+        }
+        assert_ne!(name, "timeout", "{seen_events:?}");
+    }
+    assert_eq!(seen_events.first().map(String::as_str), Some("connected"));
+    assert!(seen_events.contains(&"pong".to_owned()), "{seen_events:?}");
+    assert_eq!(
+        seen_events.last().map(String::as_str),
+        Some("order_cancelled")
+    );
+
+    let refused = Command::new("node")
+        .args([script, &app.address, "bad", "-", "error"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&refused.stdout)
+    );
 }
