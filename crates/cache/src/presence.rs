@@ -67,10 +67,14 @@ fn beat_key(id: Uuid) -> String {
 
 impl Cache {
     /// Writes `event` to the shared state and the stream, in one round trip.
+    /// `origin` names the writing instance, so it can skip its own events
+    /// when it tails the stream (it applied them already, and replaying an
+    /// older one of its own could undo a newer local change).
     pub async fn publish_presence(
         &self,
         event: &PresenceEvent,
         ttl_ms: u64,
+        origin: &str,
     ) -> Result<(), CacheError> {
         let mut pipe = Pipeline::new();
         let stream = self.key(STREAM);
@@ -80,7 +84,9 @@ impl Cache {
             .arg("MAXLEN")
             .arg("~")
             .arg(STREAM_MAXLEN)
-            .arg("*");
+            .arg("*")
+            .arg("origin")
+            .arg(origin);
         match event {
             PresenceEvent::Beat(beat) => {
                 let key = self.key(&beat_key(beat.id));
@@ -190,12 +196,13 @@ impl Cache {
         })
     }
 
-    /// Events after `after` (at most `count`), and the id to read from next.
+    /// Events after `after` (at most `count`) with their origin, and the id
+    /// to read from next.
     pub async fn read_presence(
         &self,
         after: &str,
         count: usize,
-    ) -> Result<(String, Vec<PresenceEvent>), CacheError> {
+    ) -> Result<(String, Vec<(String, PresenceEvent)>), CacheError> {
         let mut conn = self.conn().await?;
         let reply: Option<StreamReadReply> = redis::cmd("XREAD")
             .arg("COUNT")
@@ -213,7 +220,14 @@ impl Cache {
         let next = entries
             .last()
             .map_or_else(|| after.to_owned(), |entry| entry.id.clone());
-        Ok((next, entries.iter().filter_map(parse_event).collect()))
+        let events = entries
+            .iter()
+            .filter_map(|entry| {
+                let origin = entry.get::<String>("origin").unwrap_or_default();
+                parse_event(entry).map(|event| (origin, event))
+            })
+            .collect();
+        Ok((next, events))
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Presence {
     clock: Arc<dyn Clock>,
     settings: Arc<PresenceSettings>,
     redis_ok: Arc<AtomicBool>,
+    /// This instance's name in the stream (its own events are skipped there).
+    origin: Arc<str>,
 }
 
 impl Presence {
@@ -71,6 +73,7 @@ impl Presence {
             clock,
             settings: Arc::new(settings),
             redis_ok: Arc::new(AtomicBool::new(true)),
+            origin: Uuid::new_v4().to_string().into(),
         }
     }
 
@@ -92,7 +95,11 @@ impl Presence {
     }
 
     async fn publish(&self, event: &PresenceEvent) {
-        match self.cache.publish_presence(event, self.ttl_ms()).await {
+        match self
+            .cache
+            .publish_presence(event, self.ttl_ms(), &self.origin)
+            .await
+        {
             Ok(()) => {}
             Err(error) => {
                 // Local presence keeps working; the tailer re-syncs later.

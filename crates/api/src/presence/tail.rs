@@ -32,8 +32,10 @@ impl Presence {
     pub async fn tail_once(&self, after: &str) -> Result<(String, usize), weelo_cache::CacheError> {
         let (next, events) = self.cache.read_presence(after, BATCH).await?;
         let applied = events.len();
-        for event in events {
-            self.apply(event);
+        for (origin, event) in events {
+            if *origin != *self.origin {
+                self.apply(event);
+            }
         }
         Ok((next, applied))
     }
