@@ -332,3 +332,47 @@ async fn the_plain_websocket_carries_event_frames_and_refuses_a_bad_token() {
         String::from_utf8_lossy(&refused.stdout)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_driver_socket_heartbeat_updates_last_seen_on_the_fleet_list() {
+    let app = spawn_app().await;
+    let transporter = app.token("9123456780", "transporter").await;
+    app.onboard_driver(&transporter, "8012345678", "Suresh")
+        .await;
+    let (_, body) = app
+        .post(
+            "driver-auth/send-otp",
+            serde_json::json!({ "driverPhone": "8012345678" }),
+        )
+        .await;
+    let otp = body["data"]["otp"].as_str().unwrap().to_owned();
+    let (_, body) = app
+        .post(
+            "driver-auth/verify-otp",
+            serde_json::json!({ "driverPhone": "8012345678", "otp": otp }),
+        )
+        .await;
+    let driver = body["data"]["accessToken"].as_str().unwrap().to_owned();
+    let (_, list) = app.get_as("driver/list", &transporter).await;
+    assert!(list["data"]["drivers"][0]["lastSeenAt"].is_null());
+
+    let mut client = Client::start(&app.address, &driver, None, "ack");
+    let connected = client.event("connected").await;
+    let rooms = connected["rooms"].as_array().unwrap();
+    assert!(
+        rooms
+            .iter()
+            .any(|r| r.as_str().is_some_and(|r| r.starts_with("transporter:"))),
+        "{rooms:?}"
+    );
+    assert_eq!(
+        seen(&mut client, "ack").await["answer"]["ok"],
+        true,
+        "the heartbeat was acked"
+    );
+    let (_, list) = app.get_as("driver/list", &transporter).await;
+    assert!(
+        list["data"]["drivers"][0]["lastSeenAt"].is_string(),
+        "{list}"
+    );
+}

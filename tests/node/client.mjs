@@ -24,7 +24,10 @@ socket.onAny((event, data) => {
   print({ kind: "event", event, data, transport: socket.io.engine.transport.name });
   if (event === "connected") {
     socket.emit("ping", {});
-    socket.emit("heartbeat", { at: Date.now() }, (answer) => print({ kind: "ack", answer }));
+    socket.emit("heartbeat", { t: "hb", lat: 19.07, lng: 72.87 }, (answer) => {
+      print({ kind: "ack", answer });
+      if (waitFor === "ack") done(0);
+    });
     if (joinOrderId && joinOrderId !== "-") socket.emit("join_booking", joinOrderId);
   }
   if (event === waitFor) done(0);

@@ -189,3 +189,24 @@ pub async fn drivers_of(
         .load(conn)
         .await
 }
+
+/// Records that `id` was seen at `now`, at most every 30 s (a socket
+/// heartbeat every few seconds must not become a write every few seconds).
+pub async fn touch_last_seen(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let stale = now - chrono::Duration::seconds(30);
+    diesel::update(
+        users::table.find(id).filter(
+            users::last_seen_at
+                .is_null()
+                .or(users::last_seen_at.lt(stale)),
+        ),
+    )
+    .set(users::last_seen_at.eq(now))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

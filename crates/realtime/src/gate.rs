@@ -28,4 +28,14 @@ pub trait Gatekeeper: Send + Sync {
 
     /// Whether `who` may join the room of order `order_id` (its own orders only).
     fn may_join_order<'a>(&'a self, who: &'a Identity, order_id: &'a str) -> BoxFuture<'a, bool>;
+
+    /// Any other client event (`heartbeat`, `update_location`,
+    /// `dispatch_ack`, `broadcast_ack`, `fcm_token_refresh`…), routed to the
+    /// application; events it does not know it ignores.
+    fn on_event<'a>(
+        &'a self,
+        who: &'a Identity,
+        name: &'a str,
+        data: &'a serde_json::Value,
+    ) -> BoxFuture<'a, ()>;
 }

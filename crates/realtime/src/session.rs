@@ -210,8 +210,11 @@ impl Connection {
                     None
                 }
             }
-            // Consumed by later features; accepted and ignored until then.
-            _ => None,
+            _ => {
+                let gate = self.realtime.gate.clone();
+                gate.on_event(&identity, name, data).await;
+                None
+            }
         };
         if let Some(ack_id) = packet.ack_id {
             let ack = SocketPacket {

@@ -3,7 +3,7 @@
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use uuid::Uuid;
-use weelo_persistence::orders;
+use weelo_persistence::{device_tokens, orders, users};
 use weelo_realtime::{Gatekeeper, Identity};
 
 use crate::AppState;
@@ -30,13 +30,24 @@ impl Gatekeeper for TokenGate {
                 .await
                 .map_err(|error| error.to_string())?;
             let role = caller.role.as_str();
+            let mut rooms = vec![
+                format!("user:{}", caller.user_id),
+                format!("role:{role}"),
+                format!("{role}:{}", caller.user_id),
+            ];
+            if caller.role == Role::Driver {
+                // A driver also hears its fleet's room.
+                let mut conn = self.state.conn().await.map_err(|error| error.to_string())?;
+                if let Ok(Some(driver)) = users::find(&mut conn, caller.user_id).await
+                    && let Some(transporter) = driver.transporter_id
+                {
+                    rooms.push(format!("transporter:{transporter}"));
+                }
+            }
             Ok(Identity {
                 user_id: caller.user_id,
                 role: role.to_owned(),
-                rooms: vec![
-                    format!("user:{}", caller.user_id),
-                    format!("{role}:{}", caller.user_id),
-                ],
+                rooms,
             })
         })
     }
@@ -55,6 +66,47 @@ impl Gatekeeper for TokenGate {
             orders::find_for_customer(&mut conn, who.user_id, order_id)
                 .await
                 .is_ok_and(|order| order.is_some())
+        })
+    }
+
+    fn on_event<'a>(
+        &'a self,
+        who: &'a Identity,
+        name: &'a str,
+        data: &'a Value,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Ok(mut conn) = self.state.conn().await else {
+                return;
+            };
+            let result = match name {
+                // The driver app beats over the socket while online (API.md:
+                // it updates lastSeenAt, which the fleet's driver list shows).
+                "heartbeat" => {
+                    users::touch_last_seen(&mut conn, who.user_id, self.state.clock.now()).await
+                }
+                "fcm_token_refresh" => match data.get("fcmToken").and_then(Value::as_str) {
+                    Some(token) if !token.is_empty() && token.len() <= 4096 => {
+                        device_tokens::register(
+                            &mut conn,
+                            who.user_id,
+                            token,
+                            Some("android"),
+                            None,
+                        )
+                        .await
+                    }
+                    _ => Ok(()),
+                },
+                // Location streams, dispatch acks: their features consume them.
+                _ => {
+                    tracing::debug!(socket.event = name, user.id = %who.user_id, "client event not handled yet");
+                    Ok(())
+                }
+            };
+            if let Err(error) = result {
+                tracing::warn!(socket.event = name, error = %error, "client event failed");
+            }
         })
     }
 }
