@@ -122,34 +122,69 @@ async fn another_customers_order_cannot_be_joined() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_committed_on_one_instance_reaches_a_socket_on_another() {
+async fn events_committed_on_one_instance_reach_a_socket_on_another_once_and_in_order() {
     let app = spawn_app().await;
     let other = app.sibling().await;
     let token = app.token("9876543210", "customer").await;
     let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
-    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
-    let mut client = Client::start(&other.address, &token, Some(&order_id), "order_cancelled");
+    let first = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut client = Client::start(&other.address, &token, Some(&first), "never");
     client.event("booking_joined").await;
+
     app.call(
         Method::POST,
-        &format!("orders/{order_id}/cancel"),
+        &format!("orders/{first}/cancel"),
         Some(&token),
         None,
     )
     .await;
-    let cancelled = client.event("order_cancelled").await;
-    assert_eq!(cancelled["orderId"], order_id.as_str());
-}
+    let (_, body) = app.create_order(&token, "key-2", &order_body()).await;
+    let second = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    app.call(
+        Method::POST,
+        &format!("orders/{second}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
 
-/// Reads lines until one whose `kind` is `kind`.
-async fn seen(client: &mut Client, kind: &str) -> Value {
-    while let Some(line) = client.next().await {
-        if line["kind"] == kind {
-            return line;
+    let mut received = Vec::new();
+    while received.len() < 3 {
+        let line = seen(&mut client, "event").await;
+        let name = line["event"].as_str().unwrap().to_owned();
+        if name.starts_with("order_") {
+            received.push((
+                name,
+                line["data"]["orderId"].as_str().unwrap().to_owned(),
+                line["data"]["_seq"].as_u64().unwrap(),
+            ));
         }
-        assert_ne!(line["kind"], "timeout", "waited in vain for {kind}");
     }
-    panic!("the client exited before {kind}");
+    let names: Vec<(&str, &str)> = received
+        .iter()
+        .map(|(n, o, _)| (n.as_str(), o.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("order_cancelled", first.as_str()),
+            ("order_created", second.as_str()),
+            ("order_cancelled", second.as_str())
+        ]
+    );
+    assert!(
+        received.windows(2).all(|w| w[0].2 < w[1].2),
+        "per-recipient sequence grows: {received:?}"
+    );
+    // Nothing is delivered twice.
+    let extra = tokio::time::timeout(Duration::from_millis(300), seen(&mut client, "event")).await;
+    assert!(
+        extra.is_err()
+            || !extra.unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .starts_with("order_")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -375,4 +410,15 @@ async fn a_driver_socket_heartbeat_updates_last_seen_on_the_fleet_list() {
         list["data"]["drivers"][0]["lastSeenAt"].is_string(),
         "{list}"
     );
+}
+
+/// Reads lines until one whose `kind` is `kind`.
+async fn seen(client: &mut Client, kind: &str) -> Value {
+    while let Some(line) = client.next().await {
+        if line["kind"] == kind {
+            return line;
+        }
+        assert_ne!(line["kind"], "timeout", "waited in vain for {kind}");
+    }
+    panic!("the client exited before {kind}");
 }

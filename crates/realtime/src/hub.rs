@@ -21,11 +21,12 @@ pub struct Outgoing {
     pub data: Value,
 }
 
-/// An event to deliver to a room.
+/// An event to deliver to the members of some rooms; a socket in several
+/// of them receives it once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
-    /// Room (`customer:{id}`…).
-    pub room: String,
+    /// Rooms (`customer:{id}`, `order:{id}`…).
+    pub rooms: Vec<String>,
     /// Event name.
     pub name: String,
     /// Payload (an object; the stamps are added to it).
@@ -164,11 +165,15 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
             }
             Command::Unregister { id } => drop_member(&mut members, &mut rooms, id),
             Command::Deliver(delivery) => {
-                let Some(ids) = rooms.get(&delivery.room) else {
-                    continue;
-                };
+                let ids: HashSet<SocketId> = delivery
+                    .rooms
+                    .iter()
+                    .filter_map(|room| rooms.get(room))
+                    .flatten()
+                    .copied()
+                    .collect();
                 let mut too_slow = Vec::new();
-                for id in ids {
+                for id in &ids {
                     let Some(member) = members.get_mut(id) else {
                         continue;
                     };
@@ -226,7 +231,7 @@ mod tests {
 
     fn delivery(room: &str, n: i64) -> Delivery {
         Delivery {
-            room: room.to_owned(),
+            rooms: vec![room.to_owned()],
             name: "order_cancelled".to_owned(),
             data: json!({ "n": n }),
             event_id: format!("e{n}"),
@@ -259,6 +264,23 @@ mod tests {
         assert_eq!(qa.recv().await.unwrap().data["n"], 3);
         assert_eq!(hub.sockets().await, 2);
         assert!(qb.try_recv().is_err(), "b left the room");
+    }
+
+    #[tokio::test]
+    async fn a_socket_in_several_of_the_rooms_receives_the_event_once() {
+        let hub = Hub::spawn(8);
+        let id = Uuid::new_v4();
+        let mut queue = hub.register(id, vec!["customer:1".to_owned(), "order:9".to_owned()]);
+        let mut both = delivery("customer:1", 1);
+        both.rooms.push("order:9".to_owned());
+        hub.deliver(both);
+        hub.deliver(delivery("order:9", 2));
+        assert_eq!(queue.recv().await.unwrap().data["n"], 1);
+        assert_eq!(
+            queue.recv().await.unwrap().data["n"],
+            2,
+            "the first was not delivered twice"
+        );
     }
 
     #[tokio::test]

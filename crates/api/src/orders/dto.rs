@@ -162,6 +162,8 @@ pub fn created(
 ) -> Value {
     merge(
         json!({
+            "orderId": order.id,
+            "status": order.status,
             "order": self::order(order, now, window_secs),
             "truckRequests": trucks.iter().map(truck).collect::<Vec<_>>(),
             "broadcastSummary": broadcast_summary(order, trucks),

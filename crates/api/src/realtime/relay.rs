@@ -51,14 +51,12 @@ impl Relay {
                 }
                 let deliveries: Vec<Delivery> = events
                     .iter()
-                    .flat_map(|event| {
-                        event.recipients.iter().flatten().map(move |room| Delivery {
-                            room: room.clone(),
-                            name: event.topic.clone(),
-                            data: event.payload.clone(),
-                            event_id: event.id.to_string(),
-                            server_time_ms: now.timestamp_millis(),
-                        })
+                    .map(|event| Delivery {
+                        rooms: event.recipients.iter().flatten().cloned().collect(),
+                        name: event.topic.clone(),
+                        data: event.payload.clone(),
+                        event_id: event.id.to_string(),
+                        server_time_ms: now.timestamp_millis(),
                     })
                     .collect();
                 let message = Value::Array(deliveries.iter().map(encode).collect()).to_string();
@@ -114,7 +112,7 @@ impl Relay {
 
 fn encode(delivery: &Delivery) -> Value {
     json!({
-        "room": delivery.room,
+        "rooms": delivery.rooms,
         "name": delivery.name,
         "data": delivery.data,
         "eventId": delivery.event_id,
@@ -130,7 +128,12 @@ fn decode(text: &str) -> Vec<Delivery> {
         .into_iter()
         .filter_map(|item| {
             Some(Delivery {
-                room: item.get("room")?.as_str()?.to_owned(),
+                rooms: item
+                    .get("rooms")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|room| room.as_str().map(str::to_owned))
+                    .collect(),
                 name: item.get("name")?.as_str()?.to_owned(),
                 data: item.get("data")?.clone(),
                 event_id: item.get("eventId")?.as_str()?.to_owned(),
