@@ -60,6 +60,7 @@ bench: services
 	./scripts/bench-geo.sh
 	./scripts/bench-heartbeats.sh
 	./scripts/bench-orders.sh
+	./scripts/bench-sockets.sh
 
 ## Only the nearby-search comparison with Redis GEOSEARCH.
 bench-geo: services
