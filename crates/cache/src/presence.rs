@@ -76,7 +76,30 @@ impl Cache {
         ttl_ms: u64,
         origin: &str,
     ) -> Result<(), CacheError> {
+        self.publish_presence_batch(std::slice::from_ref(event), ttl_ms, origin)
+            .await
+    }
+
+    /// [`Cache::publish_presence`] for many events in one round trip, in order.
+    pub async fn publish_presence_batch(
+        &self,
+        events: &[PresenceEvent],
+        ttl_ms: u64,
+        origin: &str,
+    ) -> Result<(), CacheError> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let mut pipe = Pipeline::new();
+        for event in events {
+            self.add_presence(&mut pipe, event, ttl_ms, origin);
+        }
+        let mut conn = self.conn().await?;
+        pipe.query_async::<()>(&mut conn).await?;
+        Ok(())
+    }
+
+    fn add_presence(&self, pipe: &mut Pipeline, event: &PresenceEvent, ttl_ms: u64, origin: &str) {
         let stream = self.key(STREAM);
         let online = self.key(ONLINE);
         let mut xadd = redis::cmd("XADD");
@@ -134,9 +157,6 @@ impl Cache {
             }
         }
         pipe.add_command(xadd).ignore();
-        let mut conn = self.conn().await?;
-        pipe.query_async::<()>(&mut conn).await?;
-        Ok(())
     }
 
     /// The stream's last id, the online set and their hashes.

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
+use tokio::sync::mpsc;
 use uuid::Uuid;
 use weelo_availability::{Nearby, Point, ProximityIndex, Query};
 use weelo_cache::Cache;
@@ -52,10 +53,18 @@ pub struct Presence {
     redis_ok: Arc<AtomicBool>,
     /// This instance's name in the stream (its own events are skipped there).
     origin: Arc<str>,
+    /// Events on their way to Redis.
+    writer: mpsc::Sender<PresenceEvent>,
 }
 
+/// Most events one Redis pipeline carries.
+const WRITE_BATCH: usize = 512;
+/// Events that may wait for Redis.
+const WRITE_QUEUE: usize = 65_536;
+
 impl Presence {
-    /// Empty presence over these handles.
+    /// Empty presence over these handles; starts its Redis writer task
+    /// (call inside the tokio runtime).
     pub fn new(
         cache: Cache,
         db: DbPool,
@@ -66,7 +75,8 @@ impl Presence {
             index: ProximityIndex::new(settings.geohash_precision),
             ..State::default()
         };
-        Self {
+        let (writer, queue) = mpsc::channel(WRITE_QUEUE);
+        let presence = Self {
             state: Arc::new(RwLock::new(state)),
             cache,
             db,
@@ -74,7 +84,10 @@ impl Presence {
             settings: Arc::new(settings),
             redis_ok: Arc::new(AtomicBool::new(true)),
             origin: Uuid::new_v4().to_string().into(),
-        }
+            writer,
+        };
+        presence.spawn_writer(queue);
+        presence
     }
 
     /// The settings.
@@ -94,20 +107,42 @@ impl Presence {
         u64::try_from(self.settings.ttl_secs.saturating_mul(1000)).unwrap_or(60_000)
     }
 
+    /// Queues `event` for the writer task, which sends queued events to
+    /// Redis in one pipeline per round trip (a beat never waits on Redis).
+    /// A full queue (Redis far behind) drops the event: local presence is
+    /// already updated, and the next beat carries the state again.
     async fn publish(&self, event: &PresenceEvent) {
-        match self
-            .cache
-            .publish_presence(event, self.ttl_ms(), &self.origin)
-            .await
-        {
-            Ok(()) => {}
-            Err(error) => {
-                // Local presence keeps working; the tailer re-syncs later.
-                if self.redis_ok.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(error = %error, "presence is not reaching redis; serving from this instance");
-                }
-            }
+        if self.writer.try_send(event.clone()).is_err() {
+            tracing::debug!("presence writer queue full; dropping an event for redis");
         }
+    }
+
+    /// Starts the task that writes queued presence events to Redis.
+    fn spawn_writer(&self, mut queue: mpsc::Receiver<PresenceEvent>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(WRITE_BATCH);
+            while let Some(first) = queue.recv().await {
+                batch.push(first);
+                while batch.len() < WRITE_BATCH {
+                    match queue.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                if let Err(error) = this
+                    .cache
+                    .publish_presence_batch(&batch, this.ttl_ms(), &this.origin)
+                    .await
+                {
+                    // Local presence keeps working; the tailer re-syncs later.
+                    if this.redis_ok.swap(false, Ordering::Relaxed) {
+                        tracing::warn!(error = %error, "presence is not reaching redis; serving from this instance");
+                    }
+                }
+                batch.clear();
+            }
+        });
     }
 
     /// The free vehicle keys of `id` if it is online, learning it from
