@@ -145,6 +145,12 @@ async fn geosearch(
         }
         add.query_async::<()>(&mut conn).await?;
     }
+    // Gone by itself even if this run dies before its DEL.
+    let _: i64 = redis::cmd("EXPIRE")
+        .arg(&key)
+        .arg(600)
+        .query_async(&mut conn)
+        .await?;
     let search = |pipe: &mut Pipeline, point: &Point| {
         pipe.cmd("GEOSEARCH")
             .arg(&key)

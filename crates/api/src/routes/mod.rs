@@ -25,6 +25,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(metrics::configure)
         .service(
             web::scope("/api/v1")
+                // First: a heartbeat every 5 s per transporter is the hottest
+                // route, and matching is in registration order.
+                .configure(presence::configure)
                 .configure(health::configure)
                 .configure(auth::configure)
                 .configure(driver_auth::configure)
@@ -32,8 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(vehicles::configure)
                 .configure(drivers::configure)
                 .configure(notifications::configure)
-                .configure(orders::configure)
-                .configure(presence::configure),
+                .configure(orders::configure),
         )
         .default_service(web::to(route_not_found));
 }
