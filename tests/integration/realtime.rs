@@ -422,3 +422,75 @@ async fn seen(client: &mut Client, kind: &str) -> Value {
     }
     panic!("the client exited before {kind}");
 }
+
+/// A transporter with one open 17 ft truck, online and beating at `at`.
+async fn transporter_at(
+    app: &crate::helpers::TestApp,
+    phone: &str,
+    number: &str,
+    at: (f64, f64),
+) -> String {
+    let token = app.token(phone, "transporter").await;
+    let truck = serde_json::json!({ "vehicleNumber": number, "vehicleType": "open", "vehicleSubtype": "17 Feet" });
+    app.call(Method::PUT, "vehicles/upsert", Some(&token), Some(truck))
+        .await;
+    let online = serde_json::json!({ "isAvailable": true });
+    app.call(
+        Method::PUT,
+        "transporter/availability",
+        Some(&token),
+        Some(online),
+    )
+    .await;
+    let beat = serde_json::json!({ "latitude": at.0, "longitude": at.1 });
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "transporter/heartbeat",
+            Some(&token),
+            Some(beat),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    token
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_only() {
+    let app = spawn_app().await;
+    let near = transporter_at(&app, "9123456780", "MH12AB1234", (19.0800, 72.8800)).await;
+    let far = transporter_at(&app, "9123456781", "MH12AB1235", (18.5204, 73.8567)).await;
+    let mut near_socket = Client::start(&app.address, &near, None, "new_broadcast");
+    let mut far_socket = Client::start(&app.address, &far, None, "new_broadcast");
+    near_socket.event("connected").await;
+    far_socket.event("connected").await;
+
+    let customer = app.token("9876543210", "customer").await;
+    let (status, body) = app.create_order(&customer, "key-1", &order_body()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let summary = &body["data"]["broadcastSummary"];
+    assert_eq!(summary["totalTransportersNotified"], 1, "{body}");
+    assert_eq!(summary["groupedBy"][0]["transportersNotified"], 1);
+    assert_eq!(
+        summary["groupedBy"][1]["transportersNotified"], 0,
+        "nobody has a container"
+    );
+    assert_eq!(body["data"]["dispatchState"], "broadcasting");
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+
+    let broadcast = near_socket.event("new_broadcast").await;
+    assert_eq!(broadcast["orderId"], order_id.as_str());
+    assert_eq!(broadcast["trucksYouCanProvide"], 1);
+    assert_eq!(broadcast["requestedVehicles"].as_array().unwrap().len(), 2);
+    assert!(broadcast["pickupDistanceKm"].as_f64().unwrap() < 1.0);
+    assert!(broadcast.get("customerPhone").is_none());
+
+    // The same key replays the dispatched answer.
+    let (_, replay) = app.create_order(&customer, "key-1", &order_body()).await;
+    assert_eq!(replay["data"]["broadcastSummary"], *summary);
+    // Expired with someone told: nobody accepted.
+    app.clock.advance(chrono::Duration::seconds(61));
+    let expired = app.expiry.sweep_once().await.unwrap();
+    assert_eq!(expired[0].reason_code, "NO_TRANSPORTER_ACCEPTANCE");
+    drop(far_socket);
+}

@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - [`auth`]: tokens, OTP delivery, the caller extractors.
+//! - [`dispatch`]: the first radius step of dispatch at order creation.
 //! - [`fleet`]: vehicle-number rules and fleet errors.
 //! - [`dto`]: the apps' JSON shapes of users and vehicles.
 //! - [`error`]: [`ApiError`], the envelope, and the mapping to status codes.
@@ -19,6 +20,7 @@
 //! - [`state`]: what handlers share.
 
 pub mod auth;
+pub mod dispatch;
 pub mod dto;
 pub mod error;
 pub mod fleet;

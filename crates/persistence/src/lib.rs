@@ -13,12 +13,14 @@
 //! - [`users`], [`sessions`], [`otp`] and [`device_tokens`]: identity.
 //! - [`vehicles`]: the vehicles of fleets.
 //! - [`availability`]: the last online toggle and a fleet's free vehicle keys.
+//! - [`dispatch`]: who was notified of an order, and its dispatch figures.
 //! - [`orders`]: orders and truck requests: create, read, cancel, expire.
 //! - [`outbox`] and [`idempotency`]: events and stored answers, written in
 //!   the transaction of the change.
 
 pub mod availability;
 pub mod device_tokens;
+pub mod dispatch;
 pub mod error;
 pub mod idempotency;
 pub mod migrate;

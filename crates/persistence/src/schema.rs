@@ -23,6 +23,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    order_notifications (order_id, transporter_id) {
+        order_id -> Uuid,
+        transporter_id -> Uuid,
+        step -> Int4,
+        distance_m -> Float8,
+        notified_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     orders (id) {
         id -> Uuid,
         customer_id -> Uuid,
@@ -169,6 +179,8 @@ diesel::table! {
 }
 
 diesel::joinable!(device_tokens -> users (user_id));
+diesel::joinable!(order_notifications -> orders (order_id));
+diesel::joinable!(order_notifications -> users (transporter_id));
 diesel::joinable!(orders -> users (customer_id));
 diesel::joinable!(otp_challenges -> users (requested_by));
 diesel::joinable!(sessions -> users (user_id));
@@ -178,6 +190,7 @@ diesel::joinable!(truck_requests -> vehicles (vehicle_id));
 diesel::allow_tables_to_appear_in_same_query!(
     device_tokens,
     idempotency_keys,
+    order_notifications,
     orders,
     otp_challenges,
     outbox,

@@ -121,6 +121,16 @@ pub async fn create(
     drop(conn);
     mirror::publish(&state.cache, &row).await;
     state.expiry.schedule(row.id, row.expires_at);
+    let data = match crate::dispatch::first_step(state, &row, &trucks, (CREATE_SCOPE, key)).await {
+        Ok(Some(dispatched)) => dispatched,
+        Ok(None) => data,
+        Err(error) => {
+            // The order stands; the customer sees it searching and it expires
+            // as NO_ONLINE_TRANSPORTERS if nothing else happens.
+            tracing::warn!(order.id = %row.id, error = %error, "first dispatch step failed");
+            data
+        }
+    };
     tracing::info!(order.id = %row.id, customer.id = %customer_id, order.trucks = row.total_trucks, "order created");
     Ok(Answer {
         status: 201,
