@@ -485,6 +485,25 @@ async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_on
     assert!(broadcast["pickupDistanceKm"].as_f64().unwrap() < 1.0);
     assert!(broadcast.get("customerPhone").is_none());
 
+    // The feed lists it for the near transporter only, until declined.
+    let (_, feed) = app.get_as("broadcasts/active", &near).await;
+    assert_eq!(feed["count"], 1, "{feed}");
+    assert_eq!(feed["broadcasts"][0]["orderId"], order_id.as_str());
+    assert_eq!(feed["broadcasts"][0]["trucksYouCanProvide"], 1);
+    let (_, other_feed) = app.get_as("broadcasts/active", &far).await;
+    assert_eq!(other_feed["count"], 0);
+    let decline = format!("broadcasts/{order_id}/decline");
+    let (status, _) = app.call(Method::POST, &decline, Some(&far), None).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "it was never sent to the far transporter"
+    );
+    let (status, answer) = app.call(Method::POST, &decline, Some(&near), None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, feed) = app.get_as("broadcasts/active", &near).await;
+    assert_eq!(feed["count"], 0);
+
     // The same key replays the dispatched answer.
     let (_, replay) = app.create_order(&customer, "key-1", &order_body()).await;
     assert_eq!(replay["data"]["broadcastSummary"], *summary);

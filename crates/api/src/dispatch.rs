@@ -232,3 +232,52 @@ fn broadcast(
         "serverTimeMs": now_ms,
     })
 }
+
+/// The transporter's feed: every searching order it was told about and has
+/// not declined, as personalised `new_broadcast` payloads, newest first.
+pub async fn feed(state: &AppState, transporter: Uuid) -> Result<Vec<Value>, PersistenceError> {
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    let active = dispatch::active_for(&mut conn, transporter, now).await?;
+    if active.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = active.iter().map(|(order, _)| order.id).collect();
+    let all_trucks = weelo_persistence::orders::trucks_of_many(&mut conn, &ids).await?;
+    let counts = dispatch::free_vehicle_counts(&mut conn, &[transporter]).await?;
+    let free = |key: &str| {
+        counts
+            .iter()
+            .find(|(_, k, _)| k == key)
+            .map_or(0, |(_, _, n)| usize::try_from(*n).unwrap_or(0))
+    };
+    Ok(active
+        .iter()
+        .map(|(order, distance_m)| {
+            let trucks: Vec<TruckRequest> = all_trucks
+                .iter()
+                .filter(|t| t.order_id == order.id)
+                .cloned()
+                .collect();
+            let groups = groups(&trucks);
+            let mut mine: Vec<usize> = (0..groups.len())
+                .filter(|i| free(groups[*i].key) > 0)
+                .collect();
+            if mine.is_empty() {
+                mine.push(0);
+            }
+            let can_provide = mine
+                .iter()
+                .map(|i| free(groups[*i].key).min(groups[*i].count))
+                .sum();
+            broadcast(
+                order,
+                &groups,
+                &mine,
+                can_provide,
+                *distance_m,
+                now.timestamp_millis(),
+            )
+        })
+        .collect())
+}

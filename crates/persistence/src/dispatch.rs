@@ -115,3 +115,43 @@ pub async fn was_notified(
     .get_result(conn)
     .await
 }
+
+/// The searching orders `transporter_id` was told about and has not
+/// declined, newest first, with its distance from each pickup.
+pub async fn active_for(
+    conn: &mut AsyncPgConnection,
+    transporter_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<(Order, f64)>> {
+    order_notifications::table
+        .inner_join(orders::table)
+        .filter(order_notifications::transporter_id.eq(transporter_id))
+        .filter(order_notifications::declined_at.is_null())
+        .filter(orders::status.eq_any(["created", "broadcasting", "active", "partially_filled"]))
+        .filter(orders::expires_at.gt(now))
+        .order(order_notifications::notified_at.desc())
+        .select((Order::as_select(), order_notifications::distance_m))
+        .load(conn)
+        .await
+}
+
+/// Marks the broadcast of `order_id` declined by `transporter_id`; `false`
+/// when it was never sent to them.
+pub async fn decline(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    transporter_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let target = order_notifications::table
+        .filter(order_notifications::order_id.eq(order_id))
+        .filter(order_notifications::transporter_id.eq(transporter_id));
+    let updated = diesel::update(target.filter(order_notifications::declined_at.is_null()))
+        .set(order_notifications::declined_at.eq(now))
+        .execute(conn)
+        .await?;
+    if updated == 1 {
+        return Ok(true);
+    }
+    was_notified(conn, order_id, transporter_id).await
+}

@@ -29,6 +29,7 @@ diesel::table! {
         step -> Int4,
         distance_m -> Float8,
         notified_at -> Timestamptz,
+        declined_at -> Nullable<Timestamptz>,
     }
 }
 

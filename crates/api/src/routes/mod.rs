@@ -1,6 +1,7 @@
 //! The route table: one module per area, each exposing `configure`.
 
 pub mod auth;
+pub mod broadcasts;
 pub mod driver_auth;
 pub mod drivers;
 pub mod health;
@@ -35,7 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(vehicles::configure)
                 .configure(drivers::configure)
                 .configure(notifications::configure)
-                .configure(orders::configure),
+                .configure(orders::configure)
+                .configure(broadcasts::configure),
         )
         .default_service(web::to(route_not_found));
 }

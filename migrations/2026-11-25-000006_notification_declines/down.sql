@@ -1,0 +1,1 @@
+ALTER TABLE order_notifications DROP COLUMN declined_at;
