@@ -504,6 +504,25 @@ async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_on
     let (_, feed) = app.get_as("broadcasts/active", &near).await;
     assert_eq!(feed["count"], 0);
 
+    // The replay pages the transporter's dispatch events by sequence.
+    let (status, replay) = app
+        .get_as("transporter/dispatch/replay?cursor=0&limit=50", &near)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{replay}");
+    let events = replay["data"]["events"].as_array().unwrap();
+    assert_eq!(events[0]["eventType"], "broadcast_created");
+    assert_eq!(events[0]["orderId"], order_id.as_str());
+    let cursor = replay["data"]["cursor"].as_i64().unwrap();
+    let (_, later) = app
+        .get_as(
+            &format!("transporter/dispatch/replay?cursor={cursor}"),
+            &near,
+        )
+        .await;
+    assert_eq!(later["data"]["events"].as_array().unwrap().len(), 0);
+    let (_, one) = app.get_as(&format!("broadcasts/{order_id}"), &far).await;
+    assert_eq!(one["error"]["code"], "BROADCAST_NOT_FOUND");
+
     // The same key replays the dispatched answer.
     let (_, replay) = app.create_order(&customer, "key-1", &order_body()).await;
     assert_eq!(replay["data"]["broadcastSummary"], *summary);
@@ -511,5 +530,16 @@ async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_on
     app.clock.advance(chrono::Duration::seconds(61));
     let expired = app.expiry.sweep_once().await.unwrap();
     assert_eq!(expired[0].reason_code, "NO_TRANSPORTER_ACCEPTANCE");
+    // The expiry reaches the transporter who was told, in its replay too.
+    let (_, replay) = app
+        .get_as(
+            &format!("transporter/dispatch/replay?cursor={cursor}"),
+            &near,
+        )
+        .await;
+    assert_eq!(
+        replay["data"]["events"][0]["eventType"], "order_expired",
+        "{replay}"
+    );
     drop(far_socket);
 }

@@ -453,11 +453,12 @@ pub async fn expire(
         "expiredAt": order.expired_at,
         "message": expiry_message(reason),
     });
+    let recipients = with_notified(conn, &order).await?;
     outbox::append(
         conn,
         &[NewEvent {
             topic: "order_expired",
-            recipients: order_rooms(&order),
+            recipients,
             payload,
             order_id: Some(order.id),
         }],
@@ -600,11 +601,12 @@ pub async fn cancel(
         "trucksCancelled": trucks_cancelled,
         "message": "The customer cancelled this order",
     });
+    let recipients = with_notified(conn, &order).await?;
     outbox::append(
         conn,
         &[NewEvent {
             topic: "order_cancelled",
-            recipients: order_rooms(&order),
+            recipients,
             payload,
             order_id: Some(order.id),
         }],
@@ -615,4 +617,22 @@ pub async fn cancel(
         order: Box::new(order),
         trucks_cancelled,
     })
+}
+
+/// The order's rooms plus those of the transporters it was broadcast to
+/// (they must drop the broadcast when it is cancelled or expires).
+async fn with_notified(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<Vec<String>> {
+    use crate::schema::order_notifications;
+    let transporters: Vec<Uuid> = order_notifications::table
+        .filter(order_notifications::order_id.eq(order.id))
+        .select(order_notifications::transporter_id)
+        .load(conn)
+        .await?;
+    let mut rooms = order_rooms(order);
+    rooms.extend(
+        transporters
+            .into_iter()
+            .map(|id| format!("transporter:{id}")),
+    );
+    Ok(rooms)
 }

@@ -125,3 +125,29 @@ pub async fn mark_published(
         .execute(conn)
         .await
 }
+
+/// Events addressed to `room` after sequence `after`, oldest first, at most
+/// `limit` (the dispatch replay of a transporter).
+pub async fn for_room_after(
+    conn: &mut AsyncPgConnection,
+    room: &str,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<StoredEvent>> {
+    outbox::table
+        .filter(outbox::recipients.contains(vec![Some(room.to_owned())]))
+        .filter(outbox::id.gt(after))
+        .order(outbox::id.asc())
+        .limit(limit)
+        .select(StoredEvent::as_select())
+        .load(conn)
+        .await
+}
+
+/// The lowest sequence still kept (older ones were pruned).
+pub async fn oldest_id(conn: &mut AsyncPgConnection) -> QueryResult<Option<i64>> {
+    outbox::table
+        .select(diesel::dsl::min(outbox::id))
+        .first(conn)
+        .await
+}

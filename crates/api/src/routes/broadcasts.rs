@@ -4,9 +4,10 @@
 
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpResponse, web};
+use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
-use weelo_persistence::dispatch;
+use weelo_persistence::{dispatch, outbox};
 
 use crate::auth::{Authed, TransporterRole};
 use crate::{ApiError, AppState};
@@ -14,7 +15,9 @@ use crate::{ApiError, AppState};
 /// Mounts `broadcasts/*`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/broadcasts/active", web::get().to(active))
-        .route("/broadcasts/{id}/decline", web::post().to(decline));
+        .route("/broadcasts/{id}", web::get().to(one))
+        .route("/broadcasts/{id}/decline", web::post().to(decline))
+        .route("/transporter/dispatch/replay", web::get().to(replay));
 }
 
 async fn active(
@@ -45,4 +48,90 @@ async fn decline(
         });
     }
     Ok(HttpResponse::Ok().json(json!({ "success": true, "message": "Broadcast declined" })))
+}
+
+async fn one(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let broadcasts = crate::dispatch::feed(&state, caller.user_id()).await?;
+    let found = broadcasts
+        .into_iter()
+        .find(|b| b["orderId"] == json!(*id))
+        .ok_or(ApiError::NotFound {
+            code: "BROADCAST_NOT_FOUND",
+            message: "no such active broadcast was sent to you".to_owned(),
+        })?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(json!({ "success": true, "broadcast": found })))
+}
+
+#[derive(Deserialize)]
+struct ReplayQuery {
+    cursor: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The captain app's event names for what the outbox calls its topics.
+fn event_type(topic: &str) -> &str {
+    match topic {
+        "new_broadcast" => "broadcast_created",
+        "broadcast_state_changed" => "broadcast_updated",
+        other => other,
+    }
+}
+
+async fn replay(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    query: web::Query<ReplayQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let cursor = query.cursor.unwrap_or(0);
+    let limit = query.limit.unwrap_or(50);
+    if cursor < 0 {
+        return Err(ApiError::invalid_field(
+            "cursor",
+            "cursor must be 0 or more",
+        ));
+    }
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            "limit",
+            "limit must be between 1 and 200",
+        ));
+    }
+    let room = format!("transporter:{}", caller.user_id());
+    let mut conn = state.conn().await?;
+    let mut events = outbox::for_room_after(&mut conn, &room, cursor, limit + 1).await?;
+    let has_more = events.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let oldest = outbox::oldest_id(&mut conn).await?.unwrap_or(0);
+    let next = events.last().map_or(cursor, |event| event.id);
+    let items: Vec<_> = events
+        .iter()
+        .map(|event| {
+            json!({
+                "sequence": event.id,
+                "orderId": event.order_id,
+                "eventType": event_type(&event.topic),
+                "dispatchRevision": event.payload.get("dispatchRevision").cloned().unwrap_or(json!(1)),
+                "orderLifecycleVersion": event.payload.get("orderLifecycleVersion").cloned().unwrap_or(json!(1)),
+                "payload": event.payload,
+                "createdAt": crate::dto::iso(event.created_at),
+            })
+        })
+        .collect();
+    Ok(crate::routes::ok(json!({
+        "cursor": next,
+        "cursorType": "sequence",
+        // Events before the oldest kept one were pruned: the client must
+        // rebuild from the full list.
+        "snapshotRequired": cursor > 0 && cursor + 1 < oldest,
+        "hasMore": has_more,
+        "replayWindowStart": oldest,
+        "replayWindowEnd": next,
+        "events": items,
+    })))
 }
