@@ -492,6 +492,19 @@ async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_on
     assert_eq!(feed["broadcasts"][0]["trucksYouCanProvide"], 1);
     let (_, other_feed) = app.get_as("broadcasts/active", &far).await;
     assert_eq!(other_feed["count"], 0);
+    let (status, list) = app.get_as("bookings/requests/active", &near).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let listed = &list["data"]["orders"][0];
+    assert_eq!(listed["order"]["id"], order_id.as_str());
+    assert_eq!(
+        listed["order"]["pickup"]["latitude"], 19.076,
+        "flat coordinates"
+    );
+    assert_eq!(
+        listed["order"]["customerPhone"], "98******10",
+        "masked for transporters"
+    );
+    assert_eq!(listed["requests"].as_array().unwrap().len(), 3);
     let decline = format!("broadcasts/{order_id}/decline");
     let (status, _) = app.call(Method::POST, &decline, Some(&far), None).await;
     assert_eq!(

@@ -281,3 +281,59 @@ pub async fn feed(state: &AppState, transporter: Uuid) -> Result<Vec<Value>, Per
         })
         .collect())
 }
+
+/// `bookings/requests/active`: the transporter's active broadcasts as
+/// `{order: OrderInfo, requests: [TruckRequestInfo]}` (reference §3.9 step 3).
+/// The customer's phone is masked: transporters see it only once assigned.
+pub async fn active_requests(
+    state: &AppState,
+    transporter: Uuid,
+) -> Result<Vec<Value>, PersistenceError> {
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    let active = dispatch::active_for(&mut conn, transporter, now).await?;
+    let ids: Vec<Uuid> = active.iter().map(|(order, _)| order.id).collect();
+    let trucks = weelo_persistence::orders::trucks_of_many(&mut conn, &ids).await?;
+    let mut customers: HashMap<Uuid, (Option<String>, String)> = HashMap::new();
+    for (order, _) in &active {
+        if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(order.customer_id)
+            && let Some(user) = weelo_persistence::users::find(&mut conn, order.customer_id).await?
+        {
+            slot.insert((user.name, crate::auth::phone::mask(&user.phone)));
+        }
+    }
+    Ok(active
+        .iter()
+        .map(|(order, _)| {
+            let (name, phone) = customers.get(&order.customer_id).cloned().unwrap_or((None, String::new()));
+            let flat = |lat: f64, lng: f64, address: &str, city: &Option<String>, state: &Option<String>| {
+                json!({ "latitude": lat, "longitude": lng, "address": address, "city": city, "state": state })
+            };
+            let requests: Vec<Value> = trucks
+                .iter()
+                .filter(|t| t.order_id == order.id)
+                .map(|t| {
+                    json!({
+                        "id": t.id, "orderId": t.order_id, "requestNumber": t.request_number,
+                        "vehicleType": t.vehicle_type, "vehicleSubtype": t.vehicle_subtype,
+                        "pricePerTruck": t.price_per_truck, "status": t.status,
+                        "assignedTransporterId": t.transporter_id, "createdAt": iso(t.created_at),
+                    })
+                })
+                .collect();
+            json!({
+                "order": {
+                    "id": order.id, "customerId": order.customer_id,
+                    "customerName": name.unwrap_or_else(|| "Customer".to_owned()), "customerPhone": phone,
+                    "pickup": flat(order.pickup_latitude, order.pickup_longitude, &order.pickup_address, &order.pickup_city, &order.pickup_state),
+                    "drop": flat(order.drop_latitude, order.drop_longitude, &order.drop_address, &order.drop_city, &order.drop_state),
+                    "status": order.status, "expiresAt": iso(order.expires_at), "createdAt": iso(order.created_at),
+                    "distanceKm": order.distance_km, "totalTrucks": order.total_trucks, "trucksFilled": order.trucks_filled,
+                    "totalAmount": order.total_amount, "goodsType": order.goods_type,
+                    "dispatchRevision": order.dispatch_attempts, "lifecycleEventVersion": order.version,
+                },
+                "requests": requests,
+            })
+        })
+        .collect())
+}

@@ -17,7 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/broadcasts/active", web::get().to(active))
         .route("/broadcasts/{id}", web::get().to(one))
         .route("/broadcasts/{id}/decline", web::post().to(decline))
-        .route("/transporter/dispatch/replay", web::get().to(replay));
+        .route("/transporter/dispatch/replay", web::get().to(replay))
+        .route("/bookings/requests/active", web::get().to(requests));
 }
 
 async fn active(
@@ -133,5 +134,18 @@ async fn replay(
         "replayWindowStart": oldest,
         "replayWindowEnd": next,
         "events": items,
+    })))
+}
+
+async fn requests(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+) -> Result<HttpResponse, ApiError> {
+    let orders = crate::dispatch::active_requests(&state, caller.user_id()).await?;
+    Ok(crate::routes::ok(json!({
+        "count": orders.len(),
+        "orders": orders,
+        "syncCursor": state.clock.now().timestamp_millis(),
+        "snapshotUnchanged": false,
     })))
 }
