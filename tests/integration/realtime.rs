@@ -543,6 +543,23 @@ async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_on
     app.clock.advance(chrono::Duration::seconds(61));
     let expired = app.expiry.sweep_once().await.unwrap();
     assert_eq!(expired[0].reason_code, "NO_TRANSPORTER_ACCEPTANCE");
+    // The snapshot still answers, with the terminal state, for the one told.
+    let (status, snap) = app
+        .get_as(
+            &format!("bookings/orders/{order_id}/broadcast-snapshot"),
+            &near,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{snap}");
+    assert_eq!(snap["data"]["state"], "expired");
+    assert_eq!(snap["data"]["requests"].as_array().unwrap().len(), 3);
+    let (status, _) = app
+        .get_as(
+            &format!("bookings/orders/{order_id}/broadcast-snapshot"),
+            &far,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // The expiry reaches the transporter who was told, in its replay too.
     let (_, replay) = app
         .get_as(

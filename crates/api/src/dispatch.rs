@@ -305,35 +305,90 @@ pub async fn active_requests(
     Ok(active
         .iter()
         .map(|(order, _)| {
-            let (name, phone) = customers.get(&order.customer_id).cloned().unwrap_or((None, String::new()));
-            let flat = |lat: f64, lng: f64, address: &str, city: &Option<String>, state: &Option<String>| {
-                json!({ "latitude": lat, "longitude": lng, "address": address, "city": city, "state": state })
-            };
-            let requests: Vec<Value> = trucks
+            let customer = customers
+                .get(&order.customer_id)
+                .cloned()
+                .unwrap_or((None, String::new()));
+            let mine: Vec<TruckRequest> = trucks
                 .iter()
                 .filter(|t| t.order_id == order.id)
-                .map(|t| {
-                    json!({
-                        "id": t.id, "orderId": t.order_id, "requestNumber": t.request_number,
-                        "vehicleType": t.vehicle_type, "vehicleSubtype": t.vehicle_subtype,
-                        "pricePerTruck": t.price_per_truck, "status": t.status,
-                        "assignedTransporterId": t.transporter_id, "createdAt": iso(t.created_at),
-                    })
-                })
+                .cloned()
                 .collect();
-            json!({
-                "order": {
-                    "id": order.id, "customerId": order.customer_id,
-                    "customerName": name.unwrap_or_else(|| "Customer".to_owned()), "customerPhone": phone,
-                    "pickup": flat(order.pickup_latitude, order.pickup_longitude, &order.pickup_address, &order.pickup_city, &order.pickup_state),
-                    "drop": flat(order.drop_latitude, order.drop_longitude, &order.drop_address, &order.drop_city, &order.drop_state),
-                    "status": order.status, "expiresAt": iso(order.expires_at), "createdAt": iso(order.created_at),
-                    "distanceKm": order.distance_km, "totalTrucks": order.total_trucks, "trucksFilled": order.trucks_filled,
-                    "totalAmount": order.total_amount, "goodsType": order.goods_type,
-                    "dispatchRevision": order.dispatch_attempts, "lifecycleEventVersion": order.version,
-                },
-                "requests": requests,
-            })
+            json!({ "order": order_info(order, customer), "requests": requests_info(&mine) })
         })
         .collect())
+}
+
+/// `OrderInfo` of the captain app: flat coordinates, masked customer phone.
+pub fn order_info(order: &Order, customer: (Option<String>, String)) -> Value {
+    let flat = |lat: f64,
+                lng: f64,
+                address: &str,
+                city: &Option<String>,
+                state: &Option<String>| {
+        json!({ "latitude": lat, "longitude": lng, "address": address, "city": city, "state": state })
+    };
+    json!({
+        "id": order.id, "customerId": order.customer_id,
+        "customerName": customer.0.unwrap_or_else(|| "Customer".to_owned()), "customerPhone": customer.1,
+        "pickup": flat(order.pickup_latitude, order.pickup_longitude, &order.pickup_address, &order.pickup_city, &order.pickup_state),
+        "drop": flat(order.drop_latitude, order.drop_longitude, &order.drop_address, &order.drop_city, &order.drop_state),
+        "status": order.status, "expiresAt": iso(order.expires_at), "createdAt": iso(order.created_at),
+        "distanceKm": order.distance_km, "totalTrucks": order.total_trucks, "trucksFilled": order.trucks_filled,
+        "totalAmount": order.total_amount, "goodsType": order.goods_type,
+        "dispatchRevision": order.dispatch_attempts, "lifecycleEventVersion": order.version,
+    })
+}
+
+/// `TruckRequestInfo`s of the captain app.
+pub fn requests_info(trucks: &[TruckRequest]) -> Vec<Value> {
+    trucks
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id, "orderId": t.order_id, "requestNumber": t.request_number,
+                "vehicleType": t.vehicle_type, "vehicleSubtype": t.vehicle_subtype,
+                "pricePerTruck": t.price_per_truck, "status": t.status,
+                "assignedTransporterId": t.transporter_id, "createdAt": iso(t.created_at),
+            })
+        })
+        .collect()
+}
+
+/// `bookings/orders/{id}/broadcast-snapshot` for a transporter told about
+/// the order (also once it is over, so the app can drop it); `None` otherwise.
+pub async fn snapshot(
+    state: &AppState,
+    transporter: Uuid,
+    order_id: Uuid,
+) -> Result<Option<Value>, PersistenceError> {
+    let mut conn = state.conn().await?;
+    if !dispatch::was_notified(&mut conn, order_id, transporter).await? {
+        return Ok(None);
+    }
+    let Some(order) = weelo_persistence::orders::find(&mut conn, order_id).await? else {
+        return Ok(None);
+    };
+    let trucks = weelo_persistence::orders::trucks_of(&mut conn, order_id).await?;
+    let customer = weelo_persistence::users::find(&mut conn, order.customer_id)
+        .await?
+        .map_or((None, String::new()), |user| {
+            (user.name, crate::auth::phone::mask(&user.phone))
+        });
+    let now = state.clock.now();
+    Ok(Some(json!({
+        "orderId": order.id,
+        "state": order.status,
+        "status": order.status,
+        "dispatchState": order.dispatch_state,
+        "reasonCode": order.reason_code,
+        "dispatchRevision": order.dispatch_attempts,
+        "orderLifecycleVersion": order.version,
+        "eventVersion": order.version,
+        "serverTimeMs": now.timestamp_millis(),
+        "expiresAtMs": order.expires_at.timestamp_millis(),
+        "cursorType": "sequence",
+        "order": order_info(&order, customer),
+        "requests": requests_info(&trucks),
+    })))
 }

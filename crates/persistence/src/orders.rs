@@ -636,3 +636,13 @@ async fn with_notified(conn: &mut AsyncPgConnection, order: &Order) -> QueryResu
     );
     Ok(rooms)
 }
+
+/// Order `id`, whoever's it is (callers check the right to see it).
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Order>> {
+    orders::table
+        .find(id)
+        .select(Order::as_select())
+        .first(conn)
+        .await
+        .optional()
+}

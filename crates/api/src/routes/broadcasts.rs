@@ -18,7 +18,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/broadcasts/{id}", web::get().to(one))
         .route("/broadcasts/{id}/decline", web::post().to(decline))
         .route("/transporter/dispatch/replay", web::get().to(replay))
-        .route("/bookings/requests/active", web::get().to(requests));
+        .route("/bookings/requests/active", web::get().to(requests))
+        .route(
+            "/bookings/orders/{id}/broadcast-snapshot",
+            web::get().to(snapshot),
+        );
 }
 
 async fn active(
@@ -148,4 +152,15 @@ async fn requests(
         "syncCursor": state.clock.now().timestamp_millis(),
         "snapshotUnchanged": false,
     })))
+}
+
+async fn snapshot(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = crate::dispatch::snapshot(&state, caller.user_id(), *id)
+        .await?
+        .ok_or(crate::orders::OrderError::OrderNotFound)?;
+    Ok(crate::routes::ok(snapshot))
 }
