@@ -573,3 +573,99 @@ async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_on
     );
     drop(far_socket);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exactly_one_of_two_transporters_pressing_at_once_holds_the_trucks() {
+    let app = spawn_app().await;
+    let a = transporter_at(&app, "9123456780", "MH12AB1234", (19.0800, 72.8800)).await;
+    let b = transporter_at(&app, "9123456781", "MH12AB1235", (19.0700, 72.8700)).await;
+    let far = transporter_at(&app, "9123456782", "MH12AB1236", (18.5204, 73.8567)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &order_body()).await;
+    assert_eq!(
+        body["data"]["broadcastSummary"]["totalTransportersNotified"], 2,
+        "{body}"
+    );
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let hold = serde_json::json!({ "orderId": order_id, "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2 });
+
+    let (first, second) = tokio::join!(
+        app.call(
+            Method::POST,
+            "truck-hold/hold",
+            Some(&a),
+            Some(hold.clone())
+        ),
+        app.call(
+            Method::POST,
+            "truck-hold/hold",
+            Some(&b),
+            Some(hold.clone())
+        ),
+    );
+    let outcomes = [first, second];
+    let won: Vec<_> = outcomes
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::OK)
+        .collect();
+    let lost: Vec<_> = outcomes
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CONFLICT)
+        .collect();
+    assert_eq!((won.len(), lost.len()), (1, 1), "{outcomes:?}");
+    assert_eq!(won[0].1["data"]["heldQuantity"], 2);
+    assert_eq!(lost[0].1["error"]["code"], "NOT_ENOUGH_AVAILABLE");
+    let winner = if outcomes[0].0 == StatusCode::OK {
+        &a
+    } else {
+        &b
+    };
+
+    let (status, again) = app
+        .call(
+            Method::POST,
+            "truck-hold/hold",
+            Some(winner),
+            Some(hold.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(again["error"]["code"], "ALREADY_HOLDING");
+    assert_eq!(
+        again["error"]["details"]["holdId"],
+        won[0].1["data"]["holdId"]
+    );
+    let (status, refused) = app
+        .call(
+            Method::POST,
+            "truck-hold/hold",
+            Some(&far),
+            Some(hold.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(refused["error"]["code"], "NOT_NOTIFIED");
+    let (_, mine) = app.get_as("truck-hold/my-active", winner).await;
+    assert_eq!(mine["data"]["holdId"], won[0].1["data"]["holdId"]);
+    assert_eq!(
+        app.count_rows("truck_requests WHERE status = 'held'").await,
+        2
+    );
+
+    let (_, detail) = app
+        .get_as(&format!("bookings/orders/{order_id}"), &customer)
+        .await;
+    assert_eq!(detail["data"]["summary"]["trucksHeld"], 2);
+    app.clock.advance(chrono::Duration::seconds(61));
+    let container = serde_json::json!({ "orderId": order_id, "vehicleType": "container", "vehicleSubtype": "20 Feet", "quantity": 1 });
+    let (status, late) = app
+        .call(
+            Method::POST,
+            "truck-hold/hold",
+            Some(winner),
+            Some(container),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(late["error"]["code"], "BROADCAST_EXPIRED");
+}

@@ -14,6 +14,7 @@
 //! - [`vehicles`]: the vehicles of fleets.
 //! - [`availability`]: the last online toggle and a fleet's free vehicle keys.
 //! - [`dispatch`]: who was notified of an order, and its dispatch figures.
+//! - [`holds`]: transporters' claims on searching trucks.
 //! - [`orders`]: orders and truck requests: create, read, cancel, expire.
 //! - [`outbox`] and [`idempotency`]: events and stored answers, written in
 //!   the transaction of the change.
@@ -22,6 +23,7 @@ pub mod availability;
 pub mod device_tokens;
 pub mod dispatch;
 pub mod error;
+pub mod holds;
 pub mod idempotency;
 pub mod migrate;
 pub mod orders;

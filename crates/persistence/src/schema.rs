@@ -11,6 +11,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    holds (id) {
+        id -> Uuid,
+        transporter_id -> Uuid,
+        order_id -> Uuid,
+        vehicle_type -> Text,
+        vehicle_subtype -> Text,
+        vehicle_key -> Text,
+        quantity -> Int4,
+        status -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     idempotency_keys (user_id, scope, idempotency_key) {
         user_id -> Uuid,
         scope -> Text,
@@ -180,6 +196,8 @@ diesel::table! {
 }
 
 diesel::joinable!(device_tokens -> users (user_id));
+diesel::joinable!(holds -> orders (order_id));
+diesel::joinable!(holds -> users (transporter_id));
 diesel::joinable!(order_notifications -> orders (order_id));
 diesel::joinable!(order_notifications -> users (transporter_id));
 diesel::joinable!(orders -> users (customer_id));
@@ -190,6 +208,7 @@ diesel::joinable!(truck_requests -> vehicles (vehicle_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     device_tokens,
+    holds,
     idempotency_keys,
     order_notifications,
     orders,

@@ -5,6 +5,7 @@ pub mod broadcasts;
 pub mod driver_auth;
 pub mod drivers;
 pub mod health;
+pub mod holds;
 pub mod metrics;
 pub mod notifications;
 pub mod orders;
@@ -37,7 +38,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(drivers::configure)
                 .configure(notifications::configure)
                 .configure(orders::configure)
-                .configure(broadcasts::configure),
+                .configure(broadcasts::configure)
+                .configure(holds::configure),
         )
         .default_service(web::to(route_not_found));
 }

@@ -1,0 +1,179 @@
+//! Holds: a transporter claims searching trucks of one line of an order.
+//! Claims take rows with `FOR UPDATE SKIP LOCKED`, so however many press at
+//! once each truck goes to exactly one of them.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::schema::{holds, truck_requests};
+
+/// A row of `holds`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = holds, check_for_backend(diesel::pg::Pg))]
+#[expect(missing_docs, reason = "the columns are documented in the migration")]
+pub struct Hold {
+    pub id: Uuid,
+    pub transporter_id: Uuid,
+    pub order_id: Uuid,
+    pub vehicle_type: String,
+    pub vehicle_subtype: String,
+    pub vehicle_key: String,
+    pub quantity: i32,
+    pub status: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A hold to place.
+#[derive(Debug, Clone)]
+pub struct NewHold<'a> {
+    /// Who holds.
+    pub transporter_id: Uuid,
+    /// Which order.
+    pub order_id: Uuid,
+    /// The line's type.
+    pub vehicle_type: &'a str,
+    /// The line's subtype.
+    pub vehicle_subtype: &'a str,
+    /// The line's key.
+    pub vehicle_key: &'a str,
+    /// How many trucks.
+    pub quantity: i32,
+    /// Until when.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a hold was not placed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The transporter already holds this line of the order.
+    AlreadyHolding(Box<HoldSummary>),
+    /// Fewer searching trucks of the line than asked for.
+    NotEnough {
+        /// How many are searching and not being claimed right now.
+        available: i64,
+    },
+}
+
+/// What an existing hold is, for the refusal.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HoldSummary {
+    /// Its id.
+    pub id: Uuid,
+    /// Its trucks.
+    pub quantity: i32,
+    /// Its end.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The transporter's active hold of this line of the order.
+pub async fn active_for(
+    conn: &mut AsyncPgConnection,
+    transporter_id: Uuid,
+    order_id: Uuid,
+    vehicle_key: &str,
+) -> QueryResult<Option<Hold>> {
+    holds::table
+        .filter(holds::transporter_id.eq(transporter_id))
+        .filter(holds::order_id.eq(order_id))
+        .filter(holds::vehicle_key.eq(vehicle_key))
+        .filter(holds::status.eq("active"))
+        .select(Hold::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Places a hold in the caller's transaction: claims `quantity` searching
+/// trucks of the line (skipping rows another transaction is claiming),
+/// marks them held and records the hold. Returns the hold and its trucks.
+pub async fn place(
+    conn: &mut AsyncPgConnection,
+    hold: &NewHold<'_>,
+    now: DateTime<Utc>,
+) -> QueryResult<Result<(Hold, Vec<Uuid>), Refused>> {
+    if let Some(existing) =
+        active_for(conn, hold.transporter_id, hold.order_id, hold.vehicle_key).await?
+    {
+        return Ok(Err(Refused::AlreadyHolding(Box::new(HoldSummary {
+            id: existing.id,
+            quantity: existing.quantity,
+            expires_at: existing.expires_at,
+        }))));
+    }
+    let claimed: Vec<Uuid> = truck_requests::table
+        .filter(truck_requests::order_id.eq(hold.order_id))
+        .filter(truck_requests::vehicle_key.eq(hold.vehicle_key))
+        .filter(truck_requests::status.eq("searching"))
+        .order(truck_requests::request_number.asc())
+        .limit(i64::from(hold.quantity))
+        .select(truck_requests::id)
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?;
+    if claimed.len() < usize::try_from(hold.quantity).unwrap_or(usize::MAX) {
+        return Ok(Err(Refused::NotEnough {
+            available: i64::try_from(claimed.len()).unwrap_or(0),
+        }));
+    }
+    let placed = diesel::insert_into(holds::table)
+        .values((
+            holds::transporter_id.eq(hold.transporter_id),
+            holds::order_id.eq(hold.order_id),
+            holds::vehicle_type.eq(hold.vehicle_type),
+            holds::vehicle_subtype.eq(hold.vehicle_subtype),
+            holds::vehicle_key.eq(hold.vehicle_key),
+            holds::quantity.eq(hold.quantity),
+            holds::expires_at.eq(hold.expires_at),
+            holds::created_at.eq(now),
+            holds::updated_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .returning(Hold::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    let Some(placed) = placed else {
+        // A concurrent hold of the same line by the same transporter won.
+        let existing =
+            active_for(conn, hold.transporter_id, hold.order_id, hold.vehicle_key).await?;
+        return Ok(Err(match existing {
+            Some(existing) => Refused::AlreadyHolding(Box::new(HoldSummary {
+                id: existing.id,
+                quantity: existing.quantity,
+                expires_at: existing.expires_at,
+            })),
+            None => Refused::NotEnough { available: 0 },
+        }));
+    };
+    diesel::update(truck_requests::table.filter(truck_requests::id.eq_any(&claimed)))
+        .set((
+            truck_requests::status.eq("held"),
+            truck_requests::hold_id.eq(placed.id),
+            truck_requests::transporter_id.eq(hold.transporter_id),
+            truck_requests::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(Ok((placed, claimed)))
+}
+
+/// The transporter's active holds, newest first.
+pub async fn active_of(
+    conn: &mut AsyncPgConnection,
+    transporter_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<Hold>> {
+    holds::table
+        .filter(holds::transporter_id.eq(transporter_id))
+        .filter(holds::status.eq("active"))
+        .filter(holds::expires_at.gt(now))
+        .order(holds::created_at.desc())
+        .select(Hold::as_select())
+        .load(conn)
+        .await
+}
