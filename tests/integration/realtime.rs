@@ -656,6 +656,53 @@ async fn exactly_one_of_two_transporters_pressing_at_once_holds_the_trucks() {
         .get_as(&format!("bookings/orders/{order_id}"), &customer)
         .await;
     assert_eq!(detail["data"]["summary"]["trucksHeld"], 2);
+
+    // Released trucks are open again, and the other transporter can hold them.
+    let loser = if outcomes[0].0 == StatusCode::OK {
+        &b
+    } else {
+        &a
+    };
+    let release = serde_json::json!({ "holdId": won[0].1["data"]["holdId"] });
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "truck-hold/release",
+            Some(loser),
+            Some(release.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "only the holder may release");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "truck-hold/release",
+            Some(winner),
+            Some(release.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, gone) = app
+        .call(
+            Method::POST,
+            "truck-hold/release",
+            Some(winner),
+            Some(release),
+        )
+        .await;
+    assert_eq!(
+        (status, gone["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("HOLD_NOT_FOUND"))
+    );
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "truck-hold/hold",
+            Some(loser),
+            Some(hold.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     app.clock.advance(chrono::Duration::seconds(61));
     let container = serde_json::json!({ "orderId": order_id, "vehicleType": "container", "vehicleSubtype": "20 Feet", "quantity": 1 });
     let (status, late) = app

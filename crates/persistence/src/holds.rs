@@ -177,3 +177,40 @@ pub async fn active_of(
         .load(conn)
         .await
 }
+
+/// Releases the transporter's active hold `hold_id`: the hold becomes
+/// `released` and its trucks searching again. `false` when there is no such
+/// active hold of theirs.
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    transporter_id: Uuid,
+    hold_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let released = diesel::update(
+        holds::table
+            .filter(holds::id.eq(hold_id))
+            .filter(holds::transporter_id.eq(transporter_id))
+            .filter(holds::status.eq("active")),
+    )
+    .set((holds::status.eq("released"), holds::updated_at.eq(now)))
+    .execute(conn)
+    .await?;
+    if released == 0 {
+        return Ok(false);
+    }
+    diesel::update(
+        truck_requests::table
+            .filter(truck_requests::hold_id.eq(hold_id))
+            .filter(truck_requests::status.eq("held")),
+    )
+    .set((
+        truck_requests::status.eq("searching"),
+        truck_requests::hold_id.eq(None::<Uuid>),
+        truck_requests::transporter_id.eq(None::<Uuid>),
+        truck_requests::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(true)
+}

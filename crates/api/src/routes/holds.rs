@@ -26,7 +26,8 @@ pub const HOLD_SECS: i64 = 180;
 /// Mounts `truck-hold/*`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/truck-hold/hold", web::post().to(hold))
-        .route("/truck-hold/my-active", web::get().to(my_active));
+        .route("/truck-hold/my-active", web::get().to(my_active))
+        .route("/truck-hold/release", web::post().to(release));
 }
 
 #[derive(Deserialize)]
@@ -165,4 +166,34 @@ async fn my_active(
         .unwrap_or_else(|| json!({ "holdId": null, "status": "none" }));
     data["holds"] = json!(all);
     Ok(ok(data))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReleaseBody {
+    hold_id: Uuid,
+}
+
+async fn release(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    body: ApiJson<ReleaseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let (transporter, hold_id) = (caller.user_id(), body.hold_id);
+    let mut conn = state.conn().await?;
+    let released = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            holds::release(conn, transporter, hold_id, now).await
+        })
+        .await?;
+    if !released {
+        // The app treats this code as success (the hold is gone either way).
+        return Err(ApiError::NotFound {
+            code: "HOLD_NOT_FOUND",
+            message: "no active hold with this id".to_owned(),
+        });
+    }
+    tracing::info!(hold.id = %hold_id, transporter.id = %transporter, "hold released");
+    Ok(ok(json!({ "holdId": hold_id, "status": "released" })))
 }
