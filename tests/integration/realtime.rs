@@ -715,4 +715,10 @@ async fn exactly_one_of_two_transporters_pressing_at_once_holds_the_trucks() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(late["error"]["code"], "BROADCAST_EXPIRED");
+    // The order's expiry ends the holds with it.
+    app.expiry.sweep_once().await.unwrap();
+    assert_eq!(app.count_rows("holds WHERE status = 'active'").await, 0);
+    assert_eq!(app.count_rows("holds WHERE status = 'expired'").await, 1);
+    let (_, mine) = app.get_as("truck-hold/my-active", loser).await;
+    assert_eq!(mine["data"]["holds"], serde_json::json!([]));
 }

@@ -428,6 +428,7 @@ pub async fn expire(
         .returning(Order::as_returning())
         .get_result(conn)
         .await?;
+    end_holds(conn, id, "expired", now).await?;
     let trucks_expired = diesel::update(
         truck_requests::table
             .filter(truck_requests::order_id.eq(id))
@@ -578,6 +579,7 @@ pub async fn cancel(
         .returning(Order::as_returning())
         .get_result(conn)
         .await?;
+    end_holds(conn, id, "cancelled", now).await?;
     let trucks_cancelled = diesel::update(
         truck_requests::table
             .filter(truck_requests::order_id.eq(id))
@@ -645,4 +647,22 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .first(conn)
         .await
         .optional()
+}
+
+/// Ends the order's active holds with `status` (the order stopped searching).
+async fn end_holds(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    status: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    use crate::schema::holds;
+    diesel::update(
+        holds::table
+            .filter(holds::order_id.eq(order_id))
+            .filter(holds::status.eq("active")),
+    )
+    .set((holds::status.eq(status), holds::updated_at.eq(now)))
+    .execute(conn)
+    .await
 }
