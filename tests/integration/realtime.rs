@@ -722,3 +722,61 @@ async fn exactly_one_of_two_transporters_pressing_at_once_holds_the_trucks() {
     let (_, mine) = app.get_as("truck-hold/my-active", loser).await;
     assert_eq!(mine["data"]["holds"], serde_json::json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfirmed_hold_expires_and_its_trucks_open_again() {
+    let db = weelo_test_support::TestDb::new().await.unwrap();
+    let redis = weelo_test_support::TestRedis::new().unwrap();
+    let mut settings = test_settings(&db, &redis);
+    // A window longer than a hold, as a reopened truck's extended window is.
+    settings.orders.search_window_secs = 300;
+    let app = spawn_with(settings, db, redis).await;
+    let transporter = transporter_at(&app, "9123456780", "MH12AB1234", (19.0800, 72.8800)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let hold = serde_json::json!({ "orderId": order_id, "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2 });
+    let (status, held) = app
+        .call(
+            Method::POST,
+            "truck-hold/hold",
+            Some(&transporter),
+            Some(hold.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+
+    app.clock.advance(chrono::Duration::seconds(179));
+    app.expiry.sweep_once().await.unwrap();
+    assert_eq!(
+        app.count_rows("holds WHERE status = 'active'").await,
+        1,
+        "not yet"
+    );
+    app.clock.advance(chrono::Duration::seconds(1));
+    app.expiry.sweep_once().await.unwrap();
+    assert_eq!(app.count_rows("holds WHERE status = 'expired'").await, 1);
+    assert_eq!(
+        app.count_rows("truck_requests WHERE status = 'held'").await,
+        0
+    );
+    let (_, replay) = app
+        .get_as("transporter/dispatch/replay?cursor=0", &transporter)
+        .await;
+    let types: Vec<&str> = replay["data"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"hold_expired"), "{types:?}");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "truck-hold/hold",
+            Some(&transporter),
+            Some(hold),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "the trucks are open again");
+}

@@ -214,3 +214,68 @@ pub async fn release(
     .await?;
     Ok(true)
 }
+
+/// Expires up to `limit` active holds past their deadline (skipping rows
+/// another instance is expiring): each becomes `expired`, its trucks
+/// searching again, and its transporter gets `hold_expired`. Run in a
+/// transaction.
+pub async fn expire_due(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Hold>> {
+    let due: Vec<Uuid> = holds::table
+        .filter(holds::status.eq("active"))
+        .filter(holds::expires_at.le(now))
+        .order(holds::expires_at.asc())
+        .limit(limit)
+        .select(holds::id)
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let expired: Vec<Hold> = diesel::update(holds::table.filter(holds::id.eq_any(&due)))
+        .set((holds::status.eq("expired"), holds::updated_at.eq(now)))
+        .returning(Hold::as_returning())
+        .get_results(conn)
+        .await?;
+    diesel::update(
+        truck_requests::table
+            .filter(truck_requests::hold_id.eq_any(&due))
+            .filter(truck_requests::status.eq("held")),
+    )
+    .set((
+        truck_requests::status.eq("searching"),
+        truck_requests::hold_id.eq(None::<Uuid>),
+        truck_requests::transporter_id.eq(None::<Uuid>),
+        truck_requests::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    let events: Vec<crate::outbox::NewEvent> = expired
+        .iter()
+        .map(|hold| crate::outbox::NewEvent {
+            topic: "hold_expired",
+            recipients: vec![format!("transporter:{}", hold.transporter_id)],
+            payload: serde_json::json!({
+                "holdId": hold.id,
+                "orderId": hold.order_id,
+                "transporterId": hold.transporter_id,
+                "phase": "FLEX",
+                "status": "expired",
+                "reason": "timeout",
+                "vehicleType": hold.vehicle_type,
+                "vehicleSubtype": hold.vehicle_subtype,
+                "quantity": hold.quantity,
+                "expiredAt": now,
+                "message": "Your hold expired; the trucks are open to others again",
+            }),
+            order_id: Some(hold.order_id),
+        })
+        .collect();
+    crate::outbox::append(conn, &events, now).await?;
+    Ok(expired)
+}

@@ -119,6 +119,14 @@ impl Expiry {
             log_expired(done, "sweeper");
             super::mirror::publish(&self.cache, &done.order).await;
         }
+        let holds = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                weelo_persistence::holds::expire_due(conn, now, batch).await
+            })
+            .await?;
+        for hold in &holds {
+            tracing::info!(hold.id = %hold.id, order.id = %hold.order_id, "hold expired");
+        }
         Ok(expired)
     }
 
