@@ -69,6 +69,37 @@ pub struct HoldSummary {
     pub expires_at: DateTime<Utc>,
 }
 
+impl From<&Hold> for HoldSummary {
+    fn from(hold: &Hold) -> Self {
+        Self {
+            id: hold.id,
+            quantity: hold.quantity,
+            expires_at: hold.expires_at,
+        }
+    }
+}
+
+/// Puts the held trucks of `hold_ids` back to searching.
+async fn reopen_trucks(
+    conn: &mut AsyncPgConnection,
+    hold_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        truck_requests::table
+            .filter(truck_requests::hold_id.eq_any(hold_ids))
+            .filter(truck_requests::status.eq("held")),
+    )
+    .set((
+        truck_requests::status.eq("searching"),
+        truck_requests::hold_id.eq(None::<Uuid>),
+        truck_requests::transporter_id.eq(None::<Uuid>),
+        truck_requests::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await
+}
+
 /// The transporter's active hold of this line of the order.
 pub async fn active_for(
     conn: &mut AsyncPgConnection,
@@ -98,11 +129,9 @@ pub async fn place(
     if let Some(existing) =
         active_for(conn, hold.transporter_id, hold.order_id, hold.vehicle_key).await?
     {
-        return Ok(Err(Refused::AlreadyHolding(Box::new(HoldSummary {
-            id: existing.id,
-            quantity: existing.quantity,
-            expires_at: existing.expires_at,
-        }))));
+        return Ok(Err(Refused::AlreadyHolding(Box::new(HoldSummary::from(
+            &existing,
+        )))));
     }
     let claimed: Vec<Uuid> = truck_requests::table
         .filter(truck_requests::order_id.eq(hold.order_id))
@@ -142,11 +171,7 @@ pub async fn place(
         let existing =
             active_for(conn, hold.transporter_id, hold.order_id, hold.vehicle_key).await?;
         return Ok(Err(match existing {
-            Some(existing) => Refused::AlreadyHolding(Box::new(HoldSummary {
-                id: existing.id,
-                quantity: existing.quantity,
-                expires_at: existing.expires_at,
-            })),
+            Some(existing) => Refused::AlreadyHolding(Box::new(HoldSummary::from(&existing))),
             None => Refused::NotEnough { available: 0 },
         }));
     };
@@ -199,19 +224,7 @@ pub async fn release(
     if released == 0 {
         return Ok(false);
     }
-    diesel::update(
-        truck_requests::table
-            .filter(truck_requests::hold_id.eq(hold_id))
-            .filter(truck_requests::status.eq("held")),
-    )
-    .set((
-        truck_requests::status.eq("searching"),
-        truck_requests::hold_id.eq(None::<Uuid>),
-        truck_requests::transporter_id.eq(None::<Uuid>),
-        truck_requests::updated_at.eq(now),
-    ))
-    .execute(conn)
-    .await?;
+    reopen_trucks(conn, &[hold_id], now).await?;
     Ok(true)
 }
 
@@ -242,19 +255,7 @@ pub async fn expire_due(
         .returning(Hold::as_returning())
         .get_results(conn)
         .await?;
-    diesel::update(
-        truck_requests::table
-            .filter(truck_requests::hold_id.eq_any(&due))
-            .filter(truck_requests::status.eq("held")),
-    )
-    .set((
-        truck_requests::status.eq("searching"),
-        truck_requests::hold_id.eq(None::<Uuid>),
-        truck_requests::transporter_id.eq(None::<Uuid>),
-        truck_requests::updated_at.eq(now),
-    ))
-    .execute(conn)
-    .await?;
+    reopen_trucks(conn, &due, now).await?;
     let events: Vec<crate::outbox::NewEvent> = expired
         .iter()
         .map(|hold| crate::outbox::NewEvent {

@@ -276,14 +276,10 @@ pub async fn searching_of(
     customer_id: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Order>> {
-    orders::table
-        .filter(orders::customer_id.eq(customer_id))
-        .filter(orders::status.eq_any(names(&SEARCHING)))
-        .filter(orders::expires_at.gt(now))
-        .select(Order::as_select())
-        .first(conn)
-        .await
-        .optional()
+    // The partial unique index allows one searching order per customer.
+    Ok(searching_any(conn, customer_id)
+        .await?
+        .filter(|order| order.expires_at > now))
 }
 
 /// The customer's searching order, whatever its deadline (the index allows one).

@@ -29,9 +29,10 @@ pub struct Answer {
     pub replayed: bool,
 }
 
-/// A stable hash of a JSON body: keys sorted, whitespace dropped.
-pub fn body_hash(body: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(body.to_string().as_bytes()))
+/// A stable hash of a JSON body in canonical form (`Value::to_string`:
+/// keys sorted, whitespace dropped).
+pub fn body_hash(canonical: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
 /// Creates an order for `customer_id` from `body` under `key`: one SQL
@@ -44,8 +45,9 @@ pub async fn create(
     key: &str,
     body: Value,
 ) -> Result<Answer, ApiError> {
-    let hash = body_hash(&body);
-    let draft: OrderDraft = crate::json::parse(body.to_string().as_bytes())?;
+    let canonical = body.to_string();
+    let hash = body_hash(&canonical);
+    let draft: OrderDraft = crate::json::parse(canonical.as_bytes())?;
     let order = draft
         .validate(|id| vehicle_type(id).map(|entry| entry.id))
         .map_err(|error| ApiError::invalid_field(error.field, error.message))?;

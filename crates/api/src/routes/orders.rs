@@ -71,6 +71,20 @@ async fn create(
         .json(json!({ "success": true, "data": answer.data })))
 }
 
+/// The customer's order with its trucks, on one connection.
+async fn load_with_trucks(
+    state: &AppState,
+    customer_id: Uuid,
+    id: Uuid,
+) -> Result<(orders::Order, Vec<orders::TruckRequest>), ApiError> {
+    let mut conn = state.conn().await?;
+    let order = orders::find_for_customer(&mut conn, customer_id, id)
+        .await?
+        .ok_or(OrderError::OrderNotFound)?;
+    let trucks = orders::trucks_of(&mut conn, order.id).await?;
+    Ok((order, trucks))
+}
+
 async fn load(state: &AppState, customer_id: Uuid, id: Uuid) -> Result<orders::Order, ApiError> {
     let mut conn = state.conn().await?;
     Ok(orders::find_for_customer(&mut conn, customer_id, id)
@@ -107,9 +121,7 @@ async fn detail(
     caller: Authed<CustomerRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = load(&state, caller.user_id(), *id).await?;
-    let mut conn = state.conn().await?;
-    let trucks = orders::trucks_of(&mut conn, order.id).await?;
+    let (order, trucks) = load_with_trucks(&state, caller.user_id(), *id).await?;
     let now = state.clock.now();
     Ok(ok(dto::detail(
         &order,
@@ -239,8 +251,6 @@ async fn booking(
     caller: Authed<CustomerRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = load(&state, caller.user_id(), *id).await?;
-    let mut conn = state.conn().await?;
-    let trucks = orders::trucks_of(&mut conn, order.id).await?;
+    let (order, trucks) = load_with_trucks(&state, caller.user_id(), *id).await?;
     Ok(ok(json!({ "booking": dto::booking(&order, &trucks) })))
 }
