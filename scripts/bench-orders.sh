@@ -10,29 +10,10 @@ cd "$root"
 customers=${BENCH_CUSTOMERS:-4000}
 concurrency=${BENCH_CONCURRENCY:-64}
 port=${BENCH_PORT:-3917}
-admin_url="postgres://weelo:weelo@127.0.0.1:5432/weelo"
-db="weelo_bench_$$"
-db_url="${admin_url%/*}/$db"
-prefix="weelo-bench-$$:"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  redis-cli -h 127.0.0.1 --scan --pattern "${prefix}*" | xargs -r redis-cli -h 127.0.0.1 DEL >/dev/null || true
-}
-trap cleanup EXIT
 
 cargo build --release --locked --bin weelo-server --bin weelo-sim
-psql "$admin_url" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $db" >/dev/null
 
-APP_ENVIRONMENT=local APP_DATABASE__URL="$db_url" APP_SERVER__PORT="$port" \
-  APP_REDIS__KEY_PREFIX="$prefix" APP_LOG__FILTER=warn APP_SERVER__HOST=127.0.0.1 \
-  ./target/release/weelo-server serve &
-server_pid=$!
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/api/v1/health/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+start_bench_server "$port" orders
 idle_rss_kb=$(ps -o rss= -p "$server_pid" | tr -d ' ')
 
 result=$(./target/release/weelo-sim bench-orders --url "http://127.0.0.1:$port" \
@@ -40,11 +21,11 @@ result=$(./target/release/weelo-sim bench-orders --url "http://127.0.0.1:$port" 
 loaded_rss_kb=$(ps -o rss= -p "$server_pid" | tr -d ' ')
 echo "weelo: $result"
 
-psql "$db_url" -v ON_ERROR_STOP=1 -qc \
+psql "${bench_admin_url%/*}/$bench_db" -v ON_ERROR_STOP=1 -qc \
   "CREATE TABLE bench_rows (id BIGSERIAL PRIMARY KEY, customer_id UUID NOT NULL, body JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())"
 script=$(mktemp)
 echo "INSERT INTO bench_rows (customer_id, body) VALUES (gen_random_uuid(), '{\"trucks\": 2}');" > "$script"
-pgbench_out=$(pgbench -n -c 16 -j 2 -T 10 -f "$script" "$db_url" 2>&1)
+pgbench_out=$(pgbench -n -c 16 -j 2 -T 10 -f "$script" "${bench_admin_url%/*}/$bench_db" 2>&1)
 rm -f "$script"
 pg_tps=$(printf '%s\n' "$pgbench_out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
 pg_latency=$(printf '%s\n' "$pgbench_out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | head -1)

@@ -8,27 +8,9 @@ cd "$root"
 . scripts/bench-lib.sh
 sockets=${BENCH_SOCKETS:-10000}
 port=${BENCH_PORT:-3919}
-admin_url="postgres://weelo:weelo@127.0.0.1:5432/weelo"
-db="weelo_bench_ws_$$"
-prefix="weelo-bench-ws-$$:"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  redis-cli -h 127.0.0.1 --scan --pattern "${prefix}*" | xargs -r redis-cli -h 127.0.0.1 DEL >/dev/null || true
-}
-trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 cargo build --release --locked --bin weelo-server
-psql "$admin_url" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $db" >/dev/null
-APP_ENVIRONMENT=local APP_DATABASE__URL="${admin_url%/*}/$db" APP_SERVER__PORT="$port" \
-  APP_REDIS__KEY_PREFIX="$prefix" APP_LOG__FILTER=warn APP_SERVER__HOST=127.0.0.1 \
-  ./target/release/weelo-server serve &
-server_pid=$!
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/api/v1/health/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+start_bench_server "$port" ws
 result=$(node tests/node/bench-sockets.mjs "http://127.0.0.1:$port" "$server_pid" "$sockets")
 echo "weelo: $result"
 field() { printf '%s' "$result" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
