@@ -15,7 +15,7 @@ use diesel_async::RunQueryDsl;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use weelo_server::ServerHandle;
-use weelo_server::{Application, Environment, Expiry, ManualClock, Settings};
+use weelo_server::{Application, DispatchJobs, Environment, Expiry, ManualClock, Settings};
 use weelo_test_support::{TestDb, TestRedis, config_dir};
 
 /// A running server and what it runs on; everything is torn down on drop.
@@ -27,6 +27,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     /// The server's expiry jobs, run by hand (their loops are off in tests).
     pub expiry: Expiry,
+    /// The server's dispatch sweeper (due steps, unanswered assignments).
+    pub jobs: DispatchJobs,
     pub db: TestDb,
     pub redis: TestRedis,
 }
@@ -59,6 +61,7 @@ pub async fn spawn_with(settings: Settings, db: TestDb, redis: TestRedis) -> Tes
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
     let expiry = application.expiry();
+    let jobs = application.dispatch_jobs();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
@@ -66,6 +69,7 @@ pub async fn spawn_with(settings: Settings, db: TestDb, redis: TestRedis) -> Tes
         handle,
         clock,
         expiry,
+        jobs,
         db,
         redis,
     }
@@ -99,6 +103,26 @@ impl TestApp {
             request = request.json(&body);
         }
         status_and_json(request.send().await.unwrap()).await
+    }
+
+    /// `POST /api/v1/{path}` as `token` with an `X-Idempotency-Key`.
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/{path}", self.address))
+            .bearer_auth(token)
+            .header("X-Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        status_and_json(response).await
     }
 
     /// `POST /api/v1/{path}` without a token.
@@ -139,6 +163,24 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// Logs an onboarded driver in (the OTP goes to its transporter; tests
+    /// see it) and returns the access token.
+    pub async fn driver_token(&self, phone: &str) -> String {
+        let (status, body) = self
+            .post("driver-auth/send-otp", json!({ "driverPhone": phone }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "driver send-otp: {body}");
+        let otp = body["data"]["otp"].as_str().unwrap().to_owned();
+        let (status, body) = self
+            .post(
+                "driver-auth/verify-otp",
+                json!({ "driverPhone": phone, "otp": otp }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "driver verify-otp: {body}");
+        body["data"]["accessToken"].as_str().unwrap().to_owned()
     }
 
     /// Onboards a driver under the transporter holding `transporter_token`;

@@ -2,6 +2,7 @@
 //! and a Redis key prefix of its own (see `helpers`).
 
 mod auth;
+mod dispatch;
 mod errors;
 mod fleet;
 mod health;

@@ -54,7 +54,8 @@ async fn a_created_order_reports_its_trucks_and_its_status() {
     assert_eq!(data["truckRequests"][0]["vehicleKey"], "open_17_ft");
     assert_eq!(data["broadcastSummary"]["totalRequests"], 3);
     assert_eq!(data["broadcastSummary"]["groupedBy"][0]["count"], 2);
-    assert_eq!(data["dispatchState"], "queued");
+    // The first radius step ran (nobody is online) and the steps go on.
+    assert_eq!(data["dispatchState"], "broadcasting");
 
     app.clock.advance(Duration::milliseconds(10_500));
     let (status, body) = app
@@ -527,7 +528,7 @@ async fn status_and_check_active_come_from_the_mirror_and_never_go_back_in_time(
     let (_, body) = app
         .get_as(&format!("bookings/orders/{id}/status"), &token)
         .await;
-    assert_eq!(body["data"]["dispatchState"], "queued");
+    assert_eq!(body["data"]["dispatchState"], "broadcasting");
     let (_, body) = app.get_as("orders/check-active", &token).await;
     assert_eq!(body["data"]["activeOrder"]["orderId"], id.as_str());
 

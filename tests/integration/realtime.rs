@@ -18,17 +18,33 @@ use tokio::process::{Child, ChildStdout, Command};
 use crate::helpers::{order_body, spawn_app, spawn_with, test_settings};
 
 /// A node process running tests/node/client.mjs.
-struct Client {
-    child: Child,
+pub(crate) struct Client {
+    pub(crate) child: Child,
     lines: Lines<BufReader<ChildStdout>>,
 }
 
 impl Client {
-    fn start(base: &str, token: &str, join: Option<&str>, wait_for: &str) -> Self {
+    pub(crate) fn start(base: &str, token: &str, join: Option<&str>, wait_for: &str) -> Self {
         Self::start_in(base, token, join, wait_for, "websocket")
     }
 
     fn start_in(base: &str, token: &str, join: Option<&str>, wait_for: &str, mode: &str) -> Self {
+        Self::spawn(base, token, join, wait_for, mode, "8000")
+    }
+
+    /// A WebSocket client that stays up to 30 s for a long scripted flow.
+    pub(crate) fn start_long(base: &str, token: &str, join: Option<&str>, wait_for: &str) -> Self {
+        Self::spawn(base, token, join, wait_for, "websocket", "30000")
+    }
+
+    fn spawn(
+        base: &str,
+        token: &str,
+        join: Option<&str>,
+        wait_for: &str,
+        mode: &str,
+        timeout_ms: &str,
+    ) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/client.mjs");
         let mut child = Command::new("node")
             .args([
@@ -37,7 +53,7 @@ impl Client {
                 token,
                 join.unwrap_or("-"),
                 wait_for,
-                "8000",
+                timeout_ms,
                 mode,
             ])
             .stdout(Stdio::piped())
@@ -49,7 +65,7 @@ impl Client {
     }
 
     /// The next printed line, or `None` when the client has exited.
-    async fn next(&mut self) -> Option<Value> {
+    pub(crate) async fn next(&mut self) -> Option<Value> {
         let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
             .await
             .ok()?
@@ -58,7 +74,7 @@ impl Client {
     }
 
     /// Reads lines until an event named `name`; returns its data.
-    async fn event(&mut self, name: &str) -> Value {
+    pub(crate) async fn event(&mut self, name: &str) -> Value {
         while let Some(line) = self.next().await {
             if line["kind"] == "event" && line["event"] == name {
                 return line["data"].clone();
@@ -424,7 +440,7 @@ async fn seen(client: &mut Client, kind: &str) -> Value {
 }
 
 /// A transporter with one open 17 ft truck, online and beating at `at`.
-async fn transporter_at(
+pub(crate) async fn transporter_at(
     app: &crate::helpers::TestApp,
     phone: &str,
     number: &str,

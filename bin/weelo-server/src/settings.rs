@@ -163,6 +163,11 @@ impl Settings {
     /// Rules across sections that types cannot express.
     pub fn validate(&self) -> anyhow::Result<()> {
         self.auth.validate()?;
+        if !self.orders.steps_are_valid() {
+            anyhow::bail!(
+                "orders.radius_steps_km and orders.radius_step_secs must have the same length, widen, and start at 0 s"
+            );
+        }
         if self.environment == Environment::Production && self.auth.expose_otp {
             anyhow::bail!("auth.expose_otp must be false in production: it would hand out OTPs");
         }

@@ -9,6 +9,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use weelo_api::AppState;
 use weelo_api::auth::LoggingSmsSender;
+use weelo_api::dispatch::DispatchJobs;
 use weelo_api::metrics::HttpMetrics;
 use weelo_api::orders::Expiry;
 use weelo_api::presence::Presence;
@@ -27,6 +28,7 @@ pub struct Application {
     server: Server,
     expiry: Expiry,
     presence: Presence,
+    jobs: DispatchJobs,
 }
 
 impl Application {
@@ -96,6 +98,7 @@ impl Application {
             hub,
             state.clock.clone(),
         );
+        let jobs = DispatchJobs::new(state.clone());
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || {
             App::new()
@@ -112,6 +115,7 @@ impl Application {
         }
         let server = server.listen(listener)?.run();
         expiry.spawn_loops();
+        jobs.spawn_loop();
         presence.spawn_tail();
         relay.spawn(Duration::from_millis(
             settings.realtime.relay_interval_ms.max(5),
@@ -122,6 +126,7 @@ impl Application {
             server,
             expiry,
             presence,
+            jobs,
         })
     }
 
@@ -138,6 +143,11 @@ impl Application {
     /// The expiry jobs (tests run sweeps and cleanups through it).
     pub fn expiry(&self) -> Expiry {
         self.expiry.clone()
+    }
+
+    /// The dispatch sweeper (tests run sweeps through it).
+    pub fn dispatch_jobs(&self) -> DispatchJobs {
+        self.jobs.clone()
     }
 
     /// A handle to stop the server from elsewhere.

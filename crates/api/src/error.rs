@@ -187,6 +187,10 @@ impl ResponseError for ApiError {
         self.log();
         let mut error = json!({ "code": self.code(), "message": self.to_string() });
         if let (Some(details), Some(object)) = (self.details(), error.as_object_mut()) {
+            // The captain app reads a failed confirm's list as error.failedAssignments.
+            if let Some(failed) = details.get("failedAssignments") {
+                object.insert("failedAssignments".to_owned(), failed.clone());
+            }
             object.insert("details".to_owned(), details);
         }
         let mut response = HttpResponse::build(self.status_code());

@@ -5,8 +5,12 @@
 //! it. Business rules live in `dispatch` and `orders`, never here.
 //!
 //! # Layout
+//! - [`assignments`]: holds confirmed with vehicles and drivers, the
+//!   drivers' answers and the answer deadline.
 //! - [`auth`]: tokens, OTP delivery, the caller extractors.
-//! - [`dispatch`]: the first radius step of dispatch at order creation.
+//! - [`dispatch`]: radius steps and re-dispatch, the transporter's feed,
+//!   and the sweeper of due steps and unanswered assignments.
+//! - [`idempotent`]: `X-Idempotency-Key` for the captain app's mutations.
 //! - [`fleet`]: vehicle-number rules and fleet errors.
 //! - [`dto`]: the apps' JSON shapes of users and vehicles.
 //! - [`error`]: [`ApiError`], the envelope, and the mapping to status codes.
@@ -19,11 +23,13 @@
 //! - [`routes`]: one module per area, each with `configure`.
 //! - [`state`]: what handlers share.
 
+pub mod assignments;
 pub mod auth;
 pub mod dispatch;
 pub mod dto;
 pub mod error;
 pub mod fleet;
+pub mod idempotent;
 pub mod json;
 pub mod metrics;
 pub mod middleware;

@@ -10,11 +10,14 @@
 
 //! - [`status`]: order and truck statuses with their transition tables.
 //! - [`input`]: the create-order body and its validation.
+//! - [`assignment`]: assignment statuses with their transition table.
 
+pub mod assignment;
 pub mod clock;
 pub mod input;
 pub mod status;
 
+pub use assignment::AssignmentStatus;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use input::{OrderDraft, OrderInputError, ValidOrder};
 pub use status::{OrderStatus, TruckStatus};

@@ -97,8 +97,13 @@ impl OrderStatus {
             Active => matches!(to, PartiallyFilled | FullyFilled | Cancelled | Expired),
             // A partly filled order that expires continues with what it has.
             PartiallyFilled => matches!(to, Active | FullyFilled | Cancelled | Expired),
-            // A driver decline reopens a truck; the first truck in transit starts the order.
-            FullyFilled => matches!(to, PartiallyFilled | InProgress | Cancelled | Completed),
+            // A driver decline reopens a truck (all of them when it was the
+            // only one filled) or, after the window, ends the order when it
+            // was its last; the first truck in transit starts the order.
+            FullyFilled => matches!(
+                to,
+                Active | PartiallyFilled | InProgress | Cancelled | Completed | Expired
+            ),
             InProgress => matches!(to, Completed),
             Completed | Cancelled | Expired => false,
         }
@@ -132,6 +137,9 @@ pub enum TruckStatus {
     /// The search window ended before it was assigned.
     Expired,
 }
+
+/// The trucks a search-window end expires: those nobody has a driver for.
+pub const OPEN_TRUCKS: [TruckStatus; 2] = [TruckStatus::Searching, TruckStatus::Held];
 
 /// Every truck status, for exhaustive tests.
 pub const TRUCK_STATUSES: [TruckStatus; 7] = [
@@ -170,8 +178,9 @@ impl TruckStatus {
             Searching => matches!(to, Held | Assigned | Cancelled | Expired),
             // Released or expired holds reopen the truck.
             Held => matches!(to, Searching | Assigned | Cancelled | Expired),
-            // Decline or timeout reopens it; assigned trucks outlive the search window.
-            Assigned => matches!(to, Searching | InProgress | Cancelled),
+            // Decline or timeout reopens it, or expires it once the window is
+            // over; assigned trucks outlive the search window.
+            Assigned => matches!(to, Searching | InProgress | Cancelled | Expired),
             InProgress => matches!(to, Completed),
             Completed | Cancelled | Expired => false,
         }
@@ -211,10 +220,12 @@ mod tests {
         (PartiallyFilled, FullyFilled),
         (PartiallyFilled, Cancelled),
         (PartiallyFilled, Expired),
+        (FullyFilled, Active),
         (FullyFilled, PartiallyFilled),
         (FullyFilled, InProgress),
         (FullyFilled, Cancelled),
         (FullyFilled, Completed),
+        (FullyFilled, Expired),
         (InProgress, Completed),
     ];
 
@@ -230,6 +241,7 @@ mod tests {
         (T::Assigned, T::Searching),
         (T::Assigned, T::InProgress),
         (T::Assigned, T::Cancelled),
+        (T::Assigned, T::Expired),
         (T::InProgress, T::Completed),
     ];
 
@@ -261,11 +273,13 @@ mod tests {
         for status in TRUCK_STATUSES {
             assert_eq!(TruckStatus::parse(status.as_str()), Some(status));
         }
+        // The search window ends searching orders; a filled order whose last
+        // driver declines after it ends expires too.
         assert_eq!(
             OrderStatus::sources_of(Expired),
-            vec![Created, Broadcasting, Active, PartiallyFilled]
+            vec![Created, Broadcasting, Active, PartiallyFilled, FullyFilled]
         );
-        assert_eq!(OrderStatus::sources_of(Expired), SEARCHING.to_vec());
+        assert_eq!(OPEN_TRUCKS.to_vec(), vec![T::Searching, T::Held]);
         assert!(!InProgress.is_cancellable() && FullyFilled.is_cancellable());
         assert!(Completed.is_terminal() && !FullyFilled.is_terminal());
     }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::orders::Order;
 use crate::outbox::{self, NewEvent};
-use crate::schema::{order_notifications, orders, vehicles};
+use crate::schema::{dispatch_schedule, order_notifications, orders, vehicles};
 
 /// A transporter told about an order.
 #[derive(Debug, Clone)]
@@ -38,25 +38,138 @@ pub async fn free_vehicle_counts(
         .await
 }
 
-/// Records step `step` of order `order_id`: the notifications not made
-/// before, the order's figures (only while it still searches), and the
-/// events. Returns the order after, or `None` if it no longer searches.
+/// Which orders a dispatch run may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepClaim {
+    /// The first step, run by the instance that created the order.
+    First,
+    /// A step whose time has come (`next_dispatch_at <= now`).
+    Due,
+}
+
+const SEARCHING: [&str; 4] = ["created", "broadcasting", "active", "partially_filled"];
+
+/// Locks order `id` for a dispatch step if it still searches, has time
+/// left and the step is its to take; `None` when another instance is on it
+/// (`SKIP LOCKED`) or nothing is due.
+pub async fn lock_for_step(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    claim: StepClaim,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Order>> {
+    let base = orders::table
+        .find(id)
+        .filter(orders::status.eq_any(SEARCHING))
+        .filter(orders::expires_at.gt(now));
+    match claim {
+        StepClaim::First => {
+            base.filter(orders::dispatch_attempts.eq(0))
+                .select(Order::as_select())
+                .for_update()
+                .skip_locked()
+                .first(conn)
+                .await
+        }
+        StepClaim::Due => {
+            base.filter(
+                orders::id.eq_any(
+                    dispatch_schedule::table
+                        .filter(dispatch_schedule::order_id.eq(id))
+                        .filter(dispatch_schedule::due_at.le(now))
+                        .select(dispatch_schedule::order_id),
+                ),
+            )
+            .select(Order::as_select())
+            .for_update()
+            .skip_locked()
+            .first(conn)
+            .await
+        }
+    }
+    .optional()
+}
+
+/// Searching orders whose next step is due, soonest first.
+pub async fn due_for_step(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    dispatch_schedule::table
+        .inner_join(orders::table)
+        .filter(orders::status.eq_any(SEARCHING))
+        .filter(dispatch_schedule::due_at.le(now))
+        .order(dispatch_schedule::due_at.asc())
+        .limit(limit)
+        .select(dispatch_schedule::order_id)
+        .load(conn)
+        .await
+}
+
+/// Sets (or moves) the order's next step to `due_at`; `None` removes it.
+pub async fn schedule(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    due_at: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
+    match due_at {
+        None => unschedule(conn, order_id).await,
+        Some(due_at) => diesel::insert_into(dispatch_schedule::table)
+            .values((
+                dispatch_schedule::order_id.eq(order_id),
+                dispatch_schedule::due_at.eq(due_at),
+            ))
+            .on_conflict(dispatch_schedule::order_id)
+            .do_update()
+            .set(dispatch_schedule::due_at.eq(due_at))
+            .execute(conn)
+            .await
+            .map(drop),
+    }
+}
+
+/// Removes the order's next step (it stopped searching or is filled).
+pub async fn unschedule(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<()> {
+    diesel::delete(dispatch_schedule::table.find(order_id))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// One dispatch step's outcome, to record.
+#[derive(Debug)]
+pub struct Step<'a> {
+    /// Its number (1 = the first radius).
+    pub number: i32,
+    /// Transporters found online near the pickup (before filtering).
+    pub online_candidates: i32,
+    /// Those told now.
+    pub notified: &'a [Notified],
+    /// Their `new_broadcast`s and the customer's update.
+    pub events: &'a [NewEvent],
+    /// When the next step is due; `None` after the last.
+    pub next_at: Option<DateTime<Utc>>,
+}
+
+/// Records a step of order `order_id` (whose row the caller locked): the
+/// notifications not made before, the order's figures and next step, and
+/// the events. Returns the order after, or `None` if it no longer searches.
 pub async fn record_step(
     conn: &mut AsyncPgConnection,
     order_id: Uuid,
-    step: i32,
-    online_candidates: i32,
-    notified: &[Notified],
-    events: &[NewEvent],
+    step: &Step<'_>,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Order>> {
+    let (notified, events, online_candidates) =
+        (step.notified, step.events, step.online_candidates);
     let rows: Vec<_> = notified
         .iter()
         .map(|n| {
             (
                 order_notifications::order_id.eq(order_id),
                 order_notifications::transporter_id.eq(n.transporter_id),
-                order_notifications::step.eq(step),
+                order_notifications::step.eq(step.number),
                 order_notifications::distance_m.eq(n.distance_m),
                 order_notifications::notified_at.eq(now),
             )
@@ -71,34 +184,46 @@ pub async fn record_step(
             .execute(conn)
             .await?
     };
-    let order: Option<Order> =
-        diesel::update(orders::table.find(order_id).filter(orders::status.eq_any([
-            "created",
-            "broadcasting",
-            "active",
-            "partially_filled",
-        ])))
-        .set((
-            orders::notified_transporters
-                .eq(orders::notified_transporters + i32::try_from(inserted).unwrap_or(i32::MAX)),
-            orders::online_candidates.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(
-                "GREATEST(online_candidates, ",
-            )
-            .bind::<diesel::sql_types::Integer, _>(online_candidates)
-            .sql(")")),
-            orders::dispatch_attempts.eq(orders::dispatch_attempts + 1),
-            orders::dispatch_state.eq("broadcasting"),
-            orders::updated_at.eq(now),
-            orders::version.eq(orders::version + 1),
-        ))
-        .returning(Order::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?;
+    let order: Option<Order> = diesel::update(
+        orders::table
+            .find(order_id)
+            .filter(orders::status.eq_any(SEARCHING)),
+    )
+    .set((
+        orders::notified_transporters
+            .eq(orders::notified_transporters + i32::try_from(inserted).unwrap_or(i32::MAX)),
+        orders::online_candidates.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(
+            "GREATEST(online_candidates, ",
+        )
+        .bind::<diesel::sql_types::Integer, _>(online_candidates)
+        .sql(")")),
+        orders::dispatch_attempts.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(
+            "GREATEST(dispatch_attempts, ",
+        )
+        .bind::<diesel::sql_types::Integer, _>(step.number)
+        .sql(")")),
+        orders::dispatch_state.eq("broadcasting"),
+        orders::updated_at.eq(now),
+        orders::version.eq(orders::version + 1),
+    ))
+    .returning(Order::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
     if order.is_some() {
         outbox::append(conn, events, now).await?;
     }
+    schedule(conn, order_id, order.as_ref().and(step.next_at)).await?;
     Ok(order)
+}
+
+/// The transporters notified of `order_id`.
+pub async fn notified_of(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<Vec<Uuid>> {
+    order_notifications::table
+        .filter(order_notifications::order_id.eq(order_id))
+        .select(order_notifications::transporter_id)
+        .load(conn)
+        .await
 }
 
 /// Whether `transporter_id` was notified of `order_id`.

@@ -187,6 +187,61 @@ pub async fn place(
     Ok(Ok((placed, claimed)))
 }
 
+/// Places a hold of the one searching truck `truck` (the one-step accept)
+/// in the caller's transaction, which holds the order row.
+pub async fn place_truck(
+    conn: &mut AsyncPgConnection,
+    transporter_id: Uuid,
+    truck: &crate::orders::TruckRequest,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Result<Hold, Refused>> {
+    if let Some(existing) =
+        active_for(conn, transporter_id, truck.order_id, &truck.vehicle_key).await?
+    {
+        return Ok(Err(Refused::AlreadyHolding(Box::new(HoldSummary::from(
+            &existing,
+        )))));
+    }
+    let open: Option<Uuid> = truck_requests::table
+        .find(truck.id)
+        .filter(truck_requests::status.eq("searching"))
+        .select(truck_requests::id)
+        .for_update()
+        .skip_locked()
+        .first(conn)
+        .await
+        .optional()?;
+    if open.is_none() {
+        return Ok(Err(Refused::NotEnough { available: 0 }));
+    }
+    let placed: Hold = diesel::insert_into(holds::table)
+        .values((
+            holds::transporter_id.eq(transporter_id),
+            holds::order_id.eq(truck.order_id),
+            holds::vehicle_type.eq(&truck.vehicle_type),
+            holds::vehicle_subtype.eq(&truck.vehicle_subtype),
+            holds::vehicle_key.eq(&truck.vehicle_key),
+            holds::quantity.eq(1),
+            holds::expires_at.eq(expires_at),
+            holds::created_at.eq(now),
+            holds::updated_at.eq(now),
+        ))
+        .returning(Hold::as_returning())
+        .get_result(conn)
+        .await?;
+    diesel::update(truck_requests::table.find(truck.id))
+        .set((
+            truck_requests::status.eq("held"),
+            truck_requests::hold_id.eq(placed.id),
+            truck_requests::transporter_id.eq(transporter_id),
+            truck_requests::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(Ok(placed))
+}
+
 /// The transporter's active holds, newest first.
 pub async fn active_of(
     conn: &mut AsyncPgConnection,

@@ -15,10 +15,13 @@
 //! - [`availability`]: the last online toggle and a fleet's free vehicle keys.
 //! - [`dispatch`]: who was notified of an order, and its dispatch figures.
 //! - [`holds`]: transporters' claims on searching trucks.
+//! - [`assignments`]: holds confirmed with vehicles and drivers, and the
+//!   drivers' answers.
 //! - [`orders`]: orders and truck requests: create, read, cancel, expire.
 //! - [`outbox`] and [`idempotency`]: events and stored answers, written in
 //!   the transaction of the change.
 
+pub mod assignments;
 pub mod availability;
 pub mod device_tokens;
 pub mod dispatch;

@@ -182,7 +182,8 @@ pub struct AnswerKey<'a> {
 
 /// Creates the order in ONE statement (so one round trip and no explicit
 /// transaction): claims the idempotency key with its answer, inserts the
-/// order and its trucks, and appends `order_created`. Nothing is written
+/// order and its trucks, schedules its first dispatch step at
+/// `first_step_due` (the sweeper's fallback) and appends `order_created`. Nothing is written
 /// unless all of it is. A second searching order of the customer trips the
 /// partial unique index: [`CreateRefused::ActiveOrderExists`].
 pub async fn create(
@@ -190,6 +191,7 @@ pub async fn create(
     order: &Order,
     trucks: &[TruckRequest],
     key: AnswerKey<'_>,
+    first_step_due: DateTime<Utc>,
 ) -> QueryResult<Result<(), CreateRefused>> {
     #[derive(QueryableByName)]
     struct Created {
@@ -198,7 +200,7 @@ pub async fn create(
     }
     let rooms: Vec<String> = order_rooms(order);
     let result = diesel::sql_query(
-        "WITH claim AS (              INSERT INTO idempotency_keys (user_id, scope, idempotency_key, request_hash,                  response_status, response_body, created_at)              VALUES ($2, $30, $31, $32, 201, $33, $27) ON CONFLICT DO NOTHING RETURNING 1          ), o AS (              INSERT INTO orders (id, customer_id, pickup_latitude, pickup_longitude, pickup_address,                  pickup_city, pickup_state, drop_latitude, drop_longitude, drop_address, drop_city,                  drop_state, stops, distance_km, goods_type, total_trucks, total_amount, status,                  dispatch_state, expires_at, created_at, updated_at)              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,                  $19, $20, $27, $27 FROM claim RETURNING id          ), t AS (              INSERT INTO truck_requests (id, order_id, request_number, vehicle_type, vehicle_subtype,                  vehicle_key, price_per_truck, created_at, updated_at)              SELECT x.id, o.id, x.n, x.t, x.s, x.k, x.p, $27, $27 FROM o,                  unnest($21::uuid[], $22::int4[], $23::text[], $24::text[], $25::text[], $26::int4[])                  AS x(id, n, t, s, k, p)              RETURNING 1          ), e AS (              INSERT INTO outbox (topic, recipients, payload, order_id, created_at)              SELECT 'order_created', $28, $29, o.id, $27 FROM o RETURNING 1          )          SELECT (SELECT count(*) FROM claim) AS claimed",
+        "WITH claim AS (              INSERT INTO idempotency_keys (user_id, scope, idempotency_key, request_hash,                  response_status, response_body, created_at)              VALUES ($2, $30, $31, $32, 201, $33, $27) ON CONFLICT DO NOTHING RETURNING 1          ), o AS (              INSERT INTO orders (id, customer_id, pickup_latitude, pickup_longitude, pickup_address,                  pickup_city, pickup_state, drop_latitude, drop_longitude, drop_address, drop_city,                  drop_state, stops, distance_km, goods_type, total_trucks, total_amount, status,                  dispatch_state, expires_at, created_at, updated_at)              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,                  $19, $20, $27, $27 FROM claim RETURNING id          ), t AS (              INSERT INTO truck_requests (id, order_id, request_number, vehicle_type, vehicle_subtype,                  vehicle_key, price_per_truck, created_at, updated_at)              SELECT x.id, o.id, x.n, x.t, x.s, x.k, x.p, $27, $27 FROM o,                  unnest($21::uuid[], $22::int4[], $23::text[], $24::text[], $25::text[], $26::int4[])                  AS x(id, n, t, s, k, p)              RETURNING 1          ), e AS (              INSERT INTO outbox (topic, recipients, payload, order_id, created_at)              SELECT 'order_created', $28, $29, o.id, $27 FROM o RETURNING 1          ), s AS (              INSERT INTO dispatch_schedule (order_id, due_at) SELECT o.id, $34 FROM o RETURNING 1          )          SELECT (SELECT count(*) FROM claim) AS claimed",
     )
     .bind::<diesel::sql_types::Uuid, _>(order.id)
     .bind::<diesel::sql_types::Uuid, _>(order.customer_id)
@@ -233,6 +235,7 @@ pub async fn create(
     .bind::<diesel::sql_types::Text, _>(key.key)
     .bind::<diesel::sql_types::Text, _>(key.request_hash)
     .bind::<diesel::sql_types::Jsonb, _>(key.answer)
+    .bind::<diesel::sql_types::Timestamptz, _>(first_step_due)
     .get_result::<Created>(conn)
     .await;
     match result {
@@ -304,6 +307,27 @@ pub async fn trucks_of(
     truck_requests::table
         .filter(truck_requests::order_id.eq(order_id))
         .order(truck_requests::request_number.asc())
+        .select(TruckRequest::as_select())
+        .load(conn)
+        .await
+}
+
+/// The orders with these ids (missing ones are left out).
+pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Order>> {
+    orders::table
+        .filter(orders::id.eq_any(ids))
+        .select(Order::as_select())
+        .load(conn)
+        .await
+}
+
+/// The trucks with these ids.
+pub async fn trucks_by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<TruckRequest>> {
+    truck_requests::table
+        .filter(truck_requests::id.eq_any(ids))
         .select(TruckRequest::as_select())
         .load(conn)
         .await
@@ -425,13 +449,11 @@ pub async fn expire(
         .get_result(conn)
         .await?;
     end_holds(conn, id, "expired", now).await?;
+    crate::dispatch::unschedule(conn, id).await?;
     let trucks_expired = diesel::update(
         truck_requests::table
             .filter(truck_requests::order_id.eq(id))
-            .filter(
-                truck_requests::status
-                    .eq_any(truck_names(&TruckStatus::sources_of(TruckStatus::Expired))),
-            ),
+            .filter(truck_requests::status.eq_any(truck_names(&weelo_orders::status::OPEN_TRUCKS))),
     )
     .set((
         truck_requests::status.eq(TruckStatus::Expired.as_str()),
@@ -526,6 +548,8 @@ pub enum Cancel {
         order: Box<Order>,
         /// Trucks cancelled.
         trucks_cancelled: usize,
+        /// Live assignments cancelled (their drivers get `trip_cancelled`).
+        assignments_cancelled: Vec<crate::assignments::Assignment>,
     },
     /// Already cancelled or expired: nothing to do (a retry).
     AlreadyFinal(Box<Order>),
@@ -576,6 +600,7 @@ pub async fn cancel(
         .get_result(conn)
         .await?;
     end_holds(conn, id, "cancelled", now).await?;
+    crate::dispatch::unschedule(conn, id).await?;
     let trucks_cancelled = diesel::update(
         truck_requests::table
             .filter(truck_requests::order_id.eq(id))
@@ -591,6 +616,7 @@ pub async fn cancel(
     ))
     .execute(conn)
     .await?;
+    let assignments_cancelled = crate::assignments::cancel_of_order(conn, id, now).await?;
     let payload = json!({
         "orderId": order.id,
         "status": order.status,
@@ -600,26 +626,48 @@ pub async fn cancel(
         "message": "The customer cancelled this order",
     });
     let recipients = with_notified(conn, &order).await?;
-    outbox::append(
-        conn,
-        &[NewEvent {
-            topic: "order_cancelled",
-            recipients,
-            payload,
-            order_id: Some(order.id),
-        }],
-        now,
-    )
-    .await?;
+    let mut events = vec![NewEvent {
+        topic: "order_cancelled",
+        recipients,
+        payload,
+        order_id: Some(order.id),
+    }];
+    events.extend(assignments_cancelled.iter().map(|a| NewEvent {
+        topic: "trip_cancelled",
+        recipients: vec![
+            format!("driver:{}", a.driver_id),
+            format!("transporter:{}", a.transporter_id),
+        ],
+        payload: json!({
+            "orderId": order.id,
+            "bookingId": order.id,
+            "assignmentId": a.id,
+            "tripId": a.trip_id,
+            "vehicleNumber": a.vehicle_number,
+            "reason": reason.unwrap_or("customer_cancelled"),
+            "message": "The customer cancelled this trip",
+            "cancelledAt": order.cancelled_at,
+            "pickupAddress": order.pickup_address,
+            "dropAddress": order.drop_address,
+            "compensationAmount": 0,
+            "settlementState": "none",
+        }),
+        order_id: Some(order.id),
+    }));
+    outbox::append(conn, &events, now).await?;
     Ok(Cancel::Cancelled {
         order: Box::new(order),
         trucks_cancelled,
+        assignments_cancelled,
     })
 }
 
 /// The order's rooms plus those of the transporters it was broadcast to
 /// (they must drop the broadcast when it is cancelled or expires).
-async fn with_notified(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<Vec<String>> {
+pub async fn with_notified(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+) -> QueryResult<Vec<String>> {
     use crate::schema::order_notifications;
     let transporters: Vec<Uuid> = order_notifications::table
         .filter(order_notifications::order_id.eq(order.id))
@@ -633,6 +681,30 @@ async fn with_notified(conn: &mut AsyncPgConnection, order: &Order) -> QueryResu
             .map(|id| format!("transporter:{id}")),
     );
     Ok(rooms)
+}
+
+/// Order `id` locked `FOR SHARE`: holds of one order go side by side, but
+/// a cancel or expiry (which locks it `FOR UPDATE`) waits for them, so a
+/// hold never lands on an order that stopped searching.
+pub async fn find_shared(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Order>> {
+    orders::table
+        .find(id)
+        .select(Order::as_select())
+        .for_share()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Order `id` locked `FOR UPDATE`: the first lock of a change of an order.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Order>> {
+    orders::table
+        .find(id)
+        .select(Order::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Order `id`, whoever's it is (callers check the right to see it).

@@ -1,12 +1,41 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    assignments (id) {
+        id -> Uuid,
+        trip_id -> Uuid,
+        order_id -> Uuid,
+        truck_request_id -> Uuid,
+        hold_id -> Nullable<Uuid>,
+        transporter_id -> Uuid,
+        vehicle_id -> Uuid,
+        driver_id -> Uuid,
+        vehicle_number -> Text,
+        status -> Text,
+        driver_deadline -> Timestamptz,
+        decline_reason -> Nullable<Text>,
+        assigned_at -> Timestamptz,
+        driver_accepted_at -> Nullable<Timestamptz>,
+        declined_at -> Nullable<Timestamptz>,
+        ended_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     device_tokens (token) {
         token -> Text,
         user_id -> Uuid,
         device_type -> Nullable<Text>,
         device_id -> Nullable<Text>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dispatch_schedule (order_id) {
+        order_id -> Uuid,
+        due_at -> Timestamptz,
     }
 }
 
@@ -195,7 +224,12 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(assignments -> holds (hold_id));
+diesel::joinable!(assignments -> orders (order_id));
+diesel::joinable!(assignments -> truck_requests (truck_request_id));
+diesel::joinable!(assignments -> vehicles (vehicle_id));
 diesel::joinable!(device_tokens -> users (user_id));
+diesel::joinable!(dispatch_schedule -> orders (order_id));
 diesel::joinable!(holds -> orders (order_id));
 diesel::joinable!(holds -> users (transporter_id));
 diesel::joinable!(order_notifications -> orders (order_id));
@@ -207,7 +241,9 @@ diesel::joinable!(truck_requests -> orders (order_id));
 diesel::joinable!(truck_requests -> vehicles (vehicle_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    assignments,
     device_tokens,
+    dispatch_schedule,
     holds,
     idempotency_keys,
     order_notifications,

@@ -124,6 +124,15 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
+/// The users with these ids (missing ones are left out).
+pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)
+        .await
+}
+
 /// The user with this phone and role, created if new; the flag says whether
 /// it was created now. Safe under concurrent logins of one phone.
 pub async fn find_or_create(

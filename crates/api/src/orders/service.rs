@@ -75,6 +75,9 @@ pub async fn create(
         now + chrono::Duration::seconds(window),
         now,
     );
+    // This instance runs the first step right after the commit; should it
+    // die first, any instance's sweeper runs it a second later.
+    let first_step_due = now + chrono::Duration::seconds(1);
     let data = dto::created(&row, &trucks, now, window);
     let answer_key = AnswerKey {
         scope: CREATE_SCOPE,
@@ -85,7 +88,7 @@ pub async fn create(
     let mut conn = state.conn().await?;
     let mut expired_stale = false;
     loop {
-        match orders::create(&mut conn, &row, &trucks, answer_key).await? {
+        match orders::create(&mut conn, &row, &trucks, answer_key, first_step_due).await? {
             Ok(()) => break,
             Err(CreateRefused::KeyTaken) => {
                 drop(conn);
@@ -123,13 +126,12 @@ pub async fn create(
     drop(conn);
     mirror::publish(&state.cache, &row).await;
     state.expiry.schedule(row.id, row.expires_at);
-    let data = match crate::dispatch::first_step(state, &row, &trucks, (CREATE_SCOPE, key)).await {
+    let data = match crate::dispatch::first_step(state, &row, (CREATE_SCOPE, key)).await {
         Ok(Some(dispatched)) => dispatched,
         Ok(None) => data,
         Err(error) => {
-            // The order stands; the customer sees it searching and it expires
-            // as NO_ONLINE_TRANSPORTERS if nothing else happens.
-            tracing::warn!(order.id = %row.id, error = %error, "first dispatch step failed");
+            // The order stands and searches; the sweeper runs the step.
+            tracing::warn!(order.id = %row.id, error = %error, "first dispatch step failed; the sweeper will run it");
             data
         }
     };
@@ -222,12 +224,13 @@ pub async fn cancel(
             orders::cancel(conn, customer_id, id, reason, now).await
         })
         .await?;
-    let (order, trucks_cancelled, already) = match outcome {
+    let (order, trucks_cancelled, ended, already) = match outcome {
         Cancel::Cancelled {
             order,
             trucks_cancelled,
-        } => (order, trucks_cancelled, false),
-        Cancel::AlreadyFinal(order) => (order, 0, true),
+            assignments_cancelled,
+        } => (order, trucks_cancelled, assignments_cancelled, false),
+        Cancel::AlreadyFinal(order) => (order, 0, Vec::new(), true),
         Cancel::Blocked(order) => {
             return Err(OrderError::CancelBlocked {
                 status: order.status,
@@ -237,8 +240,14 @@ pub async fn cancel(
         Cancel::NotFound => return Err(OrderError::OrderNotFound.into()),
     };
     if !already {
-        tracing::info!(order.id = %order.id, trucks_cancelled, "order cancelled");
+        tracing::info!(order.id = %order.id, trucks_cancelled, assignments_cancelled = ended.len(), "order cancelled");
     }
+    let mut fleets: Vec<Uuid> = ended.iter().map(|a| a.transporter_id).collect();
+    fleets.dedup();
+    crate::assignments::refresh_fleets(state, &fleets).await;
+    let mut drivers: Vec<Uuid> = ended.iter().map(|a| a.driver_id).collect();
+    drivers.sort_unstable();
+    drivers.dedup();
     mirror::publish(&state.cache, &order).await;
     Ok(json!({
         "orderId": order.id,
@@ -247,9 +256,9 @@ pub async fn cancel(
         "reasonCode": order.reason_code,
         "alreadyFinal": already,
         "trucksCancelled": trucks_cancelled,
-        "transportersNotified": 0,
-        "driversNotified": 0,
-        "assignmentsCancelled": 0,
+        "transportersNotified": if already { 0 } else { order.notified_transporters },
+        "driversNotified": drivers.len(),
+        "assignmentsCancelled": ended.len(),
         "cancelDecision": "allowed",
         "policyStage": "searching",
         "serverTimeMs": now.timestamp_millis(),

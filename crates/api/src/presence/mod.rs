@@ -252,6 +252,19 @@ impl Presence {
 
     /// The `k` nearest fresh transporters with a free vehicle of `key`.
     pub fn nearest(&self, key: &str, point: Point, k: usize, radius_m: f64) -> Vec<Nearby> {
+        self.nearest_excluding(key, point, k, radius_m, |_| false)
+    }
+
+    /// [`Presence::nearest`] skipping the transporters `exclude` names
+    /// (already notified of the order), so they do not use up `k`.
+    pub fn nearest_excluding(
+        &self,
+        key: &str,
+        point: Point,
+        k: usize,
+        radius_m: f64,
+        exclude: impl Fn(Uuid) -> bool,
+    ) -> Vec<Nearby> {
         let query = Query {
             key,
             point,
@@ -260,7 +273,7 @@ impl Presence {
             now_ms: self.clock.now().timestamp_millis(),
             ttl_ms: self.settings.ttl_secs.saturating_mul(1000),
         };
-        self.read().index.nearest(&query, |_| false)
+        self.read().index.nearest(&query, exclude)
     }
 
     /// Whether `id` is online on this instance's view.

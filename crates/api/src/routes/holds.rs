@@ -3,25 +3,22 @@
 //! transaction, so each truck goes to exactly one transporter however many
 //! press at once.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Duration;
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 use weelo_availability::VehicleKey;
-use weelo_orders::OrderStatus;
 use weelo_persistence::holds::{self, Hold, NewHold, Refused};
 use weelo_persistence::{dispatch, orders};
 
 use super::ok;
 use crate::auth::{Authed, TransporterRole};
 use crate::dto::iso;
+use crate::idempotent::{self, Tx};
 use crate::orders::OrderError;
 use crate::{ApiError, ApiJson, AppState, validate};
-
-/// How long a hold lasts (DESIGN.md §4), capped by the order's remaining time.
-pub const HOLD_SECS: i64 = 180;
 
 /// Mounts `truck-hold/*`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -37,14 +34,6 @@ struct HoldBody {
     vehicle_type: String,
     vehicle_subtype: String,
     quantity: i32,
-}
-
-enum Outcome {
-    Placed(Hold, Vec<Uuid>),
-    Refused(Refused),
-    NotNotified,
-    Expired,
-    Missing,
 }
 
 fn hold_json(hold: &Hold, trucks: Option<&[Uuid]>, now_ms: i64) -> serde_json::Value {
@@ -68,8 +57,11 @@ fn hold_json(hold: &Hold, trucks: Option<&[Uuid]>, now_ms: i64) -> serde_json::V
 async fn hold(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
-    body: ApiJson<HoldBody>,
+    req: HttpRequest,
+    raw: ApiJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
+    let keyed = idempotent::key_of(&req, "hold", &raw.0)?;
+    let body: HoldBody = crate::json::parse(raw.0.to_string().as_bytes())?;
     if !(1..=50).contains(&body.quantity) {
         return Err(ApiError::invalid_field(
             "quantity",
@@ -85,20 +77,29 @@ async fn hold(
     let order_id = body.order_id;
     let quantity = body.quantity;
     let now = state.clock.now();
+    let hold_secs = state.orders.hold_secs;
+    let keyed = keyed.as_ref();
     let mut conn = state.conn().await?;
-    let outcome = conn
-        .transaction::<_, diesel::result::Error, _>(async |conn| {
-            let Some(order) = orders::find(conn, order_id).await? else {
-                return Ok(Outcome::Missing);
+    let placed = conn
+        .transaction::<_, Tx<ApiError>, _>(async |conn| {
+            if !idempotent::claim(conn, keyed, transporter, now).await? {
+                return Ok(None);
+            }
+            let Some(order) = orders::find_shared(conn, order_id).await? else {
+                return Err(Tx::Refused(OrderError::OrderNotFound.into()));
             };
             if !dispatch::was_notified(conn, order_id, transporter).await? {
-                return Ok(Outcome::NotNotified);
+                return Err(Tx::Refused(ApiError::Forbidden {
+                    code: "NOT_NOTIFIED",
+                    message: "this order was not offered to you".to_owned(),
+                }));
             }
-            if !order.status().is_searching()
-                || order.expires_at <= now
-                || order.status() == OrderStatus::Cancelled
-            {
-                return Ok(Outcome::Expired);
+            if !order.status().is_searching() || order.expires_at <= now {
+                return Err(Tx::Refused(ApiError::Conflict {
+                    code: "BROADCAST_EXPIRED",
+                    message: "this request has expired or was cancelled".to_owned(),
+                    details: None,
+                }));
             }
             let new = NewHold {
                 transporter_id: transporter,
@@ -107,45 +108,37 @@ async fn hold(
                 vehicle_subtype: &vehicle_subtype,
                 vehicle_key: key.as_str(),
                 quantity,
-                expires_at: (now + Duration::seconds(HOLD_SECS)).min(order.expires_at),
+                expires_at: (now + Duration::seconds(hold_secs)).min(order.expires_at),
             };
-            Ok(match holds::place(conn, &new, now).await? {
-                Ok((placed, trucks)) => Outcome::Placed(placed, trucks),
-                Err(refused) => Outcome::Refused(refused),
-            })
+            let (placed, trucks) = holds::place(conn, &new, now)
+                .await?
+                .map_err(|refused| Tx::Refused(refusal(refused)))?;
+            let data = hold_json(&placed, Some(&trucks), now.timestamp_millis());
+            idempotent::complete(conn, keyed, transporter, &data).await?;
+            Ok(Some((placed, data)))
         })
         .await?;
-    match outcome {
-        Outcome::Placed(placed, trucks) => {
-            tracing::info!(hold.id = %placed.id, order.id = %order_id, transporter.id = %transporter, hold.quantity = quantity, "trucks held");
-            Ok(ok(hold_json(
-                &placed,
-                Some(&trucks),
-                now.timestamp_millis(),
-            )))
-        }
-        Outcome::Refused(Refused::AlreadyHolding(existing)) => Err(ApiError::Conflict {
+    let Some((placed, data)) = placed else {
+        return idempotent::replay(&state, keyed, transporter).await;
+    };
+    tracing::info!(hold.id = %placed.id, order.id = %order_id, transporter.id = %transporter, hold.quantity = quantity, "trucks held");
+    Ok(ok(data))
+}
+
+fn refusal(refused: Refused) -> ApiError {
+    match refused {
+        Refused::AlreadyHolding(existing) => ApiError::Conflict {
             code: "ALREADY_HOLDING",
             message: "you already hold trucks of this order line".to_owned(),
             details: Some(
                 json!({ "holdId": existing.id, "quantity": existing.quantity, "expiresAt": iso(existing.expires_at) }),
             ),
-        }),
-        Outcome::Refused(Refused::NotEnough { available }) => Err(ApiError::Conflict {
+        },
+        Refused::NotEnough { available } => ApiError::Conflict {
             code: "NOT_ENOUGH_AVAILABLE",
             message: format!("only {available} of these trucks are still open"),
             details: Some(json!({ "available": available })),
-        }),
-        Outcome::NotNotified => Err(ApiError::Forbidden {
-            code: "NOT_NOTIFIED",
-            message: "this order was not offered to you".to_owned(),
-        }),
-        Outcome::Expired => Err(ApiError::Conflict {
-            code: "BROADCAST_EXPIRED",
-            message: "this request has expired or was cancelled".to_owned(),
-            details: None,
-        }),
-        Outcome::Missing => Err(OrderError::OrderNotFound.into()),
+        },
     }
 }
 

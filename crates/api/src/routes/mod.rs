@@ -1,5 +1,6 @@
 //! The route table: one module per area, each exposing `configure`.
 
+pub mod assignments;
 pub mod auth;
 pub mod broadcasts;
 pub mod driver_auth;
@@ -39,7 +40,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(notifications::configure)
                 .configure(orders::configure)
                 .configure(broadcasts::configure)
-                .configure(holds::configure),
+                .configure(holds::configure)
+                .configure(assignments::configure),
         )
         .default_service(web::to(route_not_found));
 }

@@ -1,0 +1,180 @@
+//! What confirming a hold and answering an assignment can fail with, and
+//! its mapping to HTTP (the one place these become statuses).
+
+use serde_json::json;
+use weelo_persistence::assignments::{AnswerRefused, ConfirmRefused, FailedPair};
+
+use crate::ApiError;
+
+/// Assignment failures the caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum AssignmentError {
+    /// No such hold of the transporter.
+    #[error("no active hold with this id")]
+    HoldNotFound,
+    /// The hold is over (confirmed, released, expired or cancelled).
+    #[error("this hold is no longer active ({status})")]
+    HoldNotActive {
+        /// Its status.
+        status: String,
+    },
+    /// The hold's time ran out.
+    #[error("this hold has expired; hold the trucks again")]
+    HoldExpired,
+    /// The order was cancelled, expired or filled.
+    #[error("this request has expired or was cancelled")]
+    OrderClosed,
+    /// Not one pair per held truck.
+    #[error("name exactly one vehicle and driver for each of the {held} held trucks")]
+    CountMismatch {
+        /// Trucks held.
+        held: i32,
+    },
+    /// Some pairs cannot be assigned.
+    #[error("{}", describe(.0))]
+    Failed(Vec<FailedPair>),
+    /// A vehicle or driver was taken by a concurrent confirm.
+    #[error("this vehicle or driver was just assigned elsewhere")]
+    Taken,
+    /// No such assignment of the caller.
+    #[error("assignment not found")]
+    NotFound,
+    /// It is no longer waiting for the driver.
+    #[error("this assignment is no longer waiting for an answer ({status})")]
+    NotPending {
+        /// Its status.
+        status: String,
+    },
+    /// The driver answered after the deadline.
+    #[error("the time to answer this assignment has run out")]
+    TooLate,
+    /// No such truck request.
+    #[error("truck request not found")]
+    TruckNotFound,
+    /// The order was never offered to this transporter.
+    #[error("this order was not offered to you")]
+    NotNotified,
+    /// The transporter holds this line already (confirm that hold instead).
+    #[error("you already hold trucks of this order line; confirm that hold")]
+    AlreadyHolding,
+    /// Another transporter took the truck first.
+    #[error("this truck was just taken by another transporter")]
+    TruckTaken,
+}
+
+fn describe(failed: &[FailedPair]) -> String {
+    let reason = failed.first().map_or("", |f| f.reason);
+    let text = match reason {
+        "VEHICLE_NOT_FOUND" => "a vehicle is not one of yours",
+        "VEHICLE_TYPE_MISMATCH" => "a vehicle is not of the held type",
+        "VEHICLE_NOT_AVAILABLE" => "a vehicle is not available",
+        "DRIVER_NOT_FOUND" => "a driver is not one of yours",
+        "DRIVER_INACTIVE" => "a driver's account is inactive",
+        "DRIVER_OFFLINE" => "a driver is offline",
+        "DRIVER_BUSY" => "a driver is already on another trip",
+        _ => "an assignment cannot be made",
+    };
+    format!(
+        "{text}; nothing was assigned ({} of the pairs failed)",
+        failed.len()
+    )
+}
+
+impl From<ConfirmRefused> for AssignmentError {
+    fn from(refused: ConfirmRefused) -> Self {
+        match refused {
+            ConfirmRefused::HoldNotFound => Self::HoldNotFound,
+            ConfirmRefused::HoldNotActive { status } => Self::HoldNotActive { status },
+            ConfirmRefused::HoldExpired => Self::HoldExpired,
+            ConfirmRefused::OrderClosed => Self::OrderClosed,
+            ConfirmRefused::CountMismatch { held } => Self::CountMismatch { held },
+            ConfirmRefused::Failed(failed) => Self::Failed(failed),
+        }
+    }
+}
+
+impl From<AnswerRefused> for AssignmentError {
+    fn from(refused: AnswerRefused) -> Self {
+        match refused {
+            AnswerRefused::NotFound => Self::NotFound,
+            AnswerRefused::NotPending(found) => Self::NotPending {
+                status: found.status,
+            },
+            AnswerRefused::TooLate => Self::TooLate,
+        }
+    }
+}
+
+/// A database error of a confirm: the live-assignment indexes tripping (a
+/// race the row locks should already have settled) is a 409, not a 500.
+pub fn from_race(error: diesel::result::Error) -> ApiError {
+    if let diesel::result::Error::DatabaseError(
+        diesel::result::DatabaseErrorKind::UniqueViolation,
+        info,
+    ) = &error
+        && info
+            .constraint_name()
+            .is_some_and(|name| name.starts_with("assignments_one_live"))
+    {
+        return AssignmentError::Taken.into();
+    }
+    error.into()
+}
+
+impl From<AssignmentError> for ApiError {
+    fn from(error: AssignmentError) -> Self {
+        let message = error.to_string();
+        let conflict = |code, details| ApiError::Conflict {
+            code,
+            message: message.clone(),
+            details,
+        };
+        match &error {
+            AssignmentError::HoldNotFound => ApiError::NotFound {
+                code: "HOLD_NOT_FOUND",
+                message,
+            },
+            AssignmentError::NotFound => ApiError::NotFound {
+                code: "ASSIGNMENT_NOT_FOUND",
+                message,
+            },
+            AssignmentError::HoldNotActive { status } => conflict(
+                if status == "confirmed" {
+                    "HOLD_ALREADY_CONFIRMED"
+                } else {
+                    "HOLD_NOT_ACTIVE"
+                },
+                Some(json!({ "status": status })),
+            ),
+            AssignmentError::HoldExpired => conflict("HOLD_EXPIRED", None),
+            AssignmentError::OrderClosed => conflict("BROADCAST_EXPIRED", None),
+            AssignmentError::CountMismatch { held } => ApiError::Validation {
+                message,
+                field: Some(format!("assignments (held {held})")),
+            },
+            AssignmentError::Failed(failed) => conflict(
+                "ASSIGNMENT_VALIDATION_FAILED",
+                Some(json!({
+                    "failedAssignments": failed.iter().map(|f| json!({
+                        "vehicleId": f.vehicle_id, "driverId": f.driver_id, "reason": f.reason,
+                    })).collect::<Vec<_>>(),
+                })),
+            ),
+            AssignmentError::Taken => conflict("ASSIGNMENT_CONFLICT", None),
+            AssignmentError::NotPending { status } => {
+                conflict("ASSIGNMENT_NOT_PENDING", Some(json!({ "status": status })))
+            }
+            AssignmentError::TooLate => conflict("ASSIGNMENT_EXPIRED", None),
+            AssignmentError::TruckNotFound => ApiError::NotFound {
+                code: "TRUCK_REQUEST_NOT_FOUND",
+                message,
+            },
+            AssignmentError::NotNotified => ApiError::Forbidden {
+                code: "NOT_NOTIFIED",
+                message,
+            },
+            AssignmentError::AlreadyHolding => conflict("ALREADY_HOLDING", None),
+            AssignmentError::TruckTaken => conflict("TRUCK_NOT_AVAILABLE", None),
+        }
+    }
+}

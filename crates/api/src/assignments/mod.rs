@@ -1,0 +1,533 @@
+//! Assignments at the edge: confirming a hold with a vehicle and a driver per
+//! truck, the drivers' answers, the answer deadline (a precise timer on the
+//! instance that made the assignment, and the sweeper on every instance),
+//! and what each change tells whom. Each change is one transaction with
+//! its outbox events and, when keyed, its stored answer.
+
+pub mod error;
+pub mod view;
+
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use weelo_persistence::assignments::{self, Assignment, Confirmed, Ended, Pair, Unanswered};
+use weelo_persistence::orders::{Order, order_rooms, with_notified};
+use weelo_persistence::outbox::{self, NewEvent};
+use weelo_persistence::users::User;
+use weelo_persistence::{PersistenceError, dispatch, orders, users};
+
+pub use error::AssignmentError;
+
+use crate::idempotent::{self, Keyed, Tx};
+use crate::{ApiError, AppState};
+
+/// What a keyed change answers: its data, or "replay the stored answer".
+pub enum Answer {
+    /// The change was made now.
+    Done(Value),
+    /// An earlier request with the same key made it.
+    Replay,
+}
+
+/// Confirms `hold_id` with `pairs` (one per held truck), all or nothing.
+pub async fn confirm(
+    state: &AppState,
+    transporter: Uuid,
+    hold_id: Uuid,
+    pairs: &[Pair],
+    keyed: Option<&Keyed>,
+) -> Result<Answer, ApiError> {
+    let now = state.clock.now();
+    let answer_secs = state.orders.driver_answer_secs;
+    let deadline = now + Duration::seconds(answer_secs);
+    let mut conn = state.conn().await?;
+    let result = conn
+        .transaction::<_, Tx<AssignmentError>, _>(async |conn| {
+            if !idempotent::claim(conn, keyed, transporter, now).await? {
+                return Ok(None);
+            }
+            let confirmed = assignments::confirm(conn, transporter, hold_id, pairs, deadline, now)
+                .await?
+                .map_err(|refused| Tx::Refused(refused.into()))?;
+            let data = record_confirm(conn, &confirmed, keyed, answer_secs, now).await?;
+            Ok(Some((confirmed, data)))
+        })
+        .await;
+    drop(conn);
+    settle_confirm(state, transporter, result).await
+}
+
+/// Holds truck `truck_id` and confirms it with `pair` in one transaction
+/// (`POST orders/accept`).
+pub async fn accept_truck(
+    state: &AppState,
+    transporter: Uuid,
+    truck_id: Uuid,
+    pair: Pair,
+    keyed: Option<&Keyed>,
+) -> Result<Answer, ApiError> {
+    let now = state.clock.now();
+    let answer_secs = state.orders.driver_answer_secs;
+    let deadline = now + Duration::seconds(answer_secs);
+    let hold_secs = state.orders.hold_secs;
+    let mut conn = state.conn().await?;
+    let result = conn
+        .transaction::<_, Tx<AssignmentError>, _>(async |conn| {
+            if !idempotent::claim(conn, keyed, transporter, now).await? {
+                return Ok(None);
+            }
+            let refuse = |e| Tx::Refused(e);
+            let truck = orders::trucks_by_ids(conn, &[truck_id])
+                .await?
+                .pop()
+                .ok_or(refuse(AssignmentError::TruckNotFound))?;
+            let order = orders::lock(conn, truck.order_id)
+                .await?
+                .ok_or(refuse(AssignmentError::TruckNotFound))?;
+            if !dispatch::was_notified(conn, order.id, transporter).await? {
+                return Err(refuse(AssignmentError::NotNotified));
+            }
+            if !order.status().is_searching() || order.expires_at <= now {
+                return Err(refuse(AssignmentError::OrderClosed));
+            }
+            let until = (now + Duration::seconds(hold_secs)).min(order.expires_at);
+            let hold = weelo_persistence::holds::place_truck(conn, transporter, &truck, until, now)
+                .await?
+                .map_err(|refused| {
+                    refuse(match refused {
+                        weelo_persistence::holds::Refused::AlreadyHolding(_) => {
+                            AssignmentError::AlreadyHolding
+                        }
+                        weelo_persistence::holds::Refused::NotEnough { .. } => {
+                            AssignmentError::TruckTaken
+                        }
+                    })
+                })?;
+            let confirmed =
+                assignments::confirm(conn, transporter, hold.id, &[pair], deadline, now)
+                    .await?
+                    .map_err(|refused| Tx::Refused(refused.into()))?;
+            let data = record_confirm(conn, &confirmed, keyed, answer_secs, now).await?;
+            Ok(Some((confirmed, data)))
+        })
+        .await;
+    drop(conn);
+    settle_confirm(state, transporter, result).await
+}
+
+/// Writes a confirm's events and stored answer in its transaction; returns
+/// the answer.
+async fn record_confirm(
+    conn: &mut AsyncPgConnection,
+    confirmed: &Confirmed,
+    keyed: Option<&Keyed>,
+    answer_secs: i64,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<Value> {
+    let customer = users::find(conn, confirmed.order.customer_id).await?;
+    let notified = dispatch::notified_of(conn, confirmed.order.id).await?;
+    let rooms = with_notified(conn, &confirmed.order).await?;
+    let events = confirm_events(
+        confirmed,
+        customer.as_ref(),
+        &notified,
+        rooms,
+        answer_secs,
+        now,
+    );
+    outbox::append(conn, &events, now).await?;
+    let data = confirm_answer(confirmed, now);
+    idempotent::complete(conn, keyed, confirmed.hold.transporter_id, &data).await?;
+    Ok(data)
+}
+
+/// The answer of a confirm's transaction, and what follows a commit.
+async fn settle_confirm(
+    state: &AppState,
+    transporter: Uuid,
+    result: Result<Option<(Confirmed, Value)>, Tx<AssignmentError>>,
+) -> Result<Answer, ApiError> {
+    let (confirmed, data) = match result {
+        Ok(Some(done)) => done,
+        Ok(None) => return Ok(Answer::Replay),
+        Err(Tx::Db(error)) => return Err(error::from_race(error)),
+        Err(Tx::Refused(refused)) => return Err(refused.into()),
+    };
+    after_confirm(state, transporter, &confirmed).await;
+    Ok(Answer::Done(data))
+}
+
+async fn after_confirm(state: &AppState, transporter: Uuid, confirmed: &Confirmed) {
+    tracing::info!(
+        hold.id = %confirmed.hold.id,
+        order.id = %confirmed.order.id,
+        transporter.id = %transporter,
+        assignments = confirmed.assignments.len(),
+        order.trucks_filled = confirmed.order.trucks_filled,
+        "hold confirmed"
+    );
+    for made in &confirmed.assignments {
+        schedule_timeout(state, made.id, made.driver_deadline);
+    }
+    refresh_fleets(state, &[transporter]).await;
+    crate::orders::mirror::publish(&state.cache, &confirmed.order).await;
+}
+
+fn confirm_answer(confirmed: &Confirmed, now: DateTime<Utc>) -> Value {
+    let order = &confirmed.order;
+    json!({
+        "holdId": confirmed.hold.id,
+        "orderId": order.id,
+        "assignmentIds": confirmed.assignments.iter().map(|a| a.id).collect::<Vec<_>>(),
+        "tripIds": confirmed.assignments.iter().map(|a| a.trip_id).collect::<Vec<_>>(),
+        "assignments": confirmed.assignments.iter().map(|a| json!({
+            "assignmentId": a.id, "tripId": a.trip_id, "vehicleId": a.vehicle_id,
+            "vehicleNumber": a.vehicle_number, "driverId": a.driver_id, "status": a.status,
+            "truckRequestId": a.truck_request_id, "driverDeadline": crate::dto::iso(a.driver_deadline),
+        })).collect::<Vec<_>>(),
+        "trucksFilled": order.trucks_filled,
+        "totalTrucks": order.total_trucks,
+        "trucksNeeded": order.total_trucks,
+        "orderStatus": order.status,
+        "holdState": "CONFIRMED",
+        "phase": "CONFIRMED",
+        "serverTimeMs": now.timestamp_millis(),
+    })
+}
+
+fn confirm_events(
+    confirmed: &Confirmed,
+    customer: Option<&User>,
+    notified: &[Uuid],
+    with_notified: Vec<String>,
+    answer_secs: i64,
+    now: DateTime<Utc>,
+) -> Vec<NewEvent> {
+    let order = &confirmed.order;
+    let mut events: Vec<NewEvent> = confirmed
+        .assignments
+        .iter()
+        .zip(&confirmed.trucks)
+        .map(|(a, truck)| NewEvent {
+            topic: "trip_assigned",
+            recipients: vec![format!("driver:{}", a.driver_id)],
+            payload: view::trip_assigned(a, order, truck, customer, answer_secs),
+            order_id: Some(order.id),
+        })
+        .collect();
+    events.push(NewEvent {
+        topic: "trucks_remaining_update",
+        recipients: with_notified.clone(),
+        payload: view::trucks_remaining(order, &confirmed.hold.vehicle_type, now),
+        order_id: Some(order.id),
+    });
+    if order.trucks_filled >= order.total_trucks {
+        events.push(NewEvent {
+            topic: "booking_fully_filled",
+            recipients: with_notified,
+            payload: json!({
+                "orderId": order.id, "bookingId": order.id,
+                "trucksFilled": order.trucks_filled, "trucksNeeded": order.total_trucks,
+                "status": order.status,
+            }),
+            order_id: Some(order.id),
+        });
+        events.push(NewEvent {
+            topic: "broadcast_state_changed",
+            recipients: order_rooms(order),
+            payload: json!({ "orderId": order.id, "status": order.status, "dispatchState": order.dispatch_state }),
+            order_id: Some(order.id),
+        });
+        let others: Vec<String> = notified
+            .iter()
+            .filter(|t| **t != confirmed.hold.transporter_id)
+            .map(|t| format!("transporter:{t}"))
+            .collect();
+        if !others.is_empty() {
+            events.push(NewEvent {
+                topic: "broadcast_dismissed",
+                recipients: others,
+                payload: json!({
+                    "broadcastId": order.id, "orderId": order.id, "reason": "fully_filled",
+                    "message": "All trucks of this order are taken",
+                    "trucksFilled": order.trucks_filled, "trucksNeeded": order.total_trucks,
+                }),
+                order_id: Some(order.id),
+            });
+        }
+    }
+    events
+}
+
+/// The driver accepts assignment `id`.
+pub async fn accept(
+    state: &AppState,
+    driver: Uuid,
+    id: Uuid,
+    keyed: Option<&Keyed>,
+) -> Result<Answer, ApiError> {
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    let result = conn
+        .transaction::<_, Tx<AssignmentError>, _>(async |conn| {
+            if !idempotent::claim(conn, keyed, driver, now).await? {
+                return Ok(None);
+            }
+            let accepted = assignments::accept(conn, driver, id, now)
+                .await?
+                .map_err(|refused| Tx::Refused(refused.into()))?;
+            let order = orders::find(conn, accepted.order_id).await?;
+            if let Some(order) = &order {
+                let mut recipients = order_rooms(order);
+                recipients.push(format!("transporter:{}", accepted.transporter_id));
+                outbox::append(
+                    conn,
+                    &[NewEvent {
+                        topic: "assignment_status_changed",
+                        recipients,
+                        payload: view::status_changed(&accepted, "The driver accepted the trip"),
+                        order_id: Some(order.id),
+                    }],
+                    now,
+                )
+                .await?;
+            }
+            let data = one_view(conn, &accepted, now).await?;
+            idempotent::complete(conn, keyed, driver, &data).await?;
+            Ok(Some(data))
+        })
+        .await?;
+    match result {
+        Some(data) => {
+            tracing::info!(assignment.id = %id, driver.id = %driver, "assignment accepted");
+            Ok(Answer::Done(data))
+        }
+        None => Ok(Answer::Replay),
+    }
+}
+
+/// The driver declines assignment `id`.
+pub async fn decline(
+    state: &AppState,
+    driver: Uuid,
+    id: Uuid,
+    reason: &str,
+    keyed: Option<&Keyed>,
+) -> Result<Answer, ApiError> {
+    let now = state.clock.now();
+    let how = Unanswered::Declined {
+        driver_id: driver,
+        reason,
+    };
+    let mut conn = state.conn().await?;
+    let result = conn
+        .transaction::<_, Tx<AssignmentError>, _>(async |conn| {
+            if !idempotent::claim(conn, keyed, driver, now).await? {
+                return Ok(None);
+            }
+            let ended = assignments::end_unanswered(conn, id, how, now)
+                .await?
+                .map_err(|refused| Tx::Refused(refused.into()))?;
+            append_unanswered_events(conn, &ended, now).await?;
+            let data = one_view(conn, &ended.assignment, now).await?;
+            idempotent::complete(conn, keyed, driver, &data).await?;
+            Ok(Some((ended, data)))
+        })
+        .await?;
+    let Some((ended, data)) = result else {
+        return Ok(Answer::Replay);
+    };
+    drop(conn);
+    tracing::info!(assignment.id = %id, order.id = %ended.order.id, truck.reopened = ended.reopened, "assignment declined");
+    after_unanswered(state, &ended).await;
+    Ok(Answer::Done(data))
+}
+
+/// Times assignment `id` out if it is still pending past its deadline;
+/// `true` when this call did it.
+pub async fn time_out(state: &AppState, id: Uuid) -> Result<bool, PersistenceError> {
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    let ended = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            let Ok(ended) =
+                assignments::end_unanswered(conn, id, Unanswered::TimedOut, now).await?
+            else {
+                return Ok(None);
+            };
+            append_unanswered_events(conn, &ended, now).await?;
+            Ok(Some(ended))
+        })
+        .await?;
+    drop(conn);
+    let Some(ended) = ended else {
+        return Ok(false);
+    };
+    tracing::info!(assignment.id = %id, order.id = %ended.order.id, truck.reopened = ended.reopened, "assignment timed out");
+    after_unanswered(state, &ended).await;
+    Ok(true)
+}
+
+/// One sweep of unanswered assignments past their deadline (the backstop
+/// of the timers); returns how many this instance timed out.
+pub async fn sweep_unanswered(state: &AppState) -> Result<usize, PersistenceError> {
+    let due = {
+        let mut conn = state.conn().await?;
+        assignments::unanswered_due(&mut conn, state.clock.now(), state.orders.sweep_batch).await?
+    };
+    let mut done = 0;
+    for id in due {
+        if time_out(state, id).await? {
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Arms the precise answer timer of assignment `id`; firing after the
+/// driver answered does nothing.
+pub fn schedule_timeout(state: &AppState, id: Uuid, deadline: DateTime<Utc>) {
+    let state = state.clone();
+    let wait = (deadline - state.clock.now()).to_std().unwrap_or_default();
+    tokio::spawn(async move {
+        tokio::time::sleep(wait).await;
+        if let Err(error) = time_out(&state, id).await {
+            tracing::warn!(assignment.id = %id, error = %error, "answer timer failed; the sweeper will retry");
+        }
+    });
+}
+
+/// Re-reads the free vehicle keys of these transporters into presence
+/// (their vehicles changed status).
+pub async fn refresh_fleets(state: &AppState, transporters: &[Uuid]) {
+    for transporter in transporters {
+        if let Err(error) = state.presence.refresh_keys(*transporter).await {
+            tracing::warn!(transporter.id = %transporter, error = %error, "could not refresh a fleet's free vehicles");
+        }
+    }
+}
+
+async fn after_unanswered(state: &AppState, ended: &Ended) {
+    refresh_fleets(state, &[ended.assignment.transporter_id]).await;
+    crate::orders::mirror::publish(&state.cache, &ended.order).await;
+    if ended.reopened {
+        crate::dispatch::steps::run_now(state, ended.order.id);
+    }
+}
+
+async fn append_unanswered_events(
+    conn: &mut AsyncPgConnection,
+    ended: &Ended,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
+    let a = &ended.assignment;
+    let order = &ended.order;
+    let timed_out = a.status == "timed_out";
+    let driver = users::find(conn, a.driver_id).await?;
+    let driver_name = driver
+        .and_then(|d| d.name)
+        .unwrap_or_else(|| "Driver".to_owned());
+    let message = if timed_out {
+        "The driver did not answer in time; the truck is open again"
+    } else {
+        "The driver declined; the truck is open again"
+    };
+    let mut for_customer = view::status_changed(a, message);
+    for_customer["status"] = json!("driver_declined");
+    for_customer["reason"] = json!(if timed_out { "timeout" } else { "declined" });
+    let mut events = vec![
+        NewEvent {
+            topic: "assignment_status_changed",
+            recipients: vec![format!("transporter:{}", a.transporter_id)],
+            payload: view::status_changed(a, message),
+            order_id: Some(order.id),
+        },
+        NewEvent {
+            topic: "assignment_status_changed",
+            recipients: order_rooms(order),
+            payload: for_customer,
+            order_id: Some(order.id),
+        },
+    ];
+    if timed_out {
+        events.push(NewEvent {
+            topic: "driver_timeout",
+            recipients: vec![format!("transporter:{}", a.transporter_id)],
+            payload: json!({
+                "assignmentId": a.id, "tripId": a.trip_id, "orderId": order.id,
+                "driverId": a.driver_id, "driverName": driver_name,
+                "vehicleNumber": a.vehicle_number, "reason": "timeout",
+                "message": "The driver did not answer in time",
+            }),
+            order_id: Some(order.id),
+        });
+    }
+    let rooms = with_notified(conn, order).await?;
+    events.push(NewEvent {
+        topic: "trucks_remaining_update",
+        recipients: rooms.clone(),
+        payload: view::trucks_remaining(order, "", now),
+        order_id: Some(order.id),
+    });
+    if order.status == "expired" {
+        events.push(NewEvent {
+            topic: "order_expired",
+            recipients: rooms,
+            payload: json!({
+                "orderId": order.id, "status": order.status, "reasonCode": order.reason_code,
+                "reason": order.reason_code, "trucksFilled": order.trucks_filled,
+                "totalTrucks": order.total_trucks,
+                "message": "No driver accepted before the search ended",
+            }),
+            order_id: Some(order.id),
+        });
+    }
+    outbox::append(conn, &events, now).await.map(drop)
+}
+
+/// `AssignmentData` of one assignment, read on the caller's connection.
+async fn one_view(
+    conn: &mut AsyncPgConnection,
+    a: &Assignment,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<Value> {
+    Ok(views(conn, std::slice::from_ref(a), now)
+        .await?
+        .pop()
+        .unwrap_or(Value::Null))
+}
+
+/// `AssignmentData` of each assignment (one query per table, not per row).
+pub async fn views(
+    conn: &mut AsyncPgConnection,
+    list: &[Assignment],
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<Vec<Value>> {
+    let order_ids: Vec<Uuid> = list.iter().map(|a| a.order_id).collect();
+    let truck_ids: Vec<Uuid> = list.iter().map(|a| a.truck_request_id).collect();
+    let all_orders: Vec<Order> = orders::find_many(conn, &order_ids).await?;
+    let trucks = orders::trucks_by_ids(conn, &truck_ids).await?;
+    let mut people: Vec<Uuid> = list
+        .iter()
+        .flat_map(|a| [a.driver_id, a.transporter_id])
+        .chain(all_orders.iter().map(|o| o.customer_id))
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    let found = users::find_many(conn, &people).await?;
+    let user = |id: Uuid| found.iter().find(|u| u.id == id);
+    Ok(list
+        .iter()
+        .filter_map(|a| {
+            let order = all_orders.iter().find(|o| o.id == a.order_id)?;
+            let truck = trucks.iter().find(|t| t.id == a.truck_request_id);
+            let who = view::People {
+                driver: user(a.driver_id),
+                transporter: user(a.transporter_id),
+                customer: user(order.customer_id),
+            };
+            Some(view::assignment_data(a, order, truck, who, now))
+        })
+        .collect())
+}

@@ -1,0 +1,58 @@
+//! The dispatch sweeper of each instance: every tick it runs the radius
+//! steps that came due and times out the assignments whose driver did not
+//! answer. Both claim their rows in PostgreSQL, so instances never do the
+//! same work twice and nothing waits on the instance that started it.
+
+use std::time::Duration;
+
+use weelo_persistence::PersistenceError;
+
+use crate::AppState;
+
+/// The sweeper over one instance's state. Cheap to clone.
+#[derive(Clone)]
+pub struct DispatchJobs {
+    state: AppState,
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Dispatch steps run.
+    pub steps: usize,
+    /// Assignments timed out.
+    pub timed_out: usize,
+}
+
+impl DispatchJobs {
+    /// The sweeper over `state`.
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    /// One sweep (tests call it with a moved clock).
+    pub async fn sweep_once(&self) -> Result<SweepReport, PersistenceError> {
+        let timed_out = crate::assignments::sweep_unanswered(&self.state).await?;
+        let steps = super::steps::run_due(&self.state).await?;
+        Ok(SweepReport { steps, timed_out })
+    }
+
+    /// Starts the loop (off when the sweep interval is 0).
+    pub fn spawn_loop(&self) {
+        let interval = self.state.orders.sweep_interval_ms;
+        if interval == 0 {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(interval));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(error) = this.sweep_once().await {
+                    tracing::warn!(error = %error, "dispatch sweep failed; retrying next tick");
+                }
+            }
+        });
+    }
+}

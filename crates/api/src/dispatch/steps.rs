@@ -1,0 +1,252 @@
+//! Radius steps (DESIGN.md §4): an order is dispatched at once within the
+//! first radius, then again as each wider step starts (5, 10, 15, 30, 60,
+//! 100 km at 0, 8, 16, 24, 32, 40 s by default), and again whenever a truck
+//! reopens (a declined, timed-out or released truck sets its next step to
+//! "now"). Each run tells only transporters not told before who have a free
+//! vehicle of a line that still has open trucks.
+//!
+//! A run locks the order row (`FOR UPDATE SKIP LOCKED`) and records the
+//! step, the notifications and the `new_broadcast` events in that one
+//! transaction, so however many instances sweep, each step runs once. The
+//! creating instance runs the first step; every instance's sweeper runs
+//! the steps that come due, so nothing waits on the instance that made the
+//! order.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use weelo_availability::Point;
+use weelo_persistence::dispatch::{self, Notified, Step, StepClaim};
+use weelo_persistence::orders::{self, Order, TruckRequest, order_rooms};
+use weelo_persistence::outbox::NewEvent;
+use weelo_persistence::{PersistenceError, idempotency};
+
+use super::{Group, broadcast, groups};
+use crate::AppState;
+use crate::orders::dto;
+
+/// What a run found and told.
+struct Told {
+    notified: Vec<Notified>,
+    events: Vec<NewEvent>,
+    candidates: i32,
+    per_group: Vec<usize>,
+}
+
+/// Finds the transporters to tell for `order` in this step's radius.
+async fn find_and_tell(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    groups: &[Group<'_>],
+    radius_m: f64,
+    step: i32,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<Told> {
+    let pickup = Point::new(order.pickup_latitude, order.pickup_longitude);
+    let already: HashSet<Uuid> = dispatch::notified_of(conn, order.id)
+        .await?
+        .into_iter()
+        .collect();
+    let per_key = state.orders.broadcast_per_key;
+    // transporter -> (distance, lines it was found for)
+    let mut found: HashMap<Uuid, (f64, Vec<usize>)> = HashMap::new();
+    for (index, group) in groups.iter().enumerate().filter(|(_, g)| g.open > 0) {
+        for nearby in state
+            .presence
+            .nearest_excluding(group.key, pickup, per_key, radius_m, |id| {
+                already.contains(&id)
+            })
+        {
+            found
+                .entry(nearby.id)
+                .or_insert((nearby.distance_m, Vec::new()))
+                .1
+                .push(index);
+        }
+    }
+    let mut told = Told {
+        notified: Vec::new(),
+        events: Vec::new(),
+        candidates: i32::try_from(found.len() + already.len()).unwrap_or(i32::MAX),
+        per_group: vec![0; groups.len()],
+    };
+    if found.is_empty() {
+        return Ok(told);
+    }
+    let ids: Vec<Uuid> = found.keys().copied().collect();
+    let counts = dispatch::free_vehicle_counts(conn, &ids).await?;
+    let free = |transporter: Uuid, key: &str| {
+        counts
+            .iter()
+            .find(|(t, k, _)| *t == transporter && k == key)
+            .map_or(0, |(_, _, n)| usize::try_from(*n).unwrap_or(0))
+    };
+    for (transporter, (distance_m, lines)) in &found {
+        let can_provide: usize = lines
+            .iter()
+            .map(|i| free(*transporter, groups[*i].key).min(groups[*i].open))
+            .sum();
+        if can_provide == 0 {
+            continue;
+        }
+        for line in lines {
+            told.per_group[*line] += 1;
+        }
+        told.notified.push(Notified {
+            transporter_id: *transporter,
+            distance_m: *distance_m,
+        });
+        told.events.push(NewEvent {
+            topic: "new_broadcast",
+            recipients: vec![format!("transporter:{transporter}")],
+            payload: broadcast(
+                order,
+                groups,
+                lines,
+                can_provide,
+                *distance_m,
+                now.timestamp_millis(),
+                step,
+            ),
+            order_id: Some(order.id),
+        });
+    }
+    if !told.notified.is_empty() {
+        told.events.push(NewEvent {
+            topic: "broadcast_state_changed",
+            recipients: order_rooms(order),
+            payload: json!({
+                "orderId": order.id,
+                "status": order.status,
+                "dispatchState": "broadcasting",
+                "step": step,
+                "radiusKm": radius_m / 1000.0,
+                "notifiedTransporters": order.notified_transporters
+                    + i32::try_from(told.notified.len()).unwrap_or(0),
+                "onlineCandidates": told.candidates,
+            }),
+            order_id: Some(order.id),
+        });
+    }
+    Ok(told)
+}
+
+/// Runs one step of order `id` if `claim` lets this call take it; with
+/// `answer`, also rewrites the create's stored answer with the step's
+/// figures. Returns the order after and, with `answer`, the new answer.
+async fn run(
+    state: &AppState,
+    id: Uuid,
+    claim: StepClaim,
+    answer: Option<(&str, &str)>,
+) -> Result<Option<(Order, usize, Option<Value>)>, PersistenceError> {
+    let now = state.clock.now();
+    let settings = state.orders.clone();
+    let mut conn = state.conn().await?;
+    let done = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            let Some(order) = dispatch::lock_for_step(conn, id, claim, now).await? else {
+                return Ok(None);
+            };
+            let trucks: Vec<TruckRequest> = orders::trucks_of(conn, id).await?;
+            let elapsed = (now - order.created_at).num_seconds();
+            let number = settings.step_at(elapsed);
+            let next_at = settings
+                .next_step_secs(elapsed)
+                .map(|secs| order.created_at + Duration::seconds(secs));
+            let groups = groups(&trucks);
+            let told = find_and_tell(
+                state,
+                conn,
+                &order,
+                &groups,
+                settings.radius_at(elapsed),
+                number,
+                now,
+            )
+            .await?;
+            let step = Step {
+                number,
+                online_candidates: told.candidates,
+                notified: &told.notified,
+                events: &told.events,
+                next_at,
+            };
+            let Some(updated) = dispatch::record_step(conn, id, &step, now).await? else {
+                return Ok(None);
+            };
+            let rebuilt = match answer {
+                Some((scope, key)) => {
+                    let mut body = dto::created(
+                        &updated,
+                        &trucks,
+                        order.created_at,
+                        settings.search_window_secs,
+                    );
+                    if let Some(lines) = body["broadcastSummary"]["groupedBy"].as_array_mut() {
+                        for (line, count) in lines.iter_mut().zip(&told.per_group) {
+                            line["transportersNotified"] = json!(count);
+                        }
+                    }
+                    idempotency::complete(conn, order.customer_id, scope, key, 201, &body).await?;
+                    Some(body)
+                }
+                None => None,
+            };
+            Ok(Some((updated, told.notified.len(), rebuilt)))
+        })
+        .await?;
+    if let Some((order, notified, _)) = &done {
+        tracing::info!(
+            order.id = %order.id,
+            dispatch.step = order.dispatch_attempts,
+            dispatch.notified = notified,
+            dispatch.total_notified = order.notified_transporters,
+            "dispatch step"
+        );
+        crate::orders::mirror::publish(&state.cache, order).await;
+    }
+    Ok(done)
+}
+
+/// Runs the first step for a just-created order; returns the create answer
+/// with the step's figures (`None` when another instance took the step).
+pub async fn first_step(
+    state: &AppState,
+    order: &Order,
+    answer_key: (&str, &str),
+) -> Result<Option<Value>, PersistenceError> {
+    Ok(run(state, order.id, StepClaim::First, Some(answer_key))
+        .await?
+        .and_then(|(_, _, answer)| answer))
+}
+
+/// Runs every step that is due (the sweeper's part); returns how many ran.
+pub async fn run_due(state: &AppState) -> Result<usize, PersistenceError> {
+    let due = {
+        let mut conn = state.conn().await?;
+        dispatch::due_for_step(&mut conn, state.clock.now(), state.orders.sweep_batch).await?
+    };
+    let mut ran = 0;
+    for id in due {
+        if run(state, id, StepClaim::Due, None).await?.is_some() {
+            ran += 1;
+        }
+    }
+    Ok(ran)
+}
+
+/// Re-dispatches order `id` now, in the background (a truck reopened); the
+/// sweeper does it if this fails.
+pub fn run_now(state: &AppState, id: Uuid) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = run(&state, id, StepClaim::Due, None).await {
+            tracing::warn!(order.id = %id, error = %error, "re-dispatch failed; the sweeper will retry");
+        }
+    });
+}

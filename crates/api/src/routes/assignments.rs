@@ -1,0 +1,285 @@
+//! Assignments (reference §3.10–3.11): the transporter confirms a hold with
+//! a vehicle and driver per truck (or accepts one truck in one step), and
+//! the driver lists, reads, accepts and declines its assignments.
+
+use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use weelo_persistence::assignments::{self as stored, Pair};
+use weelo_persistence::orders;
+
+use super::ok;
+use crate::assignments::{self, Answer, AssignmentError};
+use crate::auth::{Authed, Caller, DriverRole, Role, TransporterRole};
+use crate::idempotent::{self, Keyed};
+use crate::{ApiError, ApiJson, AppState};
+
+/// Mounts the assignment routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/truck-hold/confirm-with-assignments",
+        web::post().to(confirm),
+    )
+    .route("/orders/accept", web::post().to(accept_one))
+    .route("/assignments/driver", web::get().to(of_driver))
+    .route("/assignments/{id}", web::get().to(one))
+    .route("/assignments/{id}/accept", web::patch().to(driver_accept))
+    .route("/assignments/{id}/decline", web::patch().to(driver_decline));
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PairBody {
+    vehicle_id: Uuid,
+    driver_id: Uuid,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfirmBody {
+    hold_id: Uuid,
+    assignments: Vec<PairBody>,
+}
+
+/// One vehicle and one driver per truck: no empty list, no repeats.
+fn pairs_of(body: &[PairBody]) -> Result<Vec<Pair>, ApiError> {
+    if body.is_empty() || body.len() > 50 {
+        return Err(ApiError::invalid_field(
+            "assignments",
+            "name 1 to 50 vehicle and driver pairs",
+        ));
+    }
+    let pairs: Vec<Pair> = body
+        .iter()
+        .map(|p| Pair {
+            vehicle_id: p.vehicle_id,
+            driver_id: p.driver_id,
+        })
+        .collect();
+    for (i, pair) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|p| p.vehicle_id == pair.vehicle_id) {
+            return Err(ApiError::invalid_field(
+                format!("assignments[{i}].vehicleId"),
+                "each vehicle may be named once",
+            ));
+        }
+        if pairs[..i].iter().any(|p| p.driver_id == pair.driver_id) {
+            return Err(ApiError::invalid_field(
+                format!("assignments[{i}].driverId"),
+                "each driver may be named once",
+            ));
+        }
+    }
+    Ok(pairs)
+}
+
+async fn respond(
+    state: &AppState,
+    answer: Answer,
+    keyed: Option<&Keyed>,
+    user: Uuid,
+) -> Result<HttpResponse, ApiError> {
+    match answer {
+        Answer::Done(data) => Ok(ok(data)),
+        Answer::Replay => idempotent::replay(state, keyed, user).await,
+    }
+}
+
+async fn confirm(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    req: HttpRequest,
+    body: ApiJson<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let keyed = idempotent::key_of(&req, "confirm-hold", &body.0)?;
+    let parsed: ConfirmBody = crate::json::parse(body.0.to_string().as_bytes())?;
+    let pairs = pairs_of(&parsed.assignments)?;
+    let transporter = caller.user_id();
+    let answer =
+        assignments::confirm(&state, transporter, parsed.hold_id, &pairs, keyed.as_ref()).await?;
+    respond(&state, answer, keyed.as_ref(), transporter).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AcceptOneBody {
+    truck_request_id: Uuid,
+    vehicle_id: Uuid,
+    driver_id: Uuid,
+}
+
+/// `POST orders/accept`: hold one truck and confirm it in one step. Answers
+/// with `assignmentId` and `tripId` at the top level too, as the old
+/// clients read them.
+async fn accept_one(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    req: HttpRequest,
+    body: ApiJson<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let keyed = idempotent::key_of(&req, "accept-truck", &body.0)?;
+    let parsed: AcceptOneBody = crate::json::parse(body.0.to_string().as_bytes())?;
+    let transporter = caller.user_id();
+    let pair = Pair {
+        vehicle_id: parsed.vehicle_id,
+        driver_id: parsed.driver_id,
+    };
+    let answer = assignments::accept_truck(
+        &state,
+        transporter,
+        parsed.truck_request_id,
+        pair,
+        keyed.as_ref(),
+    )
+    .await?;
+    let data = match answer {
+        Answer::Done(data) => data,
+        Answer::Replay => return idempotent::replay(&state, keyed.as_ref(), transporter).await,
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(json!({
+            "success": true,
+            "assignmentId": data["assignmentIds"][0],
+            "tripId": data["tripIds"][0],
+            "message": "Truck assigned; waiting for the driver",
+            "data": data,
+        })))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    page: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn of_driver(
+    state: web::Data<AppState>,
+    caller: Authed<DriverRole>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.page.unwrap_or(1);
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=10_000).contains(&page) {
+        return Err(ApiError::invalid_field(
+            "page",
+            "page must be between 1 and 10000",
+        ));
+    }
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            "limit",
+            "limit must be between 1 and 100",
+        ));
+    }
+    let status = match query.status.as_deref().map(str::trim) {
+        None | Some("" | "all") => None,
+        Some(name) => Some(
+            weelo_orders::AssignmentStatus::parse(name)
+                .ok_or_else(|| ApiError::invalid_field("status", "unknown assignment status"))?
+                .as_str(),
+        ),
+    };
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    let (list, total) = stored::of_driver(
+        &mut conn,
+        caller.user_id(),
+        status,
+        limit,
+        (page - 1) * limit,
+    )
+    .await?;
+    let views = assignments::views(&mut conn, &list, now).await?;
+    Ok(ok(json!({
+        "assignments": views,
+        "total": total,
+        "page": page,
+        "limit": limit,
+        "hasMore": page * limit < total,
+    })))
+}
+
+/// One assignment, for its driver, its transporter or the order's customer.
+async fn one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    let found = stored::find(&mut conn, *id).await?;
+    let allowed = match &found {
+        None => false,
+        Some(a) => match caller.role {
+            Role::Driver => a.driver_id == caller.user_id,
+            Role::Transporter => a.transporter_id == caller.user_id,
+            Role::Customer => orders::find(&mut conn, a.order_id)
+                .await?
+                .is_some_and(|o| o.customer_id == caller.user_id),
+        },
+    };
+    let Some(found) = found.filter(|_| allowed) else {
+        return Err(AssignmentError::NotFound.into());
+    };
+    let view = assignments::views(&mut conn, std::slice::from_ref(&found), now)
+        .await?
+        .pop()
+        .ok_or(AssignmentError::NotFound)?;
+    Ok(ok(view))
+}
+
+async fn driver_accept(
+    state: web::Data<AppState>,
+    caller: Authed<DriverRole>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let keyed = idempotent::key_of(&req, "accept-assignment", &json!({ "id": *id }))?;
+    let driver = caller.user_id();
+    let answer = assignments::accept(&state, driver, *id, keyed.as_ref()).await?;
+    respond(&state, answer, keyed.as_ref(), driver).await
+}
+
+#[derive(Deserialize, Default)]
+struct DeclineBody {
+    reason: Option<String>,
+}
+
+async fn driver_decline(
+    state: web::Data<AppState>,
+    caller: Authed<DriverRole>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Option<ApiJson<Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = body.map_or(Value::Null, |b| b.0);
+    let parsed: DeclineBody = if raw.is_null() {
+        DeclineBody::default()
+    } else {
+        crate::json::parse(raw.to_string().as_bytes())?
+    };
+    let reason = parsed.reason.as_deref().map(str::trim).unwrap_or_default();
+    if reason.chars().count() > 500 {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "reason must be at most 500 characters",
+        ));
+    }
+    let reason = if reason.is_empty() {
+        "No reason provided"
+    } else {
+        reason
+    };
+    let keyed = idempotent::key_of(
+        &req,
+        "decline-assignment",
+        &json!({ "id": *id, "reason": reason }),
+    )?;
+    let driver = caller.user_id();
+    let answer = assignments::decline(&state, driver, *id, reason, keyed.as_ref()).await?;
+    respond(&state, answer, keyed.as_ref(), driver).await
+}

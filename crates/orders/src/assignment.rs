@@ -1,0 +1,166 @@
+//! Assignments: a vehicle and a driver named for one truck of an order, and
+//! the driver's answer and trip. Statuses and their transition table; the
+//! SQL guards use [`AssignmentStatus::sources_of`] and [`LIVE_ASSIGNMENT`].
+
+use serde::{Deserialize, Serialize};
+
+/// Where an assignment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentStatus {
+    /// Waiting for the driver's answer (45 s by default).
+    Pending,
+    /// The driver accepted.
+    DriverAccepted,
+    /// Heading to the pickup.
+    EnRoutePickup,
+    /// At the pickup.
+    AtPickup,
+    /// Loaded.
+    LoadingComplete,
+    /// On the road to the drop.
+    InTransit,
+    /// At the drop.
+    ArrivedAtDrop,
+    /// Delivered.
+    Completed,
+    /// The driver said no.
+    DriverDeclined,
+    /// The driver did not answer in time.
+    TimedOut,
+    /// The order was cancelled.
+    Cancelled,
+}
+
+/// Every assignment status, for exhaustive tests.
+pub const ASSIGNMENT_STATUSES: [AssignmentStatus; 11] = [
+    AssignmentStatus::Pending,
+    AssignmentStatus::DriverAccepted,
+    AssignmentStatus::EnRoutePickup,
+    AssignmentStatus::AtPickup,
+    AssignmentStatus::LoadingComplete,
+    AssignmentStatus::InTransit,
+    AssignmentStatus::ArrivedAtDrop,
+    AssignmentStatus::Completed,
+    AssignmentStatus::DriverDeclined,
+    AssignmentStatus::TimedOut,
+    AssignmentStatus::Cancelled,
+];
+
+/// The live statuses: a driver and a vehicle have at most one live
+/// assignment each (partial unique indexes over the same list).
+pub const LIVE_ASSIGNMENT: [AssignmentStatus; 7] = [
+    AssignmentStatus::Pending,
+    AssignmentStatus::DriverAccepted,
+    AssignmentStatus::EnRoutePickup,
+    AssignmentStatus::AtPickup,
+    AssignmentStatus::LoadingComplete,
+    AssignmentStatus::InTransit,
+    AssignmentStatus::ArrivedAtDrop,
+];
+
+impl AssignmentStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::DriverAccepted => "driver_accepted",
+            Self::EnRoutePickup => "en_route_pickup",
+            Self::AtPickup => "at_pickup",
+            Self::LoadingComplete => "loading_complete",
+            Self::InTransit => "in_transit",
+            Self::ArrivedAtDrop => "arrived_at_drop",
+            Self::Completed => "completed",
+            Self::DriverDeclined => "driver_declined",
+            Self::TimedOut => "timed_out",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        ASSIGNMENT_STATUSES.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Holds its driver and vehicle.
+    pub fn is_live(self) -> bool {
+        LIVE_ASSIGNMENT.contains(&self)
+    }
+
+    /// Whether `self → to` is allowed.
+    pub fn can_become(self, to: Self) -> bool {
+        use AssignmentStatus::*;
+        match self {
+            Pending => matches!(to, DriverAccepted | DriverDeclined | TimedOut | Cancelled),
+            DriverAccepted => matches!(to, EnRoutePickup | AtPickup | Cancelled),
+            EnRoutePickup => matches!(to, AtPickup | Cancelled),
+            AtPickup => matches!(to, LoadingComplete | Cancelled),
+            LoadingComplete => matches!(to, InTransit | Cancelled),
+            InTransit => matches!(to, ArrivedAtDrop | Completed),
+            ArrivedAtDrop => matches!(to, Completed),
+            Completed | DriverDeclined | TimedOut | Cancelled => false,
+        }
+    }
+
+    /// The statuses from which `to` may be reached: the SQL guard.
+    pub fn sources_of(to: Self) -> Vec<Self> {
+        ASSIGNMENT_STATUSES
+            .into_iter()
+            .filter(|from| from.can_become(to))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AssignmentStatus::*;
+    use super::*;
+
+    const ALLOWED: &[(AssignmentStatus, AssignmentStatus)] = &[
+        (Pending, DriverAccepted),
+        (Pending, DriverDeclined),
+        (Pending, TimedOut),
+        (Pending, Cancelled),
+        (DriverAccepted, EnRoutePickup),
+        (DriverAccepted, AtPickup),
+        (DriverAccepted, Cancelled),
+        (EnRoutePickup, AtPickup),
+        (EnRoutePickup, Cancelled),
+        (AtPickup, LoadingComplete),
+        (AtPickup, Cancelled),
+        (LoadingComplete, InTransit),
+        (LoadingComplete, Cancelled),
+        (InTransit, ArrivedAtDrop),
+        (InTransit, Completed),
+        (ArrivedAtDrop, Completed),
+    ];
+
+    #[test]
+    fn every_assignment_transition_is_allowed_or_refused_as_the_table_says() {
+        for from in ASSIGNMENT_STATUSES {
+            for to in ASSIGNMENT_STATUSES {
+                let expected = ALLOWED.contains(&(from, to));
+                assert_eq!(from.can_become(to), expected, "{from:?} -> {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn live_statuses_are_exactly_those_that_can_still_move() {
+        for status in ASSIGNMENT_STATUSES {
+            assert_eq!(AssignmentStatus::parse(status.as_str()), Some(status));
+            let can_move = ASSIGNMENT_STATUSES.iter().any(|to| status.can_become(*to));
+            assert_eq!(status.is_live(), can_move, "{status:?}");
+        }
+        assert_eq!(
+            AssignmentStatus::sources_of(Cancelled),
+            vec![
+                Pending,
+                DriverAccepted,
+                EnRoutePickup,
+                AtPickup,
+                LoadingComplete
+            ]
+        );
+    }
+}

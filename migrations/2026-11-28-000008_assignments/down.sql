@@ -1,0 +1,2 @@
+DROP TABLE dispatch_schedule;
+DROP TABLE assignments;

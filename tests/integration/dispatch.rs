@@ -1,0 +1,627 @@
+//! Dispatch end to end: holds confirmed with vehicles and drivers, the
+//! drivers' answers and their deadline, radius steps and re-dispatch, with
+//! real sockets (the reference client) where the apps listen.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers of tests fail loudly on purpose"
+)]
+
+use chrono::Duration;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error, spawn_app};
+use crate::realtime::{Client, transporter_at};
+
+/// Two 17 ft trucks from Mumbai to Pune.
+fn two_trucks() -> Value {
+    json!({
+        "pickup": { "latitude": 19.0760, "longitude": 72.8777, "address": "Andheri East, Mumbai", "city": "Mumbai" },
+        "drop": { "latitude": 18.5204, "longitude": 73.8567, "address": "Hadapsar, Pune", "city": "Pune" },
+        "distanceKm": 150,
+        "vehicleRequirements": [
+            { "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2, "pricePerTruck": 9000 }
+        ],
+        "goodsType": "General"
+    })
+}
+
+/// A transporter near the pickup with one truck and one online driver:
+/// (token, vehicle id, driver id, driver token).
+struct Fleet {
+    token: String,
+    vehicle: String,
+    driver: String,
+    driver_token: String,
+}
+
+async fn fleet_at(app: &TestApp, n: u32, at: (f64, f64)) -> Fleet {
+    let token = transporter_at(
+        app,
+        &format!("91234567{n:02}"),
+        &format!("MH12AB12{n:02}"),
+        at,
+    )
+    .await;
+    let (_, list) = app.get_as("vehicles/list", &token).await;
+    let vehicle = list["data"]["vehicles"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let driver_phone = format!("98765432{n:02}");
+    let driver = app
+        .onboard_driver(&token, &driver_phone, &format!("Driver {n}"))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let driver_token = app.driver_token(&driver_phone).await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            "driver/availability",
+            Some(&driver_token),
+            Some(json!({ "isOnline": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    Fleet {
+        token,
+        vehicle,
+        driver,
+        driver_token,
+    }
+}
+
+async fn hold(app: &TestApp, token: &str, order_id: &str, quantity: u32) -> (StatusCode, Value) {
+    let body = json!({ "orderId": order_id, "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": quantity });
+    app.call(Method::POST, "truck-hold/hold", Some(token), Some(body))
+        .await
+}
+
+async fn confirm(app: &TestApp, fleet: &Fleet, hold_id: &Value) -> (StatusCode, Value) {
+    let body = json!({ "holdId": hold_id, "assignments": [{ "vehicleId": fleet.vehicle, "driverId": fleet.driver }] });
+    app.call(
+        Method::POST,
+        "truck-hold/confirm-with-assignments",
+        Some(&fleet.token),
+        Some(body),
+    )
+    .await
+}
+
+/// Holds one truck and confirms it; returns the confirm's `data`.
+async fn take_one(app: &TestApp, fleet: &Fleet, order_id: &str) -> Value {
+    let (status, held) = hold(app, &fleet.token, order_id, 1).await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    let (status, confirmed) = confirm(app, fleet, &held["data"]["holdId"]).await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    confirmed["data"].clone()
+}
+
+async fn order_status(app: &TestApp, customer: &str, order_id: &str) -> Value {
+    let (status, body) = app
+        .get_as(&format!("bookings/orders/{order_id}/status"), customer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["data"].clone()
+}
+
+/// weelo-clients.md §7 steps 0–4: two transporters each take one of two
+/// trucks, their drivers accept, and everyone hears it on their sockets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_transporters_fill_an_order_and_their_drivers_accept() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let t2 = fleet_at(&app, 2, (19.0700, 72.8700)).await;
+    let mut t1_socket = Client::start_long(&app.address, &t1.token, None, "booking_fully_filled");
+    let mut t2_socket = Client::start_long(&app.address, &t2.token, None, "booking_fully_filled");
+    let mut d1_socket = Client::start_long(&app.address, &t1.driver_token, None, "trip_assigned");
+    let mut d2_socket = Client::start_long(&app.address, &t2.driver_token, None, "trip_assigned");
+    for socket in [
+        &mut t1_socket,
+        &mut t2_socket,
+        &mut d1_socket,
+        &mut d2_socket,
+    ] {
+        socket.event("connected").await;
+    }
+
+    let customer = app.token("9876543210", "customer").await;
+    let (status, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        body["data"]["broadcastSummary"]["totalTransportersNotified"],
+        2
+    );
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut customer_socket = Client::start_long(&app.address, &customer, Some(&order_id), "never");
+    customer_socket.event("booking_joined").await;
+    for socket in [&mut t1_socket, &mut t2_socket] {
+        let broadcast = socket.event("new_broadcast").await;
+        assert_eq!(broadcast["orderId"], order_id.as_str());
+        assert_eq!(broadcast["requestedVehicles"][0]["count"], 2);
+    }
+
+    let first = take_one(&app, &t1, &order_id).await;
+    assert_eq!(first["trucksFilled"], 1);
+    assert_eq!(first["orderStatus"], "partially_filled");
+    let progress = customer_socket.event("trucks_remaining_update").await;
+    assert_eq!(
+        (
+            progress["trucksFilled"].as_i64(),
+            progress["trucksNeeded"].as_i64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert_eq!(
+        order_status(&app, &customer, &order_id).await["status"],
+        "partially_filled"
+    );
+    let second = take_one(&app, &t2, &order_id).await;
+    assert_eq!(second["orderStatus"], "fully_filled");
+    let progress = customer_socket.event("trucks_remaining_update").await;
+    assert_eq!(progress["trucksFilled"], 2);
+    let full = customer_socket.event("booking_fully_filled").await;
+    assert_eq!(full["orderId"], order_id.as_str());
+    assert_eq!(
+        order_status(&app, &customer, &order_id).await["status"],
+        "fully_filled"
+    );
+    // The first transporter hears the order fill; the one that filled it does too.
+    assert_eq!(
+        t1_socket.event("booking_fully_filled").await["trucksFilled"],
+        2
+    );
+    assert_eq!(
+        t2_socket.event("booking_fully_filled").await["trucksFilled"],
+        2
+    );
+
+    // Each driver gets its trip with 45 s to answer, and accepts.
+    for (socket, fleet, made) in [
+        (&mut d1_socket, &t1, &first),
+        (&mut d2_socket, &t2, &second),
+    ] {
+        let trip = socket.event("trip_assigned").await;
+        assert_eq!(trip["assignmentId"], made["assignmentIds"][0]);
+        assert_eq!(trip["tripId"], made["tripIds"][0]);
+        assert_eq!(trip["orderId"], order_id.as_str());
+        assert_eq!(trip["pickup"]["lat"], 19.076);
+        assert_eq!(trip["driverAcceptTimeoutSeconds"], 45);
+        assert_eq!(trip["farePerTruck"], 9000);
+        let (_, listed) = app.get_as("assignments/driver", &fleet.driver_token).await;
+        assert_eq!(listed["data"]["total"], 1, "{listed}");
+        assert_eq!(listed["data"]["assignments"][0]["status"], "pending");
+        let (status, accepted) = app
+            .call(
+                Method::PATCH,
+                &format!(
+                    "assignments/{}/accept",
+                    made["assignmentIds"][0].as_str().unwrap()
+                ),
+                Some(&fleet.driver_token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{accepted}");
+        assert_eq!(accepted["data"]["status"], "driver_accepted");
+        assert_eq!(accepted["data"]["tripId"], made["tripIds"][0]);
+        assert!(accepted["data"]["vehicleNumber"].is_string());
+    }
+    let mut accepted = Vec::new();
+    for _ in 0..2 {
+        let changed = customer_socket.event("assignment_status_changed").await;
+        assert_eq!(changed["status"], "driver_accepted");
+        accepted.push(changed["assignmentId"].as_str().unwrap().to_owned());
+    }
+    accepted.sort();
+    let mut made = vec![
+        first["assignmentIds"][0].as_str().unwrap().to_owned(),
+        second["assignmentIds"][0].as_str().unwrap().to_owned(),
+    ];
+    made.sort();
+    assert_eq!(accepted, made);
+    // The customer reads an assignment of its order; another customer cannot.
+    let (status, one) = app
+        .get_as(&format!("assignments/{}", made[0]), &customer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(one["data"]["status"], "driver_accepted");
+    let stranger = app.token("9876543299", "customer").await;
+    let (status, _) = app
+        .get_as(&format!("assignments/{}", made[0]), &stranger)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count_rows("vehicles WHERE status = 'on_hold'").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_confirm_is_all_or_nothing_and_one_hold_confirms_once() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let t2 = fleet_at(&app, 2, (19.0700, 72.8700)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let (_, held) = hold(&app, &t1.token, &order_id, 1).await;
+    let hold_id = held["data"]["holdId"].clone();
+
+    // Another fleet's vehicle: refused with the pair named, nothing written.
+    let foreign = json!({ "holdId": hold_id, "assignments": [{ "vehicleId": t2.vehicle, "driverId": t1.driver }] });
+    let (status, refused) = app
+        .call(
+            Method::POST,
+            "truck-hold/confirm-with-assignments",
+            Some(&t1.token),
+            Some(foreign),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(
+        refused["error"]["failedAssignments"][0]["reason"],
+        "VEHICLE_NOT_FOUND"
+    );
+    assert_eq!(
+        refused["error"]["failedAssignments"][0]["vehicleId"],
+        t2.vehicle.as_str()
+    );
+    assert_eq!(app.count_rows("assignments").await, 0);
+    // Two pairs for one held truck: a 400.
+    let two = json!({ "holdId": hold_id, "assignments": [
+        { "vehicleId": t1.vehicle, "driverId": t1.driver },
+        { "vehicleId": t2.vehicle, "driverId": t2.driver }] });
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "truck-hold/confirm-with-assignments",
+            Some(&t1.token),
+            Some(two),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // An offline driver is refused.
+    app.clock.advance(Duration::seconds(3));
+    app.call(
+        Method::PUT,
+        "driver/availability",
+        Some(&t1.driver_token),
+        Some(json!({ "isOnline": false })),
+    )
+    .await;
+    let (status, offline) = confirm(&app, &t1, &hold_id).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        offline["error"]["failedAssignments"][0]["reason"],
+        "DRIVER_OFFLINE"
+    );
+    app.clock.advance(Duration::seconds(3));
+    app.call(
+        Method::PUT,
+        "driver/availability",
+        Some(&t1.driver_token),
+        Some(json!({ "isOnline": true })),
+    )
+    .await;
+
+    // Two confirms of one hold at once: exactly one makes assignments.
+    let (a, b) = tokio::join!(confirm(&app, &t1, &hold_id), confirm(&app, &t1, &hold_id));
+    let codes = [a.0, b.0];
+    assert!(
+        codes.contains(&StatusCode::OK) && codes.contains(&StatusCode::CONFLICT),
+        "{a:?} {b:?}"
+    );
+    let lost = if a.0 == StatusCode::OK { &b.1 } else { &a.1 };
+    assert_error(lost, "HOLD_ALREADY_CONFIRMED");
+    assert_eq!(app.count_rows("assignments").await, 1);
+    assert_eq!(
+        app.count_rows("truck_requests WHERE status = 'assigned'")
+            .await,
+        1
+    );
+
+    // The same vehicle and driver for the other truck: busy now.
+    let (status, held) = hold(&app, &t1.token, &order_id, 1).await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    let (status, busy) = confirm(&app, &t1, &held["data"]["holdId"]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        busy["error"]["failedAssignments"][0]["reason"],
+        "VEHICLE_NOT_AVAILABLE"
+    );
+    let _ = t2;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_driver_in_two_confirms_at_once_is_assigned_once() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    // A second truck of the same fleet, so two holds can race for one driver.
+    let second_truck = json!({ "vehicleNumber": "MH12AB9999", "vehicleType": "open", "vehicleSubtype": "17 Feet" });
+    let (_, made) = app
+        .call(
+            Method::PUT,
+            "vehicles/upsert",
+            Some(&t1.token),
+            Some(second_truck),
+        )
+        .await;
+    let other_vehicle = made["data"]["vehicle"]["id"].as_str().unwrap().to_owned();
+    let customer = app.token("9876543210", "customer").await;
+    let customer_b = app.token("9876543211", "customer").await;
+    let (_, one) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    let (_, two) = app.create_order(&customer_b, "key-2", &two_trucks()).await;
+    let first_order = one["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let second_order = two["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let (_, h1) = hold(&app, &t1.token, &first_order, 1).await;
+    let (_, h2) = hold(&app, &t1.token, &second_order, 1).await;
+    let body = |hold: &Value, vehicle: &str| json!({ "holdId": hold["data"]["holdId"], "assignments": [{ "vehicleId": vehicle, "driverId": t1.driver }] });
+    let (a, b) = tokio::join!(
+        app.call(
+            Method::POST,
+            "truck-hold/confirm-with-assignments",
+            Some(&t1.token),
+            Some(body(&h1, &t1.vehicle))
+        ),
+        app.call(
+            Method::POST,
+            "truck-hold/confirm-with-assignments",
+            Some(&t1.token),
+            Some(body(&h2, &other_vehicle))
+        ),
+    );
+    let codes = [a.0, b.0];
+    assert!(
+        codes.contains(&StatusCode::OK) && codes.contains(&StatusCode::CONFLICT),
+        "{a:?} {b:?}"
+    );
+    let lost = if a.0 == StatusCode::OK { &b.1 } else { &a.1 };
+    assert_eq!(
+        lost["error"]["failedAssignments"][0]["reason"], "DRIVER_BUSY",
+        "{lost}"
+    );
+    assert_eq!(
+        app.count_rows("assignments WHERE status = 'pending'").await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_decline_and_a_timeout_each_reopen_the_truck_and_it_is_broadcast_again() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let made = take_one(&app, &t1, &order_id).await;
+    let assignment = made["assignmentIds"][0].as_str().unwrap().to_owned();
+    // Someone new comes online near the pickup while the truck is taken.
+    let late = fleet_at(&app, 3, (19.0750, 72.8750)).await;
+    let mut late_socket = Client::start_long(&app.address, &late.token, None, "new_broadcast");
+    late_socket.event("connected").await;
+
+    // The driver declines: truck open again, vehicle free, order active.
+    let (status, declined) = app
+        .call(
+            Method::PATCH,
+            &format!("assignments/{assignment}/decline"),
+            Some(&t1.driver_token),
+            Some(json!({ "reason": "" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{declined}");
+    assert_eq!(declined["data"]["status"], "driver_declined");
+    assert_eq!(declined["data"]["declineReason"], "No reason provided");
+    assert_eq!(
+        order_status(&app, &customer, &order_id).await["status"],
+        "active"
+    );
+    assert_eq!(
+        app.count_rows("truck_requests WHERE status = 'searching'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count_rows("vehicles WHERE status = 'available'").await,
+        2
+    );
+    // The reopened truck goes to the transporter not told before.
+    let again = late_socket.event("new_broadcast").await;
+    assert_eq!(again["orderId"], order_id.as_str());
+    let (status, twice) = app
+        .call(
+            Method::PATCH,
+            &format!("assignments/{assignment}/decline"),
+            Some(&t1.driver_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_error(&twice, "ASSIGNMENT_NOT_PENDING");
+
+    // Taken again; this time the driver never answers.
+    let made = take_one(&app, &t1, &order_id).await;
+    let assignment = made["assignmentIds"][0].as_str().unwrap().to_owned();
+    app.clock.advance(Duration::seconds(44));
+    assert_eq!(app.jobs.sweep_once().await.unwrap().timed_out, 0, "not yet");
+    app.clock.advance(Duration::seconds(1));
+    assert_eq!(app.jobs.sweep_once().await.unwrap().timed_out, 1);
+    assert_eq!(
+        app.count_rows("assignments WHERE status = 'timed_out'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count_rows("truck_requests WHERE status = 'searching'")
+            .await,
+        2
+    );
+    let (status, late_answer) = app
+        .call(
+            Method::PATCH,
+            &format!("assignments/{assignment}/accept"),
+            Some(&t1.driver_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_error(&late_answer, "ASSIGNMENT_NOT_PENDING");
+    let (_, replay) = app
+        .get_as("transporter/dispatch/replay?cursor=0", &t1.token)
+        .await;
+    let types: Vec<&str> = replay["data"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"driver_timeout"), "{types:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancelling_a_filled_order_cancels_the_assignments_and_tells_the_drivers() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let made = take_one(&app, &t1, &order_id).await;
+    let mut driver_socket =
+        Client::start_long(&app.address, &t1.driver_token, None, "trip_cancelled");
+    driver_socket.event("connected").await;
+    let (status, cancelled) = app
+        .call(
+            Method::POST,
+            &format!("bookings/orders/{order_id}/cancel"),
+            Some(&customer),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["data"]["assignmentsCancelled"], 1);
+    assert_eq!(cancelled["data"]["driversNotified"], 1);
+    let told = driver_socket.event("trip_cancelled").await;
+    assert_eq!(told["tripId"], made["tripIds"][0]);
+    assert_eq!(
+        app.count_rows("assignments WHERE status = 'cancelled'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count_rows("vehicles WHERE status = 'available'").await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_radius_widens_on_schedule_to_reach_farther_transporters() {
+    let app = spawn_app().await;
+    // About 8 km from the pickup: outside 5 km, inside 10 km.
+    let far = fleet_at(&app, 1, (19.1480, 72.8777)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    assert_eq!(
+        body["data"]["broadcastSummary"]["totalTransportersNotified"],
+        0
+    );
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = hold(&app, &far.token, &order_id, 1).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not told yet");
+    app.clock.advance(Duration::seconds(7));
+    // Keep the beat fresh as the app would.
+    let beat = json!({ "latitude": 19.1480, "longitude": 72.8777 });
+    app.call(
+        Method::POST,
+        "transporter/heartbeat",
+        Some(&far.token),
+        Some(beat.clone()),
+    )
+    .await;
+    assert_eq!(
+        app.jobs.sweep_once().await.unwrap().steps,
+        0,
+        "step 2 starts at 8 s"
+    );
+    app.clock.advance(Duration::seconds(1));
+    assert_eq!(app.jobs.sweep_once().await.unwrap().steps, 1);
+    assert_eq!(
+        app.count_rows("order_notifications").await,
+        1,
+        "10 km reaches it"
+    );
+    let status = order_status(&app, &customer, &order_id).await;
+    assert_eq!(status["notifiedTransporters"], 1, "{status}");
+    assert_eq!(status["dispatchAttempts"], 2, "{status}");
+    let (status, _) = hold(&app, &far.token, &order_id, 1).await;
+    assert_eq!(status, StatusCode::OK);
+    // Nothing more is due until the next step; the steps end at the last.
+    assert_eq!(app.jobs.sweep_once().await.unwrap().steps, 0);
+    app.clock.advance(Duration::seconds(40));
+    app.call(
+        Method::POST,
+        "transporter/heartbeat",
+        Some(&far.token),
+        Some(beat),
+    )
+    .await;
+    assert_eq!(app.jobs.sweep_once().await.unwrap().steps, 1);
+    assert_eq!(app.count_rows("dispatch_schedule").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retried_hold_or_confirm_with_its_key_replays_the_first_answer() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let one = json!({ "orderId": order_id, "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 1 });
+    let (status, first) = app
+        .post_keyed("truck-hold/hold", &t1.token, "hold-key", one.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, again) = app
+        .post_keyed("truck-hold/hold", &t1.token, "hold-key", one)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["data"]["holdId"], first["data"]["holdId"]);
+    assert_eq!(app.count_rows("holds").await, 1);
+    let two = json!({ "orderId": order_id, "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2 });
+    let (status, other) = app
+        .post_keyed("truck-hold/hold", &t1.token, "hold-key", two)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_error(&other, "IDEMPOTENCY_CONFLICT");
+
+    let pairs = json!({ "holdId": first["data"]["holdId"], "assignments": [{ "vehicleId": t1.vehicle, "driverId": t1.driver }] });
+    let (status, made) = app
+        .post_keyed(
+            "truck-hold/confirm-with-assignments",
+            &t1.token,
+            "confirm-key",
+            pairs.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let (status, replayed) = app
+        .post_keyed(
+            "truck-hold/confirm-with-assignments",
+            &t1.token,
+            "confirm-key",
+            pairs,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{replayed}");
+    assert_eq!(
+        replayed["data"]["assignmentIds"],
+        made["data"]["assignmentIds"]
+    );
+    assert_eq!(app.count_rows("assignments").await, 1);
+    // A refused confirm keeps nothing under its key: fixed, it goes through.
+    assert_eq!(
+        app.count_rows("idempotency_keys WHERE scope = 'confirm-hold'")
+            .await,
+        1
+    );
+}
