@@ -625,3 +625,110 @@ async fn a_retried_hold_or_confirm_with_its_key_replays_the_first_answer() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_transporters_racing_for_the_last_truck_leave_exactly_one_winner() {
+    let app = spawn_app().await;
+    let fleets = futures_util::future::join_all((0..50).map(|n| {
+        // Spread over about a kilometre around the pickup.
+        let at = (19.0700 + f64::from(n) * 0.0002, 72.8700);
+        let app = &app;
+        async move {
+            transporter_at(
+                app,
+                &format!("91234560{n:02}"),
+                &format!("MH12CD10{n:02}"),
+                at,
+            )
+            .await
+        }
+    }))
+    .await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    // The nearest 20 per key are told first; widen to reach all 50.
+    for _ in 0..2 {
+        app.clock.advance(Duration::seconds(8));
+        app.jobs.sweep_once().await.unwrap();
+    }
+    assert_eq!(app.count_rows("order_notifications").await, 50);
+    // One truck is taken before the race, so one is left.
+    let (status, _) = hold(&app, &fleets[0], &order_id, 1).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let outcomes = futures_util::future::join_all(
+        fleets[1..]
+            .iter()
+            .map(|token| hold(&app, token, &order_id, 1)),
+    )
+    .await;
+    let won = outcomes
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::OK)
+        .count();
+    let lost: Vec<_> = outcomes
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CONFLICT)
+        .collect();
+    assert_eq!((won, lost.len()), (1, 48), "{outcomes:?}");
+    assert!(
+        lost.iter()
+            .all(|(_, b)| b["error"]["code"] == "NOT_ENOUGH_AVAILABLE")
+    );
+    assert_eq!(
+        app.count_rows("truck_requests WHERE status = 'held'").await,
+        2
+    );
+    assert_eq!(app.count_rows("holds WHERE status = 'active'").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_transporter_back_from_a_disconnect_gets_exactly_what_it_missed() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let mut socket = Client::start_long(&app.address, &t1.token, None, "new_broadcast");
+    socket.event("connected").await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    let first_order = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let seen = socket.event("new_broadcast").await;
+    let last_seq = seen["_seq"].as_i64().unwrap();
+    drop(socket);
+
+    // While it is away: the order is cancelled and another one comes.
+    app.call(
+        Method::POST,
+        &format!("bookings/orders/{first_order}/cancel"),
+        Some(&customer),
+        None,
+    )
+    .await;
+    let other = app.token("9876543211", "customer").await;
+    let (_, body) = app.create_order(&other, "key-2", &two_trucks()).await;
+    let second_order = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+
+    let mut back = Client::start_resuming(&app.address, &t1.token, last_seq, "new_broadcast");
+    back.event("connected").await;
+    let cancelled = back.event("order_cancelled").await;
+    assert_eq!(cancelled["orderId"], first_order.as_str());
+    assert_eq!(cancelled["_replayed"], true);
+    let broadcast = back.event("new_broadcast").await;
+    assert_eq!(broadcast["orderId"], second_order.as_str());
+    assert!(broadcast["_seq"].as_i64().unwrap() > cancelled["_seq"].as_i64().unwrap());
+    // The replay call pages the same two, and nothing from before.
+    let (_, replay) = app
+        .get_as(
+            &format!("transporter/dispatch/replay?cursor={last_seq}"),
+            &t1.token,
+        )
+        .await;
+    let types: Vec<&str> = replay["data"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types.len(), 2, "{replay}");
+    assert_eq!(types[0], "order_cancelled", "{types:?}");
+}

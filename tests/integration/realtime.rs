@@ -37,6 +37,19 @@ impl Client {
         Self::spawn(base, token, join, wait_for, "websocket", "30000")
     }
 
+    /// A WebSocket client that resumes after `last_seq` (`auth.lastSeq`).
+    pub(crate) fn start_resuming(base: &str, token: &str, last_seq: i64, wait_for: &str) -> Self {
+        Self::spawn_with_env(
+            base,
+            token,
+            None,
+            wait_for,
+            "websocket",
+            "30000",
+            Some(last_seq),
+        )
+    }
+
     fn spawn(
         base: &str,
         token: &str,
@@ -45,8 +58,24 @@ impl Client {
         mode: &str,
         timeout_ms: &str,
     ) -> Self {
+        Self::spawn_with_env(base, token, join, wait_for, mode, timeout_ms, None)
+    }
+
+    fn spawn_with_env(
+        base: &str,
+        token: &str,
+        join: Option<&str>,
+        wait_for: &str,
+        mode: &str,
+        timeout_ms: &str,
+        last_seq: Option<i64>,
+    ) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/client.mjs");
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        if let Some(seq) = last_seq {
+            command.env("LAST_SEQ", seq.to_string());
+        }
+        let mut child = command
             .args([
                 script,
                 base,

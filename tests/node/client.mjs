@@ -10,7 +10,9 @@ import { io } from "socket.io-client";
 const [baseUrl, token, joinOrderId, waitFor, timeoutMs = "5000", transport = "websocket"] = process.argv.slice(2);
 const print = (line) => process.stdout.write(JSON.stringify(line) + "\n");
 const transports = { websocket: ["websocket"], upgrade: ["polling", "websocket"], polling: ["polling"] }[transport];
-const socket = io(baseUrl, { transports, auth: { token }, reconnection: false });
+// LAST_SEQ resumes a transporter after a disconnect (auth.lastSeq, as the captain app sends it).
+const auth = process.env.LAST_SEQ ? { token, lastSeq: process.env.LAST_SEQ } : { token };
+const socket = io(baseUrl, { transports, auth, reconnection: false });
 socket.io.on("open", () => print({ kind: "transport", name: socket.io.engine.transport.name }));
 socket.io.on("ping", () => print({ kind: "ping" }));
 

@@ -15,6 +15,9 @@ pub struct Identity {
     pub role: String,
     /// Rooms joined at connect (`user:{id}`, `{role}:{id}`…).
     pub rooms: Vec<String>,
+    /// Events the socket missed while away (`auth.lastSeq`), emitted right
+    /// after `connected`, oldest first: `(name, data)`.
+    pub backlog: Vec<(String, serde_json::Value)>,
 }
 
 /// The application's answers.

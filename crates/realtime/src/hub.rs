@@ -182,7 +182,11 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
                     if let Value::Object(map) = &mut data {
                         map.insert("eventId".to_owned(), json!(delivery.event_id));
                         map.insert("serverTimeMs".to_owned(), json!(delivery.server_time_ms));
-                        map.insert("_seq".to_owned(), json!(member.seq));
+                        // The outbox id when the event has one: the
+                        // sequence `auth.lastSeq` resumes from after a
+                        // reconnect; otherwise this socket's own count.
+                        let seq = delivery.event_id.parse::<u64>().unwrap_or(member.seq);
+                        map.insert("_seq".to_owned(), json!(seq));
                     }
                     let outgoing = Outgoing {
                         name: delivery.name.clone(),

@@ -173,7 +173,20 @@ impl Connection {
         if let Flow::Stop = self.send_socket(connected).await {
             return Flow::Stop;
         }
-        self.emit("connected", welcome).await
+        let backlog = self
+            .identity
+            .as_mut()
+            .map(|who| std::mem::take(&mut who.backlog))
+            .unwrap_or_default();
+        if let Flow::Stop = self.emit("connected", welcome).await {
+            return Flow::Stop;
+        }
+        for (name, data) in backlog {
+            if let Flow::Stop = self.emit(&name, data).await {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
     }
 
     async fn on_event(&mut self, packet: SocketPacket) -> Flow {

@@ -1,9 +1,10 @@
-//! Socket handshakes authenticated with the same access tokens as HTTP.
+//! Socket handshakes authenticated with the same access tokens as HTTP,
+//! and the events a reconnecting transporter missed (`auth.lastSeq`).
 
 use futures_util::future::BoxFuture;
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
-use weelo_persistence::{device_tokens, orders, users};
+use weelo_persistence::{device_tokens, orders, outbox, users};
 use weelo_realtime::{Gatekeeper, Identity};
 
 use crate::AppState;
@@ -44,10 +45,22 @@ impl Gatekeeper for TokenGate {
                     rooms.push(format!("transporter:{transporter}"));
                 }
             }
+            let backlog = match (caller.role, last_seq(auth)) {
+                (Role::Transporter, Some(after)) => {
+                    missed(
+                        &self.state,
+                        &format!("transporter:{}", caller.user_id),
+                        after,
+                    )
+                    .await
+                }
+                _ => Vec::new(),
+            };
             Ok(Identity {
                 user_id: caller.user_id,
                 role: role.to_owned(),
                 rooms,
+                backlog,
             })
         })
     }
@@ -108,5 +121,52 @@ impl Gatekeeper for TokenGate {
                 tracing::warn!(socket.event = name, error = %error, "client event failed");
             }
         })
+    }
+}
+
+/// Most events pushed at a reconnect; the rest come from
+/// `transporter/dispatch/replay`, which pages.
+const BACKLOG_LIMIT: i64 = 100;
+
+/// `auth.lastSeq`: the highest `_seq` the app saw, a string or a number.
+fn last_seq(auth: &Value) -> Option<i64> {
+    match auth.get("lastSeq")? {
+        Value::String(text) => text.trim().parse().ok(),
+        Value::Number(number) => number.as_i64(),
+        _ => None,
+    }
+    .filter(|seq| *seq >= 0)
+}
+
+/// The events of `room` after `after`, stamped as the relay stamps them and
+/// marked `_replayed`. Empty (the app falls back to the replay call) when
+/// the database does not answer.
+async fn missed(state: &AppState, room: &str, after: i64) -> Vec<(String, Value)> {
+    let events = match state.conn().await {
+        Ok(mut conn) => outbox::for_room_after(&mut conn, room, after, BACKLOG_LIMIT).await,
+        Err(error) => {
+            tracing::warn!(error = %error, "no backlog at reconnect: database unavailable");
+            return Vec::new();
+        }
+    };
+    let now_ms = state.clock.now().timestamp_millis();
+    match events {
+        Ok(events) => events
+            .into_iter()
+            .map(|event| {
+                let mut data = event.payload;
+                if let Value::Object(map) = &mut data {
+                    map.insert("eventId".to_owned(), json!(event.id.to_string()));
+                    map.insert("_seq".to_owned(), json!(event.id));
+                    map.insert("serverTimeMs".to_owned(), json!(now_ms));
+                    map.insert("_replayed".to_owned(), json!(true));
+                }
+                (event.topic, data)
+            })
+            .collect(),
+        Err(error) => {
+            tracing::warn!(error = %error, "no backlog at reconnect");
+            Vec::new()
+        }
     }
 }
