@@ -815,6 +815,10 @@ async fn an_unconfirmed_hold_expires_and_its_trucks_open_again() {
         .map(|e| e["eventType"].as_str().unwrap())
         .collect();
     assert!(types.contains(&"hold_expired"), "{types:?}");
+    // The reopened trucks are due for dispatch again, and the sweeper runs it.
+    assert_eq!(app.count_rows("dispatch_schedule").await, 1);
+    assert_eq!(app.jobs.sweep_once().await.unwrap().steps, 1);
+    assert_eq!(app.count_rows("dispatch_schedule").await, 0, "no step left");
     let (status, _) = app
         .call(
             Method::POST,

@@ -280,6 +280,13 @@ pub async fn release(
         return Ok(false);
     }
     reopen_trucks(conn, &[hold_id], now).await?;
+    let order_id: Uuid = holds::table
+        .find(hold_id)
+        .select(holds::order_id)
+        .first(conn)
+        .await?;
+    // The trucks are open again: dispatch them to transporters not told yet.
+    crate::dispatch::schedule(conn, order_id, Some(now)).await?;
     Ok(true)
 }
 
@@ -311,6 +318,9 @@ pub async fn expire_due(
         .get_results(conn)
         .await?;
     reopen_trucks(conn, &due, now).await?;
+    for hold in &expired {
+        crate::dispatch::schedule(conn, hold.order_id, Some(now)).await?;
+    }
     let events: Vec<crate::outbox::NewEvent> = expired
         .iter()
         .map(|hold| crate::outbox::NewEvent {
