@@ -334,7 +334,7 @@ async fn a_confirm_is_all_or_nothing_and_one_hold_confirms_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_same_driver_in_two_confirms_at_once_is_assigned_once() {
+async fn the_same_driver_or_vehicle_in_two_confirms_at_once_is_assigned_once() {
     let app = spawn_app().await;
     let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
     // A second truck of the same fleet, so two holds can race for one driver.
@@ -384,6 +384,60 @@ async fn the_same_driver_in_two_confirms_at_once_is_assigned_once() {
     assert_eq!(
         app.count_rows("assignments WHERE status = 'pending'").await,
         1
+    );
+
+    // Now the free vehicle, named with two different drivers at once.
+    let (free_vehicle, open_hold) = if a.0 == StatusCode::OK {
+        (other_vehicle.clone(), h2)
+    } else {
+        (t1.vehicle.clone(), h1)
+    };
+    let customer_c = app.token("9876543212", "customer").await;
+    let (_, three) = app.create_order(&customer_c, "key-3", &two_trucks()).await;
+    let third_order = three["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let (_, h3) = hold(&app, &t1.token, &third_order, 1).await;
+    let mut drivers = Vec::new();
+    for n in [41, 42] {
+        let phone = format!("98765432{n}");
+        let id = app.onboard_driver(&t1.token, &phone, "Extra").await["id"].clone();
+        let token = app.driver_token(&phone).await;
+        app.call(
+            Method::PUT,
+            "driver/availability",
+            Some(&token),
+            Some(json!({ "isOnline": true })),
+        )
+        .await;
+        drivers.push(id);
+    }
+    let pair = |hold: &Value, driver: &Value| json!({ "holdId": hold["data"]["holdId"], "assignments": [{ "vehicleId": free_vehicle, "driverId": driver }] });
+    let (a, b) = tokio::join!(
+        app.call(
+            Method::POST,
+            "truck-hold/confirm-with-assignments",
+            Some(&t1.token),
+            Some(pair(&open_hold, &drivers[0]))
+        ),
+        app.call(
+            Method::POST,
+            "truck-hold/confirm-with-assignments",
+            Some(&t1.token),
+            Some(pair(&h3, &drivers[1]))
+        ),
+    );
+    let codes = [a.0, b.0];
+    assert!(
+        codes.contains(&StatusCode::OK) && codes.contains(&StatusCode::CONFLICT),
+        "{a:?} {b:?}"
+    );
+    let lost = if a.0 == StatusCode::OK { &b.1 } else { &a.1 };
+    assert_eq!(
+        lost["error"]["failedAssignments"][0]["reason"], "VEHICLE_NOT_AVAILABLE",
+        "{lost}"
+    );
+    assert_eq!(
+        app.count_rows("assignments WHERE status = 'pending'").await,
+        2
     );
 }
 
@@ -446,7 +500,15 @@ async fn a_decline_and_a_timeout_each_reopen_the_truck_and_it_is_broadcast_again
     app.clock.advance(Duration::seconds(44));
     assert_eq!(app.jobs.sweep_once().await.unwrap().timed_out, 0, "not yet");
     app.clock.advance(Duration::seconds(1));
-    assert_eq!(app.jobs.sweep_once().await.unwrap().timed_out, 1);
+    // Someone else comes online; the timed-out truck reaches them.
+    let later = fleet_at(&app, 4, (19.0760, 72.8790)).await;
+    let mut later_socket = Client::start_long(&app.address, &later.token, None, "new_broadcast");
+    later_socket.event("connected").await;
+    let swept = app.jobs.sweep_once().await.unwrap();
+    assert_eq!(swept.timed_out, 1);
+    // The re-dispatch runs at once in the background, or in this sweep.
+    let again = later_socket.event("new_broadcast").await;
+    assert_eq!(again["orderId"], order_id.as_str());
     assert_eq!(
         app.count_rows("assignments WHERE status = 'timed_out'")
             .await,
@@ -490,6 +552,11 @@ async fn cancelling_a_filled_order_cancels_the_assignments_and_tells_the_drivers
     let mut driver_socket =
         Client::start_long(&app.address, &t1.driver_token, None, "trip_cancelled");
     driver_socket.event("connected").await;
+    // A driver connecting with a trip still to answer gets it again.
+    let pending = driver_socket.event("trip_assigned").await;
+    assert_eq!(pending["assignmentId"], made["assignmentIds"][0]);
+    assert_eq!(pending["_reconnectDelivery"], true);
+    assert_eq!(pending["remainingSeconds"], 45);
     let (status, cancelled) = app
         .call(
             Method::POST,

@@ -486,6 +486,35 @@ async fn append_unanswered_events(
     outbox::append(conn, &events, now).await.map(drop)
 }
 
+/// The driver's assignments still waiting for an answer, as the
+/// `trip_assigned` events a reconnecting driver gets again
+/// (`_reconnectDelivery`, with the seconds left).
+pub async fn pending_trips(
+    conn: &mut AsyncPgConnection,
+    driver: Uuid,
+    now: DateTime<Utc>,
+    answer_secs: i64,
+) -> diesel::QueryResult<Vec<(String, Value)>> {
+    let pending = assignments::pending_of_driver(conn, driver, now).await?;
+    let mut events = Vec::with_capacity(pending.len());
+    for a in &pending {
+        let (Some(order), Some(truck)) = (
+            orders::find(conn, a.order_id).await?,
+            orders::trucks_by_ids(conn, &[a.truck_request_id])
+                .await?
+                .pop(),
+        ) else {
+            continue;
+        };
+        let customer = users::find(conn, order.customer_id).await?;
+        let mut data = view::trip_assigned(a, &order, &truck, customer.as_ref(), answer_secs);
+        data["remainingSeconds"] = json!(view::remaining_seconds(a, now));
+        data["_reconnectDelivery"] = json!(true);
+        events.push(("trip_assigned".to_owned(), data));
+    }
+    Ok(events)
+}
+
 /// `AssignmentData` of one assignment, read on the caller's connection.
 async fn one_view(
     conn: &mut AsyncPgConnection,

@@ -1,5 +1,6 @@
 //! Socket handshakes authenticated with the same access tokens as HTTP,
-//! and the events a reconnecting transporter missed (`auth.lastSeq`).
+//! the events a reconnecting transporter missed (`auth.lastSeq`), and a
+//! driver's trips still waiting for an answer.
 
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
@@ -54,6 +55,7 @@ impl Gatekeeper for TokenGate {
                     )
                     .await
                 }
+                (Role::Driver, _) => pending_trips(&self.state, caller.user_id).await,
                 _ => Vec::new(),
             };
             Ok(Identity {
@@ -122,6 +124,26 @@ impl Gatekeeper for TokenGate {
             }
         })
     }
+}
+
+/// A driver's unanswered trips, sent again at every connect (the overlay
+/// must come back after an app restart); empty when the database fails.
+async fn pending_trips(state: &AppState, driver: Uuid) -> Vec<(String, Value)> {
+    let now = state.clock.now();
+    let answer_secs = state.orders.driver_answer_secs;
+    let found = match state.conn().await {
+        Ok(mut conn) => {
+            crate::assignments::pending_trips(&mut conn, driver, now, answer_secs).await
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "pending trips not re-sent: database unavailable");
+            return Vec::new();
+        }
+    };
+    found.unwrap_or_else(|error| {
+        tracing::warn!(error = %error, "pending trips not re-sent");
+        Vec::new()
+    })
 }
 
 /// Most events pushed at a reconnect; the rest come from
