@@ -15,7 +15,7 @@ use crate::helpers::{TestApp, assert_error, spawn_app};
 use crate::realtime::{Client, transporter_at};
 
 /// Two 17 ft trucks from Mumbai to Pune.
-fn two_trucks() -> Value {
+pub(crate) fn two_trucks() -> Value {
     json!({
         "pickup": { "latitude": 19.0760, "longitude": 72.8777, "address": "Andheri East, Mumbai", "city": "Mumbai" },
         "drop": { "latitude": 18.5204, "longitude": 73.8567, "address": "Hadapsar, Pune", "city": "Pune" },
@@ -29,14 +29,14 @@ fn two_trucks() -> Value {
 
 /// A transporter near the pickup with one truck and one online driver:
 /// (token, vehicle id, driver id, driver token).
-struct Fleet {
-    token: String,
-    vehicle: String,
-    driver: String,
-    driver_token: String,
+pub(crate) struct Fleet {
+    pub(crate) token: String,
+    pub(crate) vehicle: String,
+    pub(crate) driver: String,
+    pub(crate) driver_token: String,
 }
 
-async fn fleet_at(app: &TestApp, n: u32, at: (f64, f64)) -> Fleet {
+pub(crate) async fn fleet_at(app: &TestApp, n: u32, at: (f64, f64)) -> Fleet {
     let token = transporter_at(
         app,
         &format!("91234567{n:02}"),
@@ -92,7 +92,7 @@ async fn confirm(app: &TestApp, fleet: &Fleet, hold_id: &Value) -> (StatusCode, 
 }
 
 /// Holds one truck and confirms it; returns the confirm's `data`.
-async fn take_one(app: &TestApp, fleet: &Fleet, order_id: &str) -> Value {
+pub(crate) async fn take_one(app: &TestApp, fleet: &Fleet, order_id: &str) -> Value {
     let (status, held) = hold(app, &fleet.token, order_id, 1).await;
     assert_eq!(status, StatusCode::OK, "{held}");
     let (status, confirmed) = confirm(app, fleet, &held["data"]["holdId"]).await;
@@ -100,7 +100,7 @@ async fn take_one(app: &TestApp, fleet: &Fleet, order_id: &str) -> Value {
     confirmed["data"].clone()
 }
 
-async fn order_status(app: &TestApp, customer: &str, order_id: &str) -> Value {
+pub(crate) async fn order_status(app: &TestApp, customer: &str, order_id: &str) -> Value {
     let (status, body) = app
         .get_as(&format!("bookings/orders/{order_id}/status"), customer)
         .await;

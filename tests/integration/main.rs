@@ -11,3 +11,4 @@ mod orders;
 mod presence;
 mod realtime;
 mod startup;
+mod trips;

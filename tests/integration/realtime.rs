@@ -37,16 +37,30 @@ impl Client {
         Self::spawn(base, token, join, wait_for, "websocket", "30000")
     }
 
-    /// A WebSocket client that resumes after `last_seq` (`auth.lastSeq`).
-    pub(crate) fn start_resuming(base: &str, token: &str, last_seq: i64, wait_for: &str) -> Self {
-        Self::spawn_with_env(
+    /// A WebSocket client that sends `events` (`[name, data]` pairs) once
+    /// connected, as the driver app sends `update_location`.
+    pub(crate) fn start_emitting(base: &str, token: &str, events: &Value, wait_for: &str) -> Self {
+        Self::launch(
             base,
             token,
             None,
             wait_for,
             "websocket",
             "30000",
-            Some(last_seq),
+            &[("EMIT", events.to_string())],
+        )
+    }
+
+    /// A WebSocket client that resumes after `last_seq` (`auth.lastSeq`).
+    pub(crate) fn start_resuming(base: &str, token: &str, last_seq: i64, wait_for: &str) -> Self {
+        Self::launch(
+            base,
+            token,
+            None,
+            wait_for,
+            "websocket",
+            "30000",
+            &[("LAST_SEQ", last_seq.to_string())],
         )
     }
 
@@ -58,23 +72,21 @@ impl Client {
         mode: &str,
         timeout_ms: &str,
     ) -> Self {
-        Self::spawn_with_env(base, token, join, wait_for, mode, timeout_ms, None)
+        Self::launch(base, token, join, wait_for, mode, timeout_ms, &[])
     }
 
-    fn spawn_with_env(
+    fn launch(
         base: &str,
         token: &str,
         join: Option<&str>,
         wait_for: &str,
         mode: &str,
         timeout_ms: &str,
-        last_seq: Option<i64>,
+        env: &[(&str, String)],
     ) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/client.mjs");
         let mut command = Command::new("node");
-        if let Some(seq) = last_seq {
-            command.env("LAST_SEQ", seq.to_string());
-        }
+        command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
         let mut child = command
             .args([
                 script,

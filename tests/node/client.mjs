@@ -31,6 +31,8 @@ socket.onAny((event, data) => {
       if (waitFor === "ack") done(0);
     });
     if (joinOrderId && joinOrderId !== "-") socket.emit("join_booking", joinOrderId);
+    // EMIT: a JSON list of [event, data] the test wants sent after connecting.
+    for (const [name, payload] of JSON.parse(process.env.EMIT || "[]")) socket.emit(name, payload);
   }
   if (event === waitFor) done(0);
 });

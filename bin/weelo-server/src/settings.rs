@@ -15,6 +15,7 @@ use weelo_api::auth::AuthSettings;
 use weelo_api::orders::OrderSettings;
 use weelo_api::presence::PresenceSettings;
 use weelo_api::realtime::RealtimeSettings;
+use weelo_api::tracking::TrackingSettings;
 use weelo_cache::RedisSettings;
 use weelo_persistence::DatabaseSettings;
 
@@ -75,6 +76,8 @@ pub struct Settings {
     pub presence: PresenceSettings,
     /// Sockets and the outbox relay.
     pub realtime: RealtimeSettings,
+    /// Live positions of trips.
+    pub tracking: TrackingSettings,
     /// Logs.
     pub log: LogSettings,
 }

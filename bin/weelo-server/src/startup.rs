@@ -15,6 +15,7 @@ use weelo_api::orders::Expiry;
 use weelo_api::presence::Presence;
 use weelo_api::realtime::{Relay, TokenGate};
 use weelo_api::state::AuthContext;
+use weelo_api::tracking::Tracking;
 use weelo_cache::{Cache, TlsMode};
 use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations};
@@ -64,7 +65,16 @@ impl Application {
             clock.clone(),
             settings.presence.clone(),
         );
+        let hub = Hub::spawn(settings.realtime.socket_queue);
+        let tracking = Tracking::new(
+            settings.tracking.clone(),
+            db.clone(),
+            cache.clone(),
+            hub.clone(),
+            clock.clone(),
+        );
         let state = AppState {
+            tracking,
             db,
             cache,
             clock,
@@ -80,7 +90,6 @@ impl Application {
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let hub = Hub::spawn(settings.realtime.socket_queue);
         let realtime = web::Data::new(Realtime {
             hub: hub.clone(),
             gate: Arc::new(TokenGate::new(state.clone())),

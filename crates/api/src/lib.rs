@@ -22,6 +22,7 @@
 //! - [`metrics`]: the Prometheus registry behind `GET /metrics`.
 //! - [`routes`]: one module per area, each with `configure`.
 //! - [`state`]: what handlers share.
+//! - [`tracking`]: trip statuses, GPS fixes, live views, the silence watchdog.
 
 pub mod assignments;
 pub mod auth;
@@ -38,6 +39,7 @@ pub mod presence;
 pub mod realtime;
 pub mod routes;
 pub mod state;
+pub mod tracking;
 pub mod validate;
 
 pub use error::ApiError;

@@ -12,6 +12,7 @@ use crate::auth::{AuthSettings, SmsSender, TokenKeys};
 use crate::metrics::HttpMetrics;
 use crate::orders::{Expiry, OrderSettings};
 use crate::presence::Presence;
+use crate::tracking::Tracking;
 
 /// Shared by all workers behind `web::Data`; every field is a cheap handle.
 #[derive(Clone)]
@@ -30,6 +31,8 @@ pub struct AppState {
     pub expiry: Expiry,
     /// Who is online and where.
     pub presence: Presence,
+    /// Live positions of trips.
+    pub tracking: Tracking,
     /// HTTP request metrics.
     pub metrics: HttpMetrics,
 }

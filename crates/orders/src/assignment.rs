@@ -59,6 +59,16 @@ pub const LIVE_ASSIGNMENT: [AssignmentStatus; 7] = [
     AssignmentStatus::ArrivedAtDrop,
 ];
 
+/// A trip accepted and not ended: the live statuses after `pending`.
+pub const ON_TRIP: [AssignmentStatus; 6] = [
+    AssignmentStatus::DriverAccepted,
+    AssignmentStatus::EnRoutePickup,
+    AssignmentStatus::AtPickup,
+    AssignmentStatus::LoadingComplete,
+    AssignmentStatus::InTransit,
+    AssignmentStatus::ArrivedAtDrop,
+];
+
 impl AssignmentStatus {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -111,6 +121,60 @@ impl AssignmentStatus {
     }
 }
 
+/// The drivers' trip words of `PUT tracking/trip/{id}/status`, in order.
+pub const TRIP_WORDS: [(&str, AssignmentStatus); 6] = [
+    ("heading_to_pickup", AssignmentStatus::EnRoutePickup),
+    ("at_pickup", AssignmentStatus::AtPickup),
+    ("loading_complete", AssignmentStatus::LoadingComplete),
+    ("in_transit", AssignmentStatus::InTransit),
+    ("arrived_at_drop", AssignmentStatus::ArrivedAtDrop),
+    ("completed", AssignmentStatus::Completed),
+];
+
+/// What a driver's trip status update does from the current status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TripStep {
+    /// Already there: an idempotent repeat.
+    Same,
+    /// A move forward along the table.
+    Forward,
+    /// Backward, skipped or not a trip yet: refused.
+    Refused,
+}
+
+impl AssignmentStatus {
+    /// Parses a trip word of the driver app.
+    pub fn from_trip_word(word: &str) -> Option<Self> {
+        TRIP_WORDS
+            .iter()
+            .find(|(name, _)| *name == word)
+            .map(|(_, status)| *status)
+    }
+
+    /// The apps' word for this status: `heading_to_pickup` for a driver on
+    /// the way (the server moves an accepted trip there itself), the stored
+    /// name otherwise.
+    pub fn trip_word(self) -> &'static str {
+        match self {
+            Self::DriverAccepted | Self::EnRoutePickup => "heading_to_pickup",
+            other => other.as_str(),
+        }
+    }
+
+    /// What moving a trip from `self` to `to` is. An accepted trip already
+    /// counts as heading to the pickup.
+    pub fn trip_step(self, to: Self) -> TripStep {
+        let same = self == to || (self == Self::DriverAccepted && to == Self::EnRoutePickup);
+        if same {
+            TripStep::Same
+        } else if self.can_become(to) && to != Self::Cancelled {
+            TripStep::Forward
+        } else {
+            TripStep::Refused
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::AssignmentStatus::*;
@@ -146,12 +210,37 @@ mod tests {
     }
 
     #[test]
+    fn trip_words_move_only_forward_one_step_at_a_time() {
+        use super::TripStep::*;
+        let word = |w: &str| AssignmentStatus::from_trip_word(w).unwrap_or(Pending);
+        assert_eq!(DriverAccepted.trip_step(word("heading_to_pickup")), Same);
+        assert_eq!(DriverAccepted.trip_step(word("at_pickup")), Forward);
+        assert_eq!(AtPickup.trip_step(word("loading_complete")), Forward);
+        assert_eq!(AtPickup.trip_step(word("in_transit")), Refused, "skipped");
+        assert_eq!(InTransit.trip_step(word("at_pickup")), Refused, "backward");
+        assert_eq!(InTransit.trip_step(word("completed")), Forward);
+        assert_eq!(Completed.trip_step(word("completed")), Same);
+        assert_eq!(
+            Pending.trip_step(word("at_pickup")),
+            Refused,
+            "not accepted"
+        );
+        assert_eq!(AssignmentStatus::from_trip_word("teleported"), None);
+        for (name, status) in TRIP_WORDS {
+            assert_eq!(AssignmentStatus::from_trip_word(name), Some(status));
+            assert_eq!(status.trip_word(), name);
+        }
+        assert_eq!(DriverAccepted.trip_word(), "heading_to_pickup");
+    }
+
+    #[test]
     fn live_statuses_are_exactly_those_that_can_still_move() {
         for status in ASSIGNMENT_STATUSES {
             assert_eq!(AssignmentStatus::parse(status.as_str()), Some(status));
             let can_move = ASSIGNMENT_STATUSES.iter().any(|to| status.can_become(*to));
             assert_eq!(status.is_live(), can_move, "{status:?}");
         }
+        assert_eq!(ON_TRIP.to_vec(), LIVE_ASSIGNMENT[1..].to_vec());
         assert_eq!(
             AssignmentStatus::sources_of(Cancelled),
             vec![

@@ -42,6 +42,8 @@ pub struct Assignment {
     pub declined_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    pub trip_started_at: Option<DateTime<Utc>>,
+    pub silence_reported_at: Option<DateTime<Utc>>,
 }
 
 impl Assignment {

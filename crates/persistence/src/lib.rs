@@ -18,6 +18,7 @@
 //! - [`assignments`]: holds confirmed with vehicles and drivers, and the
 //!   drivers' answers.
 //! - [`orders`]: orders and truck requests: create, read, cancel, expire.
+//! - [`trips`]: accepted assignments moving to completion, GPS history.
 //! - [`outbox`] and [`idempotency`]: events and stored answers, written in
 //!   the transaction of the change.
 
@@ -36,6 +37,7 @@ pub mod pool;
 pub mod schema;
 pub mod sessions;
 pub mod settings;
+pub mod trips;
 pub mod users;
 pub mod vehicles;
 

@@ -461,6 +461,15 @@ pub async fn expire(
     ))
     .execute(conn)
     .await?;
+    // A partly filled order goes on with what it has: already on the road,
+    // or already done.
+    let order = if partly_filled {
+        crate::trips::catch_up(conn, id, now)
+            .await?
+            .unwrap_or(order)
+    } else {
+        order
+    };
     let payload = json!({
         "orderId": order.id,
         "status": order.status,

@@ -19,6 +19,8 @@ diesel::table! {
         declined_at -> Nullable<Timestamptz>,
         ended_at -> Nullable<Timestamptz>,
         updated_at -> Timestamptz,
+        trip_started_at -> Nullable<Timestamptz>,
+        silence_reported_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -156,6 +158,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    trip_points (trip_id, recorded_at) {
+        trip_id -> Uuid,
+        recorded_at -> Timestamptz,
+        latitude -> Float8,
+        longitude -> Float8,
+        speed -> Nullable<Float8>,
+        bearing -> Nullable<Float8>,
+        accuracy -> Nullable<Float8>,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     truck_requests (id) {
         id -> Uuid,
         order_id -> Uuid,
@@ -251,6 +266,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     otp_challenges,
     outbox,
     sessions,
+    trip_points,
     truck_requests,
     users,
     vehicles,

@@ -1,6 +1,6 @@
 //! The dispatch sweeper of each instance: every tick it runs the radius
-//! steps that came due and times out the assignments whose driver did not
-//! answer. Both claim their rows in PostgreSQL, so instances never do the
+//! steps that came due, times out the assignments whose driver did not
+//! answer and reports trips on the road that went silent. Both claim their rows in PostgreSQL, so instances never do the
 //! same work twice and nothing waits on the instance that started it.
 
 use std::time::Duration;
@@ -22,6 +22,8 @@ pub struct SweepReport {
     pub steps: usize,
     /// Assignments timed out.
     pub timed_out: usize,
+    /// Trips on the road reported silent.
+    pub silent: usize,
 }
 
 impl DispatchJobs {
@@ -34,7 +36,12 @@ impl DispatchJobs {
     pub async fn sweep_once(&self) -> Result<SweepReport, PersistenceError> {
         let timed_out = crate::assignments::sweep_unanswered(&self.state).await?;
         let steps = super::steps::run_due(&self.state).await?;
-        Ok(SweepReport { steps, timed_out })
+        let silent = crate::tracking::watch::sweep_silent(&self.state).await?;
+        Ok(SweepReport {
+            steps,
+            timed_out,
+            silent,
+        })
     }
 
     /// Starts the loop (off when the sweep interval is 0).

@@ -11,6 +11,7 @@ use weelo_realtime::{Gatekeeper, Identity};
 use crate::AppState;
 use crate::auth::Role;
 use crate::auth::extract::authenticate;
+use crate::tracking::ingest::Source;
 
 /// Checks `auth.token` and gives the socket its rooms.
 pub struct TokenGate {
@@ -91,6 +92,10 @@ impl Gatekeeper for TokenGate {
         data: &'a Value,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
+            if name == "update_location" {
+                self.location(who, data).await;
+                return;
+            }
             let Ok(mut conn) = self.state.conn().await else {
                 return;
             };
@@ -144,6 +149,32 @@ async fn pending_trips(state: &AppState, driver: Uuid) -> Vec<(String, Value)> {
         tracing::warn!(error = %error, "pending trips not re-sent");
         Vec::new()
     })
+}
+
+impl TokenGate {
+    /// A driver's GPS fix over the socket (`update_location {tripId, …}`);
+    /// fixes of anyone else's trip are dropped.
+    async fn location(&self, who: &Identity, data: &Value) {
+        if who.role != "driver" {
+            return;
+        }
+        let Some(trip_id) = data
+            .get("tripId")
+            .and_then(Value::as_str)
+            .and_then(|id| Uuid::parse_str(id).ok())
+        else {
+            return;
+        };
+        let fixes = std::slice::from_ref(data);
+        if let Err(error) = self
+            .state
+            .tracking
+            .ingest(who.user_id, trip_id, fixes, Source::Socket)
+            .await
+        {
+            tracing::debug!(trip.id = %trip_id, error = %error, "socket fix refused");
+        }
+    }
 }
 
 /// Most events pushed at a reconnect; the rest come from

@@ -7,5 +7,5 @@ mod relay;
 pub mod settings;
 
 pub use gate::TokenGate;
-pub use relay::Relay;
+pub use relay::{Relay, publish_live};
 pub use settings::RealtimeSettings;

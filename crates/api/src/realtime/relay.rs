@@ -110,6 +110,17 @@ impl Relay {
     }
 }
 
+/// Sends an event that is not kept (a live position) to the sockets of
+/// every instance now: through pub/sub, or to this instance's sockets alone
+/// when Redis is down.
+pub async fn publish_live(cache: &Cache, hub: &Hub, delivery: Delivery) {
+    let message = Value::Array(vec![encode(&delivery)]).to_string();
+    if let Err(error) = cache.publish(CHANNEL, &message).await {
+        tracing::debug!(error = %error, "redis pub/sub unavailable; live event to this instance's sockets only");
+        hub.deliver(delivery);
+    }
+}
+
 fn encode(delivery: &Delivery) -> Value {
     json!({
         "rooms": delivery.rooms,

@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod orders;
 pub mod presence;
 pub mod profile;
+pub mod tracking;
 pub mod vehicles;
 
 use actix_web::http::header::{CacheControl, CacheDirective};
@@ -41,7 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(orders::configure)
                 .configure(broadcasts::configure)
                 .configure(holds::configure)
-                .configure(assignments::configure),
+                .configure(assignments::configure)
+                .configure(tracking::configure),
         )
         .default_service(web::to(route_not_found));
 }

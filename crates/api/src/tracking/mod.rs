@@ -1,0 +1,254 @@
+//! Trips and live tracking at the edge: the driver's trip status updates
+//! ([`status`]), GPS fixes from the socket and from `tracking/batch`
+//! ([`ingest`]), the tracking screens' shapes ([`view`]) and the silence
+//! watchdog ([`watch`]).
+//!
+//! Fixes are ephemeral and frequent: the latest one of each trip lives in
+//! this instance's memory and in Redis (a versioned snapshot, so an older
+//! fix never replaces a newer one), `location_updated` goes straight to the
+//! sockets through pub/sub at most once a second per trip, and the history
+//! goes to `trip_points` in batches. Trip statuses are PostgreSQL changes
+//! with their outbox events, like every other state change.
+
+pub mod ingest;
+pub mod settings;
+pub mod status;
+pub mod view;
+pub mod watch;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+use weelo_cache::Cache;
+use weelo_orders::Clock;
+use weelo_persistence::assignments::Assignment;
+use weelo_persistence::trips::{self, NewPoint};
+use weelo_persistence::{DbPool, PersistenceError};
+use weelo_realtime::Hub;
+
+pub use settings::TrackingSettings;
+
+/// How long a trip's owner and status are trusted without re-reading them
+/// (a change made on another instance shows within this).
+const TRIP_CACHE_MS: i64 = 5_000;
+/// Socket fixes waiting for the writer; beyond this they are dropped (the
+/// latest fix and the live event still go out).
+const WRITE_QUEUE: usize = 65_536;
+/// Most fixes in one insert.
+const WRITE_BATCH: usize = 1_000;
+
+/// A GPS fix as kept for the live view.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    /// When the phone took it (ms since the epoch).
+    pub at_ms: i64,
+    /// Latitude.
+    pub latitude: f64,
+    /// Longitude.
+    pub longitude: f64,
+    /// Metres per second.
+    pub speed: Option<f64>,
+    /// Degrees from north.
+    pub bearing: Option<f64>,
+    /// Metres.
+    pub accuracy: Option<f64>,
+}
+
+/// What tracking needs to know of a trip, cached briefly.
+#[derive(Debug, Clone)]
+pub struct TripInfo {
+    /// The assignment as read.
+    pub assignment: Assignment,
+    /// When it was read (ms).
+    read_ms: i64,
+}
+
+/// The per-instance tracking state. Cheap to clone.
+#[derive(Clone)]
+pub struct Tracking {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: TrackingSettings,
+    db: DbPool,
+    cache: Cache,
+    hub: Hub,
+    clock: Arc<dyn Clock>,
+    trips: Mutex<HashMap<Uuid, TripInfo>>,
+    fixes: Mutex<HashMap<Uuid, Fix>>,
+    emitted: Mutex<HashMap<Uuid, i64>>,
+    writer: mpsc::Sender<NewPoint>,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Tracking {
+    /// Tracking over these handles; starts the history writer (so it must
+    /// be called inside the tokio runtime).
+    pub fn new(
+        settings: TrackingSettings,
+        db: DbPool,
+        cache: Cache,
+        hub: Hub,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let (writer, queue) = mpsc::channel(WRITE_QUEUE);
+        let tracking = Self {
+            inner: Arc::new(Inner {
+                settings,
+                db,
+                cache,
+                hub,
+                clock,
+                trips: Mutex::new(HashMap::new()),
+                fixes: Mutex::new(HashMap::new()),
+                emitted: Mutex::new(HashMap::new()),
+                writer,
+            }),
+        };
+        tracking.spawn_writer(queue);
+        tracking
+    }
+
+    /// The `[tracking]` settings.
+    pub fn settings(&self) -> &TrackingSettings {
+        &self.inner.settings
+    }
+
+    /// The trip `trip_id` as recently read (PostgreSQL on a miss).
+    pub async fn trip(&self, trip_id: Uuid) -> Result<Option<Assignment>, PersistenceError> {
+        let now_ms = self.inner.clock.now().timestamp_millis();
+        if let Some(info) = locked(&self.inner.trips).get(&trip_id)
+            && now_ms - info.read_ms < TRIP_CACHE_MS
+        {
+            return Ok(Some(info.assignment.clone()));
+        }
+        let mut conn = self.inner.db.get().await?;
+        let found = trips::find(&mut conn, trip_id).await?;
+        if let Some(assignment) = &found {
+            self.remember(assignment.clone());
+        }
+        Ok(found)
+    }
+
+    /// Records a trip's new state (after a change on this instance).
+    pub fn remember(&self, assignment: Assignment) {
+        let read_ms = self.inner.clock.now().timestamp_millis();
+        locked(&self.inner.trips).insert(
+            assignment.trip_id,
+            TripInfo {
+                assignment,
+                read_ms,
+            },
+        );
+    }
+
+    /// The latest fix of a trip: this instance's, else the shared one.
+    pub async fn latest(&self, trip_id: Uuid) -> Option<Fix> {
+        let local = locked(&self.inner.fixes).get(&trip_id).copied();
+        let shared = match self.inner.cache.get_snapshot(&fix_key(trip_id)).await {
+            Ok(Some(json)) => serde_json::from_str::<Fix>(&json).ok(),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::debug!(error = %error, "shared fix unavailable; using this instance's");
+                None
+            }
+        };
+        match (local, shared) {
+            (Some(a), Some(b)) => Some(if b.at_ms > a.at_ms { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Keeps `fix` as the trip's latest (if it is newer), here and in Redis.
+    async fn keep_latest(&self, trip_id: Uuid, fix: Fix) {
+        {
+            let mut fixes = locked(&self.inner.fixes);
+            let newer = fixes.get(&trip_id).is_none_or(|old| old.at_ms <= fix.at_ms);
+            if newer {
+                fixes.insert(trip_id, fix);
+            }
+        }
+        let Ok(json) = serde_json::to_string(&fix) else {
+            return;
+        };
+        let ttl_ms = self.inner.settings.fix_ttl_secs.saturating_mul(1000);
+        if let Err(error) = self
+            .inner
+            .cache
+            .put_snapshot(&fix_key(trip_id), fix.at_ms, &json, ttl_ms)
+            .await
+        {
+            tracing::debug!(error = %error, "could not share the latest fix");
+        }
+    }
+
+    /// Whether a `location_updated` for `trip_id` may go out now (at most
+    /// one per trip per interval on this instance); marks it sent if so.
+    fn may_emit(&self, trip_id: Uuid, now_ms: i64) -> bool {
+        let interval = i64::try_from(self.inner.settings.emit_interval_ms).unwrap_or(i64::MAX);
+        let mut emitted = locked(&self.inner.emitted);
+        match emitted.get(&trip_id) {
+            Some(last) if now_ms - last < interval => false,
+            _ => {
+                emitted.insert(trip_id, now_ms);
+                true
+            }
+        }
+    }
+
+    /// Forgets an ended trip's live state on this instance.
+    pub fn forget(&self, trip_id: Uuid) {
+        locked(&self.inner.fixes).remove(&trip_id);
+        locked(&self.inner.emitted).remove(&trip_id);
+    }
+
+    /// Queues socket fixes for the history writer; `false` when it is full.
+    fn queue_history(&self, point: NewPoint) -> bool {
+        self.inner.writer.try_send(point).is_ok()
+    }
+
+    fn spawn_writer(&self, mut queue: mpsc::Receiver<NewPoint>) {
+        let inner = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(WRITE_BATCH);
+            while let Some(first) = queue.recv().await {
+                batch.push(first);
+                while batch.len() < WRITE_BATCH {
+                    match queue.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let Some(inner) = inner.upgrade() else {
+                    return;
+                };
+                let now = inner.clock.now();
+                let written = match inner.db.get().await {
+                    Ok(mut conn) => trips::insert_points(&mut conn, &batch, now)
+                        .await
+                        .map_err(PersistenceError::from),
+                    Err(error) => Err(PersistenceError::from(error)),
+                };
+                if let Err(error) = written {
+                    tracing::warn!(error = %error, points = batch.len(), "trip history batch not written");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                batch.clear();
+            }
+        });
+    }
+}
+
+fn fix_key(trip_id: Uuid) -> String {
+    format!("trip-fix:{trip_id}")
+}

@@ -1,0 +1,162 @@
+//! `PUT tracking/trip/{tripId}/status`: the driver moves its trip forward in
+//! the app's words; each change is one transaction with its events
+//! (`assignment_status_changed` to the customer and the transporter, and
+//! `booking_completed` when the order's last trip ends).
+
+use diesel_async::AsyncConnection;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use weelo_orders::AssignmentStatus;
+use weelo_persistence::orders::order_rooms;
+use weelo_persistence::outbox::{self, NewEvent};
+use weelo_persistence::trips::{self, Advanced, TripRefused};
+
+use crate::assignments::Answer;
+use crate::idempotent::{self, Keyed, Tx};
+use crate::{ApiError, AppState};
+
+/// Why a status update was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TripError {
+    /// No such trip of this driver.
+    #[error("trip not found")]
+    TripNotFound,
+    /// Backward, skipped, or the trip is over or not accepted.
+    #[error("a trip that is {current} cannot become {requested}")]
+    InvalidTransition {
+        /// Where the trip is, in the app's words.
+        current: &'static str,
+        /// What was asked.
+        requested: String,
+    },
+}
+
+impl From<TripError> for ApiError {
+    fn from(error: TripError) -> Self {
+        let message = error.to_string();
+        match error {
+            TripError::TripNotFound => ApiError::NotFound {
+                code: "TRIP_NOT_FOUND",
+                message,
+            },
+            TripError::InvalidTransition { current, .. } => ApiError::Conflict {
+                code: "INVALID_TRANSITION",
+                message,
+                details: Some(json!({ "currentStatus": current })),
+            },
+        }
+    }
+}
+
+fn message_of(word: &str) -> &'static str {
+    match word {
+        "heading_to_pickup" => "The driver is on the way to the pickup",
+        "at_pickup" => "The driver reached the pickup",
+        "loading_complete" => "Loading is complete",
+        "in_transit" => "The truck is on its way to the drop",
+        "arrived_at_drop" => "The truck reached the drop",
+        _ => "The trip is complete",
+    }
+}
+
+/// Moves `driver`'s trip `trip_id` to the app status `word`.
+pub async fn change(
+    state: &AppState,
+    driver: Uuid,
+    trip_id: Uuid,
+    word: &str,
+    keyed: Option<&Keyed>,
+) -> Result<Answer, ApiError> {
+    let to = AssignmentStatus::from_trip_word(word).ok_or_else(|| {
+        ApiError::invalid_field(
+            "status",
+            "status must be one of heading_to_pickup, at_pickup, loading_complete, in_transit, arrived_at_drop, completed",
+        )
+    })?;
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    let result = conn
+        .transaction::<_, Tx<TripError>, _>(async |conn| {
+            if !idempotent::claim(conn, keyed, driver, now).await? {
+                return Ok(None);
+            }
+            let advanced = trips::advance(conn, driver, trip_id, to, now)
+                .await?
+                .map_err(|refused| {
+                    Tx::Refused(match refused {
+                        TripRefused::NotFound => TripError::TripNotFound,
+                        TripRefused::InvalidTransition { current } => {
+                            TripError::InvalidTransition {
+                                current: current.trip_word(),
+                                requested: word.to_owned(),
+                            }
+                        }
+                    })
+                })?;
+            if advanced.changed {
+                outbox::append(conn, &events(&advanced, word), now).await?;
+            }
+            let data = answer(&advanced, now.timestamp_millis());
+            idempotent::complete(conn, keyed, driver, &data).await?;
+            Ok(Some((advanced, data)))
+        })
+        .await?;
+    drop(conn);
+    let Some((advanced, data)) = result else {
+        return Ok(Answer::Replay);
+    };
+    if advanced.changed {
+        tracing::info!(trip.id = %trip_id, trip.status = word, order.status = %advanced.order.status, "trip moved");
+        state.tracking.remember(advanced.assignment.clone());
+        crate::orders::mirror::publish(&state.cache, &advanced.order).await;
+        if to == AssignmentStatus::Completed {
+            state.tracking.forget(trip_id);
+            crate::assignments::refresh_fleets(state, &[advanced.assignment.transporter_id]).await;
+        }
+    }
+    Ok(Answer::Done(data))
+}
+
+fn answer(advanced: &Advanced, now_ms: i64) -> Value {
+    let a = &advanced.assignment;
+    json!({
+        "tripId": a.trip_id,
+        "assignmentId": a.id,
+        "orderId": a.order_id,
+        "status": a.status().trip_word(),
+        "changed": advanced.changed,
+        "orderStatus": advanced.order.status,
+        "orderCompleted": advanced.order_completed,
+        "serverTimeMs": now_ms,
+    })
+}
+
+fn events(advanced: &Advanced, word: &str) -> Vec<NewEvent> {
+    let a = &advanced.assignment;
+    let order = &advanced.order;
+    let mut recipients = order_rooms(order);
+    recipients.push(format!("transporter:{}", a.transporter_id));
+    let mut events = vec![NewEvent {
+        topic: "assignment_status_changed",
+        recipients: recipients.clone(),
+        payload: json!({
+            "assignmentId": a.id, "tripId": a.trip_id, "orderId": order.id, "bookingId": order.id,
+            "driverId": a.driver_id, "vehicleNumber": a.vehicle_number,
+            "status": word, "orderStatus": order.status, "message": message_of(word),
+        }),
+        order_id: Some(order.id),
+    }];
+    if advanced.order_completed {
+        events.push(NewEvent {
+            topic: "booking_completed",
+            recipients,
+            payload: json!({
+                "orderId": order.id, "bookingId": order.id, "status": order.status,
+                "completedAt": order.completed_at, "trucksFilled": order.trucks_filled,
+                "message": "Every truck of this order has delivered",
+            }),
+            order_id: Some(order.id),
+        });
+    }
+    events
+}

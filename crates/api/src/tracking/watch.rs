@@ -1,0 +1,89 @@
+//! The silence watchdog, run by each instance's sweeper: a trip on the road
+//! whose latest fix (or start, before any) is older than the configured
+//! time is reported once, `driver_connectivity_issue` to the customer and
+//! `driver_may_be_offline` to the transporter, by a compare-and-set on the
+//! assignment so instances never report it twice. A fix clears the mark.
+
+use diesel_async::AsyncConnection;
+use serde_json::json;
+use weelo_persistence::orders::{self, order_rooms};
+use weelo_persistence::outbox::{self, NewEvent};
+use weelo_persistence::{PersistenceError, trips, users};
+
+use crate::AppState;
+
+/// One pass; returns how many trips were reported.
+pub async fn sweep_silent(state: &AppState) -> Result<usize, PersistenceError> {
+    let now = state.clock.now();
+    let silent_ms = state
+        .tracking
+        .settings()
+        .silent_after_secs
+        .saturating_mul(1000);
+    let moving = {
+        let mut conn = state.conn().await?;
+        trips::moving_unreported(&mut conn, state.orders.sweep_batch).await?
+    };
+    let mut reported = 0;
+    for trip in moving {
+        let last_ms = match state.tracking.latest(trip.trip_id).await {
+            Some(fix) => fix.at_ms,
+            None => trip
+                .trip_started_at
+                .unwrap_or(trip.updated_at)
+                .timestamp_millis(),
+        };
+        let silent_for_ms = now.timestamp_millis() - last_ms;
+        if silent_for_ms < silent_ms {
+            continue;
+        }
+        let mut conn = state.conn().await?;
+        let done = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                if !trips::mark_silent(conn, trip.id, now).await? {
+                    return Ok(false);
+                }
+                let Some(order) = orders::find(conn, trip.order_id).await? else {
+                    return Ok(true);
+                };
+                let driver_name = users::find(conn, trip.driver_id)
+                    .await?
+                    .and_then(|d| d.name)
+                    .unwrap_or_else(|| "Driver".to_owned());
+                let seconds = silent_for_ms / 1000;
+                let events = [
+                    NewEvent {
+                        topic: "driver_connectivity_issue",
+                        recipients: order_rooms(&order),
+                        payload: json!({
+                            "tripId": trip.trip_id, "orderId": order.id, "driverName": driver_name,
+                            "vehicleNumber": trip.vehicle_number, "lastSeenSeconds": seconds,
+                            "message": "We have not heard from the truck for a while",
+                            "timestamp": crate::dto::iso(now),
+                        }),
+                        order_id: Some(order.id),
+                    },
+                    NewEvent {
+                        topic: "driver_may_be_offline",
+                        recipients: vec![format!("transporter:{}", trip.transporter_id)],
+                        payload: json!({
+                            "driverId": trip.driver_id, "driverName": driver_name,
+                            "vehicleNumber": trip.vehicle_number, "tripId": trip.trip_id,
+                            "assignmentId": trip.id, "lastSeenSeconds": seconds,
+                            "status": trip.status().trip_word(),
+                            "message": "The driver's phone has gone quiet on a trip",
+                        }),
+                        order_id: Some(order.id),
+                    },
+                ];
+                outbox::append(conn, &events, now).await?;
+                Ok(true)
+            })
+            .await?;
+        if done {
+            reported += 1;
+            tracing::info!(trip.id = %trip.trip_id, silent.seconds = silent_for_ms / 1000, "trip reported silent");
+        }
+    }
+    Ok(reported)
+}
