@@ -5,7 +5,7 @@ CARGO ?= cargo
 DOMAIN_CRATES := weelo-orders weelo-availability weelo-dispatch
 FORBIDDEN_IN_DOMAIN := diesel diesel-async actix-web actix-ws redis deadpool-redis tokio
 
-.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo sim
+.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo sim demo
 
 ## Make PostgreSQL and Redis answer on 127.0.0.1 (installs them if needed).
 services:
@@ -65,6 +65,10 @@ bench: services
 ## Only the nearby-search comparison with Redis GEOSEARCH.
 bench-geo: services
 	@./scripts/bench-geo.sh
+
+## A two-minute city: a server of its own, the simulator, demo/report.json and a latency chart.
+demo: services
+	@./scripts/demo.sh
 
 sim:
 	$(CARGO) run --locked --bin weelo-sim -- --help

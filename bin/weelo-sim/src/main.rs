@@ -1,14 +1,20 @@
-//! `weelo-sim`: drives a running weelo-server over HTTP exactly as the apps
-//! do. Today it has the load profiles of `make bench` (`bench-orders`,
-//! `bench-geo`, `bench-heartbeats`); the city simulation comes with its issue.
+//! `weelo-sim`: drives a weelo-server over HTTP and Socket.IO exactly as the
+//! apps do: `city` simulates a whole city (transporters, drivers,
+//! customers, trips) and reports on it; the `bench-*` profiles are the load
+//! tests of `make bench`.
 
 mod bench_geo;
 mod bench_heartbeats;
 mod bench_orders;
+mod chart;
+mod city;
 mod client;
+mod socket;
+mod spawn;
 mod stats;
 
-const USAGE: &str = "usage: weelo-sim bench-orders [--url URL] [--customers N] [--concurrency C]
+const USAGE: &str = "usage: weelo-sim city [--spawn | --url URL] [--transporters N] [--order-rate R] [--seconds S] [options]
+       weelo-sim bench-orders [--url URL] [--customers N] [--concurrency C]
        weelo-sim bench-geo [--points N] [--queries Q] [--redis URL]
        weelo-sim bench-heartbeats [--url URL] [--transporters N] [--seconds S] [--concurrency C]
 
@@ -21,12 +27,22 @@ bench-geo     the k-nearest search (k 10, 5 km) on N points in a 40 km city,
 bench-heartbeats  N transporters online, then heartbeats as fast as C
               concurrent senders allow for S seconds; prints beats/s and p99.
 
-The city simulation (transporters, drivers, trips) is not built yet.";
+city          N transporters (1-2 trucks and a driver each) go online and
+              answer broadcasts; customers book R orders/s for S seconds;
+              drivers accept (or decline, or time out) and run trips on an
+              accelerated clock. Prints progress, then a JSON report; writes
+              --report (sim-report.json) and --chart (sim-latency.svg).
+              --spawn starts a server on a fresh database (the invariants are
+              then checked in PostgreSQL). Other options: --drain-seconds,
+              --hold-probability, --think-ms, --decline-rate, --timeout-rate,
+              --stage-ms, --fixes-per-trip, --database-url, --server-pid, --tag.
+              Defaults: 200 transporters, 2 orders/s, 60 s.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("city") => city::run(city::Plan::parse(&args[1..])?).await,
         Some("bench-orders") => bench_orders::run(bench_orders::Options::parse(&args[1..])?).await,
         Some("bench-geo") => bench_geo::run(bench_geo::Options::parse(&args[1..])?).await,
         Some("bench-heartbeats") => {

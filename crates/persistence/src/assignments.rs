@@ -476,7 +476,12 @@ pub async fn end_unanswered(
         }));
     };
     free_vehicles(conn, &[assignment.trip_id], now).await?;
-    let (order, reopened) = give_back_truck(conn, &order, assignment.truck_request_id, now).await?;
+    let (mut order, reopened) =
+        give_back_truck(conn, &order, assignment.truck_request_id, now).await?;
+    if !reopened && let Some(done) = crate::trips::complete_if_done(conn, order.id, now).await? {
+        // It was the last open end of an order whose other trips are done.
+        order = done;
+    }
     Ok(Ok(Ended {
         assignment,
         order,

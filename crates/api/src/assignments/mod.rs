@@ -470,6 +470,18 @@ async fn append_unanswered_events(
         payload: view::trucks_remaining(order, "", now),
         order_id: Some(order.id),
     });
+    if order.status == "completed" {
+        events.push(NewEvent {
+            topic: "booking_completed",
+            recipients: rooms.clone(),
+            payload: json!({
+                "orderId": order.id, "bookingId": order.id, "status": order.status,
+                "completedAt": order.completed_at, "trucksFilled": order.trucks_filled,
+                "message": "Every truck of this order has delivered",
+            }),
+            order_id: Some(order.id),
+        });
+    }
     if order.status == "expired" {
         events.push(NewEvent {
             topic: "order_expired",

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 use weelo_availability::VehicleKey;
+use weelo_orders::OrderStatus;
 use weelo_persistence::holds::{self, Hold, NewHold, Refused};
 use weelo_persistence::{dispatch, orders};
 
@@ -93,6 +94,13 @@ async fn hold(
                     code: "NOT_NOTIFIED",
                     message: "this order was not offered to you".to_owned(),
                 }));
+            }
+            if matches!(
+                order.status(),
+                OrderStatus::FullyFilled | OrderStatus::InProgress | OrderStatus::Completed
+            ) {
+                // Filled, not expired: the app must not show "cancelled".
+                return Err(Tx::Refused(refusal(Refused::NotEnough { available: 0 })));
             }
             if !order.status().is_searching() || order.expires_at <= now {
                 return Err(Tx::Refused(ApiError::Conflict {
