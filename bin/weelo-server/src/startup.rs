@@ -86,6 +86,7 @@ impl Application {
                 Arc::new(LoggingSmsSender),
             )),
             metrics: HttpMetrics::new()?,
+            relay_wake: Arc::new(tokio::sync::Notify::new()),
         };
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
@@ -106,6 +107,7 @@ impl Application {
             state.cache.clone(),
             hub,
             state.clock.clone(),
+            state.relay_wake.clone(),
         );
         let jobs = DispatchJobs::new(state.clone());
         let data = web::Data::new(state);

@@ -35,6 +35,9 @@ pub struct AppState {
     pub tracking: Tracking,
     /// HTTP request metrics.
     pub metrics: HttpMetrics,
+    /// Pokes this instance's outbox relay after a commit with events, so
+    /// they go out now rather than at the relay's next poll.
+    pub relay_wake: Arc<tokio::sync::Notify>,
 }
 
 /// What login needs.
@@ -65,5 +68,10 @@ impl AppState {
     /// A pooled connection; a pool timeout is `Unavailable` (503).
     pub async fn conn(&self) -> Result<DbConn, PersistenceError> {
         Ok(self.db.get().await?)
+    }
+
+    /// Tells the relay that events were just committed.
+    pub fn wake_relay(&self) {
+        self.relay_wake.notify_one();
     }
 }

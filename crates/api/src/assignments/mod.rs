@@ -365,6 +365,7 @@ pub async fn time_out(state: &AppState, id: Uuid) -> Result<bool, PersistenceErr
         return Ok(false);
     };
     tracing::info!(assignment.id = %id, order.id = %ended.order.id, truck.reopened = ended.reopened, "assignment timed out");
+    state.wake_relay();
     after_unanswered(state, &ended).await;
     Ok(true)
 }

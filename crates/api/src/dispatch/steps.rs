@@ -208,6 +208,7 @@ async fn run(
             dispatch.total_notified = order.notified_transporters,
             "dispatch step"
         );
+        state.wake_relay();
         crate::orders::mirror::publish(&state.cache, order).await;
     }
     Ok(done)

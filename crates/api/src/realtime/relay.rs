@@ -25,16 +25,24 @@ pub struct Relay {
     cache: Cache,
     hub: Hub,
     clock: Arc<dyn Clock>,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl Relay {
     /// A relay over these handles.
-    pub fn new(db: DbPool, cache: Cache, hub: Hub, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        db: DbPool,
+        cache: Cache,
+        hub: Hub,
+        clock: Arc<dyn Clock>,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Self {
         Self {
             db,
             cache,
             hub,
             clock,
+            wake,
         }
     }
 
@@ -84,7 +92,12 @@ impl Relay {
                     Ok(_) => {}
                     Err(error) => tracing::warn!(error = %error, "outbox relay failed; retrying"),
                 }
-                tokio::time::sleep(every).await;
+                // Woken by a commit on this instance, or polling for those of
+                // others (and for rows a crashed instance left behind).
+                tokio::select! {
+                    () = relay.wake.notified() => {}
+                    () = tokio::time::sleep(every) => {}
+                }
             }
         });
         let subscriber = self.clone();
