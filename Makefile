@@ -5,7 +5,7 @@ CARGO ?= cargo
 DOMAIN_CRATES := weelo-orders weelo-availability weelo-dispatch
 FORBIDDEN_IN_DOMAIN := diesel diesel-async actix-web actix-ws redis deadpool-redis tokio
 
-.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo sim demo
+.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city sim demo
 
 ## Make PostgreSQL and Redis answer on 127.0.0.1 (installs them if needed).
 services:
@@ -61,10 +61,16 @@ bench: services
 	./scripts/bench-heartbeats.sh
 	./scripts/bench-orders.sh
 	./scripts/bench-sockets.sh
+	./scripts/bench-dispatch.sh
+	./scripts/bench-tracking.sh
 
 ## Only the nearby-search comparison with Redis GEOSEARCH.
 bench-geo: services
 	@./scripts/bench-geo.sh
+
+## The ten-minute city (2 000 transporters, 20 orders/s): BENCHMARKS.md and docs/city-latency.svg.
+bench-city: services
+	@./scripts/bench-city.sh
 
 ## A two-minute city: a server of its own, the simulator, demo/report.json and a latency chart.
 demo: services

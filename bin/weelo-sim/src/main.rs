@@ -3,9 +3,11 @@
 //! customers, trips) and reports on it; the `bench-*` profiles are the load
 //! tests of `make bench`.
 
+mod bench_dispatch;
 mod bench_geo;
 mod bench_heartbeats;
 mod bench_orders;
+mod bench_tracking;
 mod chart;
 mod city;
 mod client;
@@ -14,10 +16,21 @@ mod spawn;
 mod stats;
 
 const USAGE: &str = "usage: weelo-sim city [--spawn | --url URL] [--transporters N] [--order-rate R] [--seconds S] [options]
+       weelo-sim bench-dispatch [--spawn | --url URL] [--transporters N] [--order-rate R] [--seconds S]
+       weelo-sim bench-tracking [--trips K] [--concurrency C] [--batch B] [--seconds S]
        weelo-sim bench-orders [--url URL] [--customers N] [--concurrency C]
        weelo-sim bench-geo [--points N] [--queries Q] [--redis URL]
        weelo-sim bench-heartbeats [--url URL] [--transporters N] [--seconds S] [--concurrency C]
 
+bench-dispatch  N transporters online with sockets; R orders/s for S s:
+              order answer to first new_broadcast p50/p99; then everyone told
+              presses hold at once: holds/s and one winner per order.
+              Defaults: 5000 transporters, 100 orders/s, 30 s.
+bench-tracking  K trips set up through the API on a spawned server, then
+              GPS fixes as fast as possible through tracking/batch (C in
+              flight, B points each) and through the drivers' sockets:
+              points accepted per second each way.
+              Defaults: 200 trips, 64 in flight, 100 points, 15 s each.
 bench-orders  logs N customers in (the server must expose OTPs: local config),
               then has each create one order, C at a time, and prints the
               create throughput and latency percentiles as one JSON line.
@@ -43,6 +56,12 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("city") => city::run(city::Plan::parse(&args[1..])?).await,
+        Some("bench-dispatch") => {
+            bench_dispatch::run(bench_dispatch::Options::parse(&args[1..])?).await
+        }
+        Some("bench-tracking") => {
+            bench_tracking::run(bench_tracking::Options::parse(&args[1..])?).await
+        }
         Some("bench-orders") => bench_orders::run(bench_orders::Options::parse(&args[1..])?).await,
         Some("bench-geo") => bench_geo::run(bench_geo::Options::parse(&args[1..])?).await,
         Some("bench-heartbeats") => {

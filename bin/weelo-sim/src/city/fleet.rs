@@ -81,7 +81,7 @@ impl Yard {
     }
 }
 
-async fn login(api: &Api, phone: &str, role: &str) -> anyhow::Result<String> {
+pub(crate) async fn login(api: &Api, phone: &str, role: &str) -> anyhow::Result<String> {
     let body = json!({ "phone": phone, "role": role });
     let (_, sent) = api
         .call(
@@ -118,7 +118,7 @@ pub async fn login_customer(api: &Api, phone: &str) -> anyhow::Result<String> {
     login(api, phone, "customer").await
 }
 
-async fn driver_login(api: &Api, phone: &str) -> anyhow::Result<String> {
+pub(crate) async fn driver_login(api: &Api, phone: &str) -> anyhow::Result<String> {
     let body = json!({ "driverPhone": phone });
     let (_, sent) = api
         .call(
@@ -150,7 +150,7 @@ async fn driver_login(api: &Api, phone: &str) -> anyhow::Result<String> {
 
 /// Registers truck `i` of transporter `n` and onboards its driver; returns
 /// (vehicle id, driver id, driver phone).
-async fn truck_and_driver(
+pub(crate) async fn truck_and_driver(
     api: &Api,
     plan: &Plan,
     token: &str,

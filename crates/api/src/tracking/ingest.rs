@@ -199,7 +199,12 @@ impl Tracking {
                 ..Report::default()
             });
         }
-        let mut last_ms = self.latest(trip_id).await.map(|fix| fix.at_ms);
+        // This instance's latest fix first; Redis and then PostgreSQL only
+        // for a trip it has not seen yet.
+        let mut last_ms = match self.local_latest(trip_id) {
+            Some(fix) => Some(fix.at_ms),
+            None => self.latest(trip_id).await.map(|fix| fix.at_ms),
+        };
         if last_ms.is_none() && source == Source::Batch {
             let mut conn = self.inner.db.get().await.map_err(PersistenceError::from)?;
             last_ms = trips::last_point_at(&mut conn, trip_id)
@@ -221,7 +226,9 @@ impl Tracking {
             Source::Socket => {
                 for point in points {
                     if !self.queue_history(point) {
-                        tracing::warn!(trip.id = %trip_id, "trip history queue full; a fix is kept live only");
+                        // Overload: the fix still counts live; logged quietly,
+                        // since a flood would otherwise flood the log too.
+                        tracing::debug!(trip.id = %trip_id, "trip history queue full; a fix is kept live only");
                     }
                 }
             }
@@ -231,8 +238,9 @@ impl Tracking {
         };
         report.last_accepted_timestamp =
             DateTime::<Utc>::from_timestamp_millis(newest.at_ms).map(iso);
-        self.keep_latest(trip_id, newest).await;
-        if self.may_emit(trip_id, now_ms) {
+        let emit = self.may_emit(trip_id, now_ms);
+        self.keep_latest(trip_id, newest, emit).await;
+        if emit {
             let delivery = Delivery {
                 rooms: vec![format!("order:{}", trip.order_id)],
                 name: "location_updated".to_owned(),

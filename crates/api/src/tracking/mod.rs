@@ -40,6 +40,8 @@ const TRIP_CACHE_MS: i64 = 5_000;
 const WRITE_QUEUE: usize = 65_536;
 /// Most fixes in one insert.
 const WRITE_BATCH: usize = 1_000;
+/// Inserts of socket fixes in flight at once.
+const WRITERS: usize = 4;
 
 /// A GPS fix as kept for the live view.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -169,14 +171,24 @@ impl Tracking {
         }
     }
 
-    /// Keeps `fix` as the trip's latest (if it is newer), here and in Redis.
-    async fn keep_latest(&self, trip_id: Uuid, fix: Fix) {
+    /// This instance's latest fix of a trip (no I/O: the hot path of socket
+    /// fixes).
+    fn local_latest(&self, trip_id: Uuid) -> Option<Fix> {
+        locked(&self.inner.fixes).get(&trip_id).copied()
+    }
+
+    /// Keeps `fix` as the trip's latest (if it is newer) here, and with
+    /// `share` in Redis too (at the live events' pace, not every fix).
+    async fn keep_latest(&self, trip_id: Uuid, fix: Fix, share: bool) {
         {
             let mut fixes = locked(&self.inner.fixes);
             let newer = fixes.get(&trip_id).is_none_or(|old| old.at_ms <= fix.at_ms);
             if newer {
                 fixes.insert(trip_id, fix);
             }
+        }
+        if !share {
+            return;
         }
         let Ok(json) = serde_json::to_string(&fix) else {
             return;
@@ -217,11 +229,13 @@ impl Tracking {
         self.inner.writer.try_send(point).is_ok()
     }
 
+    /// Drains the queue into batched inserts, up to [`WRITERS`] at once.
     fn spawn_writer(&self, mut queue: mpsc::Receiver<NewPoint>) {
         let inner = Arc::downgrade(&self.inner);
+        let writers = Arc::new(tokio::sync::Semaphore::new(WRITERS));
         tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(WRITE_BATCH);
             while let Some(first) = queue.recv().await {
+                let mut batch = Vec::with_capacity(WRITE_BATCH);
                 batch.push(first);
                 while batch.len() < WRITE_BATCH {
                     match queue.try_recv() {
@@ -232,18 +246,23 @@ impl Tracking {
                 let Some(inner) = inner.upgrade() else {
                     return;
                 };
-                let now = inner.clock.now();
-                let written = match inner.db.get().await {
-                    Ok(mut conn) => trips::insert_points(&mut conn, &batch, now)
-                        .await
-                        .map_err(PersistenceError::from),
-                    Err(error) => Err(PersistenceError::from(error)),
+                let Ok(permit) = writers.clone().acquire_owned().await else {
+                    return;
                 };
-                if let Err(error) = written {
-                    tracing::warn!(error = %error, points = batch.len(), "trip history batch not written");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                batch.clear();
+                tokio::spawn(async move {
+                    let now = inner.clock.now();
+                    let written = match inner.db.get().await {
+                        Ok(mut conn) => trips::insert_points(&mut conn, &batch, now)
+                            .await
+                            .map_err(PersistenceError::from),
+                        Err(error) => Err(PersistenceError::from(error)),
+                    };
+                    if let Err(error) = written {
+                        tracing::warn!(error = %error, points = batch.len(), "trip history batch not written");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    drop(permit);
+                });
             }
         });
     }
