@@ -377,6 +377,36 @@ async fn a_socket_survives_ping_cycles_and_hears_events_with_redis_down() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_published_while_the_subscription_was_cut_still_arrives() {
+    let redis_server = weelo_test_support::RedisServer::start().unwrap();
+    let db = weelo_test_support::TestDb::new().await.unwrap();
+    let redis = weelo_test_support::TestRedis::on(redis_server.url());
+    let settings = test_settings(&db, &redis);
+    let app = spawn_with(settings, db, redis).await;
+    let token = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&token, "key-1", &order_body()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut client = Client::start(&app.address, &token, Some(&order_id), "order_cancelled");
+    client.event("booking_joined").await;
+    // Redis cuts a subscriber that falls behind; here it is cut on purpose,
+    // and the cancel is published while nobody listens.
+    let port = redis_server.url().rsplit(':').next().unwrap().to_owned();
+    let killed = std::process::Command::new("redis-cli")
+        .args(["-p", &port, "CLIENT", "KILL", "TYPE", "pubsub"])
+        .output()
+        .unwrap();
+    assert!(killed.status.success());
+    let path = format!("orders/{order_id}/cancel");
+    let (status, _) = app.call(Method::POST, &path, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        client.event("order_cancelled").await["orderId"],
+        order_id.as_str(),
+        "caught up from the outbox once subscribed again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plain_websocket_carries_event_frames_and_refuses_a_bad_token() {
     let app = spawn_app().await;
     let token = app.token("9876543210", "customer").await;

@@ -1,6 +1,7 @@
 //! `--spawn`: a weelo-server (the binary next to this one) on a fresh
 //! database and Redis prefix and a free port, for a one-command demo; all of
-//! it is removed again when the run ends.
+//! it is removed again when the run ends. Its log (warnings and up) goes to
+//! `sim-server.log`.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -65,7 +66,7 @@ impl Spawned {
             .env("APP_SERVER__HOST", "127.0.0.1")
             .env("APP_REDIS__KEY_PREFIX", &prefix)
             .env("APP_LOG__FILTER", "warn")
-            .stdout(Stdio::null())
+            .stdout(Stdio::from(std::fs::File::create("sim-server.log")?))
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         let spawned = Self {

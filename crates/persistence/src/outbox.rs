@@ -144,6 +144,22 @@ pub async fn for_room_after(
         .await
 }
 
+/// Events published at or after `since`, by sequence, at most `limit`:
+/// what a subscriber that lost its pub/sub connection may have missed.
+pub async fn published_since(
+    conn: &mut AsyncPgConnection,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<StoredEvent>> {
+    outbox::table
+        .filter(outbox::published_at.ge(since))
+        .order(outbox::id.asc())
+        .limit(limit)
+        .select(StoredEvent::as_select())
+        .load(conn)
+        .await
+}
+
 /// The lowest sequence still kept (older ones were pruned).
 pub async fn oldest_id(conn: &mut AsyncPgConnection) -> QueryResult<Option<i64>> {
     outbox::table

@@ -138,8 +138,19 @@ pub async fn run(mut plan: Plan) -> anyhow::Result<()> {
             .context("invariant checks")?,
         None => Default::default(),
     };
+    let unheard: Vec<Uuid> = metrics
+        .traces()
+        .iter()
+        .filter(|(_, t)| t.ended.is_none())
+        .filter_map(|(id, _)| Uuid::parse_str(id).ok())
+        .take(20)
+        .collect();
+    let trails = match &plan.database_url {
+        Some(url) => report::trails(url, &unheard).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
     let rss = plan.server_pid.and_then(report::rss_mib);
-    let summary = report::build(&plan, &metrics, &checks, rss);
+    let summary = report::build(&plan, &metrics, &checks, rss, &trails);
     std::fs::write(&plan.report, serde_json::to_string_pretty(&summary)?)?;
     std::fs::write(&plan.chart, latency_chart(&metrics, &plan))?;
     println!("{summary}");

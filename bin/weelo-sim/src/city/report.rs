@@ -81,6 +81,33 @@ pub async fn invariants(
     Ok(found)
 }
 
+#[derive(QueryableByName)]
+struct Trail {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    line: String,
+}
+
+/// For orders the customer never heard end: the order's status and its
+/// outbox events (topic, `(unpublished)`, `*` when addressed to the
+/// customer), to find where the news stopped.
+pub async fn trails(database_url: &str, orders: &[Uuid]) -> anyhow::Result<Vec<String>> {
+    use diesel_async::RunQueryDsl;
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = AsyncPgConnection::establish(database_url).await?;
+    let rows: Vec<Trail> = diesel::sql_query(
+        "SELECT o.id::text || ' ' || o.status || ' filled ' || o.trucks_filled || '/' || o.total_trucks || ': ' || \
+         coalesce(string_agg(e.topic || CASE WHEN e.published_at IS NULL THEN '(unpublished)' ELSE '' END || \
+         CASE WHEN ('customer:' || o.customer_id::text) = ANY(e.recipients) THEN '*' ELSE '' END, ' ' ORDER BY e.id), '') AS line \
+         FROM orders o LEFT JOIN outbox e ON e.order_id = o.id WHERE o.id = ANY($1) GROUP BY o.id",
+    )
+    .bind::<Array<SqlUuid>, _>(orders.to_vec())
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.line).collect())
+}
+
 /// The server's resident memory, MiB, from /proc.
 pub fn rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -100,6 +127,7 @@ pub fn build(
     metrics: &Metrics,
     checks: &BTreeMap<&'static str, i64>,
     rss: Option<f64>,
+    unheard_trails: &[String],
 ) -> Value {
     let traces = metrics.traces();
     let created = traces.len();
@@ -173,6 +201,6 @@ pub fn build(
         "errors": errors,
         "server5xx": metrics.server_errors.load(Ordering::Relaxed),
         "serverRssMiB": rss,
-        "invariants": { "checked": checks, "violations": violations },
+        "invariants": { "checked": checks, "violations": violations, "unheardOrders": unheard_trails },
     })
 }

@@ -3,6 +3,7 @@
 //! sends committed events to every instance's sockets.
 
 mod gate;
+mod recent;
 mod relay;
 pub mod settings;
 

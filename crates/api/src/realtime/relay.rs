@@ -2,7 +2,10 @@
 //! instance's subscriber hands them to its hub, so a socket on instance A
 //! hears what B committed. Rows are claimed with `SKIP LOCKED` (instances
 //! never relay one row twice at once) and marked published; with Redis down
-//! the relaying instance delivers to its own sockets.
+//! the relaying instance delivers to its own sockets. A subscriber whose
+//! pub/sub connection dropped (Redis cuts a subscriber that falls behind)
+//! catches up from the outbox when it subscribes again, skipping what it
+//! already delivered.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +18,14 @@ use weelo_orders::Clock;
 use weelo_persistence::{DbPool, PersistenceError, outbox};
 use weelo_realtime::{Delivery, Hub};
 
+use super::recent::Recent;
+
 const CHANNEL: &str = "events";
 const BATCH: i64 = 500;
+/// Most events re-read when catching up after a lost subscription.
+const CATCH_UP_LIMIT: i64 = 50_000;
+/// How far before the loss a catch-up starts (messages in flight then).
+const CATCH_UP_MARGIN: chrono::Duration = chrono::Duration::seconds(30);
 
 /// Relays the outbox to the sockets of every instance. Cheap to clone.
 #[derive(Clone)]
@@ -26,6 +35,7 @@ pub struct Relay {
     hub: Hub,
     clock: Arc<dyn Clock>,
     wake: Arc<tokio::sync::Notify>,
+    recent: Arc<Recent>,
 }
 
 impl Relay {
@@ -43,7 +53,41 @@ impl Relay {
             hub,
             clock,
             wake,
+            recent: Arc::default(),
         }
+    }
+
+    /// Hands `delivery` to this instance's sockets unless it already did
+    /// (outbox events only; live ones have no sequence).
+    fn deliver_once(&self, delivery: Delivery) {
+        let fresh = delivery
+            .event_id
+            .parse::<i64>()
+            .map_or(true, |id| self.recent.first_time(id));
+        if fresh {
+            self.hub.deliver(delivery);
+        }
+    }
+
+    /// Delivers what was published since `since` and not delivered here.
+    async fn catch_up(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, PersistenceError> {
+        let mut conn = self.db.get().await?;
+        let events = outbox::published_since(&mut conn, since, CATCH_UP_LIMIT).await?;
+        let now_ms = self.clock.now().timestamp_millis();
+        let count = events.len();
+        for event in events {
+            self.deliver_once(Delivery {
+                rooms: event.recipients.into_iter().flatten().collect(),
+                name: event.topic,
+                data: event.payload,
+                event_id: event.id.to_string(),
+                server_time_ms: now_ms,
+            });
+        }
+        Ok(count)
     }
 
     /// Relays one batch of unpublished events; returns how many.
@@ -71,7 +115,7 @@ impl Relay {
                 if let Err(error) = this.cache.publish(CHANNEL, &message).await {
                     tracing::warn!(error = %error, "redis pub/sub unavailable; delivering to this instance's sockets only");
                     for delivery in deliveries {
-                        this.hub.deliver(delivery);
+                        this.deliver_once(delivery);
                     }
                 }
                 let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
@@ -102,21 +146,40 @@ impl Relay {
         });
         let subscriber = self.clone();
         tokio::spawn(async move {
+            // When the last message arrived, and whether the subscription
+            // was lost since (Redis drops what it buffered for a subscriber
+            // it cuts, so the catch-up starts before the last message).
+            let mut last_heard: Option<chrono::DateTime<chrono::Utc>> = None;
+            let mut lost = false;
             loop {
                 match subscriber.cache.subscribe(CHANNEL).await {
                     Ok(mut messages) => {
+                        if let Some(since) = last_heard.filter(|_| lost) {
+                            match subscriber.catch_up(since - CATCH_UP_MARGIN).await {
+                                Ok(n) => tracing::info!(
+                                    events = n,
+                                    "caught up from the outbox after a lost subscription"
+                                ),
+                                Err(error) => {
+                                    tracing::warn!(error = %error, "could not catch up after a lost subscription")
+                                }
+                            }
+                        }
                         while let Some(message) = messages.next().await {
                             let Ok(text) = message.get_payload::<String>() else {
                                 continue;
                             };
                             for delivery in decode(&text) {
-                                subscriber.hub.deliver(delivery);
+                                subscriber.deliver_once(delivery);
                             }
+                            last_heard = Some(subscriber.clock.now());
                         }
                         tracing::warn!("event subscription ended; subscribing again");
                     }
                     Err(error) => tracing::debug!(error = %error, "event subscription unavailable"),
                 }
+                lost = true;
+                last_heard.get_or_insert_with(|| subscriber.clock.now());
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
