@@ -20,7 +20,7 @@ const WIDTH: f64 = 900.0;
 const HEIGHT: f64 = 420.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 20.0;
-const TOP: f64 = 40.0;
+const TOP: f64 = 64.0;
 const BOTTOM: f64 = 50.0;
 
 /// The percentile `p` (0–100) of `values`, nearest rank.
@@ -118,14 +118,14 @@ pub fn svg(title: &str, lines: &[Line]) -> String {
             line.colour,
             path.join(" ")
         );
-        let legend_y = TOP + 4.0 + 16.0 * i as f64;
+        // The legend runs along the top, under the title, clear of the lines.
+        let legend_x = LEFT + 270.0 * (i % 3) as f64;
+        let legend_y = 36.0 + 16.0 * (i / 3) as f64;
         let _ = write!(
             out,
-            r#"<rect x="{}" y="{:.1}" width="14" height="4" fill="{}"/><text x="{}" y="{:.1}">{}</text>"#,
-            WIDTH - 300.0,
-            legend_y,
+            r#"<rect x="{legend_x:.1}" y="{legend_y:.1}" width="14" height="4" fill="{}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
             line.colour,
-            WIDTH - 280.0,
+            legend_x + 20.0,
             legend_y + 5.0,
             escape(&line.label)
         );
