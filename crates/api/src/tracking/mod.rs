@@ -41,7 +41,7 @@ const WRITE_QUEUE: usize = 65_536;
 /// Most fixes in one insert.
 const WRITE_BATCH: usize = 1_000;
 /// Inserts of socket fixes in flight at once.
-const WRITERS: usize = 4;
+const WRITERS: usize = 8;
 
 /// A GPS fix as kept for the live view.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
