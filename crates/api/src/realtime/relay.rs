@@ -1,8 +1,10 @@
 //! The outbox relay: committed events go to Redis pub/sub, and every
 //! instance's subscriber hands them to its hub, so a socket on instance A
 //! hears what B committed. Rows are claimed with `SKIP LOCKED` (instances
-//! never relay one row twice at once) and marked published; with Redis down
-//! the relaying instance delivers to its own sockets. A subscriber whose
+//! never relay one row twice at once) and marked published. The relaying
+//! instance hands the events to its own sockets at once (and skips them
+//! when they come back through pub/sub), so with Redis down its sockets
+//! still hear everything. A subscriber whose
 //! pub/sub connection dropped (Redis cuts a subscriber that falls behind)
 //! catches up from the outbox when it subscribes again, skipping what it
 //! already delivered.
@@ -112,11 +114,13 @@ impl Relay {
                     })
                     .collect();
                 let message = Value::Array(deliveries.iter().map(encode).collect()).to_string();
+                // This instance's sockets first and straight away; the copy
+                // that comes back through pub/sub is then skipped as seen.
+                for delivery in deliveries {
+                    this.deliver_once(delivery);
+                }
                 if let Err(error) = this.cache.publish(CHANNEL, &message).await {
-                    tracing::warn!(error = %error, "redis pub/sub unavailable; delivering to this instance's sockets only");
-                    for delivery in deliveries {
-                        this.deliver_once(delivery);
-                    }
+                    tracing::warn!(error = %error, "redis pub/sub unavailable; this instance's sockets got the events, others will catch up");
                 }
                 let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
                 outbox::mark_published(conn, &ids, now).await?;
