@@ -114,6 +114,18 @@ impl Client {
         serde_json::from_str(&line).ok()
     }
 
+    /// [`Client::event`], failing if an event named `forbidden` comes first.
+    pub(crate) async fn event_without(&mut self, name: &str, forbidden: &str) -> Value {
+        while let Some(line) = self.next().await {
+            assert_ne!(line["event"], forbidden, "{forbidden} reached this socket");
+            if line["kind"] == "event" && line["event"] == name {
+                return line["data"].clone();
+            }
+            assert_ne!(line["kind"], "timeout", "waited in vain for {name}");
+        }
+        panic!("the client exited before {name}");
+    }
+
     /// Reads lines until an event named `name`; returns its data.
     pub(crate) async fn event(&mut self, name: &str) -> Value {
         while let Some(line) = self.next().await {
@@ -484,8 +496,14 @@ async fn a_driver_socket_heartbeat_updates_last_seen_on_the_fleet_list() {
     assert!(
         rooms
             .iter()
-            .any(|r| r.as_str().is_some_and(|r| r.starts_with("transporter:"))),
+            .any(|r| r.as_str().is_some_and(|r| r.starts_with("fleet:"))),
         "{rooms:?}"
+    );
+    assert!(
+        !rooms
+            .iter()
+            .any(|r| r.as_str().is_some_and(|r| r.starts_with("transporter:"))),
+        "a driver must not hear its transporter's broadcasts: {rooms:?}"
     );
     assert_eq!(
         seen(&mut client, "ack").await["answer"]["ok"],

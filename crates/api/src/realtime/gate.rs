@@ -39,12 +39,14 @@ impl Gatekeeper for TokenGate {
                 format!("{role}:{}", caller.user_id),
             ];
             if caller.role == Role::Driver {
-                // A driver also hears its fleet's room.
+                // A driver hears its fleet's room, not its transporter's:
+                // the old server put drivers in `transporter:{id}`, so every
+                // driver's app saw the fleet owner's broadcasts and holds.
                 let mut conn = self.state.conn().await.map_err(|error| error.to_string())?;
                 if let Ok(Some(driver)) = users::find(&mut conn, caller.user_id).await
                     && let Some(transporter) = driver.transporter_id
                 {
-                    rooms.push(format!("transporter:{transporter}"));
+                    rooms.push(format!("fleet:{transporter}"));
                 }
             }
             let backlog = match (caller.role, last_seq(auth)) {
