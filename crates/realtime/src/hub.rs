@@ -4,21 +4,47 @@
 //! from the hub (its queue closes, its session ends), never slowing others.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::socket::SocketPacket;
+
 /// Identifies a socket on this instance.
 pub type SocketId = Uuid;
 
-/// An event for a socket, with its per-recipient sequence number.
+/// An event for a socket, with its sequence number. The stamped payload
+/// and its encoded Socket.IO packet are shared by every recipient when the
+/// event has an outbox sequence (the same `_seq` for all), so a room of
+/// 10 000 sockets costs one serialisation, not 10 000.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
     /// The event name (`order_cancelled`…).
-    pub name: String,
+    pub name: Arc<str>,
     /// The payload, with `eventId`, `serverTimeMs` and `_seq` added.
-    pub data: Value,
+    pub data: Arc<Value>,
+    /// The Socket.IO EVENT packet of it (`2["name",{…}]`).
+    pub packet: Arc<str>,
+}
+
+impl Outgoing {
+    /// `delivery` stamped with `seq`, encoded once.
+    fn stamped(delivery: &Delivery, seq: u64) -> Self {
+        let mut data = delivery.data.clone();
+        if let Value::Object(map) = &mut data {
+            map.insert("eventId".to_owned(), json!(delivery.event_id));
+            map.insert("serverTimeMs".to_owned(), json!(delivery.server_time_ms));
+            map.insert("_seq".to_owned(), json!(seq));
+        }
+        let packet = SocketPacket::event(&delivery.name, data.clone()).encode();
+        Self {
+            name: Arc::from(delivery.name.as_str()),
+            data: Arc::new(data),
+            packet: Arc::from(packet),
+        }
+    }
 }
 
 /// An event to deliver to the members of some rooms; a socket in several
@@ -173,24 +199,22 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
                     .copied()
                     .collect();
                 let mut too_slow = Vec::new();
+                // The outbox id when the event has one: the sequence
+                // `auth.lastSeq` resumes from after a reconnect, the same for
+                // everyone; otherwise each socket's own count.
+                let shared = delivery
+                    .event_id
+                    .parse::<u64>()
+                    .ok()
+                    .map(|seq| Outgoing::stamped(&delivery, seq));
                 for id in &ids {
                     let Some(member) = members.get_mut(id) else {
                         continue;
                     };
                     member.seq += 1;
-                    let mut data = delivery.data.clone();
-                    if let Value::Object(map) = &mut data {
-                        map.insert("eventId".to_owned(), json!(delivery.event_id));
-                        map.insert("serverTimeMs".to_owned(), json!(delivery.server_time_ms));
-                        // The outbox id when the event has one: the
-                        // sequence `auth.lastSeq` resumes from after a
-                        // reconnect; otherwise this socket's own count.
-                        let seq = delivery.event_id.parse::<u64>().unwrap_or(member.seq);
-                        map.insert("_seq".to_owned(), json!(seq));
-                    }
-                    let outgoing = Outgoing {
-                        name: delivery.name.clone(),
-                        data,
+                    let outgoing = match &shared {
+                        Some(outgoing) => outgoing.clone(),
+                        None => Outgoing::stamped(&delivery, member.seq),
                     };
                     if member.queue.try_send(outgoing).is_err() {
                         too_slow.push(*id);

@@ -305,7 +305,11 @@ pub async fn run(
                     None => Flow::Stop,
                 },
                 event = next_event(&mut connection.events) => match event {
-                    Some(Some(outgoing)) => connection.emit(&outgoing.name, outgoing.data).await,
+                    Some(Some(outgoing)) => {
+                        connection
+                            .send_engine(EnginePacket::Message(outgoing.packet.to_string()))
+                            .await
+                    }
                     // The hub dropped this socket (it could not keep up).
                     _ => Flow::Stop,
                 },
