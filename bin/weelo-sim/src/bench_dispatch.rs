@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::city::fleet::login;
 use crate::city::metrics::{Api, Metrics};
 use crate::city::plan::somewhere;
 use crate::socket::Socket;
@@ -70,42 +71,10 @@ impl Options {
 /// Who was told of which order.
 type Told = Arc<Mutex<HashMap<String, Vec<usize>>>>;
 
-async fn otp_login(api: &Api, phone: &str, role: &str) -> anyhow::Result<String> {
-    let body = json!({ "phone": phone, "role": role });
-    let (_, sent) = api
-        .call(
-            "auth/send-otp",
-            Method::POST,
-            "auth/send-otp",
-            None,
-            Some(&body),
-            None,
-        )
-        .await?;
-    let otp = sent["data"]["otp"]
-        .as_str()
-        .context("the server does not expose OTPs")?;
-    let body = json!({ "phone": phone, "otp": otp, "role": role });
-    let (_, verified) = api
-        .call(
-            "auth/verify-otp",
-            Method::POST,
-            "auth/verify-otp",
-            None,
-            Some(&body),
-            None,
-        )
-        .await?;
-    verified["data"]["tokens"]["accessToken"]
-        .as_str()
-        .map(str::to_owned)
-        .with_context(|| format!("login failed: {verified}"))
-}
-
 /// Transporter `n`: a truck, online, beating, listening. Returns its token
 /// and keeps its socket alive in the spawned listener.
 async fn transporter(api: Api, n: usize, told: Told, tag: u64) -> anyhow::Result<String> {
-    let token = otp_login(&api, &format!("7{tag:03}{:06}", n), "transporter").await?;
+    let token = login(&api, &format!("7{tag:03}{:06}", n), "transporter").await?;
     let letters = n / 10_000;
     let plate = format!(
         "KA{:02}{}{}{:04}",
@@ -222,7 +191,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let customers: Vec<String> = futures_util::stream::iter(0..orders)
         .map(|n| {
             let api = api.clone();
-            async move { otp_login(&api, &format!("8{tag:03}{:06}", n), "customer").await }
+            async move { login(&api, &format!("8{tag:03}{:06}", n), "customer").await }
         })
         .buffer_unordered(64)
         .filter_map(|r| async move { r.ok() })

@@ -53,7 +53,8 @@ impl Assignment {
     }
 }
 
-fn names(statuses: &[AssignmentStatus]) -> Vec<&'static str> {
+/// The stored names of `statuses`, for SQL guards.
+pub(crate) fn names(statuses: &[AssignmentStatus]) -> Vec<&'static str> {
     statuses.iter().map(|s| s.as_str()).collect()
 }
 
@@ -525,12 +526,7 @@ async fn give_back_truck(
             orders::table
                 .filter(orders::customer_id.eq(order.customer_id))
                 .filter(orders::id.ne(order.id))
-                .filter(orders::status.eq_any([
-                    "created",
-                    "broadcasting",
-                    "active",
-                    "partially_filled",
-                ])),
+                .filter(orders::status.eq_any(crate::orders::searching_names())),
         ))
         .get_result::<bool>(conn)
         .await?;

@@ -47,8 +47,6 @@ pub enum StepClaim {
     Due,
 }
 
-const SEARCHING: [&str; 4] = ["created", "broadcasting", "active", "partially_filled"];
-
 /// Locks order `id` for a dispatch step if it still searches, has time
 /// left and the step is its to take; `None` when another instance is on it
 /// (`SKIP LOCKED`) or nothing is due.
@@ -60,7 +58,7 @@ pub async fn lock_for_step(
 ) -> QueryResult<Option<Order>> {
     let base = orders::table
         .find(id)
-        .filter(orders::status.eq_any(SEARCHING))
+        .filter(orders::status.eq_any(crate::orders::searching_names()))
         .filter(orders::expires_at.gt(now));
     match claim {
         StepClaim::First => {
@@ -98,7 +96,7 @@ pub async fn due_for_step(
 ) -> QueryResult<Vec<Uuid>> {
     dispatch_schedule::table
         .inner_join(orders::table)
-        .filter(orders::status.eq_any(SEARCHING))
+        .filter(orders::status.eq_any(crate::orders::searching_names()))
         .filter(dispatch_schedule::due_at.le(now))
         .order(dispatch_schedule::due_at.asc())
         .limit(limit)
@@ -187,7 +185,7 @@ pub async fn record_step(
     let order: Option<Order> = diesel::update(
         orders::table
             .find(order_id)
-            .filter(orders::status.eq_any(SEARCHING)),
+            .filter(orders::status.eq_any(crate::orders::searching_names())),
     )
     .set((
         orders::notified_transporters
@@ -252,7 +250,7 @@ pub async fn active_for(
         .inner_join(orders::table)
         .filter(order_notifications::transporter_id.eq(transporter_id))
         .filter(order_notifications::declined_at.is_null())
-        .filter(orders::status.eq_any(["created", "broadcasting", "active", "partially_filled"]))
+        .filter(orders::status.eq_any(crate::orders::searching_names()))
         .filter(orders::expires_at.gt(now))
         .order(order_notifications::notified_at.desc())
         .select((Order::as_select(), order_notifications::distance_m))

@@ -81,6 +81,12 @@ pub struct TruckRequest {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The stored names of the searching statuses: the SQL guard of every
+/// query about orders still looking for trucks.
+pub(crate) fn searching_names() -> Vec<&'static str> {
+    names(&SEARCHING)
+}
+
 fn names(statuses: &[OrderStatus]) -> Vec<&'static str> {
     statuses.iter().map(|s| s.as_str()).collect()
 }

@@ -12,13 +12,9 @@ use weelo_orders::AssignmentStatus;
 pub use weelo_orders::assignment::ON_TRIP;
 use weelo_orders::assignment::{LIVE_ASSIGNMENT, TripStep};
 
-use crate::assignments::Assignment;
+use crate::assignments::{Assignment, names};
 use crate::orders::Order;
 use crate::schema::{assignments, orders, trip_points, truck_requests, vehicles};
-
-fn names(statuses: &[AssignmentStatus]) -> Vec<&'static str> {
-    statuses.iter().map(|s| s.as_str()).collect()
-}
 
 /// Why a trip status update changed nothing.
 #[derive(Debug)]
