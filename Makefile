@@ -5,7 +5,7 @@ CARGO ?= cargo
 DOMAIN_CRATES := weelo-orders weelo-availability weelo-dispatch
 FORBIDDEN_IN_DOMAIN := diesel diesel-async actix-web actix-ws redis deadpool-redis tokio
 
-.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city sim demo
+.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city sim demo conformance
 
 ## Make PostgreSQL and Redis answer on 127.0.0.1 (installs them if needed).
 services:
@@ -75,6 +75,11 @@ bench-city: services
 ## A two-minute city: a server of its own, the simulator, demo/report.json and a latency chart.
 demo: services
 	@./scripts/demo.sh
+
+## The official Engine.IO and Socket.IO protocol suites against the realtime
+## crate's conformance server (cloned outside the repository; needs network).
+conformance:
+	@./scripts/conformance.sh
 
 sim:
 	$(CARGO) run --locked --bin weelo-sim -- --help

@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod orders;
 mod presence;
+mod protocol;
 mod realtime;
 mod startup;
 mod trips;

@@ -19,7 +19,7 @@ use weelo_api::tracking::Tracking;
 use weelo_cache::{Cache, TlsMode};
 use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations};
-use weelo_realtime::{EngineConfig, Hub, PollRegistry, Realtime};
+use weelo_realtime::{EngineConfig, Hub, Realtime};
 
 use crate::Settings;
 
@@ -91,17 +91,17 @@ impl Application {
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let realtime = web::Data::new(Realtime {
-            hub: hub.clone(),
-            gate: Arc::new(TokenGate::new(state.clone())),
-            polls: PollRegistry::default(),
-            config: EngineConfig {
+        let realtime = web::Data::new(Realtime::socket_io(
+            hub.clone(),
+            Arc::new(TokenGate::new(state.clone())),
+            EngineConfig {
                 ping_interval: Duration::from_millis(settings.realtime.ping_interval_ms),
                 ping_timeout: Duration::from_millis(settings.realtime.ping_timeout_ms),
                 max_payload: 1_000_000,
                 connect_timeout: Duration::from_millis(settings.realtime.connect_timeout_ms),
+                greeting_gap: Duration::ZERO,
             },
-        });
+        ));
         let relay = Relay::new(
             state.db.clone(),
             state.cache.clone(),

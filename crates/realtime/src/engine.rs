@@ -1,6 +1,11 @@
-//! Engine.IO v4 packets (text form): the one-character type, then the data.
-//! Over HTTP long-polling several packets travel in one payload, separated
-//! by the record separator `\x1e`.
+//! Engine.IO v4 packets. A text packet is a one-character type and its data;
+//! a binary message is a WebSocket binary frame, or `b` and its base64 inside
+//! a long-polling payload, where packets are separated by `\x1e`.
+
+use actix_web::web::Bytes;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytestring::ByteString;
 
 /// The packet types of Engine.IO v4.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,11 +18,13 @@ pub enum EnginePacket {
     Ping(String),
     /// `3[data]`: the answer to a ping.
     Pong(String),
-    /// `4data`: a message (carries a Socket.IO packet).
+    /// `4data`: a text message (carries a Socket.IO packet).
     Message(String),
+    /// A binary message (a Socket.IO attachment).
+    Binary(Bytes),
     /// `5`: the client completes an upgrade.
     Upgrade,
-    /// `6`: nothing (ends a pending poll during an upgrade).
+    /// `6`: nothing (ends a pending poll during an upgrade or a close).
     Noop,
 }
 
@@ -29,8 +36,18 @@ pub struct MalformedPacket;
 /// The record separator between packets of a polling payload.
 pub const SEPARATOR: char = '\u{1e}';
 
+/// What a transport carries: a WebSocket text or binary frame. Text is a
+/// [`ByteString`], so one encoded event is shared by every socket it goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A text packet.
+    Text(ByteString),
+    /// A binary message.
+    Binary(Bytes),
+}
+
 impl EnginePacket {
-    /// Parses one text packet.
+    /// Parses one text packet (`b…` is a base64 binary message).
     pub fn decode(text: &str) -> Result<Self, MalformedPacket> {
         let mut chars = text.chars();
         let kind = chars.next().ok_or(MalformedPacket)?;
@@ -43,11 +60,14 @@ impl EnginePacket {
             '4' => Self::Message(data.to_owned()),
             '5' => Self::Upgrade,
             '6' => Self::Noop,
+            'b' => Self::Binary(Bytes::from(
+                BASE64.decode(data).map_err(|_| MalformedPacket)?,
+            )),
             _ => return Err(MalformedPacket),
         })
     }
 
-    /// The text form.
+    /// The text form (binary as `b` and base64, as polling carries it).
     pub fn encode(&self) -> String {
         match self {
             Self::Open(data) => format!("0{data}"),
@@ -55,8 +75,38 @@ impl EnginePacket {
             Self::Ping(data) => format!("2{data}"),
             Self::Pong(data) => format!("3{data}"),
             Self::Message(data) => format!("4{data}"),
+            Self::Binary(bytes) => format!("b{}", BASE64.encode(bytes)),
             Self::Upgrade => "5".to_owned(),
             Self::Noop => "6".to_owned(),
+        }
+    }
+
+    /// The WebSocket frame of it.
+    pub fn frame(self) -> Frame {
+        match self {
+            Self::Binary(bytes) => Frame::Binary(bytes),
+            text => Frame::Text(ByteString::from(text.encode())),
+        }
+    }
+}
+
+impl Frame {
+    /// The packet it carries (`None` when a text frame is malformed).
+    pub fn packet(&self) -> Option<EnginePacket> {
+        match self {
+            Self::Text(text) => EnginePacket::decode(text).ok(),
+            Self::Binary(bytes) => Some(EnginePacket::Binary(bytes.clone())),
+        }
+    }
+
+    /// Appends its polling form to `payload`.
+    fn push_to(&self, payload: &mut String) {
+        match self {
+            Self::Text(text) => payload.push_str(text),
+            Self::Binary(bytes) => {
+                payload.push('b');
+                BASE64.encode_string(bytes, payload);
+            }
         }
     }
 }
@@ -66,14 +116,14 @@ pub fn decode_payload(payload: &str) -> Result<Vec<EnginePacket>, MalformedPacke
     payload.split(SEPARATOR).map(EnginePacket::decode).collect()
 }
 
-/// Joins packets into a polling payload.
-pub fn encode_payload(packets: &[EnginePacket]) -> String {
+/// Joins frames into a polling payload.
+pub fn encode_payload(frames: &[Frame]) -> String {
     let mut out = String::new();
-    for (index, packet) in packets.iter().enumerate() {
+    for (index, frame) in frames.iter().enumerate() {
         if index > 0 {
             out.push(SEPARATOR);
         }
-        out.push_str(&packet.encode());
+        frame.push_to(&mut out);
     }
     out
 }
@@ -91,21 +141,40 @@ mod tests {
             EnginePacket::Ping("probe".to_owned()),
             EnginePacket::Pong("probe".to_owned()),
             EnginePacket::Message(r#"2["hello",1]"#.to_owned()),
+            EnginePacket::Binary(Bytes::from_static(&[1, 2, 3, 4])),
             EnginePacket::Upgrade,
             EnginePacket::Noop,
         ];
         for packet in &packets {
             assert_eq!(EnginePacket::decode(&packet.encode()).as_ref(), Ok(packet));
         }
-        let payload = encode_payload(&packets);
+        let frames: Vec<Frame> = packets.iter().cloned().map(EnginePacket::frame).collect();
+        let payload = encode_payload(&frames);
         assert_eq!(decode_payload(&payload).unwrap(), packets);
     }
 
     #[test]
-    fn unknown_types_and_empty_packets_are_malformed() {
+    fn binary_goes_as_base64_in_a_payload_and_as_a_binary_frame_on_a_websocket() {
+        let payload = "4hello\u{1e}bAQIDBA==";
+        let packets = decode_payload(payload).unwrap();
+        assert_eq!(
+            packets,
+            [
+                EnginePacket::Message("hello".to_owned()),
+                EnginePacket::Binary(Bytes::from_static(&[1, 2, 3, 4])),
+            ]
+        );
+        let frames: Vec<Frame> = packets.into_iter().map(EnginePacket::frame).collect();
+        assert_eq!(frames[1], Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])));
+        assert_eq!(encode_payload(&frames), payload);
+    }
+
+    #[test]
+    fn unknown_types_empty_packets_and_bad_base64_are_malformed() {
         assert_eq!(EnginePacket::decode(""), Err(MalformedPacket));
         assert_eq!(EnginePacket::decode("7"), Err(MalformedPacket));
         assert_eq!(EnginePacket::decode("x"), Err(MalformedPacket));
+        assert_eq!(EnginePacket::decode("b!!"), Err(MalformedPacket));
         assert!(decode_payload("4a\u{1e}9").is_err());
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use bytestring::ByteString;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -25,8 +26,8 @@ pub struct Outgoing {
     pub name: Arc<str>,
     /// The payload, with `eventId`, `serverTimeMs` and `_seq` added.
     pub data: Arc<Value>,
-    /// The Socket.IO EVENT packet of it (`2["name",{…}]`).
-    pub packet: Arc<str>,
+    /// The Engine.IO message of it (`42["name",{…}]`), ready for any transport.
+    pub frame: ByteString,
 }
 
 impl Outgoing {
@@ -38,11 +39,14 @@ impl Outgoing {
             map.insert("serverTimeMs".to_owned(), json!(delivery.server_time_ms));
             map.insert("_seq".to_owned(), json!(seq));
         }
-        let packet = SocketPacket::event(&delivery.name, data.clone()).encode();
+        let frame = format!(
+            "4{}",
+            SocketPacket::event(&delivery.name, data.clone()).encode()
+        );
         Self {
             name: Arc::from(delivery.name.as_str()),
             data: Arc::new(data),
-            packet: Arc::from(packet),
+            frame: ByteString::from(frame),
         }
     }
 }

@@ -7,23 +7,29 @@
 //! it after commit, from the outbox relay.
 //!
 //! # Layout
-//! - [`engine`]: Engine.IO v4 packets and polling payloads.
+//! - [`engine`]: Engine.IO v4 packets (text and binary) and polling payloads.
 //! - [`socket`]: Socket.IO v5 packets.
 //! - [`hub`]: the per-instance owner of sockets and rooms.
-//! - [`gate`]: what the application answers (identity, room rights).
-//! - [`session`]: one connection, whatever its transport.
+//! - [`gate`]: what the application answers (connects, events).
+//! - [`session`]: one Engine.IO connection, whatever its transport.
+//! - `namespaces`: the Socket.IO layer of a connection.
 //! - [`polling`]: long-polling and the upgrade to WebSocket.
-//! - [`routes`]: the `/socket.io/` endpoint.
+//! - [`routes`]: the Engine.IO endpoints (`/socket.io/`).
+//! - `plain`: the plain JSON WebSocket at `/ws`.
+//! - [`conformance`]: the server the official protocol suites test.
 
+pub mod conformance;
 pub mod engine;
 pub mod gate;
 pub mod hub;
+mod namespaces;
+mod plain;
 pub mod polling;
 pub mod routes;
 pub mod session;
 pub mod socket;
 
-pub use gate::{Gatekeeper, Identity};
+pub use gate::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity, Reply};
 pub use hub::{Delivery, Hub};
 pub use polling::PollRegistry;
-pub use session::{EngineConfig, Realtime};
+pub use session::{EngineConfig, Layer, Realtime};

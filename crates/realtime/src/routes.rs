@@ -1,42 +1,67 @@
-//! The HTTP side of `/socket.io/`: the long-polling GET and POST, the
-//! WebSocket upgrade (fresh, or taking over a polling session), and
-//! Engine.IO's 400s for anything else.
+//! The HTTP side of Engine.IO: the long-polling GET and POST, the WebSocket
+//! (fresh, or taking over a polling session after the probe), and the 400s
+//! the protocol gives for a bad `EIO`, transport, sid, method or packet.
 
 use std::collections::HashMap;
 
+use actix_web::http::Method;
 use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, Resource, web};
 use actix_ws::AggregatedMessage;
 use futures_util::StreamExt;
 use serde_json::json;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::engine::EnginePacket;
-use crate::polling::{PollError, PollHandle};
+use crate::engine::{EnginePacket, Frame};
+use crate::polling::{PollError, PollHandle, Transport};
 use crate::session::{self, Inbound, OUTBOUND_QUEUE, Realtime};
-use crate::socket::{PacketKind, SocketPacket};
 
-/// Mounts `/socket.io/`; a [`Realtime`] must be registered as app data.
+/// Mounts `/socket.io/` and `/ws`; a [`Realtime`] must be registered as app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/socket.io/", web::get().to(get))
-        .route("/socket.io/", web::post().to(post))
-        .route("/ws", web::get().to(plain));
+    cfg.service(resource("/socket.io/"))
+        .route("/ws", web::get().to(crate::plain::plain));
 }
 
+/// Mounts an Engine.IO endpoint at `path` served by its own `realtime`
+/// (the conformance server has `/engine.io/` and `/socket.io/`).
+pub fn mount(path: &str, realtime: Realtime) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
+    move |cfg| {
+        cfg.service(resource(path).app_data(web::Data::new(realtime)));
+    }
+}
+
+fn resource(path: &str) -> Resource {
+    web::resource(path)
+        .route(web::get().to(get))
+        .route(web::post().to(post))
+        .default_service(web::to(other_method))
+}
+
+/// Engine.IO's error answer.
 fn engine_error(code: u8, message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "code": code, "message": message }))
+}
+
+async fn other_method(req: HttpRequest) -> HttpResponse {
+    if req.method() == Method::OPTIONS {
+        // A CORS preflight: the headers are the application's middleware's.
+        return HttpResponse::NoContent().finish();
+    }
+    engine_error(2, "Bad handshake method")
 }
 
 fn poll_error(error: PollError) -> HttpResponse {
     match error {
         PollError::UnknownSid => engine_error(1, "Session ID unknown"),
-        PollError::BadRequest | PollError::Closed => engine_error(3, "Bad request"),
+        PollError::BadRequest | PollError::Overlap | PollError::Malformed | PollError::Closed => {
+            engine_error(3, "Bad request")
+        }
     }
 }
 
 struct Params {
-    transport: String,
+    transport: Transport,
     sid: Option<Uuid>,
 }
 
@@ -50,10 +75,11 @@ fn params(req: &HttpRequest) -> Result<Params, EngineError> {
     if query.get("EIO").map(String::as_str) != Some("4") {
         return Err((5, "Unsupported protocol version"));
     }
-    let transport = query.get("transport").cloned().unwrap_or_default();
-    if transport != "websocket" && transport != "polling" {
-        return Err((0, "Transport unknown"));
-    }
+    let transport = match query.get("transport").map(String::as_str) {
+        Some("polling") => Transport::Polling,
+        Some("websocket") => Transport::WebSocket,
+        _ => return Err((0, "Transport unknown")),
+    };
     let sid = match query.get("sid") {
         None => None,
         Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| (1, "Session ID unknown"))?),
@@ -67,25 +93,40 @@ fn text(body: String) -> HttpResponse {
         .body(body)
 }
 
-/// Starts a connection task; returns its ends.
-fn open(realtime: &Realtime, upgrades: bool) -> (Uuid, PollHandle) {
+/// Starts a connection task on `transport`; returns its ends.
+pub(crate) fn open(realtime: &Realtime, transport: Transport) -> (Uuid, PollHandle) {
     let sid = Uuid::new_v4();
     let (inbound, inbound_rx) = mpsc::channel(64);
     let (out, outbound) = mpsc::channel(OUTBOUND_QUEUE);
-    let handle = PollHandle {
-        inbound,
-        out: out.clone(),
-        outbound: std::sync::Arc::new(tokio::sync::Mutex::new(Some(outbound))),
-    };
+    let handle = PollHandle::new(inbound, out.clone(), outbound, transport);
     realtime.polls.insert(sid, handle.clone());
     tokio::spawn(session::run(
         sid,
         inbound_rx,
         out,
         realtime.clone(),
-        upgrades,
+        transport == Transport::Polling,
     ));
     (sid, handle)
+}
+
+/// A poll's answer; a protocol error closes the session.
+async fn poll(realtime: &Realtime, sid: Uuid, handle: &PollHandle) -> HttpResponse {
+    let wait = realtime.config.ping_interval + realtime.config.ping_timeout;
+    match handle.poll(wait).await {
+        Ok(payload) => {
+            if handle.ended() {
+                realtime.polls.remove(sid);
+            }
+            text(payload)
+        }
+        Err(error) => {
+            if matches!(error, PollError::Overlap) {
+                realtime.polls.fail(sid, handle);
+            }
+            poll_error(error)
+        }
+    }
 }
 
 async fn get(
@@ -97,27 +138,38 @@ async fn get(
         Ok(params) => params,
         Err((code, message)) => return Ok(engine_error(code, message)),
     };
-    let wait = realtime.config.ping_interval + realtime.config.ping_timeout;
-    match (params.transport.as_str(), params.sid) {
-        ("polling", None) => {
-            let (_, handle) = open(&realtime, true);
-            Ok(handle.poll(wait).await.map_or_else(poll_error, text))
-        }
-        ("polling", Some(sid)) => match realtime.polls.get(sid) {
-            Some(handle) => Ok(handle.poll(wait).await.map_or_else(poll_error, text)),
-            None => Ok(poll_error(PollError::UnknownSid)),
+    let existing = match params.sid {
+        Some(sid) => match realtime.polls.get(sid) {
+            Some(handle) => Some((sid, handle)),
+            None => return Ok(poll_error(PollError::UnknownSid)),
         },
-        (_, sid) => {
-            let existing = match sid {
-                Some(sid) => match realtime.polls.get(sid) {
-                    Some(handle) => Some(handle),
-                    None => return Ok(poll_error(PollError::UnknownSid)),
-                },
-                None => None,
-            };
+        None => None,
+    };
+    match (params.transport, existing) {
+        (Transport::Polling, None) => {
+            let (sid, handle) = open(&realtime, Transport::Polling);
+            Ok(poll(&realtime, sid, &handle).await)
+        }
+        (Transport::Polling, Some((sid, handle))) => Ok(poll(&realtime, sid, &handle).await),
+        (_, existing) => {
             let (response, ws, stream) = actix_ws::handle(&req, body)?;
             let realtime = realtime.get_ref().clone();
-            actix_web::rt::spawn(websocket(ws, stream, realtime, existing));
+            match existing {
+                // Only one WebSocket may take a session over: any other is
+                // accepted and closed, as Engine.IO does.
+                Some((_, handle)) if !handle.begin_upgrade() => {
+                    actix_web::rt::spawn(async move {
+                        let _ = ws.close(None).await;
+                    });
+                }
+                Some((_, handle)) => {
+                    actix_web::rt::spawn(upgrade(ws, stream, realtime, handle));
+                }
+                None => {
+                    let (_, handle) = open(&realtime, Transport::WebSocket);
+                    actix_web::rt::spawn(websocket(ws, stream, realtime, handle));
+                }
+            }
             Ok(response)
         }
     }
@@ -128,54 +180,86 @@ async fn post(req: HttpRequest, body: web::Bytes, realtime: web::Data<Realtime>)
         Ok(params) => params,
         Err((code, message)) => return engine_error(code, message),
     };
-    let (Some(sid), "polling") = (params.sid, params.transport.as_str()) else {
+    let (Some(sid), Transport::Polling) = (params.sid, params.transport) else {
         return engine_error(3, "Bad request");
     };
-    if body.len() > realtime.config.max_payload {
-        return engine_error(3, "Payload too large");
-    }
     let Some(handle) = realtime.polls.get(sid) else {
         return poll_error(PollError::UnknownSid);
     };
+    if body.len() > realtime.config.max_payload {
+        realtime.polls.fail(sid, &handle);
+        return engine_error(3, "Payload too large");
+    }
     let Ok(payload) = std::str::from_utf8(&body) else {
+        realtime.polls.fail(sid, &handle);
         return engine_error(3, "Bad request");
     };
     match handle.post(payload).await {
         Ok(()) => text("ok".to_owned()),
-        Err(error) => poll_error(error),
+        Err(error) => {
+            if matches!(error, PollError::Malformed) {
+                realtime.polls.fail(sid, &handle);
+            }
+            poll_error(error)
+        }
     }
 }
 
-/// A WebSocket: a fresh connection, or the upgrade of a polling one.
-async fn websocket(
+/// A polling session taken over by a WebSocket after the probe.
+async fn upgrade(
     mut ws: actix_ws::Session,
     stream: actix_ws::MessageStream,
     realtime: Realtime,
-    upgrading: Option<PollHandle>,
+    handle: PollHandle,
 ) {
     let mut stream = stream
         .max_frame_size(realtime.config.max_payload)
         .aggregate_continuations();
-    let handle = match upgrading {
-        Some(handle) => {
-            if !probe(&mut ws, &mut stream, &handle).await {
-                let _ = ws.close(None).await;
-                return;
-            }
-            handle
-        }
-        None => open(&realtime, false).1,
-    };
-    let Some(mut outbound) = handle.outbound.lock().await.take() else {
+    if !probe(&mut ws, &mut stream, &handle).await {
+        handle.end_upgrade(false);
+        let _ = ws.close(None).await;
+        return;
+    }
+    handle.end_upgrade(true);
+    if handle.outbound.try_lock().is_err() {
+        // A poll still waits: end it, so the WebSocket can take the queue.
+        let _ = handle.out.try_send(EnginePacket::Noop.frame());
+    }
+    carry(ws, stream, handle).await;
+}
+
+/// A connection opened on a WebSocket.
+async fn websocket(
+    ws: actix_ws::Session,
+    stream: actix_ws::MessageStream,
+    realtime: Realtime,
+    handle: PollHandle,
+) {
+    let stream = stream
+        .max_frame_size(realtime.config.max_payload)
+        .aggregate_continuations();
+    carry(ws, stream, handle).await;
+}
+
+/// Carries a connection over its WebSocket until either side ends it.
+async fn carry(
+    mut ws: actix_ws::Session,
+    mut stream: actix_ws::AggregatedMessageStream,
+    handle: PollHandle,
+) {
+    let Some((mut outbound, inbound)) = handle.take_over().await else {
         let _ = ws.close(None).await;
         return;
     };
     loop {
         tokio::select! {
             frame = stream.next() => {
-                let inbound = match frame {
-                    Some(Ok(AggregatedMessage::Text(text))) => Inbound::Text(text.to_string()),
-                    Some(Ok(AggregatedMessage::Binary(_))) => Inbound::Binary,
+                let packet = match frame {
+                    Some(Ok(AggregatedMessage::Text(text))) => EnginePacket::decode(&text)
+                        .map_or(Inbound::Malformed, Inbound::Packet),
+                    Some(Ok(AggregatedMessage::Binary(bytes))) => {
+                        Inbound::Packet(EnginePacket::Binary(bytes))
+                    }
                     Some(Ok(AggregatedMessage::Ping(bytes))) => {
                         if ws.pong(&bytes).await.is_err() { break; }
                         continue;
@@ -183,22 +267,23 @@ async fn websocket(
                     Some(Ok(AggregatedMessage::Pong(_))) => continue,
                     Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
                 };
-                if handle.inbound.send(inbound).await.is_err() {
+                if inbound.send(packet).await.is_err() {
                     break;
                 }
             }
-            packet = outbound.recv() => match packet {
-                Some(packet) => {
-                    if ws.text(packet).await.is_err() { break; }
+            frame = outbound.recv() => {
+                let sent = match frame {
+                    Some(Frame::Text(text)) => ws.text(text).await,
+                    Some(Frame::Binary(bytes)) => ws.binary(bytes).await,
+                    None => break,
+                };
+                if sent.is_err() {
+                    break;
                 }
-                None => break,
-            },
+            }
         }
     }
-    // Dropping the inbound sender's clone is not enough: tell the connection.
-    let _ = handle
-        .inbound
-        .try_send(Inbound::Text(EnginePacket::Close.encode()));
+    let _ = inbound.try_send(Inbound::Packet(EnginePacket::Close));
     let _ = ws.close(None).await;
 }
 
@@ -225,114 +310,15 @@ async fn probe(
     {
         return false;
     }
-    // A pending GET returns this noop, so the client stops polling.
-    let _ = handle.out.try_send(EnginePacket::Noop.encode());
+    // A pending GET returns a noop, so the client stops polling (with no
+    // poll pending, nothing: the noop would reach the WebSocket instead).
+    if handle.outbound.try_lock().is_err() {
+        let _ = handle.out.try_send(EnginePacket::Noop.frame());
+    }
     let Ok(Some(Ok(AggregatedMessage::Text(upgrade)))) =
         tokio::time::timeout(timeout, stream.next()).await
     else {
         return false;
     };
     EnginePacket::decode(&upgrade) == Ok(EnginePacket::Upgrade)
-}
-
-/// `/ws?token=…`: a plain WebSocket carrying `{"event": "...", "data": {...}}`
-/// frames for clients without Socket.IO. It is the same connection as
-/// Socket.IO's behind an adapter: the token becomes the CONNECT, frames
-/// become EVENT packets, and the adapter answers the server's pings itself.
-async fn plain(
-    req: HttpRequest,
-    body: web::Payload,
-    realtime: web::Data<Realtime>,
-) -> actix_web::Result<HttpResponse> {
-    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
-    let token = query.get("token").cloned().unwrap_or_default();
-    let (response, ws, stream) = actix_ws::handle(&req, body)?;
-    let realtime = realtime.get_ref().clone();
-    actix_web::rt::spawn(plain_session(ws, stream, realtime, token));
-    Ok(response)
-}
-
-async fn plain_session(
-    mut ws: actix_ws::Session,
-    stream: actix_ws::MessageStream,
-    realtime: Realtime,
-    token: String,
-) {
-    let mut stream = stream
-        .max_frame_size(realtime.config.max_payload)
-        .aggregate_continuations();
-    let (_, handle) = open(&realtime, false);
-    let Some(mut outbound) = handle.outbound.lock().await.take() else {
-        return;
-    };
-    let connect = SocketPacket {
-        kind: PacketKind::Connect,
-        namespace: "/".to_owned(),
-        ack_id: None,
-        data: Some(json!({ "token": token })),
-    };
-    if handle
-        .inbound
-        .send(Inbound::Text(
-            EnginePacket::Message(connect.encode()).encode(),
-        ))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    loop {
-        tokio::select! {
-            frame = stream.next() => match frame {
-                Some(Ok(AggregatedMessage::Text(text))) => {
-                    let packet = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|frame| {
-                        let name = frame.get("event")?.as_str()?.to_owned();
-                        let data = frame.get("data").cloned().unwrap_or(serde_json::Value::Null);
-                        Some(SocketPacket::event(&name, data))
-                    });
-                    let Some(packet) = packet else { break };
-                    if handle.inbound.send(Inbound::Text(EnginePacket::Message(packet.encode()).encode())).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                    if ws.pong(&bytes).await.is_err() { break; }
-                }
-                Some(Ok(AggregatedMessage::Pong(_))) => {}
-                Some(Ok(AggregatedMessage::Binary(_) | AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
-            },
-            packet = outbound.recv() => {
-                let Some(packet) = packet else { break };
-                match EnginePacket::decode(&packet) {
-                    Ok(EnginePacket::Ping(_)) => {
-                        let _ = handle.inbound.try_send(Inbound::Text(EnginePacket::Pong(String::new()).encode()));
-                    }
-                    Ok(EnginePacket::Message(body)) => {
-                        let Ok(socket) = SocketPacket::decode(&body) else { continue };
-                        let frame = match socket.kind {
-                            PacketKind::Event => socket.event_parts().map(|(name, data)| json!({ "event": name, "data": data })),
-                            PacketKind::ConnectError => Some(json!({ "event": "error", "data": socket.data })),
-                            _ => None,
-                        };
-                        if let Some(frame) = frame
-                            && ws.text(frame.to_string()).await.is_err()
-                        {
-                            break;
-                        }
-                        if socket.kind == PacketKind::ConnectError {
-                            break;
-                        }
-                    }
-                    Ok(EnginePacket::Close) => break,
-                    _ => {}
-                }
-            }
-        }
-    }
-    let _ = handle
-        .inbound
-        .try_send(Inbound::Text(EnginePacket::Close.encode()));
-    let _ = ws.close(None).await;
 }

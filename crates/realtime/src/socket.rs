@@ -1,6 +1,8 @@
-//! Socket.IO v5 packets (text form): a type digit, the namespace when it is
-//! not `/` (`/admin,`), an optional ack id, then JSON.
-//! Binary packets (types 5 and 6) are recognised and refused by the caller.
+//! Socket.IO v5 packets (text form): a type digit, for binary packets the
+//! number of attachments and `-`, the namespace when it is not `/`
+//! (`/admin,`), an optional ack id, then JSON. The attachments of a binary
+//! packet follow it as binary Engine.IO messages, in order, each standing
+//! for a `{"_placeholder":true,"num":n}` in the JSON.
 
 use serde_json::Value;
 
@@ -34,7 +36,12 @@ pub struct SocketPacket {
     pub ack_id: Option<u64>,
     /// The JSON data, if any.
     pub data: Option<Value>,
+    /// For BINARY_EVENT and BINARY_ACK: how many attachments follow.
+    pub attachments: usize,
 }
+
+/// Most attachments one binary packet may announce.
+pub const MAX_ATTACHMENTS: usize = 256;
 
 /// A packet that is not Socket.IO.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,11 +51,21 @@ pub struct MalformedSocketPacket(pub &'static str);
 impl SocketPacket {
     /// An EVENT `[name, data]` on `/`.
     pub fn event(name: &str, data: Value) -> Self {
+        Self::of(
+            PacketKind::Event,
+            "/",
+            Some(Value::Array(vec![Value::String(name.to_owned()), data])),
+        )
+    }
+
+    /// A packet of `kind` on `namespace`, without ack id or attachments.
+    pub fn of(kind: PacketKind, namespace: &str, data: Option<Value>) -> Self {
         Self {
-            kind: PacketKind::Event,
-            namespace: "/".to_owned(),
+            kind,
+            namespace: namespace.to_owned(),
             ack_id: None,
-            data: Some(Value::Array(vec![Value::String(name.to_owned()), data])),
+            data,
+            attachments: 0,
         }
     }
 
@@ -66,11 +83,17 @@ impl SocketPacket {
             _ => return Err(MalformedSocketPacket("unknown packet type")),
         };
         rest = &rest[1..];
+        let mut attachments = 0;
         if matches!(kind, PacketKind::BinaryEvent | PacketKind::BinaryAck) {
             // `<count>-` precedes the rest; the attachments follow as binary frames.
             let dash = rest.find('-').ok_or(MalformedSocketPacket(
                 "binary packet without attachment count",
             ))?;
+            attachments = rest[..dash]
+                .parse::<usize>()
+                .ok()
+                .filter(|count| *count <= MAX_ATTACHMENTS)
+                .ok_or(MalformedSocketPacket("bad attachment count"))?;
             rest = &rest[dash + 1..];
         }
         let mut namespace = "/".to_owned();
@@ -103,27 +126,29 @@ impl SocketPacket {
             namespace,
             ack_id,
             data,
+            attachments,
         };
         packet.check()?;
         Ok(packet)
     }
 
     fn check(&self) -> Result<(), MalformedSocketPacket> {
+        use PacketKind::{Ack, BinaryAck, BinaryEvent, Connect, Disconnect, Event};
         match (self.kind, &self.data) {
-            (PacketKind::Event, Some(Value::Array(items)))
+            (Event | BinaryEvent, Some(Value::Array(items)))
                 if matches!(items.first(), Some(Value::String(_))) =>
             {
                 Ok(())
             }
-            (PacketKind::Event, _) => {
+            (Event | BinaryEvent, _) => {
                 Err(MalformedSocketPacket("an event must be [name, ...args]"))
             }
-            (PacketKind::Ack, Some(Value::Array(_))) if self.ack_id.is_some() => Ok(()),
-            (PacketKind::Ack, _) => Err(MalformedSocketPacket("an ack needs an id and an array")),
-            (PacketKind::Connect, None | Some(Value::Object(_))) => Ok(()),
-            (PacketKind::Connect, _) => {
-                Err(MalformedSocketPacket("connect data must be an object"))
-            }
+            (Ack | BinaryAck, Some(Value::Array(_))) if self.ack_id.is_some() => Ok(()),
+            (Ack | BinaryAck, _) => Err(MalformedSocketPacket("an ack needs an id and an array")),
+            (Connect, None | Some(Value::Object(_))) => Ok(()),
+            (Connect, _) => Err(MalformedSocketPacket("connect data must be an object")),
+            (Disconnect, None) => Ok(()),
+            (Disconnect, _) => Err(MalformedSocketPacket("a disconnect has no data")),
             _ => Ok(()),
         }
     }
@@ -141,6 +166,10 @@ impl SocketPacket {
         };
         let mut out = String::new();
         out.push(kind);
+        if matches!(self.kind, PacketKind::BinaryEvent | PacketKind::BinaryAck) {
+            out.push_str(&self.attachments.to_string());
+            out.push('-');
+        }
         if self.namespace != "/" {
             out.push_str(&self.namespace);
             out.push(',');
@@ -186,7 +215,21 @@ mod tests {
             (PacketKind::Ack, "/admin", Some(7))
         );
         let binary = SocketPacket::decode(r#"51-["up",{"_placeholder":true,"num":0}]"#).unwrap();
-        assert_eq!(binary.kind, PacketKind::BinaryEvent);
+        assert_eq!(
+            (binary.kind, binary.attachments),
+            (PacketKind::BinaryEvent, 1)
+        );
+        let binary_ack =
+            SocketPacket::decode(r#"62-/custom,789[{"_placeholder":true,"num":0}]"#).unwrap();
+        assert_eq!(
+            (
+                binary_ack.kind,
+                binary_ack.namespace.as_str(),
+                binary_ack.ack_id,
+                binary_ack.attachments
+            ),
+            (PacketKind::BinaryAck, "/custom", Some(789), 2)
+        );
     }
 
     #[test]
@@ -197,6 +240,8 @@ mod tests {
             r#"4{"message":"bad token"}"#,
             "1",
             r#"3/a,5[1]"#,
+            r#"52-["m",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+            r#"62-789[{"_placeholder":true,"num":0}]"#,
         ] {
             assert_eq!(SocketPacket::decode(text).unwrap().encode(), text);
         }
@@ -218,6 +263,10 @@ mod tests {
             "2[\"x\"",
             "0[1]",
             "5[\"a\"]",
+            "5x-[\"a\"]",
+            "5999-[\"a\"]",
+            "2abc[\"m\"]",
+            "1{}",
         ] {
             assert!(SocketPacket::decode(text).is_err(), "{text}");
         }

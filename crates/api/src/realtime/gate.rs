@@ -1,12 +1,14 @@
 //! Socket handshakes authenticated with the same access tokens as HTTP,
-//! the events a reconnecting transporter missed (`auth.lastSeq`), and a
-//! driver's trips still waiting for an answer.
+//! the events a reconnecting transporter missed (`auth.lastSeq`), a
+//! driver's trips still waiting for an answer, and the client events: the
+//! app-level `ping`, joining and leaving an order's room, heartbeats, GPS
+//! fixes and device tokens. Only the main namespace is served.
 
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_persistence::{device_tokens, orders, outbox, users};
-use weelo_realtime::{Gatekeeper, Identity};
+use weelo_realtime::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity, Reply};
 
 use crate::AppState;
 use crate::auth::Role;
@@ -26,8 +28,12 @@ impl TokenGate {
 }
 
 impl Gatekeeper for TokenGate {
-    fn connect<'a>(&'a self, auth: &'a Value) -> BoxFuture<'a, Result<Identity, String>> {
+    fn connect<'a>(&'a self, handshake: Handshake<'a>) -> BoxFuture<'a, Result<Identity, String>> {
         Box::pin(async move {
+            if handshake.namespace != "/" {
+                return Err("Invalid namespace".to_owned());
+            }
+            let auth = handshake.auth;
             let token = auth.get("token").and_then(Value::as_str);
             let caller = authenticate(&self.state, token)
                 .await
@@ -49,6 +55,15 @@ impl Gatekeeper for TokenGate {
                     rooms.push(format!("fleet:{transporter}"));
                 }
             }
+            let welcome = Emit::new(
+                "connected",
+                json!({
+                    "socketId": handshake.sid,
+                    "userId": caller.user_id,
+                    "role": role,
+                    "rooms": rooms,
+                }),
+            );
             let backlog = match (caller.role, last_seq(auth)) {
                 (Role::Transporter, Some(after)) => {
                     missed(
@@ -61,75 +76,123 @@ impl Gatekeeper for TokenGate {
                 (Role::Driver, _) => pending_trips(&self.state, caller.user_id).await,
                 _ => Vec::new(),
             };
+            let mut greeting = vec![welcome];
+            greeting.extend(
+                backlog
+                    .into_iter()
+                    .map(|(name, data)| Emit::new(name, data)),
+            );
             Ok(Identity {
                 user_id: caller.user_id,
                 role: role.to_owned(),
                 rooms,
-                backlog,
+                greeting,
             })
         })
     }
 
-    fn may_join_order<'a>(&'a self, who: &'a Identity, order_id: &'a str) -> BoxFuture<'a, bool> {
+    fn on_event<'a>(&'a self, who: &'a Identity, event: ClientEvent) -> BoxFuture<'a, Reply> {
         Box::pin(async move {
-            let (Ok(order_id), true) = (
-                Uuid::parse_str(order_id),
-                who.role == Role::Customer.as_str(),
-            ) else {
-                return false;
+            let mut reply = match event.name.as_str() {
+                "ping" => Reply {
+                    emits: vec![Emit::new("pong", json!({ "ok": true }))],
+                    ..Reply::default()
+                },
+                "join_booking" | "leave_booking" => self.booking_room(who, &event).await,
+                name => {
+                    self.handle(who, name, event.data()).await;
+                    Reply::default()
+                }
             };
-            let Ok(mut conn) = self.state.conn().await else {
-                return false;
-            };
-            orders::find_for_customer(&mut conn, who.user_id, order_id)
-                .await
-                .is_ok_and(|order| order.is_some())
+            if event.wants_ack {
+                reply.ack = Some(Args::one(json!({ "ok": true })));
+            }
+            reply
         })
     }
+}
 
-    fn on_event<'a>(
-        &'a self,
-        who: &'a Identity,
-        name: &'a str,
-        data: &'a Value,
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            if name == "update_location" {
-                self.location(who, data).await;
-                return;
+impl TokenGate {
+    /// `join_booking` / `leave_booking` with an order id (or `{orderId}`):
+    /// a customer joins its own orders' rooms only.
+    async fn booking_room(&self, who: &Identity, event: &ClientEvent) -> Reply {
+        let data = event.data();
+        let order_id = data
+            .as_str()
+            .or_else(|| data.get("orderId").and_then(Value::as_str))
+            .unwrap_or("");
+        let joining = event.name == "join_booking";
+        let allowed =
+            !order_id.is_empty() && (!joining || self.may_join_order(who, order_id).await);
+        let room = format!("order:{order_id}");
+        if !allowed {
+            Reply {
+                emits: vec![Emit::new(
+                    "error",
+                    json!({ "message": "you cannot join this booking", "orderId": order_id }),
+                )],
+                ..Reply::default()
             }
-            let Ok(mut conn) = self.state.conn().await else {
-                return;
-            };
-            let result = match name {
-                // The driver app beats over the socket while online (API.md:
-                // it updates lastSeenAt, which the fleet's driver list shows).
-                "heartbeat" => {
-                    users::touch_last_seen(&mut conn, who.user_id, self.state.clock.now()).await
-                }
-                "fcm_token_refresh" => match data.get("fcmToken").and_then(Value::as_str) {
-                    Some(token) if !token.is_empty() && token.len() <= 4096 => {
-                        device_tokens::register(
-                            &mut conn,
-                            who.user_id,
-                            token,
-                            Some("android"),
-                            None,
-                        )
+        } else if joining {
+            Reply {
+                join: vec![room],
+                emits: vec![Emit::new("booking_joined", json!({ "orderId": order_id }))],
+                ..Reply::default()
+            }
+        } else {
+            Reply {
+                leave: vec![room],
+                ..Reply::default()
+            }
+        }
+    }
+
+    async fn may_join_order(&self, who: &Identity, order_id: &str) -> bool {
+        let (Ok(order_id), true) = (
+            Uuid::parse_str(order_id),
+            who.role == Role::Customer.as_str(),
+        ) else {
+            return false;
+        };
+        let Ok(mut conn) = self.state.conn().await else {
+            return false;
+        };
+        orders::find_for_customer(&mut conn, who.user_id, order_id)
+            .await
+            .is_ok_and(|order| order.is_some())
+    }
+
+    /// Heartbeats, fixes, device tokens; anything else is ignored.
+    async fn handle(&self, who: &Identity, name: &str, data: &Value) {
+        if name == "update_location" {
+            self.location(who, data).await;
+            return;
+        }
+        let Ok(mut conn) = self.state.conn().await else {
+            return;
+        };
+        let result = match name {
+            // The driver app beats over the socket while online (API.md:
+            // it updates lastSeenAt, which the fleet's driver list shows).
+            "heartbeat" => {
+                users::touch_last_seen(&mut conn, who.user_id, self.state.clock.now()).await
+            }
+            "fcm_token_refresh" => match data.get("fcmToken").and_then(Value::as_str) {
+                Some(token) if !token.is_empty() && token.len() <= 4096 => {
+                    device_tokens::register(&mut conn, who.user_id, token, Some("android"), None)
                         .await
-                    }
-                    _ => Ok(()),
-                },
-                // Location streams, dispatch acks: their features consume them.
-                _ => {
-                    tracing::debug!(socket.event = name, user.id = %who.user_id, "client event not handled yet");
-                    Ok(())
                 }
-            };
-            if let Err(error) = result {
-                tracing::warn!(socket.event = name, error = %error, "client event failed");
+                _ => Ok(()),
+            },
+            // Location streams, dispatch acks: their features consume them.
+            _ => {
+                tracing::debug!(socket.event = name, user.id = %who.user_id, "client event not handled yet");
+                Ok(())
             }
-        })
+        };
+        if let Err(error) = result {
+            tracing::warn!(socket.event = name, error = %error, "client event failed");
+        }
     }
 }
 

@@ -1,0 +1,297 @@
+//! The Socket.IO v5 layer of one connection: namespace CONNECT (with its
+//! payload, answered by the application or refused with CONNECT_ERROR),
+//! DISCONNECT of one namespace, EVENT and ACK both ways, and binary packets
+//! (BINARY_EVENT, BINARY_ACK) whose attachments arrive as the next binary
+//! messages. The main namespace's socket is a member of the hub, so room
+//! events reach it; any packet that is not Socket.IO ends the connection.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
+use bytestring::ByteString;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::engine::{EnginePacket, Frame};
+use crate::gate::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity};
+use crate::hub::{Hub, Outgoing};
+use crate::session::{EngineConfig, Flow, Outbox};
+use crate::socket::{PacketKind, SocketPacket};
+
+/// The main namespace.
+const MAIN: &str = "/";
+
+/// A binary packet waiting for its attachments.
+struct Partial {
+    packet: SocketPacket,
+    attachments: Vec<Bytes>,
+    bytes: usize,
+}
+
+/// One connection's namespaces.
+pub(crate) struct SocketIo {
+    engine_sid: Uuid,
+    hub: Hub,
+    gate: Arc<dyn Gatekeeper>,
+    /// Connected namespaces: their socket ids and owners.
+    connected: HashMap<String, (Uuid, Identity)>,
+    /// The main namespace socket's queue in the hub.
+    events: Option<mpsc::Receiver<Outgoing>>,
+    partial: Option<Partial>,
+    ever_connected: bool,
+    config: EngineConfig,
+}
+
+impl SocketIo {
+    pub(crate) fn new(
+        engine_sid: Uuid,
+        hub: Hub,
+        gate: Arc<dyn Gatekeeper>,
+        config: EngineConfig,
+    ) -> Self {
+        Self {
+            engine_sid,
+            hub,
+            gate,
+            connected: HashMap::new(),
+            events: None,
+            partial: None,
+            ever_connected: false,
+            config,
+        }
+    }
+
+    /// Whether a namespace was ever connected (the connect timeout).
+    pub(crate) fn ever_connected(&self) -> bool {
+        self.ever_connected
+    }
+
+    /// The next room event for the main namespace's socket; `None` when the
+    /// hub dropped it.
+    pub(crate) async fn next_frame(&mut self) -> Option<Frame> {
+        match &mut self.events {
+            Some(queue) => queue
+                .recv()
+                .await
+                .map(|outgoing| Frame::Text(outgoing.frame)),
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Leaves the hub.
+    pub(crate) fn close(&mut self) {
+        if self.connected.remove(MAIN).is_some() {
+            self.hub.unregister(self.engine_sid);
+        }
+    }
+
+    /// An Engine.IO message: a Socket.IO packet, or an attachment.
+    pub(crate) async fn on_message(&mut self, packet: EnginePacket, out: &Outbox) -> Flow {
+        match packet {
+            EnginePacket::Message(text) => {
+                if self.partial.is_some() {
+                    tracing::debug!(socket.sid = %self.engine_sid, "text while attachments were due; closing");
+                    return Flow::Stop;
+                }
+                match SocketPacket::decode(&text) {
+                    Ok(packet) if packet.attachments > 0 => {
+                        self.partial = Some(Partial {
+                            packet,
+                            attachments: Vec::new(),
+                            bytes: 0,
+                        });
+                        Flow::Continue
+                    }
+                    Ok(packet) => self.on_packet(packet, Vec::new(), out).await,
+                    Err(error) => {
+                        tracing::debug!(socket.sid = %self.engine_sid, error = %error, "malformed socket.io packet; closing");
+                        Flow::Stop
+                    }
+                }
+            }
+            EnginePacket::Binary(bytes) => {
+                let Some(mut partial) = self.partial.take() else {
+                    tracing::debug!(socket.sid = %self.engine_sid, "attachment without a binary packet; closing");
+                    return Flow::Stop;
+                };
+                partial.bytes += bytes.len();
+                if partial.bytes > self.config.max_payload {
+                    return Flow::Stop;
+                }
+                partial.attachments.push(bytes);
+                if partial.attachments.len() < partial.packet.attachments {
+                    self.partial = Some(partial);
+                    return Flow::Continue;
+                }
+                self.on_packet(partial.packet, partial.attachments, out)
+                    .await
+            }
+            _ => Flow::Continue,
+        }
+    }
+
+    async fn on_packet(
+        &mut self,
+        packet: SocketPacket,
+        attachments: Vec<Bytes>,
+        out: &Outbox,
+    ) -> Flow {
+        match packet.kind {
+            PacketKind::Connect => self.on_connect(packet, out).await,
+            PacketKind::Disconnect => {
+                if packet.namespace == MAIN {
+                    self.close();
+                    self.events = None;
+                } else {
+                    self.connected.remove(&packet.namespace);
+                }
+                Flow::Continue
+            }
+            PacketKind::Event | PacketKind::BinaryEvent => {
+                self.on_event(packet, attachments, out).await
+            }
+            // The server asks for no acks; a client's CONNECT_ERROR is not a thing.
+            PacketKind::Ack | PacketKind::BinaryAck | PacketKind::ConnectError => Flow::Continue,
+        }
+    }
+
+    async fn on_connect(&mut self, packet: SocketPacket, out: &Outbox) -> Flow {
+        let namespace = packet.namespace;
+        if self.connected.contains_key(&namespace) {
+            return Flow::Continue;
+        }
+        let sid = if namespace == MAIN {
+            self.engine_sid
+        } else {
+            Uuid::new_v4()
+        };
+        let auth = packet.data.unwrap_or_else(|| json!({}));
+        let handshake = Handshake {
+            namespace: &namespace,
+            sid,
+            auth: &auth,
+        };
+        let identity = match self.gate.connect(handshake).await {
+            Ok(identity) => identity,
+            Err(message) => {
+                let refusal = SocketPacket::of(
+                    PacketKind::ConnectError,
+                    &namespace,
+                    Some(json!({ "message": message })),
+                );
+                return send(out, &refusal, &[]);
+            }
+        };
+        if namespace == MAIN {
+            let mut rooms = identity.rooms.clone();
+            rooms.push(format!("socket:{sid}"));
+            self.events = Some(self.hub.register(sid, rooms));
+        }
+        tracing::debug!(socket.sid = %sid, socket.namespace = %namespace, user.id = %identity.user_id, "socket connected");
+        self.ever_connected = true;
+        let greeting = identity.greeting.clone();
+        self.connected.insert(namespace.clone(), (sid, identity));
+        let answer = SocketPacket::of(PacketKind::Connect, &namespace, Some(json!({ "sid": sid })));
+        let mut flow = send(out, &answer, &[]);
+        if !greeting.is_empty() && !self.config.greeting_gap.is_zero() {
+            tokio::time::sleep(self.config.greeting_gap).await;
+        }
+        for emit in greeting {
+            if flow != Flow::Continue {
+                break;
+            }
+            flow = emit_to(out, &namespace, emit);
+        }
+        flow
+    }
+
+    async fn on_event(
+        &mut self,
+        packet: SocketPacket,
+        attachments: Vec<Bytes>,
+        out: &Outbox,
+    ) -> Flow {
+        let Some((sid, identity)) = self.connected.get(&packet.namespace) else {
+            // Not connected to that namespace: ignored, as Socket.IO does.
+            return Flow::Continue;
+        };
+        let sid = *sid;
+        let Some(Value::Array(mut values)) = packet.data else {
+            return Flow::Stop;
+        };
+        if values.is_empty() {
+            return Flow::Stop;
+        }
+        let Value::String(name) = values.remove(0) else {
+            return Flow::Stop;
+        };
+        let event = ClientEvent {
+            namespace: packet.namespace.clone(),
+            name,
+            args: Args {
+                values,
+                attachments,
+            },
+            wants_ack: packet.ack_id.is_some(),
+        };
+        let reply = self.gate.on_event(identity, event).await;
+        if packet.namespace == MAIN {
+            for room in reply.join {
+                self.hub.join(sid, room);
+            }
+            for room in reply.leave {
+                self.hub.leave(sid, room);
+            }
+        }
+        let mut flow = Flow::Continue;
+        if let (Some(ack_id), Some(args)) = (packet.ack_id, reply.ack) {
+            let kind = if args.attachments.is_empty() {
+                PacketKind::Ack
+            } else {
+                PacketKind::BinaryAck
+            };
+            let mut ack =
+                SocketPacket::of(kind, &packet.namespace, Some(Value::Array(args.values)));
+            ack.ack_id = Some(ack_id);
+            ack.attachments = args.attachments.len();
+            flow = send(out, &ack, &args.attachments);
+        }
+        for emit in reply.emits {
+            if flow != Flow::Continue {
+                break;
+            }
+            flow = emit_to(out, &packet.namespace, emit);
+        }
+        flow
+    }
+}
+
+/// Sends an event on `namespace` (binary when it has attachments).
+fn emit_to(out: &Outbox, namespace: &str, emit: Emit) -> Flow {
+    let mut values = Vec::with_capacity(emit.args.values.len() + 1);
+    values.push(Value::String(emit.name));
+    values.extend(emit.args.values);
+    let kind = if emit.args.attachments.is_empty() {
+        PacketKind::Event
+    } else {
+        PacketKind::BinaryEvent
+    };
+    let mut packet = SocketPacket::of(kind, namespace, Some(Value::Array(values)));
+    packet.attachments = emit.args.attachments.len();
+    send(out, &packet, &emit.args.attachments)
+}
+
+/// Sends a packet and then its attachments as binary messages.
+fn send(out: &Outbox, packet: &SocketPacket, attachments: &[Bytes]) -> Flow {
+    let text = ByteString::from(format!("4{}", packet.encode()));
+    let mut flow = out.frame(Frame::Text(text));
+    for attachment in attachments {
+        if flow != Flow::Continue {
+            break;
+        }
+        flow = out.frame(Frame::Binary(attachment.clone()));
+    }
+    flow
+}
