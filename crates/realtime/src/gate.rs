@@ -67,7 +67,8 @@ pub struct Identity {
     /// `customer`, `transporter`, `driver`, or what the application uses.
     pub role: String,
     /// Rooms joined at connect (`user:{id}`, `{role}:{id}`…); only sockets of
-    /// the main namespace are in the hub's rooms.
+    /// the main namespace are in the hub's rooms. Rooms and greeting are
+    /// consumed by the connect: events see them empty.
     pub rooms: Vec<String>,
     /// Events emitted right after the CONNECT answer, in order.
     pub greeting: Vec<Emit>,

@@ -1,54 +1,38 @@
-//! The hub: one task per instance owns every socket's queue and the room
-//! memberships, and serves commands over a channel (no shared locks).
-//! Each socket has a bounded queue; a socket that cannot keep up is dropped
-//! from the hub (its queue closes, its session ends), never slowing others.
+//! The hub: one task per instance owns the room memberships and a sender on
+//! every socket's transport queue, and serves commands over a channel (no
+//! shared locks). An event goes from the hub straight into the queue the
+//! WebSocket (or the next poll) drains, encoded once for all its sockets. A
+//! socket whose bounded queue is full cannot keep up: the hub drops it and
+//! its session ends, never slowing others.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytestring::ByteString;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use crate::engine::Frame;
+use crate::queue;
 use crate::socket::SocketPacket;
 
 /// Identifies a socket on this instance.
 pub type SocketId = Uuid;
 
-/// An event for a socket, with its sequence number. The stamped payload
-/// and its encoded Socket.IO packet are shared by every recipient when the
-/// event has an outbox sequence (the same `_seq` for all), so a room of
-/// 10 000 sockets costs one serialisation, not 10 000.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
-    /// The event name (`order_cancelled`…).
-    pub name: Arc<str>,
-    /// The payload, with `eventId`, `serverTimeMs` and `_seq` added.
-    pub data: Arc<Value>,
-    /// The Engine.IO message of it (`42["name",{…}]`), ready for any transport.
-    pub frame: ByteString,
-}
-
-impl Outgoing {
-    /// `delivery` stamped with `seq`, encoded once.
-    fn stamped(delivery: &Delivery, seq: u64) -> Self {
-        let mut data = delivery.data.clone();
-        if let Value::Object(map) = &mut data {
-            map.insert("eventId".to_owned(), json!(delivery.event_id));
-            map.insert("serverTimeMs".to_owned(), json!(delivery.server_time_ms));
-            map.insert("_seq".to_owned(), json!(seq));
-        }
-        let frame = format!(
-            "4{}",
-            SocketPacket::event(&delivery.name, data.clone()).encode()
-        );
-        Self {
-            name: Arc::from(delivery.name.as_str()),
-            data: Arc::new(data),
-            frame: ByteString::from(frame),
-        }
+/// `delivery` stamped with `seq` (`eventId`, `serverTimeMs`, `_seq`) as the
+/// Engine.IO message of a Socket.IO EVENT (`42["name",{…}]`). When the event
+/// has an outbox sequence (the same `_seq` for all) it is encoded once and
+/// shared, so a room of 10 000 sockets costs one serialisation.
+fn stamped(delivery: &Delivery, seq: u64) -> Frame {
+    let mut data = delivery.data.clone();
+    if let Value::Object(map) = &mut data {
+        map.insert("eventId".to_owned(), json!(delivery.event_id));
+        map.insert("serverTimeMs".to_owned(), json!(delivery.server_time_ms));
+        map.insert("_seq".to_owned(), json!(seq));
     }
+    let packet = SocketPacket::event(&delivery.name, data).encode();
+    Frame::Text(ByteString::from(format!("4{packet}")))
 }
 
 /// An event to deliver to the members of some rooms; a socket in several
@@ -71,7 +55,8 @@ enum Command {
     Register {
         id: SocketId,
         rooms: Vec<String>,
-        queue: mpsc::Sender<Outgoing>,
+        queue: queue::Sender<Frame>,
+        evicted: oneshot::Sender<()>,
     },
     Join {
         id: SocketId,
@@ -91,9 +76,11 @@ enum Command {
 }
 
 struct Member {
-    queue: mpsc::Sender<Outgoing>,
-    rooms: HashSet<String>,
+    queue: queue::Sender<Frame>,
+    rooms: Vec<Arc<str>>,
     seq: u64,
+    /// Dropped with the member: the session learns it was dropped.
+    _evicted: oneshot::Sender<()>,
 }
 
 /// A handle on this instance's hub. Cheap to clone.
@@ -120,11 +107,27 @@ impl Hub {
         }
     }
 
-    /// Registers a socket in `rooms`; returns its queue of events.
-    pub fn register(&self, id: SocketId, rooms: Vec<String>) -> mpsc::Receiver<Outgoing> {
-        let (queue, receiver) = mpsc::channel(self.queue_size);
-        self.send(Command::Register { id, rooms, queue });
-        receiver
+    /// How many packets a socket may have waiting before it is dropped.
+    pub fn queue_size(&self) -> usize {
+        self.queue_size
+    }
+
+    /// Registers a socket in `rooms`; its events go into `queue` (the
+    /// transport's). The answer resolves when the hub drops the socket.
+    pub fn register(
+        &self,
+        id: SocketId,
+        rooms: Vec<String>,
+        queue: queue::Sender<Frame>,
+    ) -> oneshot::Receiver<()> {
+        let (evicted, dropped) = oneshot::channel();
+        self.send(Command::Register {
+            id,
+            rooms,
+            queue,
+            evicted,
+        });
+        dropped
     }
 
     /// Adds a socket to a room.
@@ -161,74 +164,45 @@ impl Hub {
     }
 }
 
+/// Room name → its members here. A name is stored once and shared by the
+/// members' own lists.
+type Rooms = HashMap<Arc<str>, HashSet<SocketId>>;
+
 async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
     let mut members: HashMap<SocketId, Member> = HashMap::new();
-    let mut rooms: HashMap<String, HashSet<SocketId>> = HashMap::new();
+    let mut rooms: Rooms = HashMap::new();
     while let Some(command) = commands.recv().await {
         match command {
             Command::Register {
                 id,
                 rooms: joined,
                 queue,
+                evicted,
             } => {
-                for room in &joined {
-                    rooms.entry(room.clone()).or_default().insert(id);
-                }
-                let member = Member {
+                let mut member = Member {
                     queue,
-                    rooms: joined.into_iter().collect(),
+                    rooms: Vec::with_capacity(joined.len()),
                     seq: 0,
+                    _evicted: evicted,
                 };
+                for room in &joined {
+                    member.enter(&mut rooms, room, id);
+                }
                 members.insert(id, member);
             }
             Command::Join { id, room } => {
                 if let Some(member) = members.get_mut(&id) {
-                    member.rooms.insert(room.clone());
-                    rooms.entry(room).or_default().insert(id);
+                    member.enter(&mut rooms, &room, id);
                 }
             }
             Command::Leave { id, room } => {
                 if let Some(member) = members.get_mut(&id) {
-                    member.rooms.remove(&room);
+                    member.rooms.retain(|joined| **joined != *room);
                 }
                 remove_from_room(&mut rooms, &room, id);
             }
             Command::Unregister { id } => drop_member(&mut members, &mut rooms, id),
-            Command::Deliver(delivery) => {
-                let ids: HashSet<SocketId> = delivery
-                    .rooms
-                    .iter()
-                    .filter_map(|room| rooms.get(room))
-                    .flatten()
-                    .copied()
-                    .collect();
-                let mut too_slow = Vec::new();
-                // The outbox id when the event has one: the sequence
-                // `auth.lastSeq` resumes from after a reconnect, the same for
-                // everyone; otherwise each socket's own count.
-                let shared = delivery
-                    .event_id
-                    .parse::<u64>()
-                    .ok()
-                    .map(|seq| Outgoing::stamped(&delivery, seq));
-                for id in &ids {
-                    let Some(member) = members.get_mut(id) else {
-                        continue;
-                    };
-                    member.seq += 1;
-                    let outgoing = match &shared {
-                        Some(outgoing) => outgoing.clone(),
-                        None => Outgoing::stamped(&delivery, member.seq),
-                    };
-                    if member.queue.try_send(outgoing).is_err() {
-                        too_slow.push(*id);
-                    }
-                }
-                for id in too_slow {
-                    tracing::warn!(socket.id = %id, "socket could not keep up; disconnecting it");
-                    drop_member(&mut members, &mut rooms, id);
-                }
-            }
+            Command::Deliver(delivery) => deliver(&mut members, &mut rooms, &delivery),
             Command::Count { reply } => {
                 let _ = reply.send(members.len());
             }
@@ -236,7 +210,65 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
     }
 }
 
-fn remove_from_room(rooms: &mut HashMap<String, HashSet<SocketId>>, room: &str, id: SocketId) {
+impl Member {
+    /// Joins `room` (once).
+    fn enter(&mut self, rooms: &mut Rooms, room: &str, id: SocketId) {
+        if self.rooms.iter().any(|joined| **joined == *room) {
+            return;
+        }
+        let name = match rooms.get_key_value(room) {
+            Some((name, _)) => name.clone(),
+            None => Arc::from(room),
+        };
+        rooms.entry(name.clone()).or_default().insert(id);
+        self.rooms.push(name);
+    }
+}
+
+fn deliver(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, delivery: &Delivery) {
+    let ids: Vec<SocketId> = match delivery.rooms.as_slice() {
+        [room] => rooms
+            .get(room.as_str())
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default(),
+        several => several
+            .iter()
+            .filter_map(|room| rooms.get(room.as_str()))
+            .flatten()
+            .copied()
+            .collect::<HashSet<SocketId>>()
+            .into_iter()
+            .collect(),
+    };
+    let mut too_slow = Vec::new();
+    // The outbox id when the event has one: the sequence `auth.lastSeq`
+    // resumes from after a reconnect, the same for everyone; otherwise each
+    // socket's own count.
+    let shared = delivery
+        .event_id
+        .parse::<u64>()
+        .ok()
+        .map(|seq| stamped(delivery, seq));
+    for id in ids {
+        let Some(member) = members.get_mut(&id) else {
+            continue;
+        };
+        member.seq += 1;
+        let frame = match &shared {
+            Some(frame) => frame.clone(),
+            None => stamped(delivery, member.seq),
+        };
+        if member.queue.try_send(frame).is_err() {
+            too_slow.push(id);
+        }
+    }
+    for id in too_slow {
+        tracing::warn!(socket.id = %id, "socket could not keep up; disconnecting it");
+        drop_member(members, rooms, id);
+    }
+}
+
+fn remove_from_room(rooms: &mut Rooms, room: &str, id: SocketId) {
     if let Some(ids) = rooms.get_mut(room) {
         ids.remove(&id);
         if ids.is_empty() {
@@ -245,11 +277,7 @@ fn remove_from_room(rooms: &mut HashMap<String, HashSet<SocketId>>, room: &str, 
     }
 }
 
-fn drop_member(
-    members: &mut HashMap<SocketId, Member>,
-    rooms: &mut HashMap<String, HashSet<SocketId>>,
-    id: SocketId,
-) {
+fn drop_member(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, id: SocketId) {
     if let Some(member) = members.remove(&id) {
         for room in &member.rooms {
             remove_from_room(rooms, room, id);
@@ -271,45 +299,90 @@ mod tests {
         }
     }
 
+    /// A socket's queue, as a transport would make it.
+    struct Socket {
+        queue: queue::Receiver<Frame>,
+        evicted: oneshot::Receiver<()>,
+    }
+
+    impl Socket {
+        fn join(hub: &Hub, rooms: &[&str]) -> (SocketId, Self) {
+            let id = Uuid::new_v4();
+            let (sender, queue) = queue::channel(hub.queue_size());
+            let rooms = rooms.iter().map(|room| (*room).to_owned()).collect();
+            let evicted = hub.register(id, rooms, sender);
+            (id, Self { queue, evicted })
+        }
+
+        /// The payload of the next event.
+        async fn data(&mut self) -> Value {
+            let Some(Frame::Text(text)) = self.queue.recv().await else {
+                panic!("no text frame");
+            };
+            let packet: Value = serde_json::from_str(text.strip_prefix("42").unwrap()).unwrap();
+            assert_eq!(packet[0], "order_cancelled");
+            packet[1].clone()
+        }
+    }
+
     #[tokio::test]
     async fn room_members_get_stamped_events_with_their_own_sequence() {
         let hub = Hub::spawn(8);
-        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        let mut qa = hub.register(a, vec!["customer:1".to_owned()]);
-        let mut qb = hub.register(b, vec!["order:9".to_owned()]);
-        hub.join(b, "customer:1".to_owned());
+        let (_, mut a) = Socket::join(&hub, &["customer:1"]);
+        let (b_id, mut b) = Socket::join(&hub, &["order:9"]);
+        hub.join(b_id, "customer:1".to_owned());
         hub.deliver(delivery("order:9", 1));
         hub.deliver(delivery("customer:1", 2));
-        let first_b = qb.recv().await.unwrap();
-        assert_eq!(first_b.data["_seq"], 1);
-        let second_b = qb.recv().await.unwrap();
+        assert_eq!(b.data().await["_seq"], 1);
+        let second_b = b.data().await;
         assert_eq!(
-            (second_b.data["_seq"].clone(), second_b.data["n"].clone()),
+            (second_b["_seq"].clone(), second_b["n"].clone()),
             (json!(2), json!(2))
         );
-        let only_a = qa.recv().await.unwrap();
-        assert_eq!(only_a.data["_seq"], 1, "a's own sequence");
-        assert_eq!(only_a.data["eventId"], "e2");
-        assert_eq!(only_a.data["serverTimeMs"], 1002);
-        hub.leave(b, "customer:1".to_owned());
+        let only_a = a.data().await;
+        assert_eq!(only_a["_seq"], 1, "a's own sequence");
+        assert_eq!(only_a["eventId"], "e2");
+        assert_eq!(only_a["serverTimeMs"], 1002);
+        hub.leave(b_id, "customer:1".to_owned());
         hub.deliver(delivery("customer:1", 3));
-        assert_eq!(qa.recv().await.unwrap().data["n"], 3);
+        assert_eq!(a.data().await["n"], 3);
         assert_eq!(hub.sockets().await, 2);
-        assert!(qb.try_recv().is_err(), "b left the room");
+        assert!(b.queue.try_recv().is_none(), "b left the room");
+    }
+
+    #[tokio::test]
+    async fn an_outbox_event_is_encoded_once_with_its_sequence_for_everyone() {
+        let hub = Hub::spawn(8);
+        let (_, mut a) = Socket::join(&hub, &["order:9"]);
+        let (_, mut b) = Socket::join(&hub, &["order:9"]);
+        let mut event = delivery("order:9", 1);
+        event.event_id = "4711".to_owned();
+        hub.deliver(event);
+        let (Some(Frame::Text(first)), Some(Frame::Text(second))) =
+            (a.queue.recv().await, b.queue.recv().await)
+        else {
+            panic!("no frames");
+        };
+        assert_eq!(first, second);
+        assert_eq!(
+            first.as_ptr(),
+            second.as_ptr(),
+            "one buffer shared, not a copy per socket"
+        );
+        assert!(first.contains("\"_seq\":4711"), "{first}");
     }
 
     #[tokio::test]
     async fn a_socket_in_several_of_the_rooms_receives_the_event_once() {
         let hub = Hub::spawn(8);
-        let id = Uuid::new_v4();
-        let mut queue = hub.register(id, vec!["customer:1".to_owned(), "order:9".to_owned()]);
+        let (_, mut socket) = Socket::join(&hub, &["customer:1", "order:9"]);
         let mut both = delivery("customer:1", 1);
         both.rooms.push("order:9".to_owned());
         hub.deliver(both);
         hub.deliver(delivery("order:9", 2));
-        assert_eq!(queue.recv().await.unwrap().data["n"], 1);
+        assert_eq!(socket.data().await["n"], 1);
         assert_eq!(
-            queue.recv().await.unwrap().data["n"],
+            socket.data().await["n"],
             2,
             "the first was not delivered twice"
         );
@@ -318,16 +391,16 @@ mod tests {
     #[tokio::test]
     async fn a_socket_that_cannot_keep_up_is_dropped_and_others_are_not_slowed() {
         let hub = Hub::spawn(2);
-        let (slow, fast) = (Uuid::new_v4(), Uuid::new_v4());
-        let mut slow_queue = hub.register(slow, vec!["r".to_owned()]);
-        let mut fast_queue = hub.register(fast, vec!["r".to_owned()]);
+        let (_, mut slow) = Socket::join(&hub, &["r"]);
+        let (_, mut fast) = Socket::join(&hub, &["r"]);
         for n in 0..3 {
             hub.deliver(delivery("r", n));
-            assert_eq!(fast_queue.recv().await.unwrap().data["n"], n);
+            assert_eq!(fast.data().await["n"], n);
         }
         assert_eq!(hub.sockets().await, 1, "the slow socket was dropped");
-        assert!(slow_queue.recv().await.is_some());
-        assert!(slow_queue.recv().await.is_some());
-        assert!(slow_queue.recv().await.is_none(), "its queue closed");
+        assert!(slow.evicted.await.is_err(), "its session is told");
+        assert!(slow.queue.recv().await.is_some());
+        assert!(slow.queue.recv().await.is_some());
+        assert!(slow.queue.recv().await.is_none(), "nothing more comes");
     }
 }

@@ -14,6 +14,7 @@
 //! - [`session`]: one Engine.IO connection, whatever its transport.
 //! - `namespaces`: the Socket.IO layer of a connection.
 //! - [`polling`]: long-polling and the upgrade to WebSocket.
+//! - [`queue`]: the small packet queue of a connection.
 //! - [`routes`]: the Engine.IO endpoints (`/socket.io/`).
 //! - `plain`: the plain JSON WebSocket at `/ws`.
 //! - [`conformance`]: the server the official protocol suites test.
@@ -25,6 +26,7 @@ pub mod hub;
 mod namespaces;
 mod plain;
 pub mod polling;
+pub mod queue;
 pub mod routes;
 pub mod session;
 pub mod socket;

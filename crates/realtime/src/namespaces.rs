@@ -11,12 +11,12 @@ use std::sync::Arc;
 use actix_web::web::Bytes;
 use bytestring::ByteString;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::engine::{EnginePacket, Frame};
 use crate::gate::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity};
-use crate::hub::{Hub, Outgoing};
+use crate::hub::Hub;
 use crate::session::{EngineConfig, Flow, Outbox};
 use crate::socket::{PacketKind, SocketPacket};
 
@@ -37,8 +37,8 @@ pub(crate) struct SocketIo {
     gate: Arc<dyn Gatekeeper>,
     /// Connected namespaces: their socket ids and owners.
     connected: HashMap<String, (Uuid, Identity)>,
-    /// The main namespace socket's queue in the hub.
-    events: Option<mpsc::Receiver<Outgoing>>,
+    /// Resolves when the hub drops the main namespace's socket.
+    evicted: Option<oneshot::Receiver<()>>,
     partial: Option<Partial>,
     ever_connected: bool,
     config: EngineConfig,
@@ -56,7 +56,7 @@ impl SocketIo {
             hub,
             gate,
             connected: HashMap::new(),
-            events: None,
+            evicted: None,
             partial: None,
             ever_connected: false,
             config,
@@ -68,14 +68,13 @@ impl SocketIo {
         self.ever_connected
     }
 
-    /// The next room event for the main namespace's socket; `None` when the
-    /// hub dropped it.
-    pub(crate) async fn next_frame(&mut self) -> Option<Frame> {
-        match &mut self.events {
-            Some(queue) => queue
-                .recv()
-                .await
-                .map(|outgoing| Frame::Text(outgoing.frame)),
+    /// Resolves when the hub dropped the main namespace's socket (it could
+    /// not keep up); room events themselves go straight to the transport.
+    pub(crate) async fn evicted(&mut self) {
+        match &mut self.evicted {
+            Some(evicted) => {
+                let _ = evicted.await;
+            }
             None => std::future::pending().await,
         }
     }
@@ -143,7 +142,7 @@ impl SocketIo {
             PacketKind::Disconnect => {
                 if packet.namespace == MAIN {
                     self.close();
-                    self.events = None;
+                    self.evicted = None;
                 } else {
                     self.connected.remove(&packet.namespace);
                 }
@@ -173,7 +172,7 @@ impl SocketIo {
             sid,
             auth: &auth,
         };
-        let identity = match self.gate.connect(handshake).await {
+        let mut identity = match self.gate.connect(handshake).await {
             Ok(identity) => identity,
             Err(message) => {
                 let refusal = SocketPacket::of(
@@ -185,13 +184,14 @@ impl SocketIo {
             }
         };
         if namespace == MAIN {
-            let mut rooms = identity.rooms.clone();
+            let mut rooms = std::mem::take(&mut identity.rooms);
             rooms.push(format!("socket:{sid}"));
-            self.events = Some(self.hub.register(sid, rooms));
+            self.evicted = Some(self.hub.register(sid, rooms, out.sender()));
         }
         tracing::debug!(socket.sid = %sid, socket.namespace = %namespace, user.id = %identity.user_id, "socket connected");
         self.ever_connected = true;
-        let greeting = identity.greeting.clone();
+        // Rooms and greeting are spent here; the socket keeps only its owner.
+        let greeting = std::mem::take(&mut identity.greeting);
         self.connected.insert(namespace.clone(), (sid, identity));
         let answer = SocketPacket::of(PacketKind::Connect, &namespace, Some(json!({ "sid": sid })));
         let mut flow = send(out, &answer, &[]);

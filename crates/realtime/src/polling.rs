@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::engine::{self, EnginePacket, Frame};
+use crate::queue;
 use crate::session::Inbound;
 
 /// Which transport a connection is on.
@@ -34,11 +35,11 @@ const UPGRADE_CHECK: Duration = Duration::from_millis(100);
 #[derive(Clone)]
 pub struct PollHandle {
     /// Where client packets go.
-    pub inbound: mpsc::Sender<Inbound>,
+    pub inbound: queue::Sender<Inbound>,
     /// Where the server's packets go (the upgrade puts its noop here).
-    pub out: mpsc::Sender<Frame>,
+    pub out: queue::Sender<Frame>,
     /// The server's packets; `None` once a WebSocket took them over.
-    pub outbound: Arc<tokio::sync::Mutex<Option<mpsc::Receiver<Frame>>>>,
+    pub outbound: Arc<tokio::sync::Mutex<Option<queue::Receiver<Frame>>>>,
     transport: Arc<watch::Sender<Transport>>,
     /// The session ended; its last packets wait for one more poll.
     ended: Arc<AtomicBool>,
@@ -115,9 +116,9 @@ impl PollRegistry {
 impl PollHandle {
     /// The ends of a new connection on `transport`.
     pub fn new(
-        inbound: mpsc::Sender<Inbound>,
-        out: mpsc::Sender<Frame>,
-        outbound: mpsc::Receiver<Frame>,
+        inbound: queue::Sender<Inbound>,
+        out: queue::Sender<Frame>,
+        outbound: queue::Receiver<Frame>,
         transport: Transport,
     ) -> Self {
         Self {
@@ -154,7 +155,7 @@ impl PollHandle {
     /// A WebSocket takes the connection over: the server's packets and the
     /// way in. The handle is given up, so only the session holds the sending
     /// end of the packets and the queue closes when it ends.
-    pub async fn take_over(self) -> Option<(mpsc::Receiver<Frame>, mpsc::Sender<Inbound>)> {
+    pub async fn take_over(self) -> Option<(queue::Receiver<Frame>, queue::Sender<Inbound>)> {
         let outbound = self.outbound.lock().await.take()?;
         Some((outbound, self.inbound))
     }
@@ -199,7 +200,7 @@ impl PollHandle {
             Err(_) => EnginePacket::Noop.frame(),
         };
         let mut frames = vec![first];
-        while let Ok(next) = queue.try_recv() {
+        while let Some(next) = queue.try_recv() {
             frames.push(next);
         }
         Ok(engine::encode_payload(&frames))

@@ -10,12 +10,16 @@ use actix_web::{HttpRequest, HttpResponse, Resource, web};
 use actix_ws::AggregatedMessage;
 use futures_util::StreamExt;
 use serde_json::json;
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::engine::{EnginePacket, Frame};
 use crate::polling::{PollError, PollHandle, Transport};
-use crate::session::{self, Inbound, OUTBOUND_QUEUE, Realtime};
+use crate::queue;
+use crate::session::{self, Inbound, Realtime};
+
+/// Client packets a connection may have waiting; a transport with more
+/// waits for the session (WebSocket reads pause, a POST waits).
+const INBOUND_QUEUE: usize = 64;
 
 /// Mounts `/socket.io/` and `/ws`; a [`Realtime`] must be registered as app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -96,10 +100,14 @@ fn text(body: String) -> HttpResponse {
 /// Starts a connection task on `transport`; returns its ends.
 pub(crate) fn open(realtime: &Realtime, transport: Transport) -> (Uuid, PollHandle) {
     let sid = Uuid::new_v4();
-    let (inbound, inbound_rx) = mpsc::channel(64);
-    let (out, outbound) = mpsc::channel(OUTBOUND_QUEUE);
+    let (inbound, inbound_rx) = queue::channel(INBOUND_QUEUE);
+    let (out, outbound) = queue::channel(realtime.hub.queue_size());
     let handle = PollHandle::new(inbound, out.clone(), outbound, transport);
-    realtime.polls.insert(sid, handle.clone());
+    if transport == Transport::Polling {
+        // Later requests find it by sid; a session opened on a WebSocket is
+        // never reached another way.
+        realtime.polls.insert(sid, handle.clone());
+    }
     tokio::spawn(session::run(
         sid,
         inbound_rx,

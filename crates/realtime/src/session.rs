@@ -2,16 +2,16 @@
 //! server's pings and the client's pongs, close, and the messages handed to
 //! the layer above (Socket.IO, or the raw echo of the conformance server).
 //! The connection is a task and a `select!` over the client's packets (an
-//! inbound channel the transports feed), the layer's own events and the
-//! heartbeat; what it sends goes to an outbound channel the current
-//! transport drains (WebSocket frames, or long-polling answers until the
-//! client upgrades).
+//! inbound channel the transports feed) and the heartbeat; what it sends
+//! goes to an outbound queue the current transport drains (WebSocket
+//! frames, or long-polling answers until the client upgrades). Room events
+//! go into that queue from the hub directly; when it is full the socket
+//! cannot keep up and the session ends.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -19,6 +19,7 @@ use crate::engine::{EnginePacket, Frame};
 use crate::gate::Gatekeeper;
 use crate::hub::Hub;
 use crate::namespaces::SocketIo;
+use crate::queue;
 
 /// Engine.IO timings and limits.
 #[derive(Debug, Clone, Copy)]
@@ -95,10 +96,6 @@ pub enum Inbound {
     Malformed,
 }
 
-/// Packets the connection may have waiting for a transport before it is
-/// closed as unreachable.
-pub const OUTBOUND_QUEUE: usize = 512;
-
 /// Whether the session goes on, and if not, who ended it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -113,7 +110,7 @@ pub enum Flow {
 /// Where the session's packets go.
 #[derive(Clone)]
 pub struct Outbox {
-    out: mpsc::Sender<Frame>,
+    out: queue::Sender<Frame>,
 }
 
 impl Outbox {
@@ -128,6 +125,11 @@ impl Outbox {
     /// Queues a packet.
     pub fn packet(&self, packet: EnginePacket) -> Flow {
         self.frame(packet.frame())
+    }
+
+    /// A sender on the queue (the hub's, for room events).
+    pub(crate) fn sender(&self) -> queue::Sender<Frame> {
+        self.out.clone()
     }
 }
 
@@ -145,9 +147,9 @@ impl Upper {
         }
     }
 
-    async fn next_frame(&mut self) -> Option<Frame> {
+    async fn evicted(&mut self) {
         match self {
-            Self::SocketIo(layer) => layer.next_frame().await,
+            Self::SocketIo(layer) => layer.evicted().await,
             Self::Echo => std::future::pending().await,
         }
     }
@@ -167,8 +169,8 @@ impl Upper {
 /// client's packets, `out` takes the server's.
 pub async fn run(
     sid: Uuid,
-    mut inbound: mpsc::Receiver<Inbound>,
-    out: mpsc::Sender<Frame>,
+    mut inbound: queue::Receiver<Inbound>,
+    out: queue::Sender<Frame>,
     realtime: Realtime,
     upgrades: bool,
 ) {
@@ -217,11 +219,8 @@ pub async fn run(
                 }
                 None => Flow::ClientClosed,
             },
-            frame = upper.next_frame() => match frame {
-                Some(frame) => outbox.frame(frame),
-                // The hub dropped this socket (it could not keep up).
-                None => Flow::Stop,
-            },
+            // The hub dropped this socket: it could not keep up.
+            () = upper.evicted() => Flow::Stop,
             scheduled = ping.tick() => {
                 if pong_due.is_none() {
                     // From when the ping was due, however late the timer ran.

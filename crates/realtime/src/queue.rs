@@ -1,0 +1,227 @@
+//! A small bounded queue from many senders to one receiver, for the packets
+//! of one connection. Tokio's `mpsc` allocates a block of 32 slots and a
+//! cache-padded channel (about 2 KiB) per queue even when it holds one
+//! packet; with two queues per socket and 10 000 sockets that is 40 MiB.
+//! This one is a `VecDeque` behind a mutex that grows with what waits in it
+//! and gives its room back once drained.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::Notify;
+
+struct Shared<T> {
+    items: Mutex<VecDeque<T>>,
+    /// An item or the end: for the receiver.
+    ready: Notify,
+    /// Room: for senders waiting in [`Sender::send`].
+    space: Notify,
+    capacity: usize,
+    senders: AtomicUsize,
+    receiver_alive: AtomicBool,
+}
+
+impl<T> Shared<T> {
+    fn items(&self) -> std::sync::MutexGuard<'_, VecDeque<T>> {
+        self.items.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The sending side; cloning it adds a sender.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// The receiving side.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// Why an item was not queued: it comes back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TrySendError<T> {
+    /// The queue holds `capacity` items.
+    Full(T),
+    /// The receiver is gone.
+    Closed(T),
+}
+
+/// A queue of at most `capacity` items.
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        items: Mutex::new(VecDeque::new()),
+        ready: Notify::new(),
+        space: Notify::new(),
+        capacity: capacity.max(1),
+        senders: AtomicUsize::new(1),
+        receiver_alive: AtomicBool::new(true),
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver { shared },
+    )
+}
+
+impl<T> Sender<T> {
+    /// Queues `item` unless the queue is full or its receiver gone.
+    pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
+        if !self.shared.receiver_alive.load(Ordering::Acquire) {
+            return Err(TrySendError::Closed(item));
+        }
+        {
+            let mut items = self.shared.items();
+            if items.len() >= self.shared.capacity {
+                return Err(TrySendError::Full(item));
+            }
+            items.push_back(item);
+        }
+        self.shared.ready.notify_one();
+        Ok(())
+    }
+
+    /// Queues `item`, waiting for room while the queue is full; the item
+    /// comes back when the receiver is gone.
+    pub async fn send(&self, mut item: T) -> Result<(), T> {
+        loop {
+            let space = self.shared.space.notified();
+            tokio::pin!(space);
+            // Registered before the attempt, so room made after it wakes us.
+            space.as_mut().enable();
+            match self.try_send(item) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(back)) => return Err(back),
+                Err(TrySendError::Full(back)) => {
+                    item = back;
+                    space.await;
+                }
+            }
+        }
+    }
+
+    /// Whether the receiver is gone.
+    pub fn is_closed(&self) -> bool {
+        !self.shared.receiver_alive.load(Ordering::Acquire)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Ordering::AcqRel);
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The last sender: a waiting receiver learns the queue ended.
+            self.shared.ready.notify_one();
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// The next item; `None` once every sender is gone and nothing waits.
+    pub async fn recv(&mut self) -> Option<T> {
+        loop {
+            if let Some(item) = self.try_recv() {
+                return Some(item);
+            }
+            if self.shared.senders.load(Ordering::Acquire) == 0 {
+                return self.try_recv();
+            }
+            // A notification given since the check is kept as a permit.
+            self.shared.ready.notified().await;
+        }
+    }
+
+    /// The next item if one waits.
+    pub fn try_recv(&mut self) -> Option<T> {
+        let mut items = self.shared.items();
+        let was_full = items.len() >= self.shared.capacity;
+        let item = items.pop_front();
+        if items.is_empty() && items.capacity() > 16 {
+            // A burst is over: give the room back.
+            items.shrink_to_fit();
+        }
+        drop(items);
+        if was_full {
+            self.shared.space.notify_waiters();
+        }
+        item
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.shared.receiver_alive.store(false, Ordering::Release);
+        self.shared.items().clear();
+        self.shared.space.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn items_arrive_in_order_and_a_full_queue_refuses() {
+        let (sender, mut receiver) = channel(2);
+        assert_eq!(sender.try_send(1), Ok(()));
+        assert_eq!(sender.clone().try_send(2), Ok(()));
+        assert_eq!(sender.try_send(3), Err(TrySendError::Full(3)));
+        assert_eq!(receiver.recv().await, Some(1));
+        assert_eq!(receiver.try_recv(), Some(2));
+        assert_eq!(receiver.try_recv(), None);
+        assert_eq!(sender.try_send(4), Ok(()));
+        assert_eq!(receiver.recv().await, Some(4));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_receiver_wakes_for_an_item_and_ends_with_the_last_sender() {
+        let (sender, mut receiver) = channel(4);
+        let second = sender.clone();
+        let waiting = tokio::spawn(async move {
+            let first = receiver.recv().await;
+            let after = receiver.recv().await;
+            (first, after)
+        });
+        tokio::task::yield_now().await;
+        sender.try_send("a").unwrap();
+        drop(sender);
+        drop(second);
+        assert_eq!(waiting.await.unwrap(), (Some("a"), None));
+    }
+
+    #[tokio::test]
+    async fn a_sender_waits_for_room_and_gets_its_item_back_when_the_receiver_goes() {
+        let (sender, mut receiver) = channel(1);
+        sender.try_send(1).unwrap();
+        let blocked = sender.clone();
+        let waiting = tokio::spawn(async move { blocked.send(2).await });
+        tokio::task::yield_now().await;
+        assert_eq!(receiver.recv().await, Some(1));
+        assert_eq!(waiting.await.unwrap(), Ok(()));
+        assert_eq!(receiver.recv().await, Some(2));
+
+        sender.try_send(3).unwrap();
+        let blocked = sender.clone();
+        let waiting = tokio::spawn(async move { blocked.send(4).await });
+        tokio::task::yield_now().await;
+        drop(receiver);
+        assert_eq!(waiting.await.unwrap(), Err(4));
+    }
+
+    #[test]
+    fn senders_learn_the_receiver_is_gone() {
+        let (sender, receiver) = channel(4);
+        drop(receiver);
+        assert!(sender.is_closed());
+        assert_eq!(sender.try_send(1), Err(TrySendError::Closed(1)));
+    }
+}
