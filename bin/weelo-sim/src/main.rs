@@ -7,6 +7,7 @@ mod bench_dispatch;
 mod bench_geo;
 mod bench_heartbeats;
 mod bench_orders;
+mod bench_sockets;
 mod bench_tracking;
 mod chart;
 mod city;
@@ -21,6 +22,7 @@ const USAGE: &str = "usage: weelo-sim city [--spawn | --url URL] [--transporters
        weelo-sim bench-orders [--url URL] [--customers N] [--concurrency C]
        weelo-sim bench-geo [--points N] [--queries Q] [--redis URL]
        weelo-sim bench-heartbeats [--url URL] [--transporters N] [--seconds S] [--concurrency C]
+       weelo-sim bench-sockets [--spawn | --url URL --pid PID] [--sockets N]
 
 bench-dispatch  N transporters online with sockets; R orders/s for S s:
               order answer to first new_broadcast p50/p99; then everyone told
@@ -39,6 +41,10 @@ bench-geo     the k-nearest search (k 10, 5 km) on N points in a 40 km city,
               against Redis GEOSEARCH on the same points; prints both rates.
 bench-heartbeats  N transporters online, then heartbeats as fast as C
               concurrent senders allow for S seconds; prints beats/s and p99.
+bench-sockets N WebSockets of one customer (Engine.IO by hand, a small task
+              each), then the customer's order is cancelled: server RSS per
+              socket and the delivery of order_cancelled to all of them.
+              Defaults: 10000 sockets.
 
 city          N transporters (1-2 trucks and a driver each) go online and
               answer broadcasts; customers book R orders/s for S seconds;
@@ -56,6 +62,9 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("city") => city::run(city::Plan::parse(&args[1..])?).await,
+        Some("bench-sockets") => {
+            bench_sockets::run(bench_sockets::Options::parse(&args[1..])?).await
+        }
         Some("bench-dispatch") => {
             bench_dispatch::run(bench_dispatch::Options::parse(&args[1..])?).await
         }

@@ -1,0 +1,241 @@
+//! `bench-sockets`: N WebSocket sockets of one customer on one server, then
+//! one room event to all of them. Reports the server's resident memory per
+//! socket, and the time from the cancel request to each socket reading its
+//! `order_cancelled`, plus the CPU time the server and this tool spent on
+//! that one delivery. Each socket is one small task speaking Engine.IO by
+//! hand (answering pings), so the load tool costs little beside the server.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::client::{login_customer, order_body};
+use crate::spawn::Spawned;
+use crate::stats::{ms, percentile};
+
+/// Options.
+pub struct Options {
+    url: String,
+    spawn: bool,
+    pid: Option<u32>,
+    sockets: usize,
+}
+
+impl Options {
+    /// `--spawn` or `--url URL --pid PID`, `--sockets N`.
+    pub fn parse(args: &[String]) -> anyhow::Result<Self> {
+        let mut options = Self {
+            url: "http://127.0.0.1:3000".to_owned(),
+            spawn: false,
+            pid: None,
+            sockets: 10_000,
+        };
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            if flag == "--spawn" {
+                options.spawn = true;
+                continue;
+            }
+            let value = args
+                .next()
+                .with_context(|| format!("{flag} needs a value"))?;
+            match flag.as_str() {
+                "--url" => options.url = value.trim_end_matches('/').to_owned(),
+                "--pid" => options.pid = Some(value.parse()?),
+                "--sockets" => options.sockets = value.parse()?,
+                other => bail!("unknown option {other}"),
+            }
+        }
+        if options.sockets == 0 || options.sockets > 60_000 {
+            bail!("--sockets must be 1..=60000");
+        }
+        if !options.spawn && options.pid.is_none() {
+            bail!("give --spawn, or --pid with --url so the server's memory can be read");
+        }
+        Ok(options)
+    }
+}
+
+/// The server's resident memory, KiB.
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .context("no VmRSS")
+}
+
+/// CPU time a process has used (user + system), from /proc (clock ticks of 10 ms).
+fn cpu_ms(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .context("bad stat")?
+        .1
+        .split(' ')
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Ok((ticks(11) + ticks(12)) * 10)
+}
+
+/// Arrival times of the event, shared by the socket tasks.
+type Arrivals = Arc<Mutex<Vec<Instant>>>;
+
+/// One socket: handshake, then pongs, and the arrival of `order_cancelled`.
+async fn socket(
+    url: String,
+    token: Arc<str>,
+    arrivals: Arrivals,
+    connected: Arc<Semaphore>,
+) -> anyhow::Result<()> {
+    let (mut stream, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
+    let mut counted = false;
+    while let Some(message) = stream.next().await {
+        let Message::Text(text) = message? else {
+            continue;
+        };
+        let text = text.as_str();
+        if text.starts_with('0') {
+            let hello = format!("40{}", json!({ "token": &*token }));
+            stream.send(Message::text(hello)).await?;
+        } else if text == "2" {
+            stream.send(Message::text("3")).await?;
+        } else if text.starts_with("40") && !counted {
+            counted = true;
+            connected.add_permits(1);
+        } else if text.starts_with("42[\"order_cancelled\"") {
+            let at = Instant::now();
+            if let Ok(mut arrivals) = arrivals.lock() {
+                arrivals.push(at);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the profile; prints one JSON line.
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let spawned = if options.spawn {
+        Some(Spawned::start().await?)
+    } else {
+        None
+    };
+    let (base, pid) = match &spawned {
+        Some(server) => (server.url.clone(), server.pid()),
+        None => (options.url.clone(), options.pid.context("--pid")?),
+    };
+    let client = reqwest::Client::new();
+    let phone = format!("9{:09}", std::process::id() % 1_000_000_000);
+    let token: Arc<str> = Arc::from(login_customer(&client, &base, &phone).await?);
+    let created: serde_json::Value = client
+        .post(format!("{base}/api/v1/bookings/orders"))
+        .bearer_auth(&*token)
+        .header("X-Idempotency-Key", format!("bench-sockets-{phone}"))
+        .json(&order_body(1))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let order_id = created["data"]["order"]["id"]
+        .as_str()
+        .with_context(|| format!("no order: {created}"))?
+        .to_owned();
+
+    let rss_before = rss_kib(pid)?;
+    let url = format!(
+        "{}/socket.io/?EIO=4&transport=websocket",
+        base.replacen("http", "ws", 1)
+    );
+    let arrivals: Arrivals = Arc::new(Mutex::new(Vec::with_capacity(options.sockets)));
+    let connected = Arc::new(Semaphore::new(0));
+    for n in 0..options.sockets {
+        tokio::spawn(socket(
+            url.clone(),
+            token.clone(),
+            arrivals.clone(),
+            connected.clone(),
+        ));
+        if n % 200 == 199 {
+            // Small bursts, so the accept queue keeps up.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let all = u32::try_from(options.sockets)?;
+    tokio::time::timeout(Duration::from_secs(120), connected.acquire_many(all))
+        .await
+        .context("not every socket connected within 120 s")??
+        .forget();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_connected = rss_kib(pid)?;
+
+    let (server_cpu, tool_cpu) = (cpu_ms(pid)?, cpu_ms(std::process::id())?);
+    let cancel_at = Instant::now();
+    let cancelled = client
+        .post(format!("{base}/api/v1/bookings/orders/{order_id}/cancel"))
+        .bearer_auth(&*token)
+        .header("X-Idempotency-Key", format!("bench-sockets-cancel-{phone}"))
+        .json(&json!({}))
+        .send()
+        .await?;
+    let answered = cancel_at.elapsed();
+    if !cancelled.status().is_success() {
+        bail!("cancel failed: {}", cancelled.status());
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let count = arrivals.lock().map(|a| a.len()).unwrap_or(0);
+        if count >= options.sockets || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (server_cpu, tool_cpu) = (
+        cpu_ms(pid)? - server_cpu,
+        cpu_ms(std::process::id())? - tool_cpu,
+    );
+    let mut delays: Vec<Duration> = arrivals
+        .lock()
+        .map(|a| a.iter().map(|at| at.duration_since(cancel_at)).collect())
+        .unwrap_or_default();
+    delays.sort_unstable();
+    let received = delays.len();
+    let per_socket = (rss_connected.saturating_sub(rss_before)) as f64 / options.sockets as f64;
+    println!(
+        "{}",
+        json!({
+            "profile": "bench-sockets",
+            "sockets": options.sockets,
+            "received": received,
+            "rssBeforeKiB": rss_before,
+            "rssConnectedKiB": rss_connected,
+            "rssPerSocketKiB": (per_socket * 10.0).round() / 10.0,
+            "cancelAnswerMs": ms(answered),
+            "deliveryFirstMs": delays.first().copied().map(ms),
+            "deliveryP50Ms": ms(percentile(&delays, 50.0)),
+            "deliveryP99Ms": ms(percentile(&delays, 99.0)),
+            "deliveryMaxMs": delays.last().copied().map(ms),
+            "serverCpuMs": server_cpu,
+            "loadToolCpuMs": tool_cpu,
+        })
+    );
+    drop(spawned);
+    if received < options.sockets {
+        bail!(
+            "only {received} of {} sockets heard the event",
+            options.sockets
+        );
+    }
+    Ok(())
+}
