@@ -30,12 +30,18 @@ struct Server {
     http: String,
     ws: String,
     client: reqwest::Client,
+    hub: weelo_realtime::Hub,
 }
 
 async fn server() -> Server {
+    server_with(conformance::config()).await
+}
+
+async fn server_with(config: weelo_realtime::EngineConfig) -> Server {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let conformance = Conformance::new(conformance::config());
+    let conformance = Conformance::new(config);
+    let hub = conformance.hub().clone();
     let server = HttpServer::new(move || {
         let conformance = conformance.clone();
         App::new().configure(move |cfg| conformance.configure(cfg))
@@ -50,6 +56,7 @@ async fn server() -> Server {
         http: format!("http://127.0.0.1:{port}"),
         ws: format!("ws://127.0.0.1:{port}"),
         client: reqwest::Client::new(),
+        hub,
     }
 }
 
@@ -577,5 +584,69 @@ async fn the_reference_client_sends_binary_and_acks_on_namespaces_over_both_tran
         );
         assert_eq!(seen["ack"], json!(["x", { "bytes": [9, 8] }]));
         assert_eq!(seen["customAck"], json!([{ "n": 7 }]));
+    }
+}
+
+/// Connects to `/` and returns the socket and its sid.
+async fn connected(server: &Server) -> (Ws, String) {
+    let mut ws = socket_io(server, "40").await;
+    let answer = ws.text().await;
+    let handshake: Value = serde_json::from_str(answer.strip_prefix("40").unwrap()).unwrap();
+    ws.text().await;
+    (ws, handshake["sid"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_that_stops_reading_is_dropped_while_the_others_keep_receiving() {
+    // Pings far apart: only falling behind can end the stalled socket here.
+    let server = server_with(weelo_realtime::EngineConfig {
+        ping_interval: Duration::from_secs(60),
+        ping_timeout: Duration::from_secs(60),
+        ..conformance::config()
+    })
+    .await;
+    let (mut reader, reader_sid) = connected(&server).await;
+    // Connected, then never read again: the kernel's buffers fill, then the
+    // WebSocket's, then its queue in the hub.
+    let (_stalled, stalled_sid) = connected(&server).await;
+    assert_eq!(server.hub.sockets().await, 2);
+    let padding = "x".repeat(64 * 1024);
+    let events = 600_u64;
+    for n in 1..=events {
+        server.hub.deliver(weelo_realtime::Delivery {
+            rooms: vec![
+                format!("socket:{reader_sid}"),
+                format!("socket:{stalled_sid}"),
+            ],
+            name: "bulk".to_owned(),
+            data: json!({ "n": n, "padding": padding }),
+            event_id: n.to_string(),
+            server_time_ms: 0,
+        });
+    }
+    let mut last = 0;
+    while last < events {
+        let text = ws_text_skipping_pongs(&mut reader).await;
+        let packet: Value = serde_json::from_str(text.strip_prefix("42").unwrap()).unwrap();
+        let n = packet[1]["n"].as_u64().unwrap();
+        assert_eq!(n, last + 1, "in order, none lost");
+        last = n;
+    }
+    assert_eq!(
+        server.hub.sockets().await,
+        1,
+        "the stalled socket was dropped"
+    );
+}
+
+/// The next text frame, answering the server's pings on the way.
+async fn ws_text_skipping_pongs(ws: &mut Ws) -> String {
+    loop {
+        let text = ws.text().await;
+        if text == "2" {
+            ws.send("3").await;
+        } else {
+            return text;
+        }
     }
 }

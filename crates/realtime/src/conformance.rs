@@ -92,6 +92,11 @@ impl Conformance {
         }
     }
 
+    /// The hub of its Socket.IO sockets (each is in the room `socket:{sid}`).
+    pub fn hub(&self) -> &Hub {
+        &self.socket_io.hub
+    }
+
     /// Mounts `/engine.io/` and `/socket.io/`.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         routes::mount("/engine.io/", self.engine.clone())(cfg);
