@@ -5,7 +5,6 @@
 //! messages. The main namespace's socket is a member of the hub, so room
 //! events reach it; any packet that is not Socket.IO ends the connection.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::web::Bytes;
@@ -30,13 +29,21 @@ struct Partial {
     bytes: usize,
 }
 
+/// A connected namespace: its socket id and owner.
+struct Connected {
+    namespace: String,
+    sid: Uuid,
+    identity: Identity,
+}
+
 /// One connection's namespaces.
 pub(crate) struct SocketIo {
     engine_sid: Uuid,
     hub: Hub,
     gate: Arc<dyn Gatekeeper>,
     /// Connected namespaces: their socket ids and owners.
-    connected: HashMap<String, (Uuid, Identity)>,
+    /// A list, not a map: a connection rarely holds more than one or two.
+    connected: Vec<Connected>,
     /// Resolves when the hub drops the main namespace's socket.
     evicted: Option<oneshot::Receiver<()>>,
     partial: Option<Partial>,
@@ -55,12 +62,26 @@ impl SocketIo {
             engine_sid,
             hub,
             gate,
-            connected: HashMap::new(),
+            connected: Vec::new(),
             evicted: None,
             partial: None,
             ever_connected: false,
             config,
         }
+    }
+
+    fn find(&self, namespace: &str) -> Option<&Connected> {
+        self.connected
+            .iter()
+            .find(|connected| connected.namespace == namespace)
+    }
+
+    /// Leaves `namespace`; whether it was connected.
+    fn leave(&mut self, namespace: &str) -> bool {
+        let before = self.connected.len();
+        self.connected
+            .retain(|connected| connected.namespace != namespace);
+        self.connected.len() < before
     }
 
     /// Whether a namespace was ever connected (the connect timeout).
@@ -81,7 +102,7 @@ impl SocketIo {
 
     /// Leaves the hub.
     pub(crate) fn close(&mut self) {
-        if self.connected.remove(MAIN).is_some() {
+        if self.leave(MAIN) {
             self.hub.unregister(self.engine_sid);
         }
     }
@@ -144,7 +165,7 @@ impl SocketIo {
                     self.close();
                     self.evicted = None;
                 } else {
-                    self.connected.remove(&packet.namespace);
+                    self.leave(&packet.namespace);
                 }
                 Flow::Continue
             }
@@ -158,7 +179,7 @@ impl SocketIo {
 
     async fn on_connect(&mut self, packet: SocketPacket, out: &Outbox) -> Flow {
         let namespace = packet.namespace;
-        if self.connected.contains_key(&namespace) {
+        if self.find(&namespace).is_some() {
             return Flow::Continue;
         }
         let sid = if namespace == MAIN {
@@ -192,7 +213,11 @@ impl SocketIo {
         self.ever_connected = true;
         // Rooms and greeting are spent here; the socket keeps only its owner.
         let greeting = std::mem::take(&mut identity.greeting);
-        self.connected.insert(namespace.clone(), (sid, identity));
+        self.connected.push(Connected {
+            namespace: namespace.clone(),
+            sid,
+            identity,
+        });
         let answer = SocketPacket::of(PacketKind::Connect, &namespace, Some(json!({ "sid": sid })));
         let mut flow = send(out, &answer, &[]);
         if !greeting.is_empty() && !self.config.greeting_gap.is_zero() {
@@ -213,7 +238,7 @@ impl SocketIo {
         attachments: Vec<Bytes>,
         out: &Outbox,
     ) -> Flow {
-        let Some((sid, identity)) = self.connected.get(&packet.namespace) else {
+        let Some(Connected { sid, identity, .. }) = self.find(&packet.namespace) else {
             // Not connected to that namespace: ignored, as Socket.IO does.
             return Flow::Continue;
         };

@@ -211,7 +211,12 @@ pub async fn run(
                 Some(Inbound::Packet(EnginePacket::Close)) => Flow::ClientClosed,
                 Some(Inbound::Packet(
                     packet @ (EnginePacket::Message(_) | EnginePacket::Binary(_)),
-                )) => upper.on_message(packet, &outbox).await,
+                )) => {
+                    // Boxed: the handling of a message (a connect, an event
+                    // awaiting the application) is large and brief, and an
+                    // idle connection should not carry its room.
+                    Box::pin(upper.on_message(packet, &outbox)).await
+                }
                 Some(Inbound::Packet(_)) => Flow::Continue,
                 Some(Inbound::Malformed) => {
                     tracing::debug!(socket.sid = %sid, "malformed engine.io packet; closing");
