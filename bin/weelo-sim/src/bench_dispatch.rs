@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use futures_util::StreamExt;
 use rand::Rng;
 use reqwest::{Method, StatusCode};
@@ -44,23 +44,17 @@ impl Options {
             rate: 100.0,
             seconds: 30,
         };
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            if flag == "--spawn" {
-                options.spawn = true;
-                continue;
-            }
-            let value = args
-                .next()
-                .with_context(|| format!("{flag} needs a value"))?;
-            match flag.as_str() {
+        crate::flags::parse(args, &["--spawn"], |flag, value| {
+            match flag {
+                "--spawn" => options.spawn = true,
                 "--url" => options.url = value.trim_end_matches('/').to_owned(),
                 "--transporters" => options.transporters = value.parse()?,
                 "--order-rate" => options.rate = value.parse()?,
                 "--seconds" => options.seconds = value.parse()?,
                 other => bail!("unknown option {other}"),
             }
-        }
+            Ok(())
+        })?;
         if options.transporters == 0 || options.transporters > 90_000 || options.rate <= 0.0 {
             bail!("--transporters must be 1..=90000 and --order-rate above 0");
         }

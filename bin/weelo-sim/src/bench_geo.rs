@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use deadpool_redis::redis::{self, Pipeline};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -39,18 +38,15 @@ impl Options {
             queries: 20_000,
             redis_url: "redis://127.0.0.1:6379".to_owned(),
         };
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            let value = args
-                .next()
-                .with_context(|| format!("{flag} needs a value"))?;
-            match flag.as_str() {
+        crate::flags::parse(args, &[], |flag, value| {
+            match flag {
                 "--points" => options.points = value.parse()?,
                 "--queries" => options.queries = value.parse()?,
-                "--redis" => options.redis_url = value.clone(),
+                "--redis" => options.redis_url = value.to_owned(),
                 other => anyhow::bail!("unknown option {other}"),
             }
-        }
+            Ok(())
+        })?;
         Ok(options)
     }
 }

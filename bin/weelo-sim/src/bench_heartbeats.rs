@@ -29,19 +29,16 @@ impl Options {
             seconds: 10,
             concurrency: 64,
         };
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            let value = args
-                .next()
-                .with_context(|| format!("{flag} needs a value"))?;
-            match flag.as_str() {
+        crate::flags::parse(args, &[], |flag, value| {
+            match flag {
                 "--url" => options.url = value.trim_end_matches('/').to_owned(),
                 "--transporters" => options.transporters = value.parse()?,
                 "--seconds" => options.seconds = value.parse()?,
                 "--concurrency" => options.concurrency = value.parse()?,
                 other => bail!("unknown option {other}"),
             }
-        }
+            Ok(())
+        })?;
         if options.transporters == 0 || options.transporters > 990_000 || options.concurrency == 0 {
             bail!("--transporters must be 1..=990000 and --concurrency at least 1");
         }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 
@@ -26,18 +26,15 @@ impl Options {
             customers: 4000,
             concurrency: 64,
         };
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            let value = args
-                .next()
-                .with_context(|| format!("{flag} needs a value"))?;
-            match flag.as_str() {
+        crate::flags::parse(args, &[], |flag, value| {
+            match flag {
                 "--url" => options.url = value.trim_end_matches('/').to_owned(),
                 "--customers" => options.customers = value.parse()?,
                 "--concurrency" => options.concurrency = value.parse()?,
                 other => bail!("unknown option {other}"),
             }
-        }
+            Ok(())
+        })?;
         if options.customers == 0 || options.concurrency == 0 || options.customers > 900_000 {
             bail!("--customers must be 1..=900000 and --concurrency at least 1");
         }

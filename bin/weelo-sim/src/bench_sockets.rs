@@ -35,22 +35,16 @@ impl Options {
             pid: None,
             sockets: 10_000,
         };
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            if flag == "--spawn" {
-                options.spawn = true;
-                continue;
-            }
-            let value = args
-                .next()
-                .with_context(|| format!("{flag} needs a value"))?;
-            match flag.as_str() {
+        crate::flags::parse(args, &["--spawn"], |flag, value| {
+            match flag {
+                "--spawn" => options.spawn = true,
                 "--url" => options.url = value.trim_end_matches('/').to_owned(),
                 "--pid" => options.pid = Some(value.parse()?),
                 "--sockets" => options.sockets = value.parse()?,
                 other => bail!("unknown option {other}"),
             }
-        }
+            Ok(())
+        })?;
         if options.sockets == 0 || options.sockets > 60_000 {
             bail!("--sockets must be 1..=60000");
         }

@@ -44,19 +44,16 @@ impl Options {
             batch: 100,
             seconds: 15,
         };
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            let value = args
-                .next()
-                .with_context(|| format!("{flag} needs a value"))?;
-            match flag.as_str() {
+        crate::flags::parse(args, &[], |flag, value| {
+            match flag {
                 "--trips" => options.trips = value.parse()?,
                 "--concurrency" => options.concurrency = value.parse()?,
                 "--batch" => options.batch = value.parse()?,
                 "--seconds" => options.seconds = value.parse()?,
                 other => bail!("unknown option {other}"),
             }
-        }
+            Ok(())
+        })?;
         if !(1..=400).contains(&options.trips) || !(1..=1000).contains(&options.batch) {
             bail!("--trips must be 1..=400 and --batch 1..=1000");
         }

@@ -12,6 +12,7 @@ mod bench_tracking;
 mod chart;
 mod city;
 mod client;
+mod flags;
 mod socket;
 mod spawn;
 mod stats;

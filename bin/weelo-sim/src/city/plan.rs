@@ -2,7 +2,7 @@
 //! and the phone numbers and plates each one gets (unique per run, so runs
 //! against the same server do not collide).
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use rand::Rng;
 use serde_json::{Value, json};
 
@@ -74,18 +74,11 @@ impl Plan {
             chart: "sim-latency.svg".to_owned(),
             tag: rand::rng().random_range(0..900),
         };
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            if flag == "--spawn" {
-                plan.spawn = true;
-                continue;
-            }
-            let value = args
-                .next()
-                .with_context(|| format!("{flag} needs a value"))?;
-            match flag.as_str() {
+        crate::flags::parse(args, &["--spawn"], |flag, value| {
+            match flag {
+                "--spawn" => plan.spawn = true,
                 "--url" => plan.url = value.trim_end_matches('/').to_owned(),
-                "--database-url" => plan.database_url = Some(value.clone()),
+                "--database-url" => plan.database_url = Some(value.to_owned()),
                 "--server-pid" => plan.server_pid = Some(value.parse()?),
                 "--transporters" => plan.transporters = value.parse()?,
                 "--order-rate" => plan.order_rate = value.parse()?,
@@ -97,12 +90,13 @@ impl Plan {
                 "--timeout-rate" => plan.timeout_rate = value.parse()?,
                 "--stage-ms" => plan.stage_ms = value.parse()?,
                 "--fixes-per-trip" => plan.fixes_per_trip = value.parse()?,
-                "--report" => plan.report = value.clone(),
-                "--chart" => plan.chart = value.clone(),
+                "--report" => plan.report = value.to_owned(),
+                "--chart" => plan.chart = value.to_owned(),
                 "--tag" => plan.tag = value.parse()?,
                 other => bail!("unknown option {other}"),
             }
-        }
+            Ok(())
+        })?;
         let rates = [plan.hold_probability, plan.decline_rate, plan.timeout_rate];
         if plan.transporters == 0 || plan.transporters > 50_000 {
             bail!("--transporters must be 1..=50000");
