@@ -530,16 +530,8 @@ async fn a_decline_and_a_timeout_each_reopen_the_truck_and_it_is_broadcast_again
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_error(&late_answer, "ASSIGNMENT_NOT_PENDING");
-    let (_, replay) = app
-        .get_as("transporter/dispatch/replay?cursor=0", &t1.token)
-        .await;
-    let types: Vec<&str> = replay["data"]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["eventType"].as_str().unwrap())
-        .collect();
-    assert!(types.contains(&"driver_timeout"), "{types:?}");
+    let types = app.replayed_event_types(&t1.token).await;
+    assert!(types.iter().any(|t| t == "driver_timeout"), "{types:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -135,6 +135,19 @@ impl TestApp {
         self.call(Method::GET, path, Some(token), None).await
     }
 
+    /// The event types of a transporter's dispatch replay, oldest first.
+    pub async fn replayed_event_types(&self, token: &str) -> Vec<String> {
+        let (_, replay) = self
+            .get_as("transporter/dispatch/replay?cursor=0", token)
+            .await;
+        replay["data"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["eventType"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// Sends an OTP to `phone` for `role` and returns it (tests expose OTPs).
     pub async fn send_otp(&self, phone: &str, role: &str) -> String {
         let (status, body) = self

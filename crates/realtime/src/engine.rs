@@ -91,14 +91,6 @@ impl EnginePacket {
 }
 
 impl Frame {
-    /// The packet it carries (`None` when a text frame is malformed).
-    pub fn packet(&self) -> Option<EnginePacket> {
-        match self {
-            Self::Text(text) => EnginePacket::decode(text).ok(),
-            Self::Binary(bytes) => Some(EnginePacket::Binary(bytes.clone())),
-        }
-    }
-
     /// Appends its polling form to `payload`.
     fn push_to(&self, payload: &mut String) {
         match self {

@@ -100,11 +100,6 @@ impl<T> Sender<T> {
             }
         }
     }
-
-    /// Whether the receiver is gone.
-    pub fn is_closed(&self) -> bool {
-        !self.shared.receiver_alive.load(Ordering::Acquire)
-    }
 }
 
 impl<T> Clone for Sender<T> {
@@ -221,7 +216,6 @@ mod tests {
     fn senders_learn_the_receiver_is_gone() {
         let (sender, receiver) = channel(4);
         drop(receiver);
-        assert!(sender.is_closed());
         assert_eq!(sender.try_send(1), Err(TrySendError::Closed(1)));
     }
 }

@@ -161,20 +161,8 @@ async fn of_driver(
     caller: Authed<DriverRole>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.page.unwrap_or(1);
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=10_000).contains(&page) {
-        return Err(ApiError::invalid_field(
-            "page",
-            "page must be between 1 and 10000",
-        ));
-    }
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            "limit must be between 1 and 100",
-        ));
-    }
+    let page = super::bounded("page", query.page.unwrap_or(1), 1..=10_000)?;
+    let limit = super::bounded("limit", query.limit.unwrap_or(20), 1..=100)?;
     let status = match query.status.as_deref().map(str::trim) {
         None | Some("" | "all") => None,
         Some(name) => Some(

@@ -64,6 +64,26 @@ fn path_config() -> web::PathConfig {
     })
 }
 
+/// A query number (`limit`, `page`, `offset`) inside `range`, or a 400 that
+/// names the field and the range.
+pub(crate) fn bounded(
+    field: &str,
+    value: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ApiError> {
+    if range.contains(&value) {
+        return Ok(value);
+    }
+    Err(ApiError::invalid_field(
+        field,
+        format!(
+            "{field} must be between {} and {}",
+            range.start(),
+            range.end()
+        ),
+    ))
+}
+
 /// `200 {"success": true, "data": …}`, never cached (the captain app caches
 /// GETs unless told not to).
 pub(crate) fn ok(data: impl Serialize) -> HttpResponse {

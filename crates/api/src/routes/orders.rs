@@ -214,12 +214,7 @@ async fn history(
     if number < 1 {
         return Err(ApiError::invalid_field("page", "page starts at 1"));
     }
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            "limit must be between 1 and 100",
-        ));
-    }
+    let limit = super::bounded("limit", limit, 1..=100)?;
     let offset = (number - 1).saturating_mul(limit);
     let mut conn = state.conn().await?;
     let (rows, total) = orders::history(&mut conn, caller.user_id(), limit, offset).await?;

@@ -263,20 +263,8 @@ async fn driver_trips(
     caller: Authed<DriverRole>,
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    let offset = query.offset.unwrap_or(0);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            "limit must be between 1 and 100",
-        ));
-    }
-    if !(0..=100_000).contains(&offset) {
-        return Err(ApiError::invalid_field(
-            "offset",
-            "offset must be between 0 and 100000",
-        ));
-    }
+    let limit = super::bounded("limit", query.limit.unwrap_or(50), 1..=100)?;
+    let offset = super::bounded("offset", query.offset.unwrap_or(0), 0..=100_000)?;
     let status = match query.status.as_deref().map(str::trim) {
         None | Some("" | "all") => None,
         Some("completed") => Some("completed"),
