@@ -41,8 +41,9 @@ body=$(cat <<MD
 
 Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(machine); server, PostgreSQL, Redis and the load
 generator share the machine. Each of $customers distinct customers creates one order of 2 trucks
-(one SQL statement: idempotency claim with the answer, order, 2 truck requests, outbox event; then the
-Redis mirror), $concurrency requests in flight.
+(the first dispatch step planned in memory, then one SQL statement: idempotency claim with the answer,
+order, 2 truck requests, the step's notifications and events, the next step's schedule; then the Redis
+mirror), $concurrency requests in flight; no transporter is online, so the step tells nobody.
 
 | figure | value |
 |---|---|

@@ -12,4 +12,5 @@ mod presence;
 mod protocol;
 mod realtime;
 mod startup;
+mod statements;
 mod trips;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::cached::cached;
 use crate::orders::Order;
 use crate::outbox::{self, NewEvent};
 use crate::schema::{dispatch_schedule, order_notifications, orders, vehicles};
@@ -38,54 +39,32 @@ pub async fn free_vehicle_counts(
         .await
 }
 
-/// Which orders a dispatch run may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepClaim {
-    /// The first step, run by the instance that created the order.
-    First,
-    /// A step whose time has come (`next_dispatch_at <= now`).
-    Due,
-}
-
-/// Locks order `id` for a dispatch step if it still searches, has time
-/// left and the step is its to take; `None` when another instance is on it
-/// (`SKIP LOCKED`) or nothing is due.
+/// Locks order `id` for its due dispatch step if it still searches, has
+/// time left and the step's time has come; `None` when another instance is
+/// on it (`SKIP LOCKED`) or nothing is due.
 pub async fn lock_for_step(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-    claim: StepClaim,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Order>> {
-    let base = orders::table
+    orders::table
         .find(id)
         .filter(orders::status.eq_any(crate::orders::searching_names()))
-        .filter(orders::expires_at.gt(now));
-    match claim {
-        StepClaim::First => {
-            base.filter(orders::dispatch_attempts.eq(0))
-                .select(Order::as_select())
-                .for_update()
-                .skip_locked()
-                .first(conn)
-                .await
-        }
-        StepClaim::Due => {
-            base.filter(
-                orders::id.eq_any(
-                    dispatch_schedule::table
-                        .filter(dispatch_schedule::order_id.eq(id))
-                        .filter(dispatch_schedule::due_at.le(now))
-                        .select(dispatch_schedule::order_id),
-                ),
-            )
-            .select(Order::as_select())
-            .for_update()
-            .skip_locked()
-            .first(conn)
-            .await
-        }
-    }
-    .optional()
+        .filter(orders::expires_at.gt(now))
+        .filter(
+            orders::id.eq_any(
+                dispatch_schedule::table
+                    .filter(dispatch_schedule::order_id.eq(id))
+                    .filter(dispatch_schedule::due_at.le(now))
+                    .select(dispatch_schedule::order_id),
+            ),
+        )
+        .select(Order::as_select())
+        .for_update()
+        .skip_locked()
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Searching orders whose next step is due, soonest first.
@@ -113,17 +92,19 @@ pub async fn schedule(
 ) -> QueryResult<()> {
     match due_at {
         None => unschedule(conn, order_id).await,
-        Some(due_at) => diesel::insert_into(dispatch_schedule::table)
-            .values((
-                dispatch_schedule::order_id.eq(order_id),
-                dispatch_schedule::due_at.eq(due_at),
-            ))
-            .on_conflict(dispatch_schedule::order_id)
-            .do_update()
-            .set(dispatch_schedule::due_at.eq(due_at))
-            .execute(conn)
-            .await
-            .map(drop),
+        Some(due_at) => cached(
+            diesel::insert_into(dispatch_schedule::table)
+                .values((
+                    dispatch_schedule::order_id.eq(order_id),
+                    dispatch_schedule::due_at.eq(due_at),
+                ))
+                .on_conflict(dispatch_schedule::order_id)
+                .do_update()
+                .set(dispatch_schedule::due_at.eq(due_at)),
+        )
+        .execute(conn)
+        .await
+        .map(drop),
     }
 }
 
@@ -148,6 +129,15 @@ pub struct Step<'a> {
     pub events: &'a [NewEvent],
     /// When the next step is due; `None` after the last.
     pub next_at: Option<DateTime<Utc>>,
+}
+
+/// `order`, about to be created, as it stands after its first `step`.
+pub fn with_first_step(mut order: Order, step: &Step<'_>) -> Order {
+    order.dispatch_attempts = step.number;
+    order.online_candidates = step.online_candidates;
+    order.notified_transporters = i32::try_from(step.notified.len()).unwrap_or(i32::MAX);
+    order.dispatch_state = "broadcasting".to_owned();
+    order
 }
 
 /// Records a step of order `order_id` (whose row the caller locked): the
@@ -182,29 +172,31 @@ pub async fn record_step(
             .execute(conn)
             .await?
     };
-    let order: Option<Order> = diesel::update(
-        orders::table
-            .find(order_id)
-            .filter(orders::status.eq_any(crate::orders::searching_names())),
+    let order: Option<Order> = cached(
+        diesel::update(
+            orders::table
+                .find(order_id)
+                .filter(orders::status.eq_any(crate::orders::searching_names())),
+        )
+        .set((
+            orders::notified_transporters
+                .eq(orders::notified_transporters + i32::try_from(inserted).unwrap_or(i32::MAX)),
+            orders::online_candidates.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(
+                "GREATEST(online_candidates, ",
+            )
+            .bind::<diesel::sql_types::Integer, _>(online_candidates)
+            .sql(")")),
+            orders::dispatch_attempts.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(
+                "GREATEST(dispatch_attempts, ",
+            )
+            .bind::<diesel::sql_types::Integer, _>(step.number)
+            .sql(")")),
+            orders::dispatch_state.eq("broadcasting"),
+            orders::updated_at.eq(now),
+            orders::version.eq(orders::version + 1),
+        ))
+        .returning(Order::as_returning()),
     )
-    .set((
-        orders::notified_transporters
-            .eq(orders::notified_transporters + i32::try_from(inserted).unwrap_or(i32::MAX)),
-        orders::online_candidates.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(
-            "GREATEST(online_candidates, ",
-        )
-        .bind::<diesel::sql_types::Integer, _>(online_candidates)
-        .sql(")")),
-        orders::dispatch_attempts.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(
-            "GREATEST(dispatch_attempts, ",
-        )
-        .bind::<diesel::sql_types::Integer, _>(step.number)
-        .sql(")")),
-        orders::dispatch_state.eq("broadcasting"),
-        orders::updated_at.eq(now),
-        orders::version.eq(orders::version + 1),
-    ))
-    .returning(Order::as_returning())
     .get_result(conn)
     .await
     .optional()?;

@@ -73,14 +73,15 @@ pub async fn complete(
     status: i16,
     body: &serde_json::Value,
 ) -> QueryResult<()> {
-    diesel::update(idempotency_keys::table.find((user_id, scope, key)))
-        .set((
+    crate::cached::cached(
+        diesel::update(idempotency_keys::table.find((user_id, scope, key))).set((
             idempotency_keys::response_status.eq(status),
             idempotency_keys::response_body.eq(body),
-        ))
-        .execute(conn)
-        .await
-        .map(|_| ())
+        )),
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Deletes answers older than `before`.

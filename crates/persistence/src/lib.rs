@@ -19,11 +19,13 @@
 //!   drivers' answers.
 //! - [`orders`]: orders and truck requests: create, read, cancel, expire.
 //! - [`trips`]: accepted assignments moving to completion, GPS history.
+//! - [`cached`]: statements kept prepared although diesel would not.
 //! - [`outbox`] and [`idempotency`]: events and stored answers, written in
 //!   the transaction of the change.
 
 pub mod assignments;
 pub mod availability;
+pub mod cached;
 pub mod device_tokens;
 pub mod dispatch;
 pub mod error;

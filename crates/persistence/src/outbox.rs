@@ -120,10 +120,12 @@ pub async fn mark_published(
     ids: &[i64],
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
-    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-        .set(outbox::published_at.eq(now))
-        .execute(conn)
-        .await
+    crate::cached::cached(
+        diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+            .set(outbox::published_at.eq(now)),
+    )
+    .execute(conn)
+    .await
 }
 
 /// Events addressed to `room` after sequence `after`, oldest first, at most

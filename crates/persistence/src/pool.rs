@@ -4,8 +4,11 @@
 use std::time::Duration;
 
 use deadpool::Runtime;
+use deadpool::managed::Metrics;
 use diesel_async::pooled_connection::deadpool::{Hook, HookError, Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, PoolError};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolError, RecyclingMethod,
+};
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use secrecy::ExposeSecret;
 
@@ -23,9 +26,15 @@ const MIN_POOL_SIZE: usize = 2;
 /// Builds the pool. No connection is opened here: the first `get()` opens one,
 /// so a server can start while PostgreSQL is still coming up.
 pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, PersistenceError> {
-    let manager =
-        AsyncDieselConnectionManager::<AsyncPgConnection>::new(settings.url.expose_secret());
+    let mut config = ManagerConfig::default();
+    // Checked by the pre-recycle hook below, only when idle for a while.
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+        settings.url.expose_secret(),
+        config,
+    );
     let session_setup = session_setup_sql(settings);
+    let verify_idle_after = Duration::from_millis(settings.verify_idle_after_ms);
     Pool::builder(manager)
         .runtime(Runtime::Tokio1)
         .max_size(settings.pool_size.max(MIN_POOL_SIZE))
@@ -39,6 +48,21 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, PersistenceErro
                     conn.batch_execute(&sql)
                         .await
                         .map_err(|e| HookError::Backend(PoolError::QueryError(e)))
+                })
+            },
+        ))
+        .pre_recycle(Hook::async_fn(
+            move |conn: &mut AsyncPgConnection, metrics: &Metrics| {
+                let verify = metrics.last_used() >= verify_idle_after;
+                Box::pin(async move {
+                    if verify {
+                        // An error drops this connection; the pool takes
+                        // or opens another.
+                        conn.batch_execute("SELECT 1")
+                            .await
+                            .map_err(|e| HookError::Backend(PoolError::QueryError(e)))?;
+                    }
+                    Ok(())
                 })
             },
         ))

@@ -18,6 +18,11 @@ pub struct DatabaseSettings {
     /// Server-side cap on any one statement, so a stuck query cannot hold a
     /// connection forever.
     pub statement_timeout_ms: u64,
+    /// A pooled connection idle longer than this is checked (`SELECT 1`)
+    /// before it is handed out; one used more recently is handed out at
+    /// once, since a connection that just worked and then broke is caught by
+    /// the pool's broken-connection check or fails its one statement.
+    pub verify_idle_after_ms: u64,
     /// Shown in `pg_stat_activity`, so operators can tell our sessions apart.
     pub application_name: String,
 }

@@ -13,7 +13,6 @@ use weelo_persistence::orders::{Order, TruckRequest};
 
 pub use feed::{active_requests, feed, order_info, requests_info, snapshot};
 pub use jobs::DispatchJobs;
-pub use steps::first_step;
 
 use crate::dto::iso;
 

@@ -5,11 +5,13 @@
 //! "now"). Each run tells only transporters not told before who have a free
 //! vehicle of a line that still has open trucks.
 //!
-//! A run locks the order row (`FOR UPDATE SKIP LOCKED`) and records the
-//! step, the notifications and the `new_broadcast` events in that one
-//! transaction, so however many instances sweep, each step runs once. The
-//! creating instance runs the first step; every instance's sweeper runs
-//! the steps that come due, so nothing waits on the instance that made the
+//! The first step is planned before the order is written and committed in
+//! the create statement itself ([`plan_first`]), so a new order is never
+//! without its first broadcast. A later run locks the order row (`FOR
+//! UPDATE SKIP LOCKED`) and records the step, the notifications and the
+//! `new_broadcast` events in that one transaction, so however many
+//! instances sweep, each step runs once; every instance's sweeper runs the
+//! steps that come due, so nothing waits on the instance that made the
 //! order.
 
 use std::collections::{HashMap, HashSet};
@@ -19,21 +21,28 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_availability::Point;
-use weelo_persistence::dispatch::{self, Notified, Step, StepClaim};
+use weelo_persistence::PersistenceError;
+use weelo_persistence::dispatch::{self, Notified, Step};
 use weelo_persistence::orders::{self, Order, TruckRequest, order_rooms};
 use weelo_persistence::outbox::NewEvent;
-use weelo_persistence::{PersistenceError, idempotency};
 
 use super::{Group, broadcast, groups};
 use crate::AppState;
-use crate::orders::dto;
 
 /// What a run found and told.
-struct Told {
+pub(crate) struct Told {
     notified: Vec<Notified>,
     events: Vec<NewEvent>,
     candidates: i32,
     per_group: Vec<usize>,
+}
+
+/// Which step a run is, how far it reaches and when it runs.
+#[derive(Clone, Copy)]
+struct Reach {
+    radius_m: f64,
+    step: i32,
+    now: DateTime<Utc>,
 }
 
 /// Finds the transporters to tell for `order` in this step's radius.
@@ -42,15 +51,15 @@ async fn find_and_tell(
     conn: &mut AsyncPgConnection,
     order: &Order,
     groups: &[Group<'_>],
-    radius_m: f64,
-    step: i32,
-    now: DateTime<Utc>,
+    already: &HashSet<Uuid>,
+    reach: Reach,
 ) -> diesel::QueryResult<Told> {
+    let Reach {
+        radius_m,
+        step,
+        now,
+    } = reach;
     let pickup = Point::new(order.pickup_latitude, order.pickup_longitude);
-    let already: HashSet<Uuid> = dispatch::notified_of(conn, order.id)
-        .await?
-        .into_iter()
-        .collect();
     let per_key = state.orders.broadcast_per_key;
     // transporter -> (distance, lines it was found for)
     let mut found: HashMap<Uuid, (f64, Vec<usize>)> = HashMap::new();
@@ -135,24 +144,84 @@ async fn find_and_tell(
     Ok(told)
 }
 
-/// Runs one step of order `id` if `claim` lets this call take it; with
-/// `answer`, also rewrites the create's stored answer with the step's
-/// figures. Returns the order after and, with `answer`, the new answer.
-async fn run(
+/// The first step of a new order, planned before the order is written so
+/// that the create statement commits them together.
+pub(crate) struct FirstStep {
+    told: Told,
+    number: i32,
+    next_at: Option<DateTime<Utc>>,
+}
+
+impl FirstStep {
+    /// The step as the create statement records it.
+    pub(crate) fn step(&self) -> Step<'_> {
+        Step {
+            number: self.number,
+            online_candidates: self.told.candidates,
+            notified: &self.told.notified,
+            events: &self.told.events,
+            next_at: self.next_at,
+        }
+    }
+
+    /// Puts how many transporters each line was sent to into a create
+    /// answer.
+    pub(crate) fn count_into(&self, answer: &mut Value) {
+        if let Some(lines) = answer["broadcastSummary"]["groupedBy"].as_array_mut() {
+            for (line, count) in lines.iter_mut().zip(&self.told.per_group) {
+                line["transportersNotified"] = json!(count);
+            }
+        }
+    }
+}
+
+/// Plans the first step of `order` (not yet written) with `trucks`: whom to
+/// tell within the first radius, and when the next step is due.
+pub(crate) async fn plan_first(
     state: &AppState,
-    id: Uuid,
-    claim: StepClaim,
-    answer: Option<(&str, &str)>,
-) -> Result<Option<(Order, usize, Option<Value>)>, PersistenceError> {
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    trucks: &[TruckRequest],
+) -> diesel::QueryResult<FirstStep> {
+    let settings = &state.orders;
+    let groups = groups(trucks);
+    let number = settings.step_at(0);
+    let told = find_and_tell(
+        state,
+        conn,
+        order,
+        &groups,
+        &HashSet::new(),
+        Reach {
+            radius_m: settings.radius_at(0),
+            step: number,
+            now: order.created_at,
+        },
+    )
+    .await?;
+    Ok(FirstStep {
+        told,
+        number,
+        next_at: settings
+            .next_step_secs(0)
+            .map(|secs| order.created_at + Duration::seconds(secs)),
+    })
+}
+
+/// Runs the due step of order `id` if this call can take it; returns the
+/// order after.
+async fn run(state: &AppState, id: Uuid) -> Result<Option<(Order, usize)>, PersistenceError> {
     let now = state.clock.now();
     let settings = state.orders.clone();
     let mut conn = state.conn().await?;
     let done = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
-            let Some(order) = dispatch::lock_for_step(conn, id, claim, now).await? else {
+            let Some(order) = dispatch::lock_for_step(conn, id, now).await? else {
                 return Ok(None);
             };
             let trucks: Vec<TruckRequest> = orders::trucks_of(conn, id).await?;
+            let already: HashSet<Uuid> =
+                dispatch::notified_of(conn, id).await?.into_iter().collect();
             let elapsed = (now - order.created_at).num_seconds();
             let number = settings.step_at(elapsed);
             let next_at = settings
@@ -164,9 +233,12 @@ async fn run(
                 conn,
                 &order,
                 &groups,
-                settings.radius_at(elapsed),
-                number,
-                now,
+                &already,
+                Reach {
+                    radius_m: settings.radius_at(elapsed),
+                    step: number,
+                    now,
+                },
             )
             .await?;
             let step = Step {
@@ -176,31 +248,12 @@ async fn run(
                 events: &told.events,
                 next_at,
             };
-            let Some(updated) = dispatch::record_step(conn, id, &step, now).await? else {
-                return Ok(None);
-            };
-            let rebuilt = match answer {
-                Some((scope, key)) => {
-                    let mut body = dto::created(
-                        &updated,
-                        &trucks,
-                        order.created_at,
-                        settings.search_window_secs,
-                    );
-                    if let Some(lines) = body["broadcastSummary"]["groupedBy"].as_array_mut() {
-                        for (line, count) in lines.iter_mut().zip(&told.per_group) {
-                            line["transportersNotified"] = json!(count);
-                        }
-                    }
-                    idempotency::complete(conn, order.customer_id, scope, key, 201, &body).await?;
-                    Some(body)
-                }
-                None => None,
-            };
-            Ok(Some((updated, told.notified.len(), rebuilt)))
+            Ok(dispatch::record_step(conn, id, &step, now)
+                .await?
+                .map(|updated| (updated, told.notified.len())))
         })
         .await?;
-    if let Some((order, notified, _)) = &done {
+    if let Some((order, notified)) = &done {
         tracing::info!(
             order.id = %order.id,
             dispatch.step = order.dispatch_attempts,
@@ -214,18 +267,6 @@ async fn run(
     Ok(done)
 }
 
-/// Runs the first step for a just-created order; returns the create answer
-/// with the step's figures (`None` when another instance took the step).
-pub async fn first_step(
-    state: &AppState,
-    order: &Order,
-    answer_key: (&str, &str),
-) -> Result<Option<Value>, PersistenceError> {
-    Ok(run(state, order.id, StepClaim::First, Some(answer_key))
-        .await?
-        .and_then(|(_, _, answer)| answer))
-}
-
 /// Runs every step that is due (the sweeper's part); returns how many ran.
 pub async fn run_due(state: &AppState) -> Result<usize, PersistenceError> {
     let due = {
@@ -234,7 +275,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, PersistenceError> {
     };
     let mut ran = 0;
     for id in due {
-        if run(state, id, StepClaim::Due, None).await?.is_some() {
+        if run(state, id).await?.is_some() {
             ran += 1;
         }
     }
@@ -246,7 +287,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, PersistenceError> {
 pub fn run_now(state: &AppState, id: Uuid) {
     let state = state.clone();
     tokio::spawn(async move {
-        if let Err(error) = run(&state, id, StepClaim::Due, None).await {
+        if let Err(error) = run(&state, id).await {
             tracing::warn!(order.id = %id, error = %error, "re-dispatch failed; the sweeper will retry");
         }
     });

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use weelo_availability::{VehicleKey, vehicle_type};
 use weelo_cache::RateDecision;
 use weelo_orders::OrderDraft;
-use weelo_persistence::idempotency;
 use weelo_persistence::orders::{self, AnswerKey, Cancel, CreateRefused};
+use weelo_persistence::{dispatch, idempotency};
 
 use super::{OrderError, dto, mirror};
 use crate::{ApiError, AppState};
@@ -35,10 +35,11 @@ pub fn body_hash(canonical: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-/// Creates an order for `customer_id` from `body` under `key`: one SQL
-/// statement claims the key with its answer, writes the order, its trucks
-/// and `order_created`; a stale searching order of the customer is expired
-/// first when it is what stands in the way.
+/// Creates an order for `customer_id` from `body` under `key`: the first
+/// dispatch step is planned, then one SQL statement claims the key with its
+/// answer and writes the order, its trucks, `order_created` and the step's
+/// notifications and events; a stale searching order of the customer is
+/// expired first when it is what stands in the way.
 pub async fn create(
     state: &AppState,
     customer_id: Uuid,
@@ -75,20 +76,20 @@ pub async fn create(
         now + chrono::Duration::seconds(window),
         now,
     );
-    // This instance runs the first step right after the commit; should it
-    // die first, any instance's sweeper runs it a second later.
-    let first_step_due = now + chrono::Duration::seconds(1);
-    let data = dto::created(&row, &trucks, now, window);
+    let mut conn = state.conn().await?;
+    let first = crate::dispatch::steps::plan_first(state, &mut conn, &row, &trucks).await?;
+    let row = dispatch::with_first_step(row, &first.step());
+    let mut data = dto::created(&row, &trucks, now, window);
+    first.count_into(&mut data);
     let answer_key = AnswerKey {
         scope: CREATE_SCOPE,
         key,
         request_hash: &hash,
         answer: &data,
     };
-    let mut conn = state.conn().await?;
     let mut expired_stale = false;
     loop {
-        match orders::create(&mut conn, &row, &trucks, answer_key, first_step_due).await? {
+        match orders::create(&mut conn, &row, &trucks, answer_key, &first.step()).await? {
             Ok(()) => break,
             Err(CreateRefused::KeyTaken) => {
                 drop(conn);
@@ -124,18 +125,16 @@ pub async fn create(
         }
     }
     drop(conn);
+    state.wake_relay();
     mirror::publish(&state.cache, &row).await;
     state.expiry.schedule(row.id, row.expires_at);
-    let data = match crate::dispatch::first_step(state, &row, (CREATE_SCOPE, key)).await {
-        Ok(Some(dispatched)) => dispatched,
-        Ok(None) => data,
-        Err(error) => {
-            // The order stands and searches; the sweeper runs the step.
-            tracing::warn!(order.id = %row.id, error = %error, "first dispatch step failed; the sweeper will run it");
-            data
-        }
-    };
-    tracing::info!(order.id = %row.id, customer.id = %customer_id, order.trucks = row.total_trucks, "order created");
+    tracing::info!(
+        order.id = %row.id,
+        customer.id = %customer_id,
+        order.trucks = row.total_trucks,
+        dispatch.notified = row.notified_transporters,
+        "order created with its first dispatch step"
+    );
     Ok(Answer {
         status: 201,
         data,
