@@ -9,6 +9,7 @@ cd "$root"
 . scripts/bench-lib.sh
 customers=${BENCH_CUSTOMERS:-4000}
 concurrency=${BENCH_CONCURRENCY:-64}
+calm_concurrency=${BENCH_CALM_CONCURRENCY:-8}
 port=${BENCH_PORT:-3917}
 
 cargo build --release --locked --bin weelo-server --bin weelo-sim
@@ -20,6 +21,10 @@ result=$(./target/release/weelo-sim bench-orders --url "http://127.0.0.1:$port" 
   --customers "$customers" --concurrency "$concurrency")
 loaded_rss_kb=$(ps -o rss= -p "$server_pid" | tr -d ' ')
 echo "weelo: $result"
+# The same server, other customers, few requests in flight: latency.
+calm=$(./target/release/weelo-sim bench-orders --url "http://127.0.0.1:$port" \
+  --customers "$customers" --concurrency "$calm_concurrency" --first-customer "$customers")
+echo "weelo, $calm_concurrency in flight: $calm"
 
 psql "${bench_admin_url%/*}/$bench_db" -v ON_ERROR_STOP=1 -qc \
   "CREATE TABLE bench_rows (id BIGSERIAL PRIMARY KEY, customer_id UUID NOT NULL, body JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())"
@@ -34,6 +39,9 @@ echo "pgbench: tps=$pg_tps latency_avg_ms=$pg_latency"
 rate=$(printf '%s' "$result" | sed -n 's/.*"createsPerSecond":\([0-9.]*\).*/\1/p')
 p50=$(printf '%s' "$result" | sed -n 's/.*"p50Ms":\([0-9.]*\).*/\1/p')
 p99=$(printf '%s' "$result" | sed -n 's/.*"p99Ms":\([0-9.]*\).*/\1/p')
+calm_rate=$(printf '%s' "$calm" | sed -n 's/.*"createsPerSecond":\([0-9.]*\).*/\1/p')
+calm_p50=$(printf '%s' "$calm" | sed -n 's/.*"p50Ms":\([0-9.]*\).*/\1/p')
+calm_p99=$(printf '%s' "$calm" | sed -n 's/.*"p99Ms":\([0-9.]*\).*/\1/p')
 ratio=$(awk -v a="$rate" -v b="$pg_tps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 
 body=$(cat <<MD
@@ -43,19 +51,24 @@ Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(machine); server, PostgreSQL, Redis an
 generator share the machine. Each of $customers distinct customers creates one order of 2 trucks
 (the first dispatch step planned in memory, then one SQL statement: idempotency claim with the answer,
 order, 2 truck requests, the step's notifications and events, the next step's schedule; then the Redis
-mirror), $concurrency requests in flight; no transporter is online, so the step tells nobody.
+mirror), $concurrency requests in flight; then $customers other customers the same way with
+$calm_concurrency in flight, for latency when the machine is not saturated. No transporter is online,
+so the step tells nobody.
 
 | figure | value |
 |---|---|
-| creates per second | $rate |
-| create latency p50 / p99 | $p50 ms / $p99 ms |
+| creates per second, $concurrency in flight | $rate |
+| create latency p50 / p99, $concurrency in flight | $p50 ms / $p99 ms |
+| creates per second, $calm_concurrency in flight | $calm_rate |
+| create latency p50 / p99, $calm_concurrency in flight | $calm_p50 ms / $calm_p99 ms |
 | pgbench, one-row INSERT per transaction, 16 clients, same database, same run | $pg_tps tps (avg $pg_latency ms) |
 | weelo creates / pgbench inserts | $ratio |
 | server RSS idle / after the run | $((idle_rss_kb / 1024)) MiB / $((loaded_rss_kb / 1024)) MiB |
 
-Raw: \`$result\`
+Raw: \`$result\`, \`$calm\`
 
-Command: \`make bench\` (or \`scripts/bench-orders.sh\`; \`BENCH_CUSTOMERS\`, \`BENCH_CONCURRENCY\`).
+Command: \`make bench\` (or \`scripts/bench-orders.sh\`; \`BENCH_CUSTOMERS\`, \`BENCH_CONCURRENCY\`,
+\`BENCH_CALM_CONCURRENCY\`).
 MD
 )
 write_section bench-orders "$body"

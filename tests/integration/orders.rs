@@ -25,6 +25,27 @@ struct Topic {
     topic: String,
 }
 
+#[derive(QueryableByName)]
+struct Event {
+    #[diesel(sql_type = Text)]
+    topic: String,
+    #[diesel(sql_type = diesel::sql_types::Array<Text>)]
+    recipients: Vec<String>,
+}
+
+/// The order's outbox events, by sequence: topic and rooms.
+pub(crate) async fn outbox_of(app: &TestApp, order_id: &str) -> Vec<(String, Vec<String>)> {
+    let mut conn = app.db.connect().await.unwrap();
+    let rows: Vec<Event> = diesel::sql_query(
+        "SELECT topic, recipients FROM outbox WHERE order_id = $1::uuid ORDER BY id",
+    )
+    .bind::<Text, _>(order_id)
+    .load(&mut conn)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| (r.topic, r.recipients)).collect()
+}
+
 async fn topics_of(app: &TestApp, order_id: &str) -> Vec<String> {
     let mut conn = app.db.connect().await.unwrap();
     let rows: Vec<Topic> = diesel::sql_query(format!(

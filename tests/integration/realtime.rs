@@ -582,6 +582,26 @@ async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_on
     );
     assert_eq!(body["data"]["dispatchState"], "broadcasting");
     let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    // The first step was committed with the order: its events follow
+    // `order_created`, and the stored answer carries the step's figures.
+    let events = crate::orders::outbox_of(&app, &order_id).await;
+    let topics: Vec<&str> = events.iter().map(|(topic, _)| topic.as_str()).collect();
+    assert_eq!(
+        topics,
+        ["order_created", "new_broadcast", "broadcast_state_changed"]
+    );
+    let customer_rooms = &events[0].1;
+    assert_eq!(customer_rooms.len(), 2, "{customer_rooms:?}");
+    assert!(customer_rooms.contains(&format!("order:{order_id}")));
+    assert_eq!(&events[2].1, customer_rooms);
+    assert!(events[1].1[0].starts_with("transporter:"), "{events:?}");
+    assert_eq!(app.count_rows("order_notifications").await, 1);
+    let (status, replayed) = app.create_order(&customer, "key-1", &order_body()).await;
+    assert_eq!(status, StatusCode::CREATED, "{replayed}");
+    assert_eq!(
+        replayed["data"], body["data"],
+        "the same answer, step included"
+    );
 
     let broadcast = near_socket.event("new_broadcast").await;
     assert_eq!(broadcast["orderId"], order_id.as_str());

@@ -118,3 +118,33 @@ async fn backend_pid(conn: &mut AsyncPgConnection) -> i32 {
         .unwrap()
         .n
 }
+
+#[tokio::test]
+async fn the_answer_and_event_bodies_compress_with_lz4() {
+    #[derive(QueryableByName)]
+    struct Method {
+        #[diesel(sql_type = Text)]
+        column: String,
+        #[diesel(sql_type = Text)]
+        method: String,
+    }
+    let db = TestDb::new().await.unwrap();
+    let mut conn = db.connect().await.unwrap();
+    let rows: Vec<Method> = diesel::sql_query(
+        "SELECT attrelid::regclass::text || '.' || attname AS column, attcompression::text AS method
+         FROM pg_attribute
+         WHERE (attrelid, attname) IN (('idempotency_keys'::regclass, 'response_body'), ('outbox'::regclass, 'payload'))
+         ORDER BY 1",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let found: Vec<(String, String)> = rows.into_iter().map(|r| (r.column, r.method)).collect();
+    assert_eq!(
+        found,
+        [
+            ("idempotency_keys.response_body".to_owned(), "l".to_owned()),
+            ("outbox.payload".to_owned(), "l".to_owned()),
+        ]
+    );
+}

@@ -16,27 +16,37 @@ pub struct Options {
     url: String,
     customers: usize,
     concurrency: usize,
+    /// The first customer's number (a second run on the same server takes
+    /// other customers).
+    first_customer: u64,
 }
 
 impl Options {
-    /// Parses `--url`, `--customers`, `--concurrency`.
+    /// Parses `--url`, `--customers`, `--concurrency`, `--first-customer`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
         let mut options = Self {
             url: "http://127.0.0.1:3000".to_owned(),
             customers: 4000,
             concurrency: 64,
+            first_customer: 0,
         };
         crate::flags::parse(args, &[], |flag, value| {
             match flag {
                 "--url" => options.url = value.trim_end_matches('/').to_owned(),
                 "--customers" => options.customers = value.parse()?,
                 "--concurrency" => options.concurrency = value.parse()?,
+                "--first-customer" => options.first_customer = value.parse()?,
                 other => bail!("unknown option {other}"),
             }
             Ok(())
         })?;
-        if options.customers == 0 || options.concurrency == 0 || options.customers > 900_000 {
-            bail!("--customers must be 1..=900000 and --concurrency at least 1");
+        if options.customers == 0
+            || options.concurrency == 0
+            || options.first_customer + options.customers as u64 > 900_000
+        {
+            bail!(
+                "--customers must be at least 1, --first-customer + --customers at most 900000 and --concurrency at least 1"
+            );
         }
         Ok(options)
     }
@@ -49,8 +59,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .build()?;
     let base = options.url.as_str();
     // Phones 6000000000 + n: distinct customers, valid Indian mobile numbers.
-    let phones: Vec<String> = (0..options.customers)
-        .map(|n| format!("{}", 6_000_000_000_u64 + n as u64))
+    let phones: Vec<String> = (0..options.customers as u64)
+        .map(|n| format!("{}", 6_000_000_000_u64 + options.first_customer + n))
         .collect();
     let started = Instant::now();
     let tokens: Vec<String> = stream::iter(phones.iter())

@@ -190,8 +190,8 @@ pub struct AnswerKey<'a> {
 
 /// The create statement: claims the idempotency key with its answer, then
 /// (only if the key was free) inserts the order, its trucks, the first
-/// step's notifications, the events (`order_created` first) and the next
-/// step's schedule.
+/// step's notifications, the events (`order_created`, whose payload is the
+/// answer, first) and the next step's schedule.
 const CREATE_SQL: &str = "
 WITH claim AS (
     INSERT INTO idempotency_keys (user_id, scope, idempotency_key, request_hash,
@@ -218,9 +218,15 @@ WITH claim AS (
     RETURNING 1
 ), e AS (
     INSERT INTO outbox (topic, recipients, payload, order_id, created_at)
-    SELECT x.topic, ARRAY(SELECT jsonb_array_elements_text(x.rooms)), x.payload, o.id, $27
-    FROM o, unnest($37::text[], $38::jsonb[], $39::jsonb[]) WITH ORDINALITY
-        AS x(topic, rooms, payload, position)
+    SELECT x.topic, x.rooms, x.payload, o.id, $27
+    FROM o, (
+        SELECT 0::int8 AS position, 'order_created'::text AS topic, $41::text[] AS rooms,
+            $31::jsonb AS payload
+        UNION ALL
+        SELECT y.position, y.topic, ARRAY(SELECT jsonb_array_elements_text(y.rooms)), y.payload
+        FROM unnest($37::text[], $38::jsonb[], $39::jsonb[]) WITH ORDINALITY
+            AS y(topic, rooms, payload, position)
+    ) AS x
     ORDER BY x.position
     RETURNING 1
 ), s AS (
@@ -251,17 +257,14 @@ pub async fn create(
         #[diesel(sql_type = BigInt)]
         claimed: i64,
     }
-    let created = std::iter::once(("order_created", order_rooms(order), key.answer));
-    let stepped = first
+    // `order_created` (the answer, bound once) goes first; then the step's.
+    let topics: Vec<&str> = first.events.iter().map(|e| e.topic).collect();
+    let rooms: Vec<serde_json::Value> = first
         .events
         .iter()
-        .map(|event| (event.topic, event.recipients.clone(), &event.payload));
-    let (mut topics, mut rooms, mut payloads) = (Vec::new(), Vec::new(), Vec::new());
-    for (topic, recipients, payload) in created.chain(stepped) {
-        topics.push(topic);
-        rooms.push(serde_json::Value::from(recipients));
-        payloads.push(payload.clone());
-    }
+        .map(|e| serde_json::Value::from(e.recipients.clone()))
+        .collect();
+    let payloads: Vec<&serde_json::Value> = first.events.iter().map(|e| &e.payload).collect();
     let result = cached(
         diesel::sql_query(CREATE_SQL)
             .bind::<diesel::sql_types::Uuid, _>(order.id)
@@ -322,7 +325,8 @@ pub async fn create(
             .bind::<Array<Text>, _>(topics)
             .bind::<Array<Jsonb>, _>(rooms)
             .bind::<Array<Jsonb>, _>(payloads)
-            .bind::<Nullable<Timestamptz>, _>(first.next_at),
+            .bind::<Nullable<Timestamptz>, _>(first.next_at)
+            .bind::<Array<Text>, _>(order_rooms(order)),
     )
     .get_result::<Created>(conn)
     .await;
