@@ -11,6 +11,7 @@ mod orders;
 mod presence;
 mod protocol;
 mod realtime;
+mod redis_pool;
 mod startup;
 mod statements;
 mod trips;

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use deadpool_redis::redis::{self, AsyncConnectionConfig};
-use deadpool_redis::{Manager, Pool, Runtime};
+use deadpool_redis::{Manager, Runtime};
 use secrecy::ExposeSecret;
 
+use crate::pool::{Conn, RedisManager, RedisPool};
 use crate::{CacheError, RedisSettings};
 
 /// Whether the connection to Redis is encrypted; decided by the URL's scheme
@@ -37,7 +38,7 @@ impl TlsMode {
 /// A handle on Redis: the pool plus the key prefix. Cheap to clone.
 #[derive(Clone)]
 pub struct Cache {
-    pool: Pool,
+    pool: RedisPool,
     /// For pub/sub, which needs a connection of its own.
     client: redis::Client,
     prefix: String,
@@ -64,7 +65,11 @@ impl Cache {
             .set_response_timeout(timeout);
         let manager = Manager::new_with_config(url, connection_config)
             .map_err(|e| CacheError::Config(e.to_string()))?;
-        let pool = Pool::builder(manager)
+        let manager = RedisManager::new(
+            manager,
+            Duration::from_millis(settings.verify_idle_after_ms),
+        );
+        let pool = RedisPool::builder(manager)
             .runtime(Runtime::Tokio1)
             .max_size(settings.pool_size.max(1))
             .wait_timeout(timeout)
@@ -97,7 +102,7 @@ impl Cache {
     }
 
     /// Borrows a connection from the pool.
-    pub async fn conn(&self) -> Result<deadpool_redis::Connection, CacheError> {
+    pub async fn conn(&self) -> Result<Conn, CacheError> {
         Ok(self.pool.get().await?)
     }
 

@@ -8,6 +8,7 @@
 //! # Layout
 //! - [`settings`]: the `[redis]` section of the configuration.
 //! - [`client`]: the pool and the key prefix every key goes through.
+//! - [`pool`]: connections checked only when idle or after a lost one.
 //! - [`error`]: what this crate can fail with.
 //! - [`rate_limit`]: sliding-window limits.
 //! - [`lock`]: short owner-token locks that spare duplicate work.
@@ -18,6 +19,7 @@ pub mod client;
 pub mod error;
 pub mod lock;
 pub mod mirror;
+pub mod pool;
 pub mod presence;
 pub mod rate_limit;
 pub mod settings;

@@ -17,4 +17,8 @@ pub struct RedisSettings {
     /// How long opening a connection, or one command, may take before Redis
     /// counts as down for that call.
     pub timeout_ms: u64,
+    /// A pooled connection idle longer than this is checked (`PING`)
+    /// before it is handed out; one used more recently is handed out at
+    /// once, unless a command failed for a lost connection since.
+    pub verify_idle_after_ms: u64,
 }

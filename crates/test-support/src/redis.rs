@@ -87,6 +87,20 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// How many times this server has run `command` (lowercase), from
+    /// `INFO commandstats`.
+    pub fn calls(&self, command: &str) -> anyhow::Result<u64> {
+        let mut conn =
+            redis::Client::open(self.url())?.get_connection_with_timeout(Duration::from_secs(1))?;
+        let info: String = redis::cmd("INFO").arg("commandstats").query(&mut conn)?;
+        let prefix = format!("cmdstat_{command}:calls=");
+        Ok(info
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .and_then(|rest| rest.split(',').next())
+            .map_or(Ok(0), str::parse)?)
+    }
+
     /// Kills the server (as a crash would); the port stays reserved for
     /// [`RedisServer::resume`].
     pub fn stop(&mut self) {
