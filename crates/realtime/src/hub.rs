@@ -240,6 +240,9 @@ fn deliver(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, delivery:
             .into_iter()
             .collect(),
     };
+    if ids.is_empty() {
+        return;
+    }
     let mut too_slow = Vec::new();
     // The outbox id when the event has one: the sequence `auth.lastSeq`
     // resumes from after a reconnect, the same for everyone; otherwise each

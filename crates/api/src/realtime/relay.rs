@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use diesel_async::AsyncConnection;
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use weelo_cache::Cache;
 use weelo_orders::Clock;
 use weelo_persistence::{DbPool, PersistenceError, outbox};
@@ -38,6 +39,8 @@ pub struct Relay {
     clock: Arc<dyn Clock>,
     wake: Arc<tokio::sync::Notify>,
     recent: Arc<Recent>,
+    /// Names this instance's batches on the channel.
+    instance: Arc<str>,
 }
 
 impl Relay {
@@ -56,6 +59,7 @@ impl Relay {
             clock,
             wake,
             recent: Arc::default(),
+            instance: Arc::from(uuid::Uuid::new_v4().to_string()),
         }
     }
 
@@ -103,17 +107,18 @@ impl Relay {
                 if events.is_empty() {
                     return Ok(0);
                 }
+                let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
                 let deliveries: Vec<Delivery> = events
-                    .iter()
+                    .into_iter()
                     .map(|event| Delivery {
-                        rooms: event.recipients.iter().flatten().cloned().collect(),
-                        name: event.topic.clone(),
-                        data: event.payload.clone(),
+                        rooms: event.recipients.into_iter().flatten().collect(),
+                        name: event.topic,
+                        data: event.payload,
                         event_id: event.id.to_string(),
                         server_time_ms: now.timestamp_millis(),
                     })
                     .collect();
-                let message = Value::Array(deliveries.iter().map(encode).collect()).to_string();
+                let message = encode(&this.instance, &deliveries);
                 // This instance's sockets first and straight away; the copy
                 // that comes back through pub/sub is then skipped as seen.
                 for delivery in deliveries {
@@ -122,9 +127,8 @@ impl Relay {
                 if let Err(error) = this.cache.publish(CHANNEL, &message).await {
                     tracing::warn!(error = %error, "redis pub/sub unavailable; this instance's sockets got the events, others will catch up");
                 }
-                let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
                 outbox::mark_published(conn, &ids, now).await?;
-                Ok(events.len())
+                Ok(ids.len())
             })
             .await?;
         Ok(relayed)
@@ -173,8 +177,12 @@ impl Relay {
                             let Ok(text) = message.get_payload::<String>() else {
                                 continue;
                             };
-                            for delivery in decode(&text) {
-                                subscriber.deliver_once(delivery);
+                            // This instance's own batches were delivered
+                            // here before they were published.
+                            if sender(&text) != Some(&*subscriber.instance) {
+                                for delivery in decode(&text) {
+                                    subscriber.deliver_once(delivery);
+                                }
                             }
                             last_heard = Some(subscriber.clock.now());
                         }
@@ -194,42 +202,110 @@ impl Relay {
 /// every instance now: through pub/sub, or to this instance's sockets alone
 /// when Redis is down.
 pub async fn publish_live(cache: &Cache, hub: &Hub, delivery: Delivery) {
-    let message = Value::Array(vec![encode(&delivery)]).to_string();
+    let message = encode("", std::slice::from_ref(&delivery));
     if let Err(error) = cache.publish(CHANNEL, &message).await {
         tracing::debug!(error = %error, "redis pub/sub unavailable; live event to this instance's sockets only");
         hub.deliver(delivery);
     }
 }
 
-fn encode(delivery: &Delivery) -> Value {
-    json!({
-        "rooms": delivery.rooms,
-        "name": delivery.name,
-        "data": delivery.data,
-        "eventId": delivery.event_id,
-        "serverTimeMs": delivery.server_time_ms,
-    })
+/// One event on the pub/sub channel, as sent.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireOut<'a> {
+    rooms: &'a [String],
+    name: &'a str,
+    data: &'a Value,
+    event_id: &'a str,
+    server_time_ms: i64,
 }
 
+/// One event on the pub/sub channel, as received.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireIn {
+    rooms: Vec<String>,
+    name: String,
+    data: Value,
+    event_id: String,
+    server_time_ms: i64,
+}
+
+/// A pub/sub message: the sending instance (empty for live events, which
+/// every instance delivers from the channel), a newline, then the events.
+fn encode(instance: &str, deliveries: &[Delivery]) -> String {
+    let wire: Vec<WireOut<'_>> = deliveries
+        .iter()
+        .map(|delivery| WireOut {
+            rooms: &delivery.rooms,
+            name: &delivery.name,
+            data: &delivery.data,
+            event_id: &delivery.event_id,
+            server_time_ms: delivery.server_time_ms,
+        })
+        .collect();
+    let events = serde_json::to_string(&wire).unwrap_or_else(|_| "[]".to_owned());
+    format!("{instance}\n{events}")
+}
+
+/// The sender of a pub/sub message.
+fn sender(text: &str) -> Option<&str> {
+    text.split_once('\n').map(|(instance, _)| instance)
+}
+
+/// The events of a pub/sub message (none if malformed).
 fn decode(text: &str) -> Vec<Delivery> {
-    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(text) else {
+    let Some((_, events)) = text.split_once('\n') else {
         return Vec::new();
     };
-    items
+    serde_json::from_str::<Vec<WireIn>>(events)
+        .unwrap_or_default()
         .into_iter()
-        .filter_map(|item| {
-            Some(Delivery {
-                rooms: item
-                    .get("rooms")?
-                    .as_array()?
-                    .iter()
-                    .filter_map(|room| room.as_str().map(str::to_owned))
-                    .collect(),
-                name: item.get("name")?.as_str()?.to_owned(),
-                data: item.get("data")?.clone(),
-                event_id: item.get("eventId")?.as_str()?.to_owned(),
-                server_time_ms: item.get("serverTimeMs")?.as_i64()?,
-            })
+        .map(|event| Delivery {
+            rooms: event.rooms,
+            name: event.name,
+            data: event.data,
+            event_id: event.event_id,
+            server_time_ms: event.server_time_ms,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn delivery(n: i64) -> Delivery {
+        Delivery {
+            rooms: vec![format!("customer:{n}"), "order:x".to_owned()],
+            name: "order_updated".to_owned(),
+            data: json!({ "n": n, "nested": { "list": [1, "two"] } }),
+            event_id: n.to_string(),
+            server_time_ms: 1_700_000_000_000 + n,
+        }
+    }
+
+    #[test]
+    fn a_batch_comes_back_whole_with_its_sender() {
+        let sent = vec![delivery(1), delivery(2)];
+        let message = encode("instance-a", &sent);
+        assert_eq!(sender(&message), Some("instance-a"));
+        assert_eq!(decode(&message), sent);
+    }
+
+    #[test]
+    fn a_live_event_has_no_sender_and_still_decodes() {
+        let message = encode("", &[delivery(7)]);
+        assert_eq!(sender(&message), Some(""));
+        assert_eq!(decode(&message), [delivery(7)]);
+    }
+
+    #[test]
+    fn a_malformed_message_yields_nothing() {
+        for text in ["", "no newline", "a\nnot json", "a\n[{\"rooms\":1}]"] {
+            assert!(decode(text).is_empty(), "{text:?}");
+        }
+    }
 }
