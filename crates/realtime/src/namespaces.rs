@@ -91,12 +91,10 @@ impl SocketIo {
 
     /// Resolves when the hub dropped the main namespace's socket (it could
     /// not keep up); room events themselves go straight to the transport.
-    pub(crate) async fn evicted(&mut self) {
+    pub(crate) fn poll_evicted(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
         match &mut self.evicted {
-            Some(evicted) => {
-                let _ = evicted.await;
-            }
-            None => std::future::pending().await,
+            Some(evicted) => std::pin::Pin::new(evicted).poll(cx).map(drop),
+            None => std::task::Poll::Pending,
         }
     }
 

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::engine::{EnginePacket, Frame};
 use crate::polling::{PollError, PollHandle, Transport};
 use crate::queue;
-use crate::session::{self, Inbound, Realtime};
+use crate::session::{self, Connection, Flow, Inbound, Realtime};
 
 /// Client packets a connection may have waiting; a transport with more
 /// waits for the session (WebSocket reads pause, a POST waits).
@@ -174,8 +174,7 @@ async fn get(
                     actix_web::rt::spawn(upgrade(ws, stream, realtime, handle));
                 }
                 None => {
-                    let (_, handle) = open(&realtime, Transport::WebSocket);
-                    actix_web::rt::spawn(websocket(ws, stream, realtime, handle));
+                    actix_web::rt::spawn(websocket(ws, stream, realtime));
                 }
             }
             Ok(response)
@@ -236,17 +235,85 @@ async fn upgrade(
     carry(ws, stream, handle).await;
 }
 
-/// A connection opened on a WebSocket.
-async fn websocket(
-    ws: actix_ws::Session,
-    stream: actix_ws::MessageStream,
-    realtime: Realtime,
-    handle: PollHandle,
-) {
-    let stream = stream
+/// A connection opened on a WebSocket, which never changes transport: one
+/// task reads the socket, drains the outbound queue and runs the
+/// connection's timers (no sid to find it by, no inbound queue).
+async fn websocket(mut ws: actix_ws::Session, stream: actix_ws::MessageStream, realtime: Realtime) {
+    let mut stream = stream
         .max_frame_size(realtime.config.max_payload)
         .aggregate_continuations();
-    carry(ws, stream, handle).await;
+    let (out, mut outbound) = queue::channel(realtime.hub.queue_size());
+    let (mut connection, mut flow) = Connection::open(Uuid::new_v4(), out, &realtime, false);
+    // Whether the socket can still take frames when the connection ends.
+    let mut writable = true;
+    while flow == Flow::Continue {
+        flow = tokio::select! {
+            message = stream.next() => {
+                let packet = match message {
+                    Some(Ok(AggregatedMessage::Text(text))) => {
+                        EnginePacket::decode(&text).map_or(Inbound::Malformed, Inbound::Packet)
+                    }
+                    Some(Ok(AggregatedMessage::Binary(bytes))) => {
+                        Inbound::Packet(EnginePacket::Binary(bytes))
+                    }
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        writable = ws.pong(&bytes).await.is_ok();
+                        continue;
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => continue,
+                    Some(Ok(AggregatedMessage::Close(_)) | Err(_)) | None => {
+                        writable = false;
+                        break;
+                    }
+                };
+                // Frames queued meanwhile (room events, a greeting after
+                // its gap) go out while the packet is handled.
+                let handling = connection.on_inbound(Some(packet));
+                tokio::pin!(handling);
+                loop {
+                    tokio::select! {
+                        flow = &mut handling => break flow,
+                        frame = outbound.recv(), if writable => match frame {
+                            Some(frame) => writable = send(&mut ws, frame).await.is_ok(),
+                            None => writable = false,
+                        },
+                    }
+                }
+            }
+            frame = outbound.recv() => {
+                // Never `None`: this task holds a sender in `connection`.
+                let Some(frame) = frame else { break };
+                writable = send(&mut ws, frame).await.is_ok();
+                Flow::Continue
+            }
+            flow = connection.timers() => flow,
+        };
+        if !writable {
+            flow = Flow::ClientClosed;
+        }
+    }
+    if !writable {
+        flow = Flow::ClientClosed;
+    }
+    connection.end(flow, &realtime);
+    if flow != Flow::ClientClosed {
+        // The server ended it: what is queued (last answers, the close
+        // packet) goes out before the socket closes.
+        while let Some(frame) = outbound.try_recv() {
+            if send(&mut ws, frame).await.is_err() {
+                break;
+            }
+        }
+    }
+    let _ = ws.close(None).await;
+}
+
+/// Writes one frame to a WebSocket.
+async fn send(ws: &mut actix_ws::Session, frame: Frame) -> Result<(), actix_ws::Closed> {
+    match frame {
+        Frame::Text(text) => ws.text(text).await,
+        Frame::Binary(bytes) => ws.binary(bytes).await,
+    }
 }
 
 /// Carries a connection over its WebSocket until either side ends it.
@@ -280,12 +347,8 @@ async fn carry(
                 }
             }
             frame = outbound.recv() => {
-                let sent = match frame {
-                    Some(Frame::Text(text)) => ws.text(text).await,
-                    Some(Frame::Binary(bytes)) => ws.binary(bytes).await,
-                    None => break,
-                };
-                if sent.is_err() {
+                let Some(frame) = frame else { break };
+                if send(&mut ws, frame).await.is_err() {
                     break;
                 }
             }

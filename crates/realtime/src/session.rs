@@ -1,14 +1,18 @@
 //! One Engine.IO connection, whatever its transport: the open packet, the
 //! server's pings and the client's pongs, close, and the messages handed to
 //! the layer above (Socket.IO, or the raw echo of the conformance server).
-//! The connection is a task and a `select!` over the client's packets (an
-//! inbound channel the transports feed) and the heartbeat; what it sends
-//! goes to an outbound queue the current transport drains (WebSocket
-//! frames, or long-polling answers until the client upgrades). Room events
-//! go into that queue from the hub directly; when it is full the socket
-//! cannot keep up and the session ends.
+//! A [`Connection`] is driven by a `select!` over the client's packets and
+//! its timers; what it sends goes to an outbound queue the transport drains.
+//! A connection opened on a WebSocket is one task that reads the socket,
+//! drains the queue and runs the timers; a long-polling one (which may
+//! upgrade) is a task of its own fed by an inbound queue, its transport
+//! changing under it. Room events go into the outbound queue from the hub
+//! directly; when it is full the socket cannot keep up and the session ends.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use serde_json::json;
@@ -147,10 +151,10 @@ impl Upper {
         }
     }
 
-    async fn evicted(&mut self) {
+    fn poll_evicted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match self {
-            Self::SocketIo(layer) => layer.evicted().await,
-            Self::Echo => std::future::pending().await,
+            Self::SocketIo(layer) => layer.poll_evicted(cx),
+            Self::Echo => Poll::Pending,
         }
     }
 
@@ -165,8 +169,156 @@ impl Upper {
     }
 }
 
+/// The state of one connection: the layer above, the heartbeat and the
+/// deadlines. A transport drives it with the client's packets
+/// ([`Connection::on_inbound`]) and its timers ([`Connection::timers`]).
+pub(crate) struct Connection {
+    sid: Uuid,
+    outbox: Outbox,
+    upper: Upper,
+    config: EngineConfig,
+    opened: Instant,
+    ping: tokio::time::Interval,
+    pong_due: Option<Instant>,
+    /// The pong or connect deadline, registered once and moved only when
+    /// it changes (not re-armed for every frame the transport handles).
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    deadline_at: Instant,
+}
+
+impl Connection {
+    /// Opens a connection whose packets go to `out`; the open packet is
+    /// queued at once (the returned flow says whether it could be).
+    pub(crate) fn open(
+        sid: Uuid,
+        out: queue::Sender<Frame>,
+        realtime: &Realtime,
+        upgrades: bool,
+    ) -> (Self, Flow) {
+        let config = realtime.config;
+        let outbox = Outbox { out };
+        let upper = match &realtime.layer {
+            Layer::SocketIo(gate) => Upper::SocketIo(Box::new(SocketIo::new(
+                sid,
+                realtime.hub.clone(),
+                gate.clone(),
+                config,
+            ))),
+            Layer::Echo => Upper::Echo,
+        };
+        let open = json!({
+            "sid": sid,
+            "upgrades": if upgrades { json!(["websocket"]) } else { json!([]) },
+            "pingInterval": config.ping_interval.as_millis(),
+            "pingTimeout": config.ping_timeout.as_millis(),
+            "maxPayload": config.max_payload,
+        });
+        let flow = outbox.packet(EnginePacket::Open(open.to_string()));
+        let opened = Instant::now();
+        let deadline_at = opened + config.connect_timeout;
+        let connection = Self {
+            sid,
+            outbox,
+            upper,
+            config,
+            opened,
+            ping: tokio::time::interval_at(opened + config.ping_interval, config.ping_interval),
+            pong_due: None,
+            deadline: Box::pin(tokio::time::sleep_until(deadline_at)),
+            deadline_at,
+        };
+        (connection, flow)
+    }
+
+    /// Handles what the transport got from the client (`None`: it is gone).
+    pub(crate) async fn on_inbound(&mut self, packet: Option<Inbound>) -> Flow {
+        match packet {
+            Some(Inbound::Packet(EnginePacket::Pong(_))) => {
+                self.pong_due = None;
+                Flow::Continue
+            }
+            Some(Inbound::Packet(EnginePacket::Ping(data))) => {
+                self.outbox.packet(EnginePacket::Pong(data))
+            }
+            Some(Inbound::Packet(EnginePacket::Close)) => Flow::ClientClosed,
+            Some(Inbound::Packet(
+                packet @ (EnginePacket::Message(_) | EnginePacket::Binary(_)),
+            )) => {
+                // Boxed: the handling of a message (a connect, an event
+                // awaiting the application) is large and brief, and an idle
+                // connection should not carry its room.
+                Box::pin(self.upper.on_message(packet, &self.outbox)).await
+            }
+            Some(Inbound::Packet(_)) => Flow::Continue,
+            Some(Inbound::Malformed) => {
+                tracing::debug!(socket.sid = %self.sid, "malformed engine.io packet; closing");
+                Flow::Stop
+            }
+            None => Flow::ClientClosed,
+        }
+    }
+
+    /// Waits for the next thing the connection does by itself: a ping, a
+    /// missed pong or connect, or the hub dropping a socket that could not
+    /// keep up.
+    pub(crate) async fn timers(&mut self) -> Flow {
+        std::future::poll_fn(|cx| self.poll_timers(cx)).await
+    }
+
+    /// [`Connection::timers`] by hand: polled on every wake of a busy
+    /// socket, so it builds no futures.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<Flow> {
+        let far = self.opened + Duration::from_secs(86_400 * 365);
+        let pong_deadline = self.pong_due.unwrap_or(far);
+        let connect_deadline = if self.upper.awaiting_connect() {
+            self.opened + self.config.connect_timeout
+        } else {
+            far
+        };
+        let deadline_at = pong_deadline.min(connect_deadline);
+        if deadline_at != self.deadline_at {
+            self.deadline_at = deadline_at;
+            self.deadline.as_mut().reset(deadline_at);
+        }
+        if self.upper.poll_evicted(cx).is_ready() {
+            return Poll::Ready(Flow::Stop);
+        }
+        if let Poll::Ready(scheduled) = self.ping.poll_tick(cx) {
+            if self.pong_due.is_none() {
+                // From when the ping was due, however late the timer ran.
+                self.pong_due = Some(scheduled + self.config.ping_timeout);
+            }
+            return Poll::Ready(self.outbox.packet(EnginePacket::Ping(String::new())));
+        }
+        self.deadline.as_mut().poll(cx).map(|()| Flow::Stop)
+    }
+
+    /// Ends the connection after `flow`: the layer above closes, the sid
+    /// lingers or goes, and a poll still waiting is answered (a noop when
+    /// the client closed, a close when the server did).
+    pub(crate) fn end(mut self, flow: Flow, realtime: &Realtime) {
+        self.upper.close();
+        if flow == Flow::ClientClosed {
+            realtime.polls.linger(
+                self.sid,
+                self.config.ping_interval + self.config.ping_timeout,
+            );
+        } else {
+            realtime.polls.remove(self.sid);
+        }
+        let last = if flow == Flow::ClientClosed {
+            EnginePacket::Noop
+        } else {
+            EnginePacket::Close
+        };
+        let _ = self.outbox.packet(last);
+        tracing::debug!(socket.sid = %self.sid, "socket closed");
+    }
+}
+
 /// Runs a connection until either side ends it: `inbound` carries the
-/// client's packets, `out` takes the server's.
+/// client's packets, `out` takes the server's (its own task, for
+/// long-polling connections and those that may upgrade).
 pub async fn run(
     sid: Uuid,
     mut inbound: queue::Receiver<Inbound>,
@@ -174,84 +326,12 @@ pub async fn run(
     realtime: Realtime,
     upgrades: bool,
 ) {
-    let config = realtime.config;
-    let outbox = Outbox { out };
-    let mut upper = match &realtime.layer {
-        Layer::SocketIo(gate) => Upper::SocketIo(Box::new(SocketIo::new(
-            sid,
-            realtime.hub.clone(),
-            gate.clone(),
-            config,
-        ))),
-        Layer::Echo => Upper::Echo,
-    };
-    let open = json!({
-        "sid": sid,
-        "upgrades": if upgrades { json!(["websocket"]) } else { json!([]) },
-        "pingInterval": config.ping_interval.as_millis(),
-        "pingTimeout": config.ping_timeout.as_millis(),
-        "maxPayload": config.max_payload,
-    });
-    let mut flow = outbox.packet(EnginePacket::Open(open.to_string()));
-    let opened = Instant::now();
-    let connect_deadline = opened + config.connect_timeout;
-    let mut ping = tokio::time::interval_at(opened + config.ping_interval, config.ping_interval);
-    let mut pong_due: Option<Instant> = None;
+    let (mut connection, mut flow) = Connection::open(sid, out, &realtime, upgrades);
     while flow == Flow::Continue {
-        let deadline = pong_due.unwrap_or_else(|| opened + Duration::from_secs(86_400 * 365));
         flow = tokio::select! {
-            packet = inbound.recv() => match packet {
-                Some(Inbound::Packet(EnginePacket::Pong(_))) => {
-                    pong_due = None;
-                    Flow::Continue
-                }
-                Some(Inbound::Packet(EnginePacket::Ping(data))) => {
-                    outbox.packet(EnginePacket::Pong(data))
-                }
-                Some(Inbound::Packet(EnginePacket::Close)) => Flow::ClientClosed,
-                Some(Inbound::Packet(
-                    packet @ (EnginePacket::Message(_) | EnginePacket::Binary(_)),
-                )) => {
-                    // Boxed: the handling of a message (a connect, an event
-                    // awaiting the application) is large and brief, and an
-                    // idle connection should not carry its room.
-                    Box::pin(upper.on_message(packet, &outbox)).await
-                }
-                Some(Inbound::Packet(_)) => Flow::Continue,
-                Some(Inbound::Malformed) => {
-                    tracing::debug!(socket.sid = %sid, "malformed engine.io packet; closing");
-                    Flow::Stop
-                }
-                None => Flow::ClientClosed,
-            },
-            // The hub dropped this socket: it could not keep up.
-            () = upper.evicted() => Flow::Stop,
-            scheduled = ping.tick() => {
-                if pong_due.is_none() {
-                    // From when the ping was due, however late the timer ran.
-                    pong_due = Some(scheduled + config.ping_timeout);
-                }
-                outbox.packet(EnginePacket::Ping(String::new()))
-            }
-            () = tokio::time::sleep_until(deadline) => Flow::Stop,
-            () = tokio::time::sleep_until(connect_deadline), if upper.awaiting_connect() => Flow::Stop,
+            packet = inbound.recv() => connection.on_inbound(packet).await,
+            flow = connection.timers() => flow,
         };
     }
-    upper.close();
-    if flow == Flow::ClientClosed {
-        realtime
-            .polls
-            .linger(sid, config.ping_interval + config.ping_timeout);
-    } else {
-        realtime.polls.remove(sid);
-    }
-    // A poll still waiting is answered: a noop when the client closed, a
-    // close when the server did.
-    let last = if flow == Flow::ClientClosed {
-        EnginePacket::Noop
-    } else {
-        EnginePacket::Close
-    };
-    let _ = outbox.packet(last);
-    tracing::debug!(socket.sid = %sid, "socket closed");
+    connection.end(flow, &realtime);
 }
