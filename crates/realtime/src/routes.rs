@@ -296,17 +296,24 @@ async fn websocket(mut ws: actix_ws::Session, stream: actix_ws::MessageStream, r
         flow = Flow::ClientClosed;
     }
     connection.end(flow, &realtime);
-    if flow != Flow::ClientClosed {
-        // The server ended it: what is queued (last answers, the close
-        // packet) goes out before the socket closes.
-        while let Some(frame) = outbound.try_recv() {
-            if send(&mut ws, frame).await.is_err() {
-                break;
+    let farewell = async {
+        if flow != Flow::ClientClosed {
+            // The server ended it: what is queued (last answers, the close
+            // packet) goes out before the socket closes.
+            while let Some(frame) = outbound.try_recv() {
+                if send(&mut ws, frame).await.is_err() {
+                    break;
+                }
             }
         }
-    }
-    let _ = ws.close(None).await;
+        let _ = ws.close(None).await;
+    };
+    // A client that stopped reading (the hub dropped it) never takes them.
+    let _ = tokio::time::timeout(FAREWELL, farewell).await;
 }
+
+/// How long the last frames and the close may take to go out.
+const FAREWELL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Writes one frame to a WebSocket.
 async fn send(ws: &mut actix_ws::Session, frame: Frame) -> Result<(), actix_ws::Closed> {
@@ -355,7 +362,7 @@ async fn carry(
         }
     }
     let _ = inbound.try_send(Inbound::Packet(EnginePacket::Close));
-    let _ = ws.close(None).await;
+    let _ = tokio::time::timeout(FAREWELL, ws.close(None)).await;
 }
 
 /// The upgrade handshake on the new WebSocket: `2probe` → `3probe`, a noop
