@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::engine::{EnginePacket, Frame};
 use crate::polling::Transport;
-use crate::routes::open;
+use crate::routes::{close, messages, open};
 use crate::session::{Inbound, Realtime};
 use crate::socket::{PacketKind, SocketPacket};
 
@@ -40,9 +40,7 @@ async fn plain_session(
     realtime: Realtime,
     token: String,
 ) {
-    let mut stream = stream
-        .max_frame_size(realtime.config.max_payload)
-        .aggregate_continuations();
+    let mut stream = messages(stream, &realtime);
     let (_, handle) = open(&realtime, Transport::WebSocket);
     let Some((mut outbound, inbound)) = handle.take_over().await else {
         return;
@@ -104,5 +102,5 @@ async fn plain_session(
         }
     }
     let _ = inbound.try_send(Inbound::Packet(EnginePacket::Close));
-    let _ = ws.close(None).await;
+    close(ws).await;
 }

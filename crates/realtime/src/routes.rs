@@ -166,9 +166,7 @@ async fn get(
                 // Only one WebSocket may take a session over: any other is
                 // accepted and closed, as Engine.IO does.
                 Some((_, handle)) if !handle.begin_upgrade() => {
-                    actix_web::rt::spawn(async move {
-                        let _ = ws.close(None).await;
-                    });
+                    actix_web::rt::spawn(close(ws));
                 }
                 Some((_, handle)) => {
                     actix_web::rt::spawn(upgrade(ws, stream, realtime, handle));
@@ -219,12 +217,10 @@ async fn upgrade(
     realtime: Realtime,
     handle: PollHandle,
 ) {
-    let mut stream = stream
-        .max_frame_size(realtime.config.max_payload)
-        .aggregate_continuations();
+    let mut stream = messages(stream, &realtime);
     if !probe(&mut ws, &mut stream, &handle).await {
         handle.end_upgrade(false);
-        let _ = ws.close(None).await;
+        close(ws).await;
         return;
     }
     handle.end_upgrade(true);
@@ -239,9 +235,7 @@ async fn upgrade(
 /// task reads the socket, drains the outbound queue and runs the
 /// connection's timers (no sid to find it by, no inbound queue).
 async fn websocket(mut ws: actix_ws::Session, stream: actix_ws::MessageStream, realtime: Realtime) {
-    let mut stream = stream
-        .max_frame_size(realtime.config.max_payload)
-        .aggregate_continuations();
+    let mut stream = messages(stream, &realtime);
     let (out, mut outbound) = queue::channel(realtime.hub.queue_size());
     let (mut connection, mut flow) = Connection::open(Uuid::new_v4(), out, &realtime, false);
     // Whether the socket can still take frames when the connection ends.
@@ -315,6 +309,23 @@ async fn websocket(mut ws: actix_ws::Session, stream: actix_ws::MessageStream, r
 /// How long the last frames and the close may take to go out.
 const FAREWELL: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The client's messages on a WebSocket, whole, each at most `maxPayload`.
+pub(crate) fn messages(
+    stream: actix_ws::MessageStream,
+    realtime: &Realtime,
+) -> actix_ws::AggregatedMessageStream {
+    stream
+        .max_frame_size(realtime.config.max_payload)
+        .aggregate_continuations()
+}
+
+/// Closes a WebSocket, giving up after [`FAREWELL`]: a client that stopped
+/// reading (the one the hub just dropped for falling behind) never takes
+/// the close frame.
+pub(crate) async fn close(ws: actix_ws::Session) {
+    let _ = tokio::time::timeout(FAREWELL, ws.close(None)).await;
+}
+
 /// Writes one frame to a WebSocket.
 async fn send(ws: &mut actix_ws::Session, frame: Frame) -> Result<(), actix_ws::Closed> {
     match frame {
@@ -330,7 +341,7 @@ async fn carry(
     handle: PollHandle,
 ) {
     let Some((mut outbound, inbound)) = handle.take_over().await else {
-        let _ = ws.close(None).await;
+        close(ws).await;
         return;
     };
     loop {
@@ -362,7 +373,7 @@ async fn carry(
         }
     }
     let _ = inbound.try_send(Inbound::Packet(EnginePacket::Close));
-    let _ = tokio::time::timeout(FAREWELL, ws.close(None)).await;
+    close(ws).await;
 }
 
 /// The upgrade handshake on the new WebSocket: `2probe` → `3probe`, a noop
