@@ -3,6 +3,8 @@
 //! snapshot with an older one (one Lua call compares and sets), so a reader
 //! never sees a state older than one already returned.
 
+use std::sync::LazyLock;
+
 use deadpool_redis::redis::{self, Script};
 
 use crate::{Cache, CacheError};
@@ -23,6 +25,8 @@ for i = 1, #KEYS / 2 do
 end
 return written
 ";
+/// The script, its SHA1 computed once (`EVALSHA` names it by that).
+static SET_IF_NEWER_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SET_IF_NEWER));
 
 impl Cache {
     /// Stores `json` under `name` at `version` for `ttl_ms`, unless a newer
@@ -44,8 +48,7 @@ impl Cache {
         snapshots: &[(&str, i64, &str)],
         ttl_ms: u64,
     ) -> Result<usize, CacheError> {
-        let script = Script::new(SET_IF_NEWER);
-        let mut invocation = script.prepare_invoke();
+        let mut invocation = SET_IF_NEWER_SCRIPT.prepare_invoke();
         invocation.arg(ttl_ms);
         for (name, version, json) in snapshots {
             invocation

@@ -3,6 +3,8 @@
 //! tests move time instead of sleeping. On a Redis error callers fail open:
 //! a limit protects the service, it never decides correctness.
 
+use std::sync::LazyLock;
+
 use deadpool_redis::redis::Script;
 
 use crate::{Cache, CacheError};
@@ -19,6 +21,8 @@ end
 local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
 return {0, tonumber(oldest[2]) + window - now}
 ";
+/// The script, its SHA1 computed once (`EVALSHA` names it by that).
+static SLIDING_WINDOW_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SLIDING_WINDOW));
 
 /// The verdict on one hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +49,7 @@ impl Cache {
         hit_id: &str,
     ) -> Result<RateDecision, CacheError> {
         let mut conn = self.conn().await?;
-        let (allowed, retry_after): (i64, i64) = Script::new(SLIDING_WINDOW)
+        let (allowed, retry_after): (i64, i64) = SLIDING_WINDOW_SCRIPT
             .key(self.key(&format!("rl:{bucket}")))
             .arg(now_ms)
             .arg(window_ms)

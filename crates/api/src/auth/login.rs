@@ -182,7 +182,8 @@ pub struct Device<'a> {
     pub name: Option<&'a str>,
 }
 
-/// Opens a session for `user` and signs its first access token.
+/// Opens a session for `user` and signs its first access token. `conn` must
+/// hold no transaction: the session is remembered as live at once.
 pub async fn open_session(
     state: &AppState,
     conn: &mut AsyncPgConnection,
@@ -210,6 +211,9 @@ pub async fn open_session(
         },
     )
     .await?;
+    // Committed (the callers hold no transaction): this instance knows the
+    // session is live without reading it back on the first request.
+    state.auth.sessions.remember(session.id, user.id, now);
     let access_token = sign_access(state, user.id, role, session.id, now)?;
     Ok(SessionTokens {
         access_token,

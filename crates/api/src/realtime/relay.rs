@@ -25,6 +25,7 @@ use super::recent::Recent;
 
 const CHANNEL: &str = "events";
 const BATCH: i64 = 500;
+const BATCH_LEN: usize = BATCH as usize;
 /// Most events re-read when catching up after a lost subscription.
 const CATCH_UP_LIMIT: i64 = 50_000;
 /// How far before the loss a catch-up starts (messages in flight then).
@@ -140,7 +141,9 @@ impl Relay {
         tokio::spawn(async move {
             loop {
                 match relay.relay_once().await {
-                    Ok(n) if n > 0 => continue,
+                    // A full batch may have left more behind; otherwise a
+                    // commit since then has left a wake permit.
+                    Ok(n) if n >= BATCH_LEN => continue,
                     Ok(_) => {}
                     Err(error) => tracing::warn!(error = %error, "outbox relay failed; retrying"),
                 }
