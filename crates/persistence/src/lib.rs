@@ -36,6 +36,7 @@ pub mod orders;
 pub mod otp;
 pub mod outbox;
 pub mod pool;
+pub mod raw_json;
 pub mod schema;
 pub mod sessions;
 pub mod settings;

@@ -184,8 +184,9 @@ pub struct AnswerKey<'a> {
     pub key: &'a str,
     /// Hash of the request body.
     pub request_hash: &'a str,
-    /// The answer to store (also the `order_created` event's payload).
-    pub answer: &'a serde_json::Value,
+    /// The answer to store as JSON text (also the `order_created` event's
+    /// payload).
+    pub answer: &'a str,
 }
 
 /// The create statement: claims the idempotency key with its answer, then
@@ -304,7 +305,7 @@ pub async fn create(
             .bind::<Text, _>(key.scope)
             .bind::<Text, _>(key.key)
             .bind::<Text, _>(key.request_hash)
-            .bind::<Jsonb, _>(key.answer)
+            .bind::<Jsonb, _>(crate::raw_json::RawJson(key.answer))
             .bind::<Integer, _>(order.dispatch_attempts)
             .bind::<Integer, _>(order.online_candidates)
             .bind::<Integer, _>(order.notified_transporters)

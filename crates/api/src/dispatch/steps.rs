@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 use weelo_availability::Point;
 use weelo_persistence::PersistenceError;
@@ -164,14 +164,10 @@ impl FirstStep {
         }
     }
 
-    /// Puts how many transporters each line was sent to into a create
-    /// answer.
-    pub(crate) fn count_into(&self, answer: &mut Value) {
-        if let Some(lines) = answer["broadcastSummary"]["groupedBy"].as_array_mut() {
-            for (line, count) in lines.iter_mut().zip(&self.told.per_group) {
-                line["transportersNotified"] = json!(count);
-            }
-        }
+    /// How many transporters were told of each (type, subtype) line, in the
+    /// order of the answer's `broadcastSummary.groupedBy`.
+    pub(crate) fn notified_per_group(&self) -> &[usize] {
+        &self.told.per_group
     }
 }
 

@@ -1,7 +1,8 @@
 //! Order expiry, in three layers that all call `persistence::orders::expire`
 //! (one function, always with its outbox event), so an order is expired
 //! exactly once whoever gets there first:
-//! - a precise timer per order, on the instance that created it;
+//! - a precise timer per order, on the instance that created it (all of an
+//!   instance's timers in one task: [`super::timers`]);
 //! - the sweeper on every instance, every second, claiming due orders with
 //!   `FOR UPDATE SKIP LOCKED` (nothing is lost when an instance dies);
 //! - the cleanup job every two minutes under a lock (Redis, or a PostgreSQL
@@ -22,6 +23,7 @@ use weelo_persistence::orders::{self, Expired};
 use weelo_persistence::{DbPool, PersistenceError, idempotency, outbox};
 
 use super::OrderSettings;
+use super::timers::Timers;
 
 /// The advisory-lock key of the cleanup job when Redis is down.
 const CLEANUP_ADVISORY_KEY: i64 = 0x7765_656c_6f63_6c6e;
@@ -36,6 +38,7 @@ pub struct Expiry {
     clock: Arc<dyn Clock>,
     settings: Arc<OrderSettings>,
     instance: String,
+    timers: Arc<Timers>,
 }
 
 /// What a cleanup run did.
@@ -73,20 +76,30 @@ impl Expiry {
             clock,
             settings,
             instance: Uuid::new_v4().to_string(),
+            timers: Arc::new(Timers::default()),
         }
     }
 
     /// Arms the precise timer of order `id`. Must be called inside the
     /// tokio runtime; a timer that fires after the order changed does nothing.
     pub fn schedule(&self, id: Uuid, expires_at: DateTime<Utc>) {
-        let this = self.clone();
         let wait = (expires_at - self.clock.now()).to_std().unwrap_or_default();
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            if let Err(error) = this.expire_one(id).await {
-                tracing::warn!(order.id = %id, error = %error, "order timer failed; the sweeper will retry");
-            }
-        });
+        self.timers
+            .arm(tokio::time::Instant::now() + wait, id, || {
+                // The timer task's own handle, without the timers (no cycle).
+                let this = Self {
+                    timers: Arc::new(Timers::default()),
+                    ..self.clone()
+                };
+                move |id| {
+                    let this = this.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = this.expire_one(id).await {
+                            tracing::warn!(order.id = %id, error = %error, "order timer failed; the sweeper will retry");
+                        }
+                    });
+                }
+            });
     }
 
     async fn expire_one(&self, id: Uuid) -> Result<Option<Expired>, PersistenceError> {

@@ -12,6 +12,8 @@ pub mod expiry;
 pub mod mirror;
 pub mod service;
 pub mod settings;
+pub mod timers;
+pub mod view;
 
 pub use error::OrderError;
 pub use expiry::Expiry;

@@ -23,8 +23,8 @@ const CREATE_SCOPE: &str = "create-order";
 pub struct Answer {
     /// HTTP status.
     pub status: u16,
-    /// The `data` of the envelope.
-    pub data: Value,
+    /// The `data` of the envelope, as JSON text.
+    pub data: String,
     /// Whether it was replayed from an earlier request with the same key.
     pub replayed: bool,
 }
@@ -79,8 +79,12 @@ pub async fn create(
     let mut conn = state.conn().await?;
     let first = crate::dispatch::steps::plan_first(state, &mut conn, &row, &trucks).await?;
     let row = dispatch::with_first_step(row, &first.step());
-    let mut data = dto::created(&row, &trucks, now, window);
-    first.count_into(&mut data);
+    let data =
+        dto::created(&row, &trucks, now, window, first.notified_per_group()).map_err(|error| {
+            ApiError::Internal {
+                cause: format!("the create answer did not serialize: {error}"),
+            }
+        })?;
     let answer_key = AnswerKey {
         scope: CREATE_SCOPE,
         key,
@@ -158,7 +162,7 @@ async fn replay(
     }
     Ok(Some(Answer {
         status: u16::try_from(stored.response_status).unwrap_or(200),
-        data: stored.response_body,
+        data: stored.response_body.to_string(),
         replayed: true,
     }))
 }
