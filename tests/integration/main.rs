@@ -7,6 +7,7 @@ mod errors;
 mod fleet;
 mod health;
 mod helpers;
+mod order_batch;
 mod orders;
 mod presence;
 mod protocol;

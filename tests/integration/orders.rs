@@ -597,3 +597,58 @@ async fn a_snapshot_past_its_deadline_is_not_trusted() {
     assert_eq!(body["data"]["status"], "expired");
     assert_eq!(body["data"]["reasonCode"], "NO_ONLINE_TRANSPORTERS");
 }
+
+#[derive(QueryableByName)]
+struct Payload {
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    payload: Value,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_of_many_customers_each_get_their_own_order_and_answer() {
+    let app = spawn_app().await;
+    let tokens = futures_util::future::join_all((0..12).map(|n| {
+        let app = &app;
+        async move { app.token(&format!("98765432{n:02}"), "customer").await }
+    }))
+    .await;
+    let body = order_body();
+    let results = futures_util::future::join_all(tokens.iter().map(|token| {
+        let (app, body) = (&app, &body);
+        async move { app.create_order(token, "same-key-for-all", body).await }
+    }))
+    .await;
+    let mut ids = std::collections::HashSet::new();
+    let mut conn = app.db.connect().await.unwrap();
+    for ((status, answer), token) in results.iter().zip(&tokens) {
+        assert_eq!(*status, StatusCode::CREATED, "{answer}");
+        let id = answer["data"]["order"]["id"].as_str().unwrap();
+        assert!(
+            ids.insert(id.to_owned()),
+            "each customer has an order of their own"
+        );
+        assert_eq!(answer["data"]["truckRequests"].as_array().unwrap().len(), 3);
+        assert_eq!(topics_of(&app, id).await, ["order_created"]);
+        let stored: Payload = diesel::sql_query(
+            "SELECT payload FROM outbox WHERE topic = 'order_created' AND order_id = $1::uuid",
+        )
+        .bind::<Text, _>(id)
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(
+            stored.payload, answer["data"],
+            "order_created carries the answer"
+        );
+        let (status, replayed) = app.create_order(token, "same-key-for-all", &body).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(
+            &replayed, answer,
+            "the key replays this customer's own answer"
+        );
+    }
+    assert_eq!(app.count_rows("orders").await, 12);
+    assert_eq!(app.count_rows("truck_requests").await, 36);
+    assert_eq!(app.count_rows("idempotency_keys").await, 12);
+    assert_eq!(app.count_rows("dispatch_schedule").await, 12);
+}

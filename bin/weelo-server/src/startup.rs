@@ -12,6 +12,7 @@ use weelo_api::auth::LoggingSmsSender;
 use weelo_api::dispatch::DispatchJobs;
 use weelo_api::metrics::HttpMetrics;
 use weelo_api::orders::Expiry;
+use weelo_api::orders::batcher::CreateBatcher;
 use weelo_api::presence::Presence;
 use weelo_api::realtime::{Relay, TokenGate};
 use weelo_api::state::AuthContext;
@@ -73,8 +74,14 @@ impl Application {
             hub.clone(),
             clock.clone(),
         );
+        let creates = CreateBatcher::new(
+            db.clone(),
+            orders.create_batch_max,
+            orders.create_batches_in_flight,
+        );
         let state = AppState {
             tracking,
+            creates,
             db,
             cache,
             clock,

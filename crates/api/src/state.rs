@@ -10,6 +10,7 @@ use weelo_persistence::{DbConn, DbPool, PersistenceError};
 use crate::auth::session_cache::SessionCache;
 use crate::auth::{AuthSettings, SmsSender, TokenKeys};
 use crate::metrics::HttpMetrics;
+use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
 use crate::presence::Presence;
 use crate::tracking::Tracking;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub orders: Arc<OrderSettings>,
     /// Order timers, sweeper and cleanup.
     pub expiry: Expiry,
+    /// Writes the creates that arrive together in one statement.
+    pub creates: CreateBatcher,
     /// Who is online and where.
     pub presence: Presence,
     /// Live positions of trips.

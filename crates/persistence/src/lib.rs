@@ -32,6 +32,7 @@ pub mod error;
 pub mod holds;
 pub mod idempotency;
 pub mod migrate;
+pub mod order_batch;
 pub mod orders;
 pub mod otp;
 pub mod outbox;

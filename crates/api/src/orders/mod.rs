@@ -6,6 +6,7 @@
 //! These flows move behind `dispatch`'s traits when dispatch lands; the
 //! rules they apply (transitions, validation) already live in `orders`.
 
+pub mod batcher;
 pub mod dto;
 pub mod error;
 pub mod expiry;

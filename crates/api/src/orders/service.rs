@@ -1,5 +1,7 @@
 //! The create and cancel flows.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel_async::AsyncConnection;
@@ -9,14 +11,12 @@ use uuid::Uuid;
 use weelo_availability::{VehicleKey, vehicle_type};
 use weelo_cache::RateDecision;
 use weelo_orders::OrderDraft;
-use weelo_persistence::orders::{self, AnswerKey, Cancel, CreateRefused};
+use weelo_persistence::orders::{self, Cancel, CreateRefused};
 use weelo_persistence::{dispatch, idempotency};
 
+use super::batcher::{CREATE_SCOPE, Creating};
 use super::{OrderError, dto, mirror};
 use crate::{ApiError, AppState};
-
-/// The scope of create-order idempotency keys.
-const CREATE_SCOPE: &str = "create-order";
 
 /// What a create answered: the HTTP status and `data`, fresh or replayed.
 #[derive(Debug)]
@@ -76,33 +76,38 @@ pub async fn create(
         now + chrono::Duration::seconds(window),
         now,
     );
-    let mut conn = state.conn().await?;
-    let first = crate::dispatch::steps::plan_first(state, &mut conn, &row, &trucks).await?;
+    let first = {
+        let mut conn = state.conn().await?;
+        crate::dispatch::steps::plan_first(state, &mut conn, &row, &trucks).await?
+    };
     let row = dispatch::with_first_step(row, &first.step());
-    let data =
+    let answer =
         dto::created(&row, &trucks, now, window, first.notified_per_group()).map_err(|error| {
             ApiError::Internal {
                 cause: format!("the create answer did not serialize: {error}"),
             }
         })?;
-    let answer_key = AnswerKey {
-        scope: CREATE_SCOPE,
-        key,
-        request_hash: &hash,
-        answer: &data,
-    };
+    let creating = Arc::new(Creating {
+        order: row,
+        trucks,
+        key: key.to_owned(),
+        request_hash: hash,
+        answer,
+        first,
+    });
     let mut expired_stale = false;
     loop {
-        match orders::create(&mut conn, &row, &trucks, answer_key, &first.step()).await? {
+        // The connection goes back to the pool before the batcher needs one.
+        match state.creates.create(Arc::clone(&creating)).await? {
             Ok(()) => break,
             Err(CreateRefused::KeyTaken) => {
-                drop(conn);
                 undo_rate(state, customer_id, hit.as_deref()).await;
-                return replay(state, customer_id, key, &hash)
+                return replay(state, customer_id, key, &creating.request_hash)
                     .await?
                     .ok_or_else(|| OrderError::IdempotencyConflict.into());
             }
             Err(CreateRefused::ActiveOrderExists) => {
+                let mut conn = state.conn().await?;
                 let stale = if expired_stale {
                     None
                 } else {
@@ -128,9 +133,9 @@ pub async fn create(
             }
         }
     }
-    drop(conn);
     state.wake_relay();
-    mirror::publish(&state.cache, &row).await;
+    let row = &creating.order;
+    mirror::publish(&state.cache, row).await;
     state.expiry.schedule(row.id, row.expires_at);
     tracing::info!(
         order.id = %row.id,
@@ -141,7 +146,7 @@ pub async fn create(
     );
     Ok(Answer {
         status: 201,
-        data,
+        data: creating.answer.clone(),
         replayed: false,
     })
 }

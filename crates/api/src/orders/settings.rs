@@ -32,6 +32,12 @@ pub struct OrderSettings {
     pub hold_secs: i64,
     /// How long a driver has to answer an assignment.
     pub driver_answer_secs: i64,
+    /// Most orders written by one create statement (creates that arrive
+    /// together share it); 1 writes every order alone.
+    pub create_batch_max: usize,
+    /// Most create statements in flight at once on this instance; creates
+    /// that arrive while all are busy wait and go together in the next.
+    pub create_batches_in_flight: usize,
 }
 
 impl OrderSettings {
@@ -100,6 +106,8 @@ mod tests {
             broadcast_per_key: 20,
             hold_secs: 180,
             driver_answer_secs: 45,
+            create_batch_max: 32,
+            create_batches_in_flight: 4,
         }
     }
 

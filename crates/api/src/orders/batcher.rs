@@ -1,0 +1,174 @@
+//! Order creates that arrive together are written together: each create
+//! hands its rows to this instance's batcher and waits for its outcome. The
+//! batcher takes whatever is waiting (up to `create_batch_max`) as soon as
+//! one of its `create_batches_in_flight` slots is free, so a lone create is
+//! written at once, alone, and under load the creates that queued while
+//! the slots were busy share one statement and one commit
+//! ([`weelo_persistence::order_batch`]). A batch that is refused as a whole
+//! (a taken key, a customer's second order) is written again one order at
+//! a time, so every create still gets its own answer.
+//!
+//! The batcher runs in its own tasks: a request that goes away while its
+//! batch is being written does not cut the batch short for the others.
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use weelo_persistence::order_batch::{self, NewOrder};
+use weelo_persistence::orders::{self, AnswerKey, CreateRefused, Order, TruckRequest};
+use weelo_persistence::{DbPool, PersistenceError};
+
+use crate::dispatch::steps::FirstStep;
+
+/// Idempotency scope of create-order keys.
+pub const CREATE_SCOPE: &str = "create-order";
+
+/// An order about to be created: its rows, key, answer and first step.
+pub(crate) struct Creating {
+    /// The order row, with its first step's figures.
+    pub(crate) order: Order,
+    /// Its truck requests.
+    pub(crate) trucks: Vec<TruckRequest>,
+    /// The idempotency key.
+    pub(crate) key: String,
+    /// Hash of the request body.
+    pub(crate) request_hash: String,
+    /// The answer, JSON text (also `order_created`'s payload).
+    pub(crate) answer: String,
+    /// The first dispatch step.
+    pub(crate) first: FirstStep,
+}
+
+impl Creating {
+    fn new_order(&self) -> NewOrder<'_> {
+        NewOrder {
+            order: &self.order,
+            trucks: &self.trucks,
+            key: AnswerKey {
+                scope: CREATE_SCOPE,
+                key: &self.key,
+                request_hash: &self.request_hash,
+                answer: &self.answer,
+            },
+            first: self.first.step(),
+        }
+    }
+}
+
+/// What a create came to: written, or refused (and why).
+pub type Outcome = Result<Result<(), CreateRefused>, PersistenceError>;
+
+struct Job {
+    creating: Arc<Creating>,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// The batcher of one instance. Cheap to clone.
+#[derive(Clone)]
+pub struct CreateBatcher {
+    db: DbPool,
+    max: usize,
+    in_flight: usize,
+    jobs: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
+}
+
+impl CreateBatcher {
+    /// A batcher writing through `db`, at most `max` orders per statement
+    /// and `in_flight` statements at once (both at least 1).
+    pub fn new(db: DbPool, max: usize, in_flight: usize) -> Self {
+        Self {
+            db,
+            max: max.max(1),
+            in_flight: in_flight.max(1),
+            jobs: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Writes `creating` (alone or with others) and returns its outcome.
+    /// The first call starts the batcher's task (inside the runtime).
+    pub(crate) async fn create(&self, creating: Arc<Creating>) -> Outcome {
+        let jobs = self.jobs.get_or_init(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(run(
+                self.db.clone(),
+                receiver,
+                self.max,
+                Arc::new(Semaphore::new(self.in_flight)),
+            ));
+            sender
+        });
+        let (reply, outcome) = oneshot::channel();
+        jobs.send(Job { creating, reply }).map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> PersistenceError {
+    PersistenceError::Unavailable("the order batcher has stopped".to_owned())
+}
+
+/// Takes the waiting jobs whenever a slot is free and writes them in a task.
+async fn run(
+    db: DbPool,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    max: usize,
+    slots: Arc<Semaphore>,
+) {
+    while let Some(first) = jobs.recv().await {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < max {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let db = db.clone();
+        tokio::spawn(async move {
+            write(&db, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Writes a batch: in one statement if it has several orders and nothing
+/// refuses it, else one order at a time.
+async fn write(db: &DbPool, batch: Vec<Job>) {
+    let mut conn = match db.get().await {
+        Ok(conn) => conn,
+        Err(error) => {
+            let error = error.to_string();
+            for job in batch {
+                let _ = job
+                    .reply
+                    .send(Err(PersistenceError::Unavailable(error.clone())));
+            }
+            return;
+        }
+    };
+    if batch.len() > 1 {
+        let items: Vec<NewOrder<'_>> = batch.iter().map(|job| job.creating.new_order()).collect();
+        match order_batch::create_all(&mut conn, &items).await {
+            Ok(()) => {
+                drop(items);
+                tracing::debug!(orders = batch.len(), "orders created in one statement");
+                for job in batch {
+                    let _ = job.reply.send(Ok(Ok(())));
+                }
+                return;
+            }
+            Err(error) => {
+                tracing::debug!(orders = batch.len(), error = %error, "a batch of creates was refused; writing them one by one");
+            }
+        }
+    }
+    for job in batch {
+        let item = job.creating.new_order();
+        let outcome = orders::create(&mut conn, item.order, item.trucks, item.key, &item.first)
+            .await
+            .map_err(PersistenceError::from);
+        let _ = job.reply.send(outcome);
+    }
+}

@@ -1,0 +1,306 @@
+//! Several new orders in one statement: the group commit of order creation.
+//!
+//! Under load, creates that arrive together are written by one statement
+//! and one commit instead of one each; PostgreSQL's cost per statement
+//! (setting up the plan of six inserts, the bind, the commit and its WAL
+//! flush, the round trip) is then paid once per batch. A batch is all or
+//! nothing: a taken idempotency key, a second searching order of a
+//! customer or any other refusal fails the whole statement, and the caller
+//! creates those orders one by one with [`crate::orders::create`], which
+//! tells each its own outcome. Conflicts are rare (a retried request, a
+//! double tap), so the fallback costs little.
+
+use diesel::prelude::*;
+use diesel::sql_types::{
+    Array, BigInt, Double, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::cached::cached;
+use crate::dispatch::Step;
+use crate::orders::{AnswerKey, Order, TruckRequest, order_rooms};
+use crate::raw_json::RawJson;
+
+/// One order of a batch: its rows, the key it is answered under, its first
+/// dispatch step (as for [`crate::orders::create`]).
+#[derive(Debug)]
+pub struct NewOrder<'a> {
+    /// The order row (with its first step's figures).
+    pub order: &'a Order,
+    /// Its truck requests.
+    pub trucks: &'a [TruckRequest],
+    /// The idempotency key and the answer.
+    pub key: AnswerKey<'a>,
+    /// The first dispatch step.
+    pub first: Step<'a>,
+}
+
+const CREATE_ALL_SQL: &str = "
+WITH i AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::float8[], $4::float8[], $5::text[],
+        $6::text[], $7::text[], $8::float8[], $9::float8[], $10::text[], $11::text[], $12::text[],
+        $13::jsonb[], $14::int4[], $15::text[], $16::int4[], $17::int8[], $18::text[], $19::text[],
+        $20::timestamptz[], $21::int4[], $22::int4[], $23::int4[], $24::timestamptz[], $25::text[],
+        $26::text[], $27::text[], $28::jsonb[], $29::timestamptz[], $30::jsonb[])
+    WITH ORDINALITY AS i(id, customer_id, pickup_latitude, pickup_longitude, pickup_address,
+        pickup_city, pickup_state, drop_latitude, drop_longitude, drop_address, drop_city,
+        drop_state, stops, distance_km, goods_type, total_trucks, total_amount, status,
+        dispatch_state, expires_at, dispatch_attempts, online_candidates, notified_transporters,
+        created_at, scope, idempotency_key, request_hash, answer, next_at, rooms, position)
+), claim AS (
+    INSERT INTO idempotency_keys (user_id, scope, idempotency_key, request_hash,
+        response_status, response_body, created_at)
+    SELECT customer_id, scope, idempotency_key, request_hash, 201, answer, created_at
+    FROM i ORDER BY position
+    RETURNING 1
+), o AS (
+    INSERT INTO orders (id, customer_id, pickup_latitude, pickup_longitude, pickup_address,
+        pickup_city, pickup_state, drop_latitude, drop_longitude, drop_address, drop_city,
+        drop_state, stops, distance_km, goods_type, total_trucks, total_amount, status,
+        dispatch_state, expires_at, dispatch_attempts, online_candidates,
+        notified_transporters, created_at, updated_at)
+    SELECT id, customer_id, pickup_latitude, pickup_longitude, pickup_address, pickup_city,
+        pickup_state, drop_latitude, drop_longitude, drop_address, drop_city, drop_state, stops,
+        distance_km, goods_type, total_trucks, total_amount, status, dispatch_state, expires_at,
+        dispatch_attempts, online_candidates, notified_transporters, created_at, created_at
+    FROM i ORDER BY position
+    RETURNING 1
+), t AS (
+    INSERT INTO truck_requests (id, order_id, request_number, vehicle_type, vehicle_subtype,
+        vehicle_key, price_per_truck, created_at, updated_at)
+    SELECT x.id, x.order_id, x.n, x.t, x.s, x.k, x.p, x.at, x.at
+    FROM unnest($31::uuid[], $32::uuid[], $33::int4[], $34::text[], $35::text[], $36::text[],
+        $37::int4[], $38::timestamptz[]) AS x(id, order_id, n, t, s, k, p, at)
+    RETURNING 1
+), n AS (
+    INSERT INTO order_notifications (order_id, transporter_id, step, distance_m, notified_at)
+    SELECT x.order_id, x.t, x.step, x.d, x.at
+    FROM unnest($39::uuid[], $40::uuid[], $41::int4[], $42::float8[], $43::timestamptz[])
+        AS x(order_id, t, step, d, at)
+    RETURNING 1
+), e AS (
+    INSERT INTO outbox (topic, recipients, payload, order_id, created_at)
+    SELECT x.topic, x.rooms, x.payload, x.order_id, x.at
+    FROM (
+        SELECT i.position AS batch_position, 0::int8 AS position, 'order_created'::text AS topic,
+            ARRAY(SELECT jsonb_array_elements_text(i.rooms)) AS rooms, i.answer AS payload,
+            i.id AS order_id, i.created_at AS at
+        FROM i
+        UNION ALL
+        SELECT y.batch_position, y.position, y.topic,
+            ARRAY(SELECT jsonb_array_elements_text(y.rooms)), y.payload, y.order_id, y.at
+        FROM unnest($44::int8[], $45::text[], $46::jsonb[], $47::jsonb[], $48::uuid[],
+            $49::timestamptz[]) WITH ORDINALITY
+            AS y(batch_position, topic, rooms, payload, order_id, at, position)
+    ) AS x
+    ORDER BY x.batch_position, x.position
+    RETURNING 1
+), s AS (
+    INSERT INTO dispatch_schedule (order_id, due_at)
+    SELECT id, next_at FROM i WHERE next_at IS NOT NULL RETURNING 1
+)
+SELECT (SELECT count(*) FROM o) AS created";
+
+/// The columns of the orders, one array per column.
+#[derive(Default)]
+struct OrderColumns<'a> {
+    id: Vec<uuid::Uuid>,
+    customer_id: Vec<uuid::Uuid>,
+    pickup_latitude: Vec<f64>,
+    pickup_longitude: Vec<f64>,
+    pickup_address: Vec<&'a str>,
+    pickup_city: Vec<Option<&'a str>>,
+    pickup_state: Vec<Option<&'a str>>,
+    drop_latitude: Vec<f64>,
+    drop_longitude: Vec<f64>,
+    drop_address: Vec<&'a str>,
+    drop_city: Vec<Option<&'a str>>,
+    drop_state: Vec<Option<&'a str>>,
+    stops: Vec<&'a serde_json::Value>,
+    distance_km: Vec<i32>,
+    goods_type: Vec<Option<&'a str>>,
+    total_trucks: Vec<i32>,
+    total_amount: Vec<i64>,
+    status: Vec<&'a str>,
+    dispatch_state: Vec<&'a str>,
+    expires_at: Vec<chrono::DateTime<chrono::Utc>>,
+    dispatch_attempts: Vec<i32>,
+    online_candidates: Vec<i32>,
+    notified_transporters: Vec<i32>,
+    created_at: Vec<chrono::DateTime<chrono::Utc>>,
+    scope: Vec<&'a str>,
+    key: Vec<&'a str>,
+    request_hash: Vec<&'a str>,
+    answer: Vec<RawJson<'a>>,
+    next_at: Vec<Option<chrono::DateTime<chrono::Utc>>>,
+    rooms: Vec<serde_json::Value>,
+}
+
+/// The truck requests of every order.
+#[derive(Default)]
+struct TruckColumns<'a> {
+    id: Vec<uuid::Uuid>,
+    order_id: Vec<uuid::Uuid>,
+    number: Vec<i32>,
+    vehicle_type: Vec<&'a str>,
+    vehicle_subtype: Vec<&'a str>,
+    vehicle_key: Vec<&'a str>,
+    price: Vec<i32>,
+    at: Vec<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The first steps' notifications and events of every order.
+#[derive(Default)]
+struct StepColumns<'a> {
+    notified_order: Vec<uuid::Uuid>,
+    notified_transporter: Vec<uuid::Uuid>,
+    notified_step: Vec<i32>,
+    notified_distance: Vec<f64>,
+    notified_at: Vec<chrono::DateTime<chrono::Utc>>,
+    event_position: Vec<i64>,
+    event_topic: Vec<&'a str>,
+    event_rooms: Vec<serde_json::Value>,
+    event_payload: Vec<&'a serde_json::Value>,
+    event_order: Vec<uuid::Uuid>,
+    event_at: Vec<chrono::DateTime<chrono::Utc>>,
+}
+
+fn columns<'a>(batch: &[NewOrder<'a>]) -> (OrderColumns<'a>, TruckColumns<'a>, StepColumns<'a>) {
+    let (mut o, mut t, mut s) = (
+        OrderColumns::default(),
+        TruckColumns::default(),
+        StepColumns::default(),
+    );
+    for (position, item) in (1_i64..).zip(batch) {
+        let order = item.order;
+        o.id.push(order.id);
+        o.customer_id.push(order.customer_id);
+        o.pickup_latitude.push(order.pickup_latitude);
+        o.pickup_longitude.push(order.pickup_longitude);
+        o.pickup_address.push(&order.pickup_address);
+        o.pickup_city.push(order.pickup_city.as_deref());
+        o.pickup_state.push(order.pickup_state.as_deref());
+        o.drop_latitude.push(order.drop_latitude);
+        o.drop_longitude.push(order.drop_longitude);
+        o.drop_address.push(&order.drop_address);
+        o.drop_city.push(order.drop_city.as_deref());
+        o.drop_state.push(order.drop_state.as_deref());
+        o.stops.push(&order.stops);
+        o.distance_km.push(order.distance_km);
+        o.goods_type.push(order.goods_type.as_deref());
+        o.total_trucks.push(order.total_trucks);
+        o.total_amount.push(order.total_amount);
+        o.status.push(&order.status);
+        o.dispatch_state.push(&order.dispatch_state);
+        o.expires_at.push(order.expires_at);
+        o.dispatch_attempts.push(order.dispatch_attempts);
+        o.online_candidates.push(order.online_candidates);
+        o.notified_transporters.push(order.notified_transporters);
+        o.created_at.push(order.created_at);
+        o.scope.push(item.key.scope);
+        o.key.push(item.key.key);
+        o.request_hash.push(item.key.request_hash);
+        o.answer.push(RawJson(item.key.answer));
+        o.next_at.push(item.first.next_at);
+        o.rooms.push(serde_json::Value::from(order_rooms(order)));
+        for truck in item.trucks {
+            t.id.push(truck.id);
+            t.order_id.push(order.id);
+            t.number.push(truck.request_number);
+            t.vehicle_type.push(&truck.vehicle_type);
+            t.vehicle_subtype.push(&truck.vehicle_subtype);
+            t.vehicle_key.push(&truck.vehicle_key);
+            t.price.push(truck.price_per_truck);
+            t.at.push(order.created_at);
+        }
+        for notified in item.first.notified {
+            s.notified_order.push(order.id);
+            s.notified_transporter.push(notified.transporter_id);
+            s.notified_step.push(item.first.number);
+            s.notified_distance.push(notified.distance_m);
+            s.notified_at.push(order.created_at);
+        }
+        for event in item.first.events {
+            s.event_position.push(position);
+            s.event_topic.push(event.topic);
+            s.event_rooms
+                .push(serde_json::Value::from(event.recipients.clone()));
+            s.event_payload.push(&event.payload);
+            s.event_order.push(order.id);
+            s.event_at.push(order.created_at);
+        }
+    }
+    (o, t, s)
+}
+
+/// Creates every order of `batch` in one statement, or none of them (see
+/// the module docs): an error means nothing was written, and the caller
+/// creates them one by one to learn each outcome.
+pub async fn create_all(conn: &mut AsyncPgConnection, batch: &[NewOrder<'_>]) -> QueryResult<()> {
+    #[derive(QueryableByName)]
+    struct Created {
+        #[diesel(sql_type = BigInt)]
+        created: i64,
+    }
+    let (o, t, s) = columns(batch);
+    let created = cached(
+        diesel::sql_query(CREATE_ALL_SQL)
+            .bind::<Array<SqlUuid>, _>(o.id)
+            .bind::<Array<SqlUuid>, _>(o.customer_id)
+            .bind::<Array<Double>, _>(o.pickup_latitude)
+            .bind::<Array<Double>, _>(o.pickup_longitude)
+            .bind::<Array<Text>, _>(o.pickup_address)
+            .bind::<Array<Nullable<Text>>, _>(o.pickup_city)
+            .bind::<Array<Nullable<Text>>, _>(o.pickup_state)
+            .bind::<Array<Double>, _>(o.drop_latitude)
+            .bind::<Array<Double>, _>(o.drop_longitude)
+            .bind::<Array<Text>, _>(o.drop_address)
+            .bind::<Array<Nullable<Text>>, _>(o.drop_city)
+            .bind::<Array<Nullable<Text>>, _>(o.drop_state)
+            .bind::<Array<Jsonb>, _>(o.stops)
+            .bind::<Array<Integer>, _>(o.distance_km)
+            .bind::<Array<Nullable<Text>>, _>(o.goods_type)
+            .bind::<Array<Integer>, _>(o.total_trucks)
+            .bind::<Array<BigInt>, _>(o.total_amount)
+            .bind::<Array<Text>, _>(o.status)
+            .bind::<Array<Text>, _>(o.dispatch_state)
+            .bind::<Array<Timestamptz>, _>(o.expires_at)
+            .bind::<Array<Integer>, _>(o.dispatch_attempts)
+            .bind::<Array<Integer>, _>(o.online_candidates)
+            .bind::<Array<Integer>, _>(o.notified_transporters)
+            .bind::<Array<Timestamptz>, _>(o.created_at)
+            .bind::<Array<Text>, _>(o.scope)
+            .bind::<Array<Text>, _>(o.key)
+            .bind::<Array<Text>, _>(o.request_hash)
+            .bind::<Array<Jsonb>, _>(o.answer)
+            .bind::<Array<Nullable<Timestamptz>>, _>(o.next_at)
+            .bind::<Array<Jsonb>, _>(o.rooms)
+            .bind::<Array<SqlUuid>, _>(t.id)
+            .bind::<Array<SqlUuid>, _>(t.order_id)
+            .bind::<Array<Integer>, _>(t.number)
+            .bind::<Array<Text>, _>(t.vehicle_type)
+            .bind::<Array<Text>, _>(t.vehicle_subtype)
+            .bind::<Array<Text>, _>(t.vehicle_key)
+            .bind::<Array<Integer>, _>(t.price)
+            .bind::<Array<Timestamptz>, _>(t.at)
+            .bind::<Array<SqlUuid>, _>(s.notified_order)
+            .bind::<Array<SqlUuid>, _>(s.notified_transporter)
+            .bind::<Array<Integer>, _>(s.notified_step)
+            .bind::<Array<Double>, _>(s.notified_distance)
+            .bind::<Array<Timestamptz>, _>(s.notified_at)
+            .bind::<Array<BigInt>, _>(s.event_position)
+            .bind::<Array<Text>, _>(s.event_topic)
+            .bind::<Array<Jsonb>, _>(s.event_rooms)
+            .bind::<Array<Jsonb>, _>(s.event_payload)
+            .bind::<Array<SqlUuid>, _>(s.event_order)
+            .bind::<Array<Timestamptz>, _>(s.event_at),
+    )
+    .get_result::<Created>(conn)
+    .await?;
+    if usize::try_from(created.created).ok() == Some(batch.len()) {
+        Ok(())
+    } else {
+        // Cannot happen: every row is inserted or the statement fails.
+        Err(diesel::result::Error::NotFound)
+    }
+}
