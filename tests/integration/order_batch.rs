@@ -1,6 +1,7 @@
-//! The group commit of order creation ([`weelo_persistence::order_batch`]):
-//! one statement writes every order of a batch with all its rows, in
-//! order, or writes nothing at all.
+//! The create statement ([`weelo_persistence::order_batch`]): one
+//! statement writes every order of a batch with all its rows, in order; an
+//! order whose key is taken is left out alone, and a customer's second
+//! searching order refuses the whole batch.
 
 #![expect(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
@@ -147,7 +148,7 @@ async fn a_batch_writes_every_order_with_its_rows_and_events_in_order() {
         order_id: Some(second),
     });
     let items: Vec<NewOrder<'_>> = batch.iter().map(|m| new_order(m, now)).collect();
-    create_all(&mut conn, &items).await.unwrap();
+    assert_eq!(create_all(&mut conn, &items).await.unwrap(), [true; 3]);
 
     assert_eq!(count(&mut conn, "orders").await, 3);
     assert_eq!(count(&mut conn, "truck_requests").await, 9);
@@ -217,7 +218,7 @@ async fn a_customer_already_searching_refuses_the_whole_batch_and_nothing_is_wri
 }
 
 #[tokio::test]
-async fn a_taken_key_refuses_the_whole_batch_and_nothing_is_written() {
+async fn a_taken_key_leaves_out_its_order_alone() {
     let db = TestDb::new().await.unwrap();
     let mut conn = db.connect().await.unwrap();
     let customers = three_customers(&mut conn).await;
@@ -232,12 +233,20 @@ async fn a_taken_key_refuses_the_whole_batch_and_nothing_is_written() {
     .unwrap();
     let batch = one_each(&customers, now);
     let items: Vec<NewOrder<'_>> = batch.iter().map(|m| new_order(m, now)).collect();
-    assert!(create_all(&mut conn, &items).await.is_err());
-    assert_eq!(count(&mut conn, "orders").await, 0);
     assert_eq!(
-        count(&mut conn, "idempotency_keys").await,
-        1,
-        "only the taken key"
+        create_all(&mut conn, &items).await.unwrap(),
+        [true, true, false]
     );
-    assert_eq!(count(&mut conn, "outbox").await, 0);
+    assert_eq!(count(&mut conn, "orders").await, 2);
+    assert_eq!(count(&mut conn, "truck_requests").await, 6);
+    assert_eq!(count(&mut conn, "idempotency_keys").await, 3);
+    assert_eq!(count(&mut conn, "outbox").await, 2);
+    assert_eq!(count(&mut conn, "dispatch_schedule").await, 2);
+    assert!(
+        orders::trucks_of(&mut conn, batch[2].order.id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing of the refused order"
+    );
 }

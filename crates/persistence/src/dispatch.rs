@@ -117,7 +117,7 @@ pub async fn unschedule(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryRe
 }
 
 /// One dispatch step's outcome, to record.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Step<'a> {
     /// Its number (1 = the first radius).
     pub number: i32,

@@ -1,14 +1,16 @@
-//! Several new orders in one statement: the group commit of order creation.
+//! The create statement: one or several new orders, each with all its
+//! rows, in one statement (the group commit of order creation).
 //!
 //! Under load, creates that arrive together are written by one statement
 //! and one commit instead of one each; PostgreSQL's cost per statement
 //! (setting up the plan of six inserts, the bind, the commit and its WAL
-//! flush, the round trip) is then paid once per batch. A batch is all or
-//! nothing: a taken idempotency key, a second searching order of a
-//! customer or any other refusal fails the whole statement, and the caller
-//! creates those orders one by one with [`crate::orders::create`], which
-//! tells each its own outcome. Conflicts are rare (a retried request, a
-//! double tap), so the fallback costs little.
+//! flush, the round trip) is then paid once per batch. Each order claims
+//! its idempotency key first and is written only if it got it, so an order
+//! whose key is taken is left out alone and reported. A customer's second
+//! searching order trips the partial unique index, which fails the whole
+//! statement: the caller then writes that batch one order at a time with
+//! [`crate::orders::create`] (a batch of one), which names the refusal.
+//! Such conflicts are rare (a double tap), so the fallback costs little.
 
 use diesel::prelude::*;
 use diesel::sql_types::{
@@ -52,31 +54,37 @@ WITH i AS (
         response_status, response_body, created_at)
     SELECT customer_id, scope, idempotency_key, request_hash, 201, answer, created_at
     FROM i ORDER BY position
-    RETURNING 1
+    ON CONFLICT DO NOTHING
+    RETURNING user_id, scope, idempotency_key
 ), o AS (
     INSERT INTO orders (id, customer_id, pickup_latitude, pickup_longitude, pickup_address,
         pickup_city, pickup_state, drop_latitude, drop_longitude, drop_address, drop_city,
         drop_state, stops, distance_km, goods_type, total_trucks, total_amount, status,
         dispatch_state, expires_at, dispatch_attempts, online_candidates,
         notified_transporters, created_at, updated_at)
-    SELECT id, customer_id, pickup_latitude, pickup_longitude, pickup_address, pickup_city,
-        pickup_state, drop_latitude, drop_longitude, drop_address, drop_city, drop_state, stops,
-        distance_km, goods_type, total_trucks, total_amount, status, dispatch_state, expires_at,
-        dispatch_attempts, online_candidates, notified_transporters, created_at, created_at
-    FROM i ORDER BY position
-    RETURNING 1
+    SELECT i.id, i.customer_id, i.pickup_latitude, i.pickup_longitude, i.pickup_address,
+        i.pickup_city, i.pickup_state, i.drop_latitude, i.drop_longitude, i.drop_address,
+        i.drop_city, i.drop_state, i.stops, i.distance_km, i.goods_type, i.total_trucks,
+        i.total_amount, i.status, i.dispatch_state, i.expires_at, i.dispatch_attempts,
+        i.online_candidates, i.notified_transporters, i.created_at, i.created_at
+    FROM i JOIN claim c ON c.user_id = i.customer_id AND c.scope = i.scope
+        AND c.idempotency_key = i.idempotency_key
+    ORDER BY i.position
+    RETURNING id
 ), t AS (
     INSERT INTO truck_requests (id, order_id, request_number, vehicle_type, vehicle_subtype,
         vehicle_key, price_per_truck, created_at, updated_at)
     SELECT x.id, x.order_id, x.n, x.t, x.s, x.k, x.p, x.at, x.at
     FROM unnest($31::uuid[], $32::uuid[], $33::int4[], $34::text[], $35::text[], $36::text[],
         $37::int4[], $38::timestamptz[]) AS x(id, order_id, n, t, s, k, p, at)
+    JOIN o ON o.id = x.order_id
     RETURNING 1
 ), n AS (
     INSERT INTO order_notifications (order_id, transporter_id, step, distance_m, notified_at)
     SELECT x.order_id, x.t, x.step, x.d, x.at
     FROM unnest($39::uuid[], $40::uuid[], $41::int4[], $42::float8[], $43::timestamptz[])
         AS x(order_id, t, step, d, at)
+    JOIN o ON o.id = x.order_id
     RETURNING 1
 ), e AS (
     INSERT INTO outbox (topic, recipients, payload, order_id, created_at)
@@ -93,13 +101,16 @@ WITH i AS (
             $49::timestamptz[]) WITH ORDINALITY
             AS y(batch_position, topic, rooms, payload, order_id, at, position)
     ) AS x
+    JOIN o ON o.id = x.order_id
     ORDER BY x.batch_position, x.position
     RETURNING 1
 ), s AS (
     INSERT INTO dispatch_schedule (order_id, due_at)
-    SELECT id, next_at FROM i WHERE next_at IS NOT NULL RETURNING 1
+    SELECT i.id, i.next_at FROM i JOIN o ON o.id = i.id
+    WHERE i.next_at IS NOT NULL
+    RETURNING 1
 )
-SELECT (SELECT count(*) FROM o) AS created";
+SELECT ARRAY(SELECT id FROM o) AS created";
 
 /// The columns of the orders, one array per column.
 #[derive(Default)]
@@ -233,14 +244,19 @@ fn columns<'a>(batch: &[NewOrder<'a>]) -> (OrderColumns<'a>, TruckColumns<'a>, S
     (o, t, s)
 }
 
-/// Creates every order of `batch` in one statement, or none of them (see
-/// the module docs): an error means nothing was written, and the caller
-/// creates them one by one to learn each outcome.
-pub async fn create_all(conn: &mut AsyncPgConnection, batch: &[NewOrder<'_>]) -> QueryResult<()> {
+/// Writes every order of `batch` whose idempotency key is free, each with
+/// all its rows, in one statement; returns, per order, whether it was
+/// written (`false`: its key was taken, and nothing of it was written). An
+/// error (a customer's second searching order among them) means nothing
+/// was written.
+pub async fn create_all(
+    conn: &mut AsyncPgConnection,
+    batch: &[NewOrder<'_>],
+) -> QueryResult<Vec<bool>> {
     #[derive(QueryableByName)]
     struct Created {
-        #[diesel(sql_type = BigInt)]
-        created: i64,
+        #[diesel(sql_type = Array<SqlUuid>)]
+        created: Vec<uuid::Uuid>,
     }
     let (o, t, s) = columns(batch);
     let created = cached(
@@ -297,10 +313,8 @@ pub async fn create_all(conn: &mut AsyncPgConnection, batch: &[NewOrder<'_>]) ->
     )
     .get_result::<Created>(conn)
     .await?;
-    if usize::try_from(created.created).ok() == Some(batch.len()) {
-        Ok(())
-    } else {
-        // Cannot happen: every row is inserted or the statement fails.
-        Err(diesel::result::Error::NotFound)
-    }
+    Ok(batch
+        .iter()
+        .map(|item| created.created.contains(&item.order.id))
+        .collect())
 }

@@ -10,7 +10,6 @@ use weelo_orders::input::{Place, ValidOrder};
 use weelo_orders::status::SEARCHING;
 use weelo_orders::{OrderStatus, TruckStatus};
 
-use crate::cached::cached;
 use crate::dispatch::Step;
 use crate::outbox::{self, NewEvent};
 use crate::schema::{orders, truck_requests};
@@ -189,61 +188,13 @@ pub struct AnswerKey<'a> {
     pub answer: &'a str,
 }
 
-/// The create statement: claims the idempotency key with its answer, then
-/// (only if the key was free) inserts the order, its trucks, the first
-/// step's notifications, the events (`order_created`, whose payload is the
-/// answer, first) and the next step's schedule.
-const CREATE_SQL: &str = "
-WITH claim AS (
-    INSERT INTO idempotency_keys (user_id, scope, idempotency_key, request_hash,
-        response_status, response_body, created_at)
-    VALUES ($2, $28, $29, $30, 201, $31, $27) ON CONFLICT DO NOTHING RETURNING 1
-), o AS (
-    INSERT INTO orders (id, customer_id, pickup_latitude, pickup_longitude, pickup_address,
-        pickup_city, pickup_state, drop_latitude, drop_longitude, drop_address, drop_city,
-        drop_state, stops, distance_km, goods_type, total_trucks, total_amount, status,
-        dispatch_state, expires_at, dispatch_attempts, online_candidates,
-        notified_transporters, created_at, updated_at)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $20, $32, $33, $34, $27, $27 FROM claim RETURNING id
-), t AS (
-    INSERT INTO truck_requests (id, order_id, request_number, vehicle_type, vehicle_subtype,
-        vehicle_key, price_per_truck, created_at, updated_at)
-    SELECT x.id, o.id, x.n, x.t, x.s, x.k, x.p, $27, $27 FROM o,
-        unnest($21::uuid[], $22::int4[], $23::text[], $24::text[], $25::text[], $26::int4[])
-        AS x(id, n, t, s, k, p)
-    RETURNING 1
-), n AS (
-    INSERT INTO order_notifications (order_id, transporter_id, step, distance_m, notified_at)
-    SELECT o.id, x.t, $32, x.d, $27 FROM o, unnest($35::uuid[], $36::float8[]) AS x(t, d)
-    RETURNING 1
-), e AS (
-    INSERT INTO outbox (topic, recipients, payload, order_id, created_at)
-    SELECT x.topic, x.rooms, x.payload, o.id, $27
-    FROM o, (
-        SELECT 0::int8 AS position, 'order_created'::text AS topic, $41::text[] AS rooms,
-            $31::jsonb AS payload
-        UNION ALL
-        SELECT y.position, y.topic, ARRAY(SELECT jsonb_array_elements_text(y.rooms)), y.payload
-        FROM unnest($37::text[], $38::jsonb[], $39::jsonb[]) WITH ORDINALITY
-            AS y(topic, rooms, payload, position)
-    ) AS x
-    ORDER BY x.position
-    RETURNING 1
-), s AS (
-    INSERT INTO dispatch_schedule (order_id, due_at)
-    SELECT o.id, $40 FROM o WHERE $40::timestamptz IS NOT NULL RETURNING 1
-)
-SELECT (SELECT count(*) FROM claim) AS claimed";
-
-/// Creates the order in ONE statement (so one round trip and no explicit
+/// Creates the order in one statement (so one round trip and no explicit
 /// transaction) with its first dispatch step, planned by the caller before
-/// anything is written: claims the idempotency key with its answer, inserts
-/// the order (carrying the step's figures: [`crate::dispatch::with_first_step`])
-/// and its trucks, the
-/// notifications, `order_created` and the step's events, and the next
-/// step's schedule. Nothing is written unless all of it is. A second
-/// searching order of the customer trips the partial unique index:
+/// anything is written: the batch of one of
+/// [`crate::order_batch::create_all`], which claims the key with its answer
+/// and writes the order, its trucks, the notifications, `order_created`
+/// and the step's events, and the next step's schedule, or nothing. A
+/// second searching order of the customer trips the partial unique index:
 /// [`CreateRefused::ActiveOrderExists`].
 pub async fn create(
     conn: &mut AsyncPgConnection,
@@ -252,87 +203,14 @@ pub async fn create(
     key: AnswerKey<'_>,
     first: &Step<'_>,
 ) -> QueryResult<Result<(), CreateRefused>> {
-    use diesel::sql_types::{Array, BigInt, Double, Integer, Jsonb, Nullable, Text, Timestamptz};
-    #[derive(QueryableByName)]
-    struct Created {
-        #[diesel(sql_type = BigInt)]
-        claimed: i64,
-    }
-    // `order_created` (the answer, bound once) goes first; then the step's.
-    let topics: Vec<&str> = first.events.iter().map(|e| e.topic).collect();
-    let rooms: Vec<serde_json::Value> = first
-        .events
-        .iter()
-        .map(|e| serde_json::Value::from(e.recipients.clone()))
-        .collect();
-    let payloads: Vec<&serde_json::Value> = first.events.iter().map(|e| &e.payload).collect();
-    let result = cached(
-        diesel::sql_query(CREATE_SQL)
-            .bind::<diesel::sql_types::Uuid, _>(order.id)
-            .bind::<diesel::sql_types::Uuid, _>(order.customer_id)
-            .bind::<Double, _>(order.pickup_latitude)
-            .bind::<Double, _>(order.pickup_longitude)
-            .bind::<Text, _>(&order.pickup_address)
-            .bind::<Nullable<Text>, _>(&order.pickup_city)
-            .bind::<Nullable<Text>, _>(&order.pickup_state)
-            .bind::<Double, _>(order.drop_latitude)
-            .bind::<Double, _>(order.drop_longitude)
-            .bind::<Text, _>(&order.drop_address)
-            .bind::<Nullable<Text>, _>(&order.drop_city)
-            .bind::<Nullable<Text>, _>(&order.drop_state)
-            .bind::<Jsonb, _>(&order.stops)
-            .bind::<Integer, _>(order.distance_km)
-            .bind::<Nullable<Text>, _>(&order.goods_type)
-            .bind::<Integer, _>(order.total_trucks)
-            .bind::<BigInt, _>(order.total_amount)
-            .bind::<Text, _>(&order.status)
-            .bind::<Text, _>(&order.dispatch_state)
-            .bind::<Timestamptz, _>(order.expires_at)
-            .bind::<Array<diesel::sql_types::Uuid>, _>(
-                trucks.iter().map(|t| t.id).collect::<Vec<_>>(),
-            )
-            .bind::<Array<Integer>, _>(trucks.iter().map(|t| t.request_number).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(trucks.iter().map(|t| &t.vehicle_type).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(
-                trucks
-                    .iter()
-                    .map(|t| &t.vehicle_subtype)
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Text>, _>(trucks.iter().map(|t| &t.vehicle_key).collect::<Vec<_>>())
-            .bind::<Array<Integer>, _>(trucks.iter().map(|t| t.price_per_truck).collect::<Vec<_>>())
-            .bind::<Timestamptz, _>(order.created_at)
-            .bind::<Text, _>(key.scope)
-            .bind::<Text, _>(key.key)
-            .bind::<Text, _>(key.request_hash)
-            .bind::<Jsonb, _>(crate::raw_json::RawJson(key.answer))
-            .bind::<Integer, _>(order.dispatch_attempts)
-            .bind::<Integer, _>(order.online_candidates)
-            .bind::<Integer, _>(order.notified_transporters)
-            .bind::<Array<diesel::sql_types::Uuid>, _>(
-                first
-                    .notified
-                    .iter()
-                    .map(|n| n.transporter_id)
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Double>, _>(
-                first
-                    .notified
-                    .iter()
-                    .map(|n| n.distance_m)
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Text>, _>(topics)
-            .bind::<Array<Jsonb>, _>(rooms)
-            .bind::<Array<Jsonb>, _>(payloads)
-            .bind::<Nullable<Timestamptz>, _>(first.next_at)
-            .bind::<Array<Text>, _>(order_rooms(order)),
-    )
-    .get_result::<Created>(conn)
-    .await;
-    match result {
-        Ok(created) if created.claimed == 1 => Ok(Ok(())),
+    let item = crate::order_batch::NewOrder {
+        order,
+        trucks,
+        key,
+        first: *first,
+    };
+    match crate::order_batch::create_all(conn, &[item]).await {
+        Ok(written) if written == [true] => Ok(Ok(())),
         Ok(_) => Ok(Err(CreateRefused::KeyTaken)),
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,

@@ -4,9 +4,10 @@
 //! one of its `create_batches_in_flight` slots is free, so a lone create is
 //! written at once, alone, and under load the creates that queued while
 //! the slots were busy share one statement and one commit
-//! ([`weelo_persistence::order_batch`]). A batch that is refused as a whole
-//! (a taken key, a customer's second order) is written again one order at
-//! a time, so every create still gets its own answer.
+//! ([`weelo_persistence::order_batch`]). An order whose key is taken is
+//! left out of its batch alone; a batch refused as a whole (a customer's
+//! second searching order among them) is written again one order at a
+//! time, so every create still gets its own answer.
 //!
 //! The batcher runs in its own tasks: a request that goes away while its
 //! batch is being written does not cut the batch short for the others.
@@ -151,11 +152,16 @@ async fn write(db: &DbPool, batch: Vec<Job>) {
     if batch.len() > 1 {
         let items: Vec<NewOrder<'_>> = batch.iter().map(|job| job.creating.new_order()).collect();
         match order_batch::create_all(&mut conn, &items).await {
-            Ok(()) => {
+            Ok(written) => {
                 drop(items);
                 tracing::debug!(orders = batch.len(), "orders created in one statement");
-                for job in batch {
-                    let _ = job.reply.send(Ok(Ok(())));
+                for (job, written) in batch.into_iter().zip(written) {
+                    let outcome = if written {
+                        Ok(())
+                    } else {
+                        Err(CreateRefused::KeyTaken)
+                    };
+                    let _ = job.reply.send(Ok(outcome));
                 }
                 return;
             }
