@@ -76,6 +76,7 @@ impl Application {
         );
         let creates = CreateBatcher::new(
             db.clone(),
+            cache.clone(),
             orders.create_batch_max,
             orders.create_batches_in_flight,
         );

@@ -15,6 +15,7 @@
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use weelo_cache::Cache;
 use weelo_persistence::order_batch::{self, NewOrder};
 use weelo_persistence::orders::{self, AnswerKey, CreateRefused, Order, TruckRequest};
 use weelo_persistence::{DbPool, PersistenceError};
@@ -68,17 +69,20 @@ struct Job {
 #[derive(Clone)]
 pub struct CreateBatcher {
     db: DbPool,
+    cache: Cache,
     max: usize,
     in_flight: usize,
     jobs: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
 }
 
 impl CreateBatcher {
-    /// A batcher writing through `db`, at most `max` orders per statement
-    /// and `in_flight` statements at once (both at least 1).
-    pub fn new(db: DbPool, max: usize, in_flight: usize) -> Self {
+    /// A batcher writing through `db` (and the written orders' snapshots to
+    /// `cache`), at most `max` orders per statement and `in_flight`
+    /// statements at once (both at least 1).
+    pub fn new(db: DbPool, cache: Cache, max: usize, in_flight: usize) -> Self {
         Self {
             db,
+            cache,
             max: max.max(1),
             in_flight: in_flight.max(1),
             jobs: Arc::new(OnceLock::new()),
@@ -92,6 +96,7 @@ impl CreateBatcher {
             let (sender, receiver) = mpsc::unbounded_channel();
             tokio::spawn(run(
                 self.db.clone(),
+                self.cache.clone(),
                 receiver,
                 self.max,
                 Arc::new(Semaphore::new(self.in_flight)),
@@ -111,6 +116,7 @@ fn stopped() -> PersistenceError {
 /// Takes the waiting jobs whenever a slot is free and writes them in a task.
 async fn run(
     db: DbPool,
+    cache: Cache,
     mut jobs: mpsc::UnboundedReceiver<Job>,
     max: usize,
     slots: Arc<Semaphore>,
@@ -126,17 +132,19 @@ async fn run(
                 Err(_) => break,
             }
         }
-        let db = db.clone();
+        let (db, cache) = (db.clone(), cache.clone());
         tokio::spawn(async move {
-            write(&db, batch).await;
+            write(&db, &cache, batch).await;
             drop(slot);
         });
     }
 }
 
 /// Writes a batch: in one statement if it has several orders and nothing
-/// refuses it, else one order at a time.
-async fn write(db: &DbPool, batch: Vec<Job>) {
+/// refuses it as a whole, else one order at a time. The written orders'
+/// snapshots go to the Redis mirror (in one call) before anyone is answered,
+/// so a client never reads an older state than its answer.
+async fn write(db: &DbPool, cache: &Cache, batch: Vec<Job>) {
     let mut conn = match db.get().await {
         Ok(conn) => conn,
         Err(error) => {
@@ -155,6 +163,13 @@ async fn write(db: &DbPool, batch: Vec<Job>) {
             Ok(written) => {
                 drop(items);
                 tracing::debug!(orders = batch.len(), "orders created in one statement");
+                let orders: Vec<&Order> = batch
+                    .iter()
+                    .zip(&written)
+                    .filter(|(_, written)| **written)
+                    .map(|(job, _)| &job.creating.order)
+                    .collect();
+                super::mirror::publish_all(cache, &orders).await;
                 for (job, written) in batch.into_iter().zip(written) {
                     let outcome = if written {
                         Ok(())
@@ -175,6 +190,9 @@ async fn write(db: &DbPool, batch: Vec<Job>) {
         let outcome = orders::create(&mut conn, item.order, item.trucks, item.key, &item.first)
             .await
             .map_err(PersistenceError::from);
+        if matches!(outcome, Ok(Ok(()))) {
+            super::mirror::publish(cache, item.order).await;
+        }
         let _ = job.reply.send(outcome);
     }
 }

@@ -98,32 +98,40 @@ pub struct ActiveSnapshot {
 /// Writes the snapshots of `order` after a commit. Errors are logged, never
 /// returned: the change is already durable in PostgreSQL.
 pub async fn publish(cache: &Cache, order: &Order) {
-    let snapshot = StatusSnapshot::from(order);
-    let searching = order.status().is_searching();
-    let active = ActiveSnapshot {
-        order: searching.then(|| snapshot.clone()),
-    };
-    let (Ok(status_json), Ok(active_json)) = (
-        serde_json::to_string(&snapshot),
-        serde_json::to_string(&active),
-    ) else {
+    publish_all(cache, &[order]).await;
+}
+
+/// Writes the snapshots of every order of `orders` after a commit, in one
+/// Redis call. Errors are logged, never returned.
+pub async fn publish_all(cache: &Cache, orders: &[&Order]) {
+    let mut named: Vec<(String, i64, String)> = Vec::with_capacity(orders.len() * 2);
+    for order in orders {
+        let snapshot = StatusSnapshot::from(*order);
+        let searching = order.status().is_searching();
+        let active = ActiveSnapshot {
+            order: searching.then(|| snapshot.clone()),
+        };
+        let (Ok(status_json), Ok(active_json)) = (
+            serde_json::to_string(&snapshot),
+            serde_json::to_string(&active),
+        ) else {
+            continue;
+        };
+        named.push((status_key(order.id), i64::from(order.version), status_json));
+        // The active key's version must grow across the customer's orders,
+        // so it is the change time, not the per-order version.
+        let active_version = order.updated_at.timestamp_micros();
+        named.push((active_key(order.customer_id), active_version, active_json));
+    }
+    let snapshots: Vec<(&str, i64, &str)> = named
+        .iter()
+        .map(|(name, version, json)| (name.as_str(), *version, json.as_str()))
+        .collect();
+    if snapshots.is_empty() {
         return;
-    };
-    // The active key's version must grow across the customer's orders, so it
-    // is the change time, not the per-order version.
-    let active_version = order.updated_at.timestamp_micros();
-    let (status_name, active_name) = (status_key(order.id), active_key(order.customer_id));
-    let snapshots = [
-        (
-            status_name.as_str(),
-            i64::from(order.version),
-            status_json.as_str(),
-        ),
-        (active_name.as_str(), active_version, active_json.as_str()),
-    ];
-    let written = cache.put_snapshots(&snapshots, SNAPSHOT_TTL_MS);
-    if let Err(error) = written.await {
-        tracing::warn!(order.id = %order.id, error = %error, "order snapshot not written; reads fall back to PostgreSQL");
+    }
+    if let Err(error) = cache.put_snapshots(&snapshots, SNAPSHOT_TTL_MS).await {
+        tracing::warn!(orders = orders.len(), error = %error, "order snapshots not written; reads fall back to PostgreSQL");
     }
 }
 

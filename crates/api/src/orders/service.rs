@@ -133,9 +133,9 @@ pub async fn create(
             }
         }
     }
+    // The batcher wrote the order's snapshots to the mirror before answering.
     state.wake_relay();
     let row = &creating.order;
-    mirror::publish(&state.cache, row).await;
     state.expiry.schedule(row.id, row.expires_at);
     tracing::info!(
         order.id = %row.id,
