@@ -792,3 +792,46 @@ async fn a_transporter_back_from_a_disconnect_gets_exactly_what_it_missed() {
     assert_eq!(types.len(), 2, "{replay}");
     assert_eq!(types[0], "order_cancelled", "{types:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_sweep_runs_every_due_step_even_beyond_one_batch() {
+    let db = weelo_test_support::TestDb::new().await.unwrap();
+    let redis = weelo_test_support::TestRedis::new().unwrap();
+    let mut settings = crate::helpers::test_settings(&db, &redis);
+    settings.orders.sweep_batch = 2;
+    let app = crate::helpers::spawn_with(settings, db, redis).await;
+    for n in 0..5 {
+        let customer = app.token(&format!("98765432{n:02}"), "customer").await;
+        let (status, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    assert_eq!(
+        app.jobs.sweep_once().await.unwrap().steps,
+        0,
+        "none due yet"
+    );
+    app.clock.advance(Duration::seconds(8));
+    assert_eq!(
+        app.jobs.sweep_once().await.unwrap().steps,
+        5,
+        "three batches of at most two, in one sweep"
+    );
+    let mut conn = app.db.connect().await.unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    let second: Count = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query("SELECT count(*) AS count FROM orders WHERE dispatch_attempts = 2"),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    assert_eq!(second.count, 5, "every order is at its second step");
+    assert_eq!(
+        app.jobs.sweep_once().await.unwrap().steps,
+        0,
+        "each ran once"
+    );
+}

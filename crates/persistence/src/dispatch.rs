@@ -67,7 +67,8 @@ pub async fn lock_for_step(
         .optional()
 }
 
-/// Searching orders whose next step is due, soonest first.
+/// Searching orders still in their window whose next step is due, soonest
+/// first.
 pub async fn due_for_step(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
@@ -76,6 +77,7 @@ pub async fn due_for_step(
     dispatch_schedule::table
         .inner_join(orders::table)
         .filter(orders::status.eq_any(crate::orders::searching_names()))
+        .filter(orders::expires_at.gt(now))
         .filter(dispatch_schedule::due_at.le(now))
         .order(dispatch_schedule::due_at.asc())
         .limit(limit)

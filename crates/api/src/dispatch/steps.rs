@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures_util::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
 use weelo_availability::Point;
@@ -264,18 +265,38 @@ async fn run(state: &AppState, id: Uuid) -> Result<Option<(Order, usize)>, Persi
 }
 
 /// Runs every step that is due (the sweeper's part); returns how many ran.
+/// Up to `orders.steps_in_flight` steps run at once, and a full batch is
+/// followed by the next at once rather than at the next tick, so under load
+/// the radius still widens on time (one order after another, a sweep of 200
+/// steps a second fell behind at a few dozen creates a second). It stops
+/// when a batch is not full or ran nothing (the rest is locked by another
+/// instance's sweep or no longer searching).
 pub async fn run_due(state: &AppState) -> Result<usize, PersistenceError> {
-    let due = {
-        let mut conn = state.conn().await?;
-        dispatch::due_for_step(&mut conn, state.clock.now(), state.orders.sweep_batch).await?
-    };
+    let batch = state.orders.sweep_batch;
     let mut ran = 0;
-    for id in due {
-        if run(state, id).await?.is_some() {
-            ran += 1;
+    loop {
+        let due = {
+            let mut conn = state.conn().await?;
+            dispatch::due_for_step(&mut conn, state.clock.now(), batch).await?
+        };
+        let full = i64::try_from(due.len()).unwrap_or(i64::MAX) >= batch;
+        let outcomes: Vec<Result<Option<(Order, usize)>, PersistenceError>> =
+            futures_util::stream::iter(due)
+                .map(|id| run(state, id))
+                .buffer_unordered(state.orders.steps_in_flight.max(1))
+                .collect()
+                .await;
+        let mut ran_now = 0;
+        for outcome in outcomes {
+            if outcome?.is_some() {
+                ran_now += 1;
+            }
+        }
+        ran += ran_now;
+        if !full || ran_now == 0 {
+            return Ok(ran);
         }
     }
-    Ok(ran)
 }
 
 /// Re-dispatches order `id` now, in the background (a truck reopened); the

@@ -38,6 +38,8 @@ pub struct OrderSettings {
     /// Most create statements in flight at once on this instance; creates
     /// that arrive while all are busy wait and go together in the next.
     pub create_batches_in_flight: usize,
+    /// Most dispatch steps one sweep runs at once.
+    pub steps_in_flight: usize,
 }
 
 impl OrderSettings {
@@ -108,6 +110,7 @@ mod tests {
             driver_answer_secs: 45,
             create_batch_max: 32,
             create_batches_in_flight: 4,
+            steps_in_flight: 8,
         }
     }
 
