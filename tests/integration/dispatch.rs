@@ -835,3 +835,81 @@ async fn one_sweep_runs_every_due_step_even_beyond_one_batch() {
         "each ran once"
     );
 }
+
+/// Two 17 ft trucks from Connaught Place to Gurugram, far from any
+/// transporter of these tests.
+fn two_trucks_in_delhi() -> Value {
+    let mut body = two_trucks();
+    body["pickup"] = json!({ "latitude": 28.6315, "longitude": 77.2167, "address": "Connaught Place, New Delhi", "city": "Delhi" });
+    body["drop"] = json!({ "latitude": 28.4595, "longitude": 77.0266, "address": "Sector 29, Gurugram", "city": "Gurugram" });
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn steps_that_find_nobody_advance_together_while_a_step_with_someone_near_tells_them() {
+    let app = spawn_app().await;
+    // About 12 km from the Mumbai pickup: outside 10 km, inside 15 km.
+    let far = fleet_at(&app, 1, (19.1841, 72.8777)).await;
+    let mumbai_customer = app.token("9876543210", "customer").await;
+    let delhi_customer = app.token("9876543211", "customer").await;
+    let (_, mumbai) = app
+        .create_order(&mumbai_customer, "key-1", &two_trucks())
+        .await;
+    let (status, delhi) = app
+        .create_order(&delhi_customer, "key-1", &two_trucks_in_delhi())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{delhi}");
+    let mumbai = mumbai["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let delhi = delhi["data"]["order"]["id"].as_str().unwrap().to_owned();
+
+    app.clock.advance(Duration::seconds(8));
+    assert_eq!(
+        app.jobs.sweep_once().await.unwrap().steps,
+        2,
+        "10 km finds nobody for either"
+    );
+    assert_eq!(app.count_rows("order_notifications").await, 0);
+    for (customer, order) in [(&mumbai_customer, &mumbai), (&delhi_customer, &delhi)] {
+        let status = order_status(&app, customer, order).await;
+        assert_eq!(status["dispatchAttempts"], 2, "{status}");
+    }
+
+    app.clock.advance(Duration::seconds(8));
+    assert_eq!(app.jobs.sweep_once().await.unwrap().steps, 2);
+    assert_eq!(
+        app.count_rows("order_notifications").await,
+        1,
+        "15 km reaches the Mumbai transporter"
+    );
+    let status = order_status(&app, &mumbai_customer, &mumbai).await;
+    assert_eq!(
+        (
+            status["dispatchAttempts"].clone(),
+            status["notifiedTransporters"].clone()
+        ),
+        (json!(3), json!(1)),
+        "{status}"
+    );
+    let status = order_status(&app, &delhi_customer, &delhi).await;
+    assert_eq!(
+        (
+            status["dispatchAttempts"].clone(),
+            status["notifiedTransporters"].clone()
+        ),
+        (json!(3), json!(0)),
+        "{status}"
+    );
+    let (status, _) = hold(&app, &far.token, &mumbai, 1).await;
+    assert_eq!(status, StatusCode::OK, "told by the step");
+    let (status, _) = hold(&app, &far.token, &delhi, 1).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "never told of Delhi");
+
+    // The last step ends both schedules; nothing runs after it.
+    app.clock.advance(Duration::seconds(24));
+    assert_eq!(app.jobs.sweep_once().await.unwrap().steps, 2);
+    assert_eq!(app.count_rows("dispatch_schedule").await, 0);
+    let status = order_status(&app, &delhi_customer, &delhi).await;
+    assert_eq!(status["dispatchAttempts"], 6, "{status}");
+    app.clock.advance(Duration::seconds(8));
+    assert_eq!(app.jobs.sweep_once().await.unwrap().steps, 0);
+}

@@ -67,25 +67,6 @@ pub async fn lock_for_step(
         .optional()
 }
 
-/// Searching orders still in their window whose next step is due, soonest
-/// first.
-pub async fn due_for_step(
-    conn: &mut AsyncPgConnection,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> QueryResult<Vec<Uuid>> {
-    dispatch_schedule::table
-        .inner_join(orders::table)
-        .filter(orders::status.eq_any(crate::orders::searching_names()))
-        .filter(orders::expires_at.gt(now))
-        .filter(dispatch_schedule::due_at.le(now))
-        .order(dispatch_schedule::due_at.asc())
-        .limit(limit)
-        .select(dispatch_schedule::order_id)
-        .load(conn)
-        .await
-}
-
 /// Sets (or moves) the order's next step to `due_at`; `None` removes it.
 pub async fn schedule(
     conn: &mut AsyncPgConnection,

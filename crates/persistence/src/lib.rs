@@ -37,6 +37,7 @@ pub mod orders;
 pub mod otp;
 pub mod outbox;
 pub mod pool;
+pub mod quiet_steps;
 pub mod raw_json;
 pub mod schema;
 pub mod sessions;

@@ -15,7 +15,7 @@ use crate::outbox::{self, NewEvent};
 use crate::schema::{orders, truck_requests};
 
 /// A row of `orders`.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
 #[expect(missing_docs, reason = "the columns are documented in the migration")]
 pub struct Order {

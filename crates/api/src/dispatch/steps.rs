@@ -26,6 +26,7 @@ use weelo_persistence::PersistenceError;
 use weelo_persistence::dispatch::{self, Notified, Step};
 use weelo_persistence::orders::{self, Order, TruckRequest, order_rooms};
 use weelo_persistence::outbox::NewEvent;
+use weelo_persistence::quiet_steps::{self, DueStep, QuietStep};
 
 use super::{Group, broadcast, groups};
 use crate::AppState;
@@ -265,9 +266,12 @@ async fn run(state: &AppState, id: Uuid) -> Result<Option<(Order, usize)>, Persi
 }
 
 /// Runs every step that is due (the sweeper's part); returns how many ran.
-/// Up to `orders.steps_in_flight` steps run at once, and a full batch is
-/// followed by the next at once rather than at the next tick, so under load
-/// the radius still widens on time (one order after another, a sweep of 200
+/// The steps that find nobody near the pickup (checked in this instance's
+/// presence before anything is locked) are recorded for the whole batch by
+/// one statement ([`quiet_steps::record`]); the others run one transaction
+/// each, up to `orders.steps_in_flight` at once. A full batch is followed
+/// by the next at once rather than at the next tick, so under load the
+/// radius still widens on time (one order after another, a sweep of 200
 /// steps a second fell behind at a few dozen creates a second). It stops
 /// when a batch is not full or ran nothing (the rest is locked by another
 /// instance's sweep or no longer searching).
@@ -275,18 +279,22 @@ pub async fn run_due(state: &AppState) -> Result<usize, PersistenceError> {
     let batch = state.orders.sweep_batch;
     let mut ran = 0;
     loop {
+        let now = state.clock.now();
         let due = {
             let mut conn = state.conn().await?;
-            dispatch::due_for_step(&mut conn, state.clock.now(), batch).await?
+            quiet_steps::due(&mut conn, now, batch).await?
         };
         let full = i64::try_from(due.len()).unwrap_or(i64::MAX) >= batch;
+        let (quiet, busy): (Vec<DueStep>, Vec<DueStep>) = due
+            .into_iter()
+            .partition(|step| nobody_near(state, step, now));
+        let mut ran_now = record_quiet(state, &quiet, now).await?;
         let outcomes: Vec<Result<Option<(Order, usize)>, PersistenceError>> =
-            futures_util::stream::iter(due)
-                .map(|id| run(state, id))
+            futures_util::stream::iter(busy)
+                .map(|step| run(state, step.id))
                 .buffer_unordered(state.orders.steps_in_flight.max(1))
                 .collect()
                 .await;
-        let mut ran_now = 0;
         for outcome in outcomes {
             if outcome?.is_some() {
                 ran_now += 1;
@@ -297,6 +305,55 @@ pub async fn run_due(state: &AppState) -> Result<usize, PersistenceError> {
             return Ok(ran);
         }
     }
+}
+
+/// Whether no transporter is online within this step's radius of the
+/// pickup for any vehicle key the order still searches (then the step
+/// would tell nobody, whoever was told before).
+fn nobody_near(state: &AppState, step: &DueStep, now: DateTime<Utc>) -> bool {
+    let elapsed = (now - step.created_at).num_seconds();
+    let radius_m = state.orders.radius_at(elapsed);
+    let pickup = Point::new(step.pickup_latitude, step.pickup_longitude);
+    step.open_keys.iter().all(|key| {
+        state
+            .presence
+            .nearest_excluding(key, pickup, 1, radius_m, |_| false)
+            .is_empty()
+    })
+}
+
+/// Records the steps that found nobody, in one statement, and mirrors the
+/// orders they moved; returns how many.
+async fn record_quiet(
+    state: &AppState,
+    due: &[DueStep],
+    now: DateTime<Utc>,
+) -> Result<usize, PersistenceError> {
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let steps: Vec<QuietStep> = due
+        .iter()
+        .map(|step| {
+            let elapsed = (now - step.created_at).num_seconds();
+            QuietStep {
+                order_id: step.id,
+                number: state.orders.step_at(elapsed),
+                next_at: state
+                    .orders
+                    .next_step_secs(elapsed)
+                    .map(|secs| step.created_at + Duration::seconds(secs)),
+            }
+        })
+        .collect();
+    let recorded = {
+        let mut conn = state.conn().await?;
+        quiet_steps::record(&mut conn, &steps, now).await?
+    };
+    tracing::debug!(steps = recorded.len(), "dispatch steps that found nobody");
+    let orders: Vec<&Order> = recorded.iter().collect();
+    crate::orders::mirror::publish_all(&state.cache, &orders).await;
+    Ok(recorded.len())
 }
 
 /// Re-dispatches order `id` now, in the background (a truck reopened); the
