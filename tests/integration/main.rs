@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod order_batch;
 mod orders;
+mod outbox;
 mod presence;
 mod protocol;
 mod realtime;

@@ -56,7 +56,7 @@ pub async fn append(
 }
 
 /// A stored event.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox, check_for_backend(diesel::pg::Pg))]
 pub struct StoredEvent {
     /// Sequence.
@@ -97,35 +97,34 @@ pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Query
     .await
 }
 
-/// Up to `limit` unpublished events, oldest first, locked so that another
-/// instance's relay skips them (run in a transaction).
+const CLAIM_SQL: &str = "
+UPDATE outbox SET published_at = $1
+WHERE id IN (
+    SELECT id FROM outbox WHERE published_at IS NULL
+    ORDER BY id LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, topic, recipients, payload, order_id, created_at";
+
+/// Claims up to `limit` unpublished events, oldest first, and marks them
+/// published at `now`, in one statement (run in a transaction: the rows
+/// stay locked until it ends, so another instance's relay skips them, and
+/// a relay that fails before its commit leaves them to be relayed again).
 pub async fn claim_unpublished(
     conn: &mut AsyncPgConnection,
     limit: i64,
-) -> QueryResult<Vec<StoredEvent>> {
-    outbox::table
-        .filter(outbox::published_at.is_null())
-        .order(outbox::id.asc())
-        .limit(limit)
-        .select(StoredEvent::as_select())
-        .for_update()
-        .skip_locked()
-        .load(conn)
-        .await
-}
-
-/// Marks events published.
-pub async fn mark_published(
-    conn: &mut AsyncPgConnection,
-    ids: &[i64],
     now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    crate::cached::cached(
-        diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-            .set(outbox::published_at.eq(now)),
+) -> QueryResult<Vec<StoredEvent>> {
+    let mut events: Vec<StoredEvent> = crate::cached::cached(
+        diesel::sql_query(CLAIM_SQL)
+            .bind::<diesel::sql_types::Timestamptz, _>(now)
+            .bind::<diesel::sql_types::BigInt, _>(limit),
     )
-    .execute(conn)
-    .await
+    .load(conn)
+    .await?;
+    // RETURNING keeps no order.
+    events.sort_unstable_by_key(|event| event.id);
+    Ok(events)
 }
 
 /// Events addressed to `room` after sequence `after`, oldest first, at most

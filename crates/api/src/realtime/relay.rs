@@ -104,11 +104,11 @@ impl Relay {
         let this = self.clone();
         let relayed = conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let events = outbox::claim_unpublished(conn, BATCH).await?;
+                let events = outbox::claim_unpublished(conn, BATCH, now).await?;
                 if events.is_empty() {
                     return Ok(0);
                 }
-                let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+                let count = events.len();
                 let deliveries: Vec<Delivery> = events
                     .into_iter()
                     .map(|event| Delivery {
@@ -128,8 +128,7 @@ impl Relay {
                 if let Err(error) = this.cache.publish(CHANNEL, &message).await {
                     tracing::warn!(error = %error, "redis pub/sub unavailable; this instance's sockets got the events, others will catch up");
                 }
-                outbox::mark_published(conn, &ids, now).await?;
-                Ok(ids.len())
+                Ok(count)
             })
             .await?;
         Ok(relayed)
