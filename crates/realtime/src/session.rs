@@ -178,12 +178,14 @@ pub(crate) struct Connection {
     upper: Upper,
     config: EngineConfig,
     opened: Instant,
-    ping: tokio::time::Interval,
+    /// When the next ping is due.
+    next_ping: Instant,
     pong_due: Option<Instant>,
-    /// The pong or connect deadline, registered once and moved only when
-    /// it changes (not re-armed for every frame the transport handles).
-    deadline: Pin<Box<tokio::time::Sleep>>,
-    deadline_at: Instant,
+    /// One timer for the next ping and the pong or connect deadline,
+    /// whichever comes first; moved only when that instant changes (not
+    /// re-armed for every frame the transport handles).
+    timer: Pin<Box<tokio::time::Sleep>>,
+    timer_at: Instant,
 }
 
 impl Connection {
@@ -215,17 +217,18 @@ impl Connection {
         });
         let flow = outbox.packet(EnginePacket::Open(open.to_string()));
         let opened = Instant::now();
-        let deadline_at = opened + config.connect_timeout;
+        let next_ping = opened + config.ping_interval;
+        let timer_at = next_ping.min(opened + config.connect_timeout);
         let connection = Self {
             sid,
             outbox,
             upper,
             config,
             opened,
-            ping: tokio::time::interval_at(opened + config.ping_interval, config.ping_interval),
+            next_ping,
             pong_due: None,
-            deadline: Box::pin(tokio::time::sleep_until(deadline_at)),
-            deadline_at,
+            timer: Box::pin(tokio::time::sleep_until(timer_at)),
+            timer_at,
         };
         (connection, flow)
     }
@@ -268,6 +271,9 @@ impl Connection {
     /// [`Connection::timers`] by hand: polled on every wake of a busy
     /// socket, so it builds no futures.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<Flow> {
+        if self.upper.poll_evicted(cx).is_ready() {
+            return Poll::Ready(Flow::Stop);
+        }
         let far = self.opened + Duration::from_secs(86_400 * 365);
         let pong_deadline = self.pong_due.unwrap_or(far);
         let connect_deadline = if self.upper.awaiting_connect() {
@@ -275,22 +281,32 @@ impl Connection {
         } else {
             far
         };
-        let deadline_at = pong_deadline.min(connect_deadline);
-        if deadline_at != self.deadline_at {
-            self.deadline_at = deadline_at;
-            self.deadline.as_mut().reset(deadline_at);
-        }
-        if self.upper.poll_evicted(cx).is_ready() {
-            return Poll::Ready(Flow::Stop);
-        }
-        if let Poll::Ready(scheduled) = self.ping.poll_tick(cx) {
-            if self.pong_due.is_none() {
-                // From when the ping was due, however late the timer ran.
-                self.pong_due = Some(scheduled + self.config.ping_timeout);
+        let deadline = pong_deadline.min(connect_deadline);
+        let mut now = Instant::now();
+        loop {
+            if now >= self.next_ping {
+                let due = self.next_ping;
+                self.next_ping = due + self.config.ping_interval;
+                if self.pong_due.is_none() {
+                    // From when the ping was due, however late the timer ran.
+                    self.pong_due = Some(due + self.config.ping_timeout);
+                }
+                return Poll::Ready(self.outbox.packet(EnginePacket::Ping(String::new())));
             }
-            return Poll::Ready(self.outbox.packet(EnginePacket::Ping(String::new())));
+            if now >= deadline {
+                return Poll::Ready(Flow::Stop);
+            }
+            let wake = self.next_ping.min(deadline);
+            if wake != self.timer_at {
+                self.timer_at = wake;
+                self.timer.as_mut().reset(wake);
+            }
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // It fired: its instant has come, whatever the clock's grain.
+            now = now.max(wake);
         }
-        self.deadline.as_mut().poll(cx).map(|()| Flow::Stop)
     }
 
     /// Ends the connection after `flow`: the layer above closes, the sid
