@@ -881,24 +881,13 @@ async fn steps_that_find_nobody_advance_together_while_a_step_with_someone_near_
         1,
         "15 km reaches the Mumbai transporter"
     );
-    let status = order_status(&app, &mumbai_customer, &mumbai).await;
-    assert_eq!(
-        (
-            status["dispatchAttempts"].clone(),
-            status["notifiedTransporters"].clone()
-        ),
-        (json!(3), json!(1)),
-        "{status}"
-    );
-    let status = order_status(&app, &delhi_customer, &delhi).await;
-    assert_eq!(
-        (
-            status["dispatchAttempts"].clone(),
-            status["notifiedTransporters"].clone()
-        ),
-        (json!(3), json!(0)),
-        "{status}"
-    );
+    for (customer, order, notified) in
+        [(&mumbai_customer, &mumbai, 1), (&delhi_customer, &delhi, 0)]
+    {
+        let status = order_status(&app, customer, order).await;
+        assert_eq!(status["dispatchAttempts"], 3, "{status}");
+        assert_eq!(status["notifiedTransporters"], notified, "{status}");
+    }
     let (status, _) = hold(&app, &far.token, &mumbai, 1).await;
     assert_eq!(status, StatusCode::OK, "told by the step");
     let (status, _) = hold(&app, &far.token, &delhi, 1).await;
