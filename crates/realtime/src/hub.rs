@@ -225,17 +225,33 @@ impl Member {
     }
 }
 
+/// The socket a `socket:{sid}` room names (every socket is in the room of
+/// its own id, as in Socket.IO). Resolved from the members, not kept as a
+/// room: a room of one per socket would cost each socket a few hundred
+/// bytes.
+fn own_room(members: &HashMap<SocketId, Member>, room: &str) -> Option<SocketId> {
+    let id = room.strip_prefix(OWN_ROOM_PREFIX)?.parse().ok()?;
+    members.contains_key(&id).then_some(id)
+}
+
+/// The prefix of a socket's own room.
+const OWN_ROOM_PREFIX: &str = "socket:";
+
 fn deliver(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, delivery: &Delivery) {
+    let members_of = |room: &String| -> Vec<SocketId> {
+        match own_room(members, room) {
+            Some(id) => vec![id],
+            None => rooms
+                .get(room.as_str())
+                .map(|ids| ids.iter().copied().collect())
+                .unwrap_or_default(),
+        }
+    };
     let ids: Vec<SocketId> = match delivery.rooms.as_slice() {
-        [room] => rooms
-            .get(room.as_str())
-            .map(|ids| ids.iter().copied().collect())
-            .unwrap_or_default(),
+        [room] => members_of(room),
         several => several
             .iter()
-            .filter_map(|room| rooms.get(room.as_str()))
-            .flatten()
-            .copied()
+            .flat_map(members_of)
             .collect::<HashSet<SocketId>>()
             .into_iter()
             .collect(),
@@ -351,6 +367,27 @@ mod tests {
         assert_eq!(a.data().await["n"], 3);
         assert_eq!(hub.sockets().await, 2);
         assert!(b.queue.try_recv().is_none(), "b left the room");
+    }
+
+    #[tokio::test]
+    async fn a_socket_hears_its_own_room_once_and_no_other_does() {
+        let hub = Hub::spawn(8);
+        let (a_id, mut a) = Socket::join(&hub, &["customer:1"]);
+        let (_, mut b) = Socket::join(&hub, &["customer:1"]);
+        hub.deliver(delivery(&format!("socket:{a_id}"), 1));
+        let mut both = delivery(&format!("socket:{a_id}"), 2);
+        both.rooms.push("customer:1".to_owned());
+        hub.deliver(both);
+        hub.deliver(delivery(&format!("socket:{}", Uuid::new_v4()), 3));
+        hub.deliver(delivery("socket:not-an-id", 4));
+        assert_eq!(a.data().await["n"], 1);
+        assert_eq!(a.data().await["n"], 2, "once, though in two rooms");
+        assert_eq!(b.data().await["n"], 2);
+        hub.unregister(a_id);
+        hub.deliver(delivery(&format!("socket:{a_id}"), 5));
+        assert_eq!(hub.sockets().await, 1);
+        assert!(a.queue.try_recv().is_none(), "nothing after it left");
+        assert!(b.queue.try_recv().is_none(), "b never hears a's room");
     }
 
     #[tokio::test]

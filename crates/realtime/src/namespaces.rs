@@ -46,7 +46,9 @@ pub(crate) struct SocketIo {
     connected: Vec<Connected>,
     /// Resolves when the hub drops the main namespace's socket.
     evicted: Option<oneshot::Receiver<()>>,
-    partial: Option<Partial>,
+    /// A binary packet waiting for its attachments (boxed: rare, and an
+    /// idle connection should not carry its room).
+    partial: Option<Box<Partial>>,
     ever_connected: bool,
     config: EngineConfig,
 }
@@ -115,11 +117,11 @@ impl SocketIo {
                 }
                 match SocketPacket::decode(&text) {
                     Ok(packet) if packet.attachments > 0 => {
-                        self.partial = Some(Partial {
+                        self.partial = Some(Box::new(Partial {
                             packet,
                             attachments: Vec::new(),
                             bytes: 0,
-                        });
+                        }));
                         Flow::Continue
                     }
                     Ok(packet) => self.on_packet(packet, Vec::new(), out).await,
@@ -203,14 +205,17 @@ impl SocketIo {
             }
         };
         if namespace == MAIN {
-            let mut rooms = std::mem::take(&mut identity.rooms);
-            rooms.push(format!("socket:{sid}"));
+            // Its own room (`socket:{sid}`) the hub resolves by its id.
+            let rooms = std::mem::take(&mut identity.rooms);
             self.evicted = Some(self.hub.register(sid, rooms, out.sender()));
         }
         tracing::debug!(socket.sid = %sid, socket.namespace = %namespace, user.id = %identity.user_id, "socket connected");
         self.ever_connected = true;
         // Rooms and greeting are spent here; the socket keeps only its owner.
         let greeting = std::mem::take(&mut identity.greeting);
+        // Room for this one alone: a Vec's first push makes room for four
+        // (512 bytes of `Connected`), and most connections hold one.
+        self.connected.reserve_exact(1);
         self.connected.push(Connected {
             namespace: namespace.clone(),
             sid,
