@@ -85,7 +85,7 @@ impl Conformance {
             engine: Realtime {
                 hub: hub.clone(),
                 layer: Layer::Echo,
-                config,
+                config: Arc::new(config),
                 polls: crate::PollRegistry::default(),
             },
             socket_io: Realtime::socket_io(hub, Arc::new(EchoGate), config),

@@ -50,7 +50,7 @@ pub(crate) struct SocketIo {
     /// idle connection should not carry its room).
     partial: Option<Box<Partial>>,
     ever_connected: bool,
-    config: EngineConfig,
+    config: Arc<EngineConfig>,
 }
 
 impl SocketIo {
@@ -58,7 +58,7 @@ impl SocketIo {
         engine_sid: Uuid,
         hub: Hub,
         gate: Arc<dyn Gatekeeper>,
-        config: EngineConfig,
+        config: Arc<EngineConfig>,
     ) -> Self {
         Self {
             engine_sid,

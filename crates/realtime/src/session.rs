@@ -72,8 +72,9 @@ pub struct Realtime {
     pub hub: Hub,
     /// The layer above Engine.IO.
     pub layer: Layer,
-    /// Timings.
-    pub config: EngineConfig,
+    /// Timings, shared by every connection (each holds the handle, not a
+    /// copy of its 72 bytes).
+    pub config: Arc<EngineConfig>,
     /// Connections reachable by sid (long-polling and upgrades).
     pub polls: crate::polling::PollRegistry,
 }
@@ -84,7 +85,7 @@ impl Realtime {
         Self {
             hub,
             layer: Layer::SocketIo(gate),
-            config,
+            config: Arc::new(config),
             polls: crate::polling::PollRegistry::default(),
         }
     }
@@ -176,7 +177,7 @@ pub(crate) struct Connection {
     sid: Uuid,
     outbox: Outbox,
     upper: Upper,
-    config: EngineConfig,
+    config: Arc<EngineConfig>,
     opened: Instant,
     /// When the next ping is due.
     next_ping: Instant,
@@ -197,14 +198,14 @@ impl Connection {
         realtime: &Realtime,
         upgrades: bool,
     ) -> (Self, Flow) {
-        let config = realtime.config;
+        let config = Arc::clone(&realtime.config);
         let outbox = Outbox { out };
         let upper = match &realtime.layer {
             Layer::SocketIo(gate) => Upper::SocketIo(Box::new(SocketIo::new(
                 sid,
                 realtime.hub.clone(),
                 gate.clone(),
-                config,
+                Arc::clone(&config),
             ))),
             Layer::Echo => Upper::Echo,
         };
