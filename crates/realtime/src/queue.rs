@@ -9,13 +9,20 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 use tokio::sync::Notify;
 
+/// What the mutex guards: the items and the receiver waiting for one.
+struct Slots<T> {
+    items: VecDeque<T>,
+    /// The receiver's waker while it waits for an item or the end (kept
+    /// with the items, so an item pushed after its check always wakes it).
+    waiting: Option<Waker>,
+}
+
 struct Shared<T> {
-    items: Mutex<VecDeque<T>>,
-    /// An item or the end: for the receiver.
-    ready: Notify,
+    slots: Mutex<Slots<T>>,
     /// Room: for senders waiting in [`Sender::send`].
     space: Notify,
     capacity: usize,
@@ -24,8 +31,16 @@ struct Shared<T> {
 }
 
 impl<T> Shared<T> {
-    fn items(&self) -> std::sync::MutexGuard<'_, VecDeque<T>> {
-        self.items.lock().unwrap_or_else(PoisonError::into_inner)
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots<T>> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes the receiver if it waits.
+    fn wake_receiver(&self) {
+        let waiting = self.slots().waiting.take();
+        if let Some(waker) = waiting {
+            waker.wake();
+        }
     }
 }
 
@@ -51,8 +66,10 @@ pub enum TrySendError<T> {
 /// A queue of at most `capacity` items.
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
-        items: Mutex::new(VecDeque::new()),
-        ready: Notify::new(),
+        slots: Mutex::new(Slots {
+            items: VecDeque::new(),
+            waiting: None,
+        }),
         space: Notify::new(),
         capacity: capacity.max(1),
         senders: AtomicUsize::new(1),
@@ -72,14 +89,17 @@ impl<T> Sender<T> {
         if !self.shared.receiver_alive.load(Ordering::Acquire) {
             return Err(TrySendError::Closed(item));
         }
-        {
-            let mut items = self.shared.items();
-            if items.len() >= self.shared.capacity {
+        let waiting = {
+            let mut slots = self.shared.slots();
+            if slots.items.len() >= self.shared.capacity {
                 return Err(TrySendError::Full(item));
             }
-            items.push_back(item);
+            slots.items.push_back(item);
+            slots.waiting.take()
+        };
+        if let Some(waker) = waiting {
+            waker.wake();
         }
-        self.shared.ready.notify_one();
         Ok(())
     }
 
@@ -116,7 +136,7 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
             // The last sender: a waiting receiver learns the queue ended.
-            self.shared.ready.notify_one();
+            self.shared.wake_receiver();
         }
     }
 }
@@ -124,28 +144,40 @@ impl<T> Drop for Sender<T> {
 impl<T> Receiver<T> {
     /// The next item; `None` once every sender is gone and nothing waits.
     pub async fn recv(&mut self) -> Option<T> {
-        loop {
-            if let Some(item) = self.try_recv() {
-                return Some(item);
-            }
-            if self.shared.senders.load(Ordering::Acquire) == 0 {
-                return self.try_recv();
-            }
-            // A notification given since the check is kept as a permit.
-            self.shared.ready.notified().await;
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`Receiver::recv`] by hand: no future to keep while it waits.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut slots = self.shared.slots();
+        if let Some(item) = self.pop(&mut slots) {
+            return Poll::Ready(Some(item));
         }
+        if self.shared.senders.load(Ordering::Acquire) == 0 {
+            return Poll::Ready(None);
+        }
+        match &mut slots.waiting {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            waiting => *waiting = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     /// The next item if one waits.
     pub fn try_recv(&mut self) -> Option<T> {
-        let mut items = self.shared.items();
-        let was_full = items.len() >= self.shared.capacity;
-        let item = items.pop_front();
-        if items.is_empty() && items.capacity() > 0 {
+        let mut slots = self.shared.slots();
+        self.pop(&mut slots)
+    }
+
+    /// Takes the first item (under the lock), giving the room back once
+    /// drained and waking senders that waited for room.
+    fn pop(&self, slots: &mut Slots<T>) -> Option<T> {
+        let was_full = slots.items.len() >= self.shared.capacity;
+        let item = slots.items.pop_front();
+        if slots.items.is_empty() && slots.items.capacity() > 0 {
             // Drained: give the room back, so an idle socket keeps none.
-            items.shrink_to_fit();
+            slots.items.shrink_to_fit();
         }
-        drop(items);
         if was_full {
             self.shared.space.notify_waiters();
         }
@@ -156,7 +188,7 @@ impl<T> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.shared.receiver_alive.store(false, Ordering::Release);
-        self.shared.items().clear();
+        self.shared.slots().items.clear();
         self.shared.space.notify_waiters();
     }
 }
