@@ -271,7 +271,7 @@ impl Connection {
 
     /// [`Connection::timers`] by hand: polled on every wake of a busy
     /// socket, so it builds no futures.
-    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<Flow> {
+    pub(crate) fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<Flow> {
         if self.upper.poll_evicted(cx).is_ready() {
             return Poll::Ready(Flow::Stop);
         }
