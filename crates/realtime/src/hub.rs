@@ -225,6 +225,9 @@ impl Member {
     }
 }
 
+/// The prefix of a socket's own room.
+const OWN_ROOM_PREFIX: &str = "socket:";
+
 /// The socket a `socket:{sid}` room names (every socket is in the room of
 /// its own id, as in Socket.IO). Resolved from the members, not kept as a
 /// room: a room of one per socket would cost each socket a few hundred
@@ -233,9 +236,6 @@ fn own_room(members: &HashMap<SocketId, Member>, room: &str) -> Option<SocketId>
     let id = room.strip_prefix(OWN_ROOM_PREFIX)?.parse().ok()?;
     members.contains_key(&id).then_some(id)
 }
-
-/// The prefix of a socket's own room.
-const OWN_ROOM_PREFIX: &str = "socket:";
 
 fn deliver(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, delivery: &Delivery) {
     let members_of = |room: &String| -> Vec<SocketId> {

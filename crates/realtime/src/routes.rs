@@ -342,7 +342,7 @@ fn react<'a>(
                 handle(connection, packet, outbound, ws, writable).await
             }
             Woken::Frame(Some(frame)) => {
-                *writable = send(ws, frame).await.is_ok();
+                *writable = write(ws, frame).await.is_ok();
                 Flow::Continue
             }
             Woken::Frame(None) => Flow::Stop,
@@ -359,7 +359,7 @@ async fn farewell(mut ws: actix_ws::Session, mut outbound: queue::Receiver<Frame
     let goodbye = async {
         if flow != Flow::ClientClosed {
             while let Some(frame) = outbound.try_recv() {
-                if send(&mut ws, frame).await.is_err() {
+                if write(&mut ws, frame).await.is_err() {
                     break;
                 }
             }
@@ -385,7 +385,7 @@ async fn handle(
         tokio::select! {
             flow = &mut handling => break flow,
             frame = outbound.recv(), if *writable => match frame {
-                Some(frame) => *writable = send(ws, frame).await.is_ok(),
+                Some(frame) => *writable = write(ws, frame).await.is_ok(),
                 None => *writable = false,
             },
         }
@@ -412,17 +412,21 @@ pub(crate) async fn close(ws: actix_ws::Session) {
     let _ = tokio::time::timeout(FAREWELL, ws.close(None)).await;
 }
 
-/// Writes one frame to a WebSocket. The write's state (actix-ws waiting
-/// for room in its channel) is boxed for as long as it runs: inline, it
-/// would make every idle socket's task that much larger.
+/// Writes one frame to a WebSocket (in futures that are already boxed
+/// while they run: a wake-up's reaction, the handling of a packet, the
+/// farewell).
+async fn write(ws: &mut actix_ws::Session, frame: Frame) -> Result<(), actix_ws::Closed> {
+    match frame {
+        Frame::Text(text) => ws.text(text).await,
+        Frame::Binary(bytes) => ws.binary(bytes).await,
+    }
+}
+
+/// [`write`] boxed for as long as it runs, for a task that awaits it
+/// inline: the write's state (actix-ws waiting for room in its channel)
+/// would otherwise make every idle socket's task that much larger.
 async fn send(ws: &mut actix_ws::Session, frame: Frame) -> Result<(), actix_ws::Closed> {
-    Box::pin(async move {
-        match frame {
-            Frame::Text(text) => ws.text(text).await,
-            Frame::Binary(bytes) => ws.binary(bytes).await,
-        }
-    })
-    .await
+    Box::pin(write(ws, frame)).await
 }
 
 /// Carries a connection over its WebSocket until either side ends it.
