@@ -15,10 +15,12 @@
 //! - `namespaces`: the Socket.IO layer of a connection.
 //! - [`polling`]: long-polling and the upgrade to WebSocket.
 //! - [`queue`]: the small packet queue of a connection.
+//! - `body`: a WebSocket's response body, fed by that queue.
 //! - [`routes`]: the Engine.IO endpoints (`/socket.io/`).
 //! - `plain`: the plain JSON WebSocket at `/ws`.
 //! - [`conformance`]: the server the official protocol suites test.
 
+mod body;
 pub mod conformance;
 pub mod engine;
 pub mod gate;

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use actix_web::body::MessageBody;
 use actix_web::http::Method;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, Resource, web};
@@ -12,6 +13,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::body::QueueBody;
 use crate::engine::{EnginePacket, Frame};
 use crate::polling::{PollError, PollHandle, Transport};
 use crate::queue;
@@ -171,7 +173,12 @@ async fn get(
                     actix_web::rt::spawn(upgrade(ws, stream, realtime, handle));
                 }
                 None => {
-                    actix_web::rt::spawn(websocket(ws, stream, realtime));
+                    // Frames go from the queue straight into the response.
+                    let (out, frames) = queue::channel(realtime.hub.queue_size());
+                    let response =
+                        response.map_body(|_, control| QueueBody::new(frames, control).boxed());
+                    actix_web::rt::spawn(websocket(ws, stream, realtime, out));
+                    return Ok(response);
                 }
             }
             Ok(response)
@@ -231,77 +238,60 @@ async fn upgrade(
 }
 
 /// A connection opened on a WebSocket, which never changes transport: one
-/// task reads the socket, drains the outbound queue and runs the
-/// connection's timers (no sid to find it by, no inbound queue).
+/// task reads the socket and runs the connection's timers (no sid to find
+/// it by, no inbound queue). What the connection sends goes into `out`,
+/// which the response body ([`QueueBody`]) drains and writes; the socket
+/// closes once the connection and the hub have let go of it.
 ///
 /// Every idle socket's task is as large as this future's largest state, so
 /// only the wait is inline: what a wake-up leads to (a packet handled, a
-/// frame written, a pong, the farewell) is boxed while it runs, and what
-/// woke the task is out of scope before that runs. `realtime` is the shared
-/// handle.
+/// pong) is boxed while it runs, and what woke the task is out of scope
+/// before that runs. `realtime` is the shared handle.
 async fn websocket(
     mut ws: actix_ws::Session,
     stream: actix_ws::MessageStream,
     realtime: web::Data<Realtime>,
+    out: queue::Sender<Frame>,
 ) {
     let mut stream = messages(stream, &realtime);
-    let (out, mut outbound) = queue::channel(realtime.hub.queue_size());
     let (mut connection, mut flow) = Connection::open(Uuid::new_v4(), out, &realtime, false);
-    // Whether the socket can still take frames when the connection ends.
-    let mut writable = true;
     // Which source is looked at first on this wake-up: taken in turn, so a
-    // busy one (a flood from the client, a burst from the hub) never keeps
-    // the others waiting.
-    let mut turn = 0_u8;
+    // flood from the client never keeps the timers waiting.
+    let mut client_first = false;
     while flow == Flow::Continue {
-        turn = (turn + 1) % 3;
+        client_first = !client_first;
         let reacting = {
-            let woken = std::future::poll_fn(|cx| {
-                wake_up(cx, turn, &mut stream, &mut outbound, &mut connection)
-            })
-            .await;
-            react(
-                woken,
-                &mut connection,
-                &mut outbound,
-                &mut ws,
-                &mut writable,
-            )
+            let woken =
+                std::future::poll_fn(|cx| wake_up(cx, client_first, &mut stream, &mut connection))
+                    .await;
+            react(woken, &mut connection, &mut ws)
         };
         flow = reacting.await;
-        if !writable {
-            flow = Flow::ClientClosed;
-        }
     }
     connection.end(flow, &realtime);
-    Box::pin(farewell(ws, outbound, flow)).await;
 }
 
 /// What woke an idle WebSocket connection.
 enum Woken {
     /// The client's next message, or the end of its stream.
     Message(Option<Result<AggregatedMessage, actix_ws::ProtocolError>>),
-    /// A frame to write (`None` cannot happen while the connection holds a
-    /// sender of its queue).
-    Frame(Option<Frame>),
     /// A timer ran (a ping, a missed deadline, the hub's eviction).
     Timer(Flow),
 }
 
-/// Polls a WebSocket connection's three sources, starting at `turn`.
+/// Polls a WebSocket connection's two sources, the client's first or not.
 fn wake_up(
     cx: &mut std::task::Context<'_>,
-    turn: u8,
+    client_first: bool,
     stream: &mut actix_ws::AggregatedMessageStream,
-    outbound: &mut queue::Receiver<Frame>,
     connection: &mut Connection,
 ) -> std::task::Poll<Woken> {
     use std::task::Poll;
-    for source in (0..3).map(|n| (turn + n) % 3) {
-        let woken = match source {
-            0 => stream.poll_next_unpin(cx).map(Woken::Message),
-            1 => outbound.poll_recv(cx).map(Woken::Frame),
-            _ => connection.poll_timers(cx).map(Woken::Timer),
+    for client in [client_first, !client_first] {
+        let woken = if client {
+            stream.poll_next_unpin(cx).map(Woken::Message)
+        } else {
+            connection.poll_timers(cx).map(Woken::Timer)
         };
         if woken.is_ready() {
             return woken;
@@ -314,85 +304,33 @@ fn wake_up(
 fn react<'a>(
     woken: Woken,
     connection: &'a mut Connection,
-    outbound: &'a mut queue::Receiver<Frame>,
     ws: &'a mut actix_ws::Session,
-    writable: &'a mut bool,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + 'a>> {
     Box::pin(async move {
-        match woken {
-            Woken::Message(message) => {
-                let packet = match message {
-                    Some(Ok(AggregatedMessage::Text(text))) => {
-                        EnginePacket::decode(&text).map_or(Inbound::Malformed, Inbound::Packet)
-                    }
-                    Some(Ok(AggregatedMessage::Binary(bytes))) => {
-                        Inbound::Packet(EnginePacket::Binary(bytes))
-                    }
-                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                        *writable = ws.pong(&bytes).await.is_ok();
-                        return Flow::Continue;
-                    }
-                    Some(Ok(AggregatedMessage::Pong(_))) => return Flow::Continue,
-                    Some(Ok(AggregatedMessage::Close(_)) | Err(_)) | None => {
-                        // The client is gone: the loop ends as it closed.
-                        *writable = false;
-                        return Flow::Continue;
-                    }
+        let packet = match woken {
+            Woken::Timer(flow) => return flow,
+            Woken::Message(Some(Ok(AggregatedMessage::Text(text)))) => {
+                EnginePacket::decode(&text).map_or(Inbound::Malformed, Inbound::Packet)
+            }
+            Woken::Message(Some(Ok(AggregatedMessage::Binary(bytes)))) => {
+                Inbound::Packet(EnginePacket::Binary(bytes))
+            }
+            Woken::Message(Some(Ok(AggregatedMessage::Ping(bytes)))) => {
+                return match ws.pong(&bytes).await {
+                    Ok(()) => Flow::Continue,
+                    Err(_) => Flow::ClientClosed,
                 };
-                handle(connection, packet, outbound, ws, writable).await
             }
-            Woken::Frame(Some(frame)) => {
-                *writable = write(ws, frame).await.is_ok();
-                Flow::Continue
+            Woken::Message(Some(Ok(AggregatedMessage::Pong(_)))) => return Flow::Continue,
+            Woken::Message(Some(Ok(AggregatedMessage::Close(_)) | Err(_)) | None) => {
+                return Flow::ClientClosed;
             }
-            Woken::Frame(None) => Flow::Stop,
-            Woken::Timer(flow) => flow,
-        }
+        };
+        connection.on_inbound(Some(packet)).await
     })
 }
 
-/// The end of a WebSocket connection: when the server ended it, what is
-/// queued (last answers, the close packet) goes out before the socket
-/// closes; a client that stopped reading (the hub dropped it) never takes
-/// them, so all of it gets [`FAREWELL`].
-async fn farewell(mut ws: actix_ws::Session, mut outbound: queue::Receiver<Frame>, flow: Flow) {
-    let goodbye = async {
-        if flow != Flow::ClientClosed {
-            while let Some(frame) = outbound.try_recv() {
-                if write(&mut ws, frame).await.is_err() {
-                    break;
-                }
-            }
-        }
-        let _ = ws.close(None).await;
-    };
-    let _ = tokio::time::timeout(FAREWELL, goodbye).await;
-}
-
-/// Handles one client packet on a WebSocket; frames queued meanwhile (room
-/// events, a greeting after its gap) go out while it is handled. Boxed by
-/// the caller for as long as it runs, like [`send`].
-async fn handle(
-    connection: &mut Connection,
-    packet: Inbound,
-    outbound: &mut queue::Receiver<Frame>,
-    ws: &mut actix_ws::Session,
-    writable: &mut bool,
-) -> Flow {
-    let handling = connection.on_inbound(Some(packet));
-    tokio::pin!(handling);
-    loop {
-        tokio::select! {
-            flow = &mut handling => break flow,
-            frame = outbound.recv(), if *writable => match frame {
-                Some(frame) => *writable = write(ws, frame).await.is_ok(),
-                None => *writable = false,
-            },
-        }
-    }
-}
-
-/// How long the last frames and the close may take to go out.
+/// How long a close frame may take to go out.
 const FAREWELL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The client's messages on a WebSocket, whole, each at most `maxPayload`.
@@ -412,21 +350,17 @@ pub(crate) async fn close(ws: actix_ws::Session) {
     let _ = tokio::time::timeout(FAREWELL, ws.close(None)).await;
 }
 
-/// Writes one frame to a WebSocket (in futures that are already boxed
-/// while they run: a wake-up's reaction, the handling of a packet, the
-/// farewell).
-async fn write(ws: &mut actix_ws::Session, frame: Frame) -> Result<(), actix_ws::Closed> {
-    match frame {
-        Frame::Text(text) => ws.text(text).await,
-        Frame::Binary(bytes) => ws.binary(bytes).await,
-    }
-}
-
-/// [`write`] boxed for as long as it runs, for a task that awaits it
-/// inline: the write's state (actix-ws waiting for room in its channel)
-/// would otherwise make every idle socket's task that much larger.
+/// Writes one frame to a WebSocket, boxed for as long as it runs: the
+/// write's state (actix-ws waiting for room in its channel) would otherwise
+/// make every idle socket's task that much larger.
 async fn send(ws: &mut actix_ws::Session, frame: Frame) -> Result<(), actix_ws::Closed> {
-    Box::pin(write(ws, frame)).await
+    Box::pin(async move {
+        match frame {
+            Frame::Text(text) => ws.text(text).await,
+            Frame::Binary(bytes) => ws.binary(bytes).await,
+        }
+    })
+    .await
 }
 
 /// Carries a connection over its WebSocket until either side ends it.
@@ -509,7 +443,7 @@ async fn probe(
 #[cfg(test)]
 mod tests {
     /// The size of the future `f` returns.
-    fn future_size<A, B, C, Fut, F: FnOnce(A, B, C) -> Fut>(_: F) -> usize {
+    fn future_size<A, B, C, D, Fut, F: FnOnce(A, B, C, D) -> Fut>(_: F) -> usize {
         size_of::<Fut>()
     }
 

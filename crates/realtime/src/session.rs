@@ -3,10 +3,10 @@
 //! the layer above (Socket.IO, or the raw echo of the conformance server).
 //! A [`Connection`] is driven by a `select!` over the client's packets and
 //! its timers; what it sends goes to an outbound queue the transport drains.
-//! A connection opened on a WebSocket is one task that reads the socket,
-//! drains the queue and runs the timers; a long-polling one (which may
-//! upgrade) is a task of its own fed by an inbound queue, its transport
-//! changing under it. Room events go into the outbound queue from the hub
+//! A connection opened on a WebSocket is one task that reads the socket and
+//! runs the timers, its queue drained by the response body itself; a
+//! long-polling one (which may upgrade) is a task of its own fed by an
+//! inbound queue, its transport changing under it. Room events go into the outbound queue from the hub
 //! directly; when it is full the socket cannot keep up and the session ends.
 
 use std::future::Future;
@@ -187,6 +187,8 @@ pub(crate) struct Connection {
     /// re-armed for every frame the transport handles).
     timer: Pin<Box<tokio::time::Sleep>>,
     timer_at: Instant,
+    /// Opened on long-polling (a poll may be waiting at the end).
+    pollable: bool,
 }
 
 impl Connection {
@@ -230,6 +232,7 @@ impl Connection {
             pong_due: None,
             timer: Box::pin(tokio::time::sleep_until(timer_at)),
             timer_at,
+            pollable: upgrades,
         };
         (connection, flow)
     }
@@ -323,12 +326,16 @@ impl Connection {
         } else {
             realtime.polls.remove(self.sid);
         }
-        let last = if flow == Flow::ClientClosed {
-            EnginePacket::Noop
-        } else {
-            EnginePacket::Close
+        let last = match flow {
+            // Only a poll waits for an answer; a WebSocket the client
+            // closed is sent nothing more.
+            Flow::ClientClosed if self.pollable => Some(EnginePacket::Noop),
+            Flow::ClientClosed => None,
+            _ => Some(EnginePacket::Close),
         };
-        let _ = self.outbox.packet(last);
+        if let Some(last) = last {
+            let _ = self.outbox.packet(last);
+        }
         tracing::debug!(socket.sid = %self.sid, "socket closed");
     }
 }
