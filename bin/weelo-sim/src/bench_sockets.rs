@@ -94,7 +94,7 @@ async fn socket(
     arrivals: Arrivals,
     connected: Arc<Semaphore>,
 ) -> anyhow::Result<()> {
-    let (mut stream, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
+    let mut stream = crate::socket::connect_websocket(&url).await?;
     let mut counted = false;
     while let Some(message) = stream.next().await {
         let Message::Text(text) = message? else {
