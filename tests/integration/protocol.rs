@@ -315,6 +315,41 @@ async fn a_websocket_echoes_text_and_binary_and_closes_on_a_malformed_packet() {
 }
 
 #[tokio::test]
+async fn a_websocket_ping_is_answered_with_its_pong_in_order_and_a_close_ends_with_a_close_frame() {
+    let server = server().await;
+    let mut ws = server
+        .websocket("/engine.io/?EIO=4&transport=websocket")
+        .await;
+    ws.text().await;
+    ws.send("4before").await;
+    ws.stream
+        .send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .unwrap();
+    ws.send("4after").await;
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let frame = tokio::time::timeout(WAIT, ws.stream.next())
+            .await
+            .expect("nothing arrived in time");
+        match frame {
+            Some(Ok(Message::Text(text))) => seen.push(text.to_string()),
+            Some(Ok(Message::Pong(bytes))) => {
+                seen.push(format!("pong {}", String::from_utf8_lossy(&bytes)));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(seen, ["4before", "pong are you there", "4after"]);
+    // A client's close packet: the server closes the WebSocket with a close frame.
+    ws.send("1").await;
+    let last = tokio::time::timeout(WAIT, ws.stream.next())
+        .await
+        .expect("no close in time");
+    assert!(matches!(last, Some(Ok(Message::Close(_)))), "{last:?}");
+}
+
+#[tokio::test]
 async fn the_server_pings_and_ends_a_session_whose_pongs_stop() {
     let server = server().await;
     let sid = server.open_polling("engine.io").await;

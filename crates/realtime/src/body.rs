@@ -5,10 +5,12 @@
 //! session's task and then actix-ws's channel: at 10 000 sockets that
 //! halves the tasks woken for one event.
 //!
-//! actix-ws's own body stays inside it for the control frames the session
-//! still sends through its `Session` (pongs). The WebSocket closes when the
-//! queue ends: every sender is gone (the session ended, the hub let go),
-//! and what was queued before went out first.
+//! The session's own frames (packets, pongs for the client's WebSocket
+//! pings) go through the same queue, so actix-ws's `Session` is not kept.
+//! actix-ws's body is kept, never polled: dropping it would end the stream
+//! of the client's messages. The WebSocket closes when the queue ends: every
+//! sender is gone (the session ended, the hub let go), and what was queued
+//! before went out first.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -23,32 +25,36 @@ use crate::queue;
 /// A WebSocket response body fed by a frame queue.
 pub(crate) struct QueueBody {
     frames: queue::Receiver<Frame>,
-    /// actix-ws's body: control frames from its `Session`.
-    control: BoxBody,
-    /// Whether actix-ws's body has ended (the `Session` was dropped);
-    /// the queue may still hold frames.
-    control_done: bool,
+    /// actix-ws's body, held for as long as the connection lasts: its drop
+    /// tells actix-ws's message stream that the connection is gone.
+    _client_stream_alive: BoxBody,
     /// Whether the close frame went out: the body is over.
     closed: bool,
 }
 
 impl QueueBody {
-    /// A body writing `frames`, then actix-ws's control frames from `control`.
-    pub(crate) fn new(frames: queue::Receiver<Frame>, control: BoxBody) -> Self {
+    /// A body writing `frames`; `actix_ws_body` is held until it ends.
+    pub(crate) fn new(frames: queue::Receiver<Frame>, actix_ws_body: BoxBody) -> Self {
         Self {
             frames,
-            control,
-            control_done: false,
+            _client_stream_alive: actix_ws_body,
             closed: false,
         }
     }
 }
+
+/// The most a control frame may carry (RFC 6455 5.5).
+const MAX_CONTROL_PAYLOAD: usize = 125;
 
 /// Appends `frame` as one unmasked, final WebSocket message.
 fn encode(frame: &Frame, buf: &mut BytesMut) {
     match frame {
         Frame::Text(text) => Parser::write_message(buf, text.as_bytes(), OpCode::Text, true, false),
         Frame::Binary(bytes) => Parser::write_message(buf, bytes, OpCode::Binary, true, false),
+        Frame::Pong(bytes) => {
+            let payload = &bytes[..bytes.len().min(MAX_CONTROL_PAYLOAD)];
+            Parser::write_message(buf, payload, OpCode::Pong, true, false);
+        }
     }
 }
 
@@ -76,24 +82,13 @@ impl MessageBody for QueueBody {
                 Poll::Ready(None) => {
                     Parser::write_close(&mut buf, None, false);
                     this.closed = true;
-                    return Poll::Ready(Some(Ok(buf.freeze())));
+                    break;
                 }
+                Poll::Pending if buf.is_empty() => return Poll::Pending,
                 Poll::Pending => break,
             }
         }
-        while !this.control_done {
-            match Pin::new(&mut this.control).poll_next(cx) {
-                Poll::Ready(Some(Ok(bytes))) => buf.extend_from_slice(&bytes),
-                Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
-                Poll::Ready(None) => this.control_done = true,
-                Poll::Pending => break,
-            }
-        }
-        if buf.is_empty() {
-            Poll::Pending
-        } else {
-            Poll::Ready(Some(Ok(buf.freeze())))
-        }
+        Poll::Ready(Some(Ok(buf.freeze())))
     }
 }
 
@@ -123,9 +118,12 @@ mod tests {
         sender
             .try_send(Frame::Binary(Bytes::from_static(&[1, 2])))
             .unwrap();
+        sender
+            .try_send(Frame::Pong(Bytes::from_static(b"hi")))
+            .unwrap();
         let mut expected = vec![0x81, 7];
         expected.extend_from_slice(b"42[\"a\"]");
-        expected.extend_from_slice(&[0x82, 2, 1, 2]);
+        expected.extend_from_slice(&[0x82, 2, 1, 2, 0x8a, 2, b'h', b'i']);
         assert_eq!(poll(&mut body), Poll::Ready(Some(Bytes::from(expected))));
         sender.try_send(text("1")).unwrap();
         drop(sender);

@@ -44,6 +44,9 @@ pub enum Frame {
     Text(ByteString),
     /// A binary message.
     Binary(Bytes),
+    /// A WebSocket pong answering the client's WebSocket ping (not an
+    /// Engine.IO packet: only a WebSocket queues one, and a poll skips it).
+    Pong(Bytes),
 }
 
 impl EnginePacket {
@@ -99,6 +102,7 @@ impl Frame {
                 payload.push('b');
                 BASE64.encode_string(bytes, payload);
             }
+            Self::Pong(_) => {}
         }
     }
 }
@@ -111,7 +115,10 @@ pub fn decode_payload(payload: &str) -> Result<Vec<EnginePacket>, MalformedPacke
 /// Joins frames into a polling payload.
 pub fn encode_payload(frames: &[Frame]) -> String {
     let mut out = String::new();
-    for (index, frame) in frames.iter().enumerate() {
+    let packets = frames
+        .iter()
+        .filter(|frame| !matches!(frame, Frame::Pong(_)));
+    for (index, frame) in packets.enumerate() {
         if index > 0 {
             out.push(SEPARATOR);
         }

@@ -237,6 +237,11 @@ impl Connection {
         (connection, flow)
     }
 
+    /// Where its frames go.
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
     /// Handles what the transport got from the client (`None`: it is gone).
     pub(crate) async fn on_inbound(&mut self, packet: Option<Inbound>) -> Flow {
         match packet {
