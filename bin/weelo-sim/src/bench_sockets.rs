@@ -2,19 +2,18 @@
 //! one room event to all of them. Reports the server's resident memory per
 //! socket, and the time from the cancel request to each socket reading its
 //! `order_cancelled`, plus the CPU time the server and this tool spent on
-//! that one delivery. Each socket is one small task speaking Engine.IO by
-//! hand (answering pings), so the load tool costs little beside the server.
+//! that one delivery. The sockets are a [`Herd`]: one thread speaking
+//! WebSocket and Engine.IO by hand (answering pings), so the load tool
+//! costs little beside the server.
 
-use std::sync::{Arc, Mutex};
+use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use tokio::sync::Semaphore;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::client::{login_customer, order_body};
+use crate::herd::Herd;
 use crate::spawn::Spawned;
 use crate::stats::{ms, percentile};
 
@@ -84,41 +83,6 @@ fn cpu_ms(pid: u32) -> anyhow::Result<u64> {
     Ok((ticks(11) + ticks(12)) * 10)
 }
 
-/// Arrival times of the event, shared by the socket tasks.
-type Arrivals = Arc<Mutex<Vec<Instant>>>;
-
-/// One socket: handshake, then pongs, and the arrival of `order_cancelled`.
-async fn socket(
-    url: String,
-    token: Arc<str>,
-    arrivals: Arrivals,
-    connected: Arc<Semaphore>,
-) -> anyhow::Result<()> {
-    let mut stream = crate::socket::connect_websocket(&url).await?;
-    let mut counted = false;
-    while let Some(message) = stream.next().await {
-        let Message::Text(text) = message? else {
-            continue;
-        };
-        let text = text.as_str();
-        if text.starts_with('0') {
-            let hello = format!("40{}", json!({ "token": &*token }));
-            stream.send(Message::text(hello)).await?;
-        } else if text == "2" {
-            stream.send(Message::text("3")).await?;
-        } else if text.starts_with("40") && !counted {
-            counted = true;
-            connected.add_permits(1);
-        } else if text.starts_with("42[\"order_cancelled\"") {
-            let at = Instant::now();
-            if let Ok(mut arrivals) = arrivals.lock() {
-                arrivals.push(at);
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Runs the profile; prints one JSON line.
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let spawned = if options.spawn {
@@ -132,10 +96,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     };
     let client = reqwest::Client::new();
     let phone = format!("9{:09}", std::process::id() % 1_000_000_000);
-    let token: Arc<str> = Arc::from(login_customer(&client, &base, &phone).await?);
+    let token = login_customer(&client, &base, &phone).await?;
     let created: serde_json::Value = client
         .post(format!("{base}/api/v1/bookings/orders"))
-        .bearer_auth(&*token)
+        .bearer_auth(&token)
         .header("X-Idempotency-Key", format!("bench-sockets-{phone}"))
         .json(&order_body(1))
         .send()
@@ -148,29 +112,27 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .to_owned();
 
     let rss_before = rss_kib(pid)?;
-    let url = format!(
-        "{}/socket.io/?EIO=4&transport=websocket",
-        base.replacen("http", "ws", 1)
-    );
-    let arrivals: Arrivals = Arc::new(Mutex::new(Vec::with_capacity(options.sockets)));
-    let connected = Arc::new(Semaphore::new(0));
-    for n in 0..options.sockets {
-        tokio::spawn(socket(
-            url.clone(),
-            token.clone(),
-            arrivals.clone(),
-            connected.clone(),
-        ));
-        if n % 200 == 199 {
-            // Small bursts, so the accept queue keeps up.
-            tokio::time::sleep(Duration::from_millis(10)).await;
+    let addr = base
+        .trim_start_matches("http://")
+        .to_socket_addrs()?
+        .next()
+        .with_context(|| format!("no address for {base}"))?;
+    let herd = Herd::start(addr, &token, options.sockets, "order_cancelled");
+    let connecting = Instant::now();
+    while herd.connected() < options.sockets {
+        if herd.ended() {
+            herd.finish()?;
+            bail!("the sockets ended before they all connected");
         }
+        if connecting.elapsed() > Duration::from_secs(120) {
+            bail!(
+                "only {} of {} sockets connected within 120 s",
+                herd.connected(),
+                options.sockets
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let all = u32::try_from(options.sockets)?;
-    tokio::time::timeout(Duration::from_secs(120), connected.acquire_many(all))
-        .await
-        .context("not every socket connected within 120 s")??
-        .forget();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_connected = rss_kib(pid)?;
 
@@ -178,7 +140,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let cancel_at = Instant::now();
     let cancelled = client
         .post(format!("{base}/api/v1/bookings/orders/{order_id}/cancel"))
-        .bearer_auth(&*token)
+        .bearer_auth(&token)
         .header("X-Idempotency-Key", format!("bench-sockets-cancel-{phone}"))
         .json(&json!({}))
         .send()
@@ -188,21 +150,18 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         bail!("cancel failed: {}", cancelled.status());
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let count = arrivals.lock().map(|a| a.len()).unwrap_or(0);
-        if count >= options.sockets || Instant::now() > deadline {
-            break;
-        }
+    while herd.heard() < options.sockets && Instant::now() < deadline && !herd.ended() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let (server_cpu, tool_cpu) = (
         cpu_ms(pid)? - server_cpu,
         cpu_ms(std::process::id())? - tool_cpu,
     );
-    let mut delays: Vec<Duration> = arrivals
-        .lock()
-        .map(|a| a.iter().map(|at| at.duration_since(cancel_at)).collect())
-        .unwrap_or_default();
+    let mut delays: Vec<Duration> = herd
+        .finish()?
+        .iter()
+        .map(|at| at.duration_since(cancel_at))
+        .collect();
     delays.sort_unstable();
     let received = delays.len();
     let per_socket = (rss_connected.saturating_sub(rss_before)) as f64 / options.sockets as f64;

@@ -13,6 +13,7 @@ mod chart;
 mod city;
 mod client;
 mod flags;
+mod herd;
 mod socket;
 mod spawn;
 mod stats;
@@ -42,8 +43,8 @@ bench-geo     the k-nearest search (k 10, 5 km) on N points in a 40 km city,
               against Redis GEOSEARCH on the same points; prints both rates.
 bench-heartbeats  N transporters online, then heartbeats as fast as C
               concurrent senders allow for S seconds; prints beats/s and p99.
-bench-sockets N WebSockets of one customer (Engine.IO by hand, a small task
-              each), then the customer's order is cancelled: server RSS per
+bench-sockets N WebSockets of one customer (Engine.IO by hand, one thread
+              for all), then the customer's order is cancelled: server RSS per
               socket and the delivery of order_cancelled to all of them.
               Defaults: 10000 sockets.
 
