@@ -66,7 +66,7 @@ impl Application {
             clock.clone(),
             settings.presence.clone(),
         );
-        let hub = Hub::spawn(settings.realtime.socket_queue);
+        let hub = Hub::new(settings.realtime.socket_queue);
         let tracking = Tracking::new(
             settings.tracking.clone(),
             db.clone(),

@@ -80,7 +80,7 @@ pub struct Conformance {
 impl Conformance {
     /// Both servers with `config` (call inside a Tokio runtime: it starts a hub).
     pub fn new(config: EngineConfig) -> Self {
-        let hub = Hub::spawn(64);
+        let hub = Hub::new(64);
         Self {
             engine: Realtime {
                 hub: hub.clone(),

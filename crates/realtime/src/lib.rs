@@ -34,6 +34,6 @@ pub mod session;
 pub mod socket;
 
 pub use gate::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity, Reply};
-pub use hub::{Delivery, Hub};
+pub use hub::{Delivery, Hub, Membership};
 pub use polling::PollRegistry;
 pub use session::{EngineConfig, Layer, Realtime};

@@ -10,12 +10,11 @@ use std::sync::Arc;
 use actix_web::web::Bytes;
 use bytestring::ByteString;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::engine::{EnginePacket, Frame};
 use crate::gate::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity};
-use crate::hub::Hub;
+use crate::hub::{Hub, Membership};
 use crate::session::{EngineConfig, Flow, Outbox};
 use crate::socket::{PacketKind, SocketPacket};
 
@@ -29,10 +28,9 @@ struct Partial {
     bytes: usize,
 }
 
-/// A connected namespace: its socket id and owner.
+/// A connected namespace and its owner.
 struct Connected {
     namespace: String,
-    sid: Uuid,
     identity: Identity,
 }
 
@@ -41,11 +39,11 @@ pub(crate) struct SocketIo {
     engine_sid: Uuid,
     hub: Hub,
     gate: Arc<dyn Gatekeeper>,
-    /// Connected namespaces: their socket ids and owners.
+    /// Connected namespaces and their owners.
     /// A list, not a map: a connection rarely holds more than one or two.
     connected: Vec<Connected>,
-    /// Resolves when the hub drops the main namespace's socket.
-    evicted: Option<oneshot::Receiver<()>>,
+    /// The main namespace's socket in the hub (dropped: it leaves).
+    membership: Option<Membership>,
     /// A binary packet waiting for its attachments (boxed: rare, and an
     /// idle connection should not carry its room).
     partial: Option<Box<Partial>>,
@@ -65,7 +63,7 @@ impl SocketIo {
             hub,
             gate,
             connected: Vec::new(),
-            evicted: None,
+            membership: None,
             partial: None,
             ever_connected: false,
             config,
@@ -94,8 +92,8 @@ impl SocketIo {
     /// Resolves when the hub dropped the main namespace's socket (it could
     /// not keep up); room events themselves go straight to the transport.
     pub(crate) fn poll_evicted(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        match &mut self.evicted {
-            Some(evicted) => std::pin::Pin::new(evicted).poll(cx).map(drop),
+        match &mut self.membership {
+            Some(membership) => membership.poll_evicted(cx),
             None => std::task::Poll::Pending,
         }
     }
@@ -103,7 +101,7 @@ impl SocketIo {
     /// Leaves the hub.
     pub(crate) fn close(&mut self) {
         if self.leave(MAIN) {
-            self.hub.unregister(self.engine_sid);
+            self.membership = None;
         }
     }
 
@@ -163,7 +161,6 @@ impl SocketIo {
             PacketKind::Disconnect => {
                 if packet.namespace == MAIN {
                     self.close();
-                    self.evicted = None;
                 } else {
                     self.leave(&packet.namespace);
                 }
@@ -207,7 +204,7 @@ impl SocketIo {
         if namespace == MAIN {
             // Its own room (`socket:{sid}`) the hub resolves by its id.
             let rooms = std::mem::take(&mut identity.rooms);
-            self.evicted = Some(self.hub.register(sid, rooms, out.sender()));
+            self.membership = Some(self.hub.register(sid, rooms, out.sender()));
         }
         tracing::debug!(socket.sid = %sid, socket.namespace = %namespace, user.id = %identity.user_id, "socket connected");
         self.ever_connected = true;
@@ -218,7 +215,6 @@ impl SocketIo {
         self.connected.reserve_exact(1);
         self.connected.push(Connected {
             namespace: namespace.clone(),
-            sid,
             identity,
         });
         let answer = SocketPacket::of(PacketKind::Connect, &namespace, Some(json!({ "sid": sid })));
@@ -241,11 +237,10 @@ impl SocketIo {
         attachments: Vec<Bytes>,
         out: &Outbox,
     ) -> Flow {
-        let Some(Connected { sid, identity, .. }) = self.find(&packet.namespace) else {
+        let Some(Connected { identity, .. }) = self.find(&packet.namespace) else {
             // Not connected to that namespace: ignored, as Socket.IO does.
             return Flow::Continue;
         };
-        let sid = *sid;
         let Some(Value::Array(mut values)) = packet.data else {
             return Flow::Stop;
         };
@@ -265,12 +260,12 @@ impl SocketIo {
             wants_ack: packet.ack_id.is_some(),
         };
         let reply = self.gate.on_event(identity, event).await;
-        if packet.namespace == MAIN {
+        if let (MAIN, Some(membership)) = (packet.namespace.as_str(), &self.membership) {
             for room in reply.join {
-                self.hub.join(sid, room);
+                membership.join(room);
             }
             for room in reply.leave {
-                self.hub.leave(sid, room);
+                membership.leave(room);
             }
         }
         let mut flow = Flow::Continue;
