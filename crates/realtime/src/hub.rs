@@ -12,7 +12,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
-use std::task::{Context, Poll};
 use std::thread::ThreadId;
 
 use bytestring::ByteString;
@@ -82,7 +81,6 @@ enum Command {
         id: SocketId,
         rooms: Vec<String>,
         queue: queue::Sender<Frame>,
-        evicted: oneshot::Sender<()>,
     },
     Join {
         id: SocketId,
@@ -105,8 +103,6 @@ struct Member {
     queue: queue::Sender<Frame>,
     rooms: Vec<Arc<str>>,
     seq: u64,
-    /// Dropped with the member: the session learns it was dropped.
-    _evicted: oneshot::Sender<()>,
 }
 
 /// A shard: the task owning the sockets of one thread.
@@ -163,18 +159,8 @@ impl Hub {
         queue: queue::Sender<Frame>,
     ) -> Membership {
         let shard = self.local_shard();
-        let (evicted, dropped) = oneshot::channel();
-        let _ = shard.send(Command::Register {
-            id,
-            rooms,
-            queue,
-            evicted,
-        });
-        Membership {
-            id,
-            shard,
-            evicted: dropped,
-        }
+        let _ = shard.send(Command::Register { id, rooms, queue });
+        Membership { id, shard }
     }
 
     /// Delivers an event to the rooms' members on this instance.
@@ -246,12 +232,12 @@ impl Hub {
     }
 }
 
-/// A socket's place in the hub: it joins and leaves rooms, learns when its
-/// shard dropped it (it could not keep up), and leaves the hub when dropped.
+/// A socket's place in the hub: it joins and leaves rooms, and leaves the
+/// hub when dropped. (A socket that could not keep up learns it was dropped
+/// from its queue: [`queue::Sender::poll_evicted`].)
 pub struct Membership {
     id: SocketId,
     shard: mpsc::UnboundedSender<Command>,
-    evicted: oneshot::Receiver<()>,
 }
 
 impl Membership {
@@ -263,11 +249,6 @@ impl Membership {
     /// Removes the socket from a room.
     pub fn leave(&self, room: String) {
         let _ = self.shard.send(Command::Leave { id: self.id, room });
-    }
-
-    /// Ready once the hub dropped the socket because it could not keep up.
-    pub fn poll_evicted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        std::pin::Pin::new(&mut self.evicted).poll(cx).map(drop)
     }
 }
 
@@ -290,13 +271,11 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
                 id,
                 rooms: joined,
                 queue,
-                evicted,
             } => {
                 let mut member = Member {
                     queue,
                     rooms: Vec::with_capacity(joined.len()),
                     seq: 0,
-                    _evicted: evicted,
                 };
                 for room in &joined {
                     member.enter(&mut rooms, room, id);
@@ -392,6 +371,7 @@ fn deliver(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, prepared:
             None => stamped(delivery, member.seq),
         };
         if member.queue.try_send(frame).is_err() {
+            member.queue.evict();
             too_slow.push(id);
         }
     }
@@ -436,6 +416,8 @@ mod tests {
     struct Socket {
         queue: queue::Receiver<Frame>,
         membership: Membership,
+        /// The session's own sender, which learns of an eviction.
+        owner: queue::Sender<Frame>,
     }
 
     impl Socket {
@@ -443,8 +425,13 @@ mod tests {
             let id = Uuid::new_v4();
             let (sender, queue) = queue::channel(hub.queue_size());
             let rooms = rooms.iter().map(|room| (*room).to_owned()).collect();
-            let membership = hub.register(id, rooms, sender);
-            (id, Self { queue, membership })
+            let membership = hub.register(id, rooms, sender.clone());
+            let socket = Self {
+                queue,
+                membership,
+                owner: sender,
+            };
+            (id, socket)
         }
 
         /// The payload of the next event.
@@ -544,6 +531,7 @@ mod tests {
         let Socket {
             mut queue,
             membership,
+            ..
         } = a;
         drop(membership);
         hub.deliver(delivery(&format!("socket:{a_id}"), 5));
@@ -600,7 +588,8 @@ mod tests {
             assert_eq!(fast.data().await["n"], n);
         }
         assert_eq!(hub.sockets().await, 1, "the slow socket was dropped");
-        std::future::poll_fn(|cx| slow.membership.poll_evicted(cx)).await;
+        std::future::poll_fn(|cx| slow.owner.poll_evicted(cx)).await;
+        drop(slow.owner);
         assert!(slow.queue.recv().await.is_some());
         assert!(slow.queue.recv().await.is_some());
         assert!(slow.queue.recv().await.is_none(), "nothing more comes");

@@ -89,15 +89,6 @@ impl SocketIo {
         self.ever_connected
     }
 
-    /// Resolves when the hub dropped the main namespace's socket (it could
-    /// not keep up); room events themselves go straight to the transport.
-    pub(crate) fn poll_evicted(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        match &mut self.membership {
-            Some(membership) => membership.poll_evicted(cx),
-            None => std::task::Poll::Pending,
-        }
-    }
-
     /// Leaves the hub.
     pub(crate) fn close(&mut self) {
         if self.leave(MAIN) {

@@ -19,6 +19,10 @@ struct Slots<T> {
     /// The receiver's waker while it waits for an item or the end (kept
     /// with the items, so an item pushed after its check always wakes it).
     waiting: Option<Waker>,
+    /// Whether a sender evicted the queue's owner (see [`Sender::evict`]).
+    evicted: bool,
+    /// Who waits to learn of that.
+    watching: Option<Waker>,
 }
 
 struct Shared<T> {
@@ -69,6 +73,8 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         slots: Mutex::new(Slots {
             items: VecDeque::new(),
             waiting: None,
+            evicted: false,
+            watching: None,
         }),
         space: Notify::new(),
         capacity: capacity.max(1),
@@ -101,6 +107,32 @@ impl<T> Sender<T> {
             waker.wake();
         }
         Ok(())
+    }
+
+    /// Tells the queue's owner that it is out: the hub does this to a
+    /// socket that could not keep up. What is queued stays for the receiver.
+    pub fn evict(&self) {
+        let watching = {
+            let mut slots = self.shared.slots();
+            slots.evicted = true;
+            slots.watching.take()
+        };
+        if let Some(waker) = watching {
+            waker.wake();
+        }
+    }
+
+    /// Ready once a sender called [`Sender::evict`].
+    pub fn poll_evicted(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut slots = self.shared.slots();
+        if slots.evicted {
+            return Poll::Ready(());
+        }
+        match &mut slots.watching {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            watching => *watching = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     /// Queues `item`, waiting for room while the queue is full; the item
@@ -243,6 +275,27 @@ mod tests {
         tokio::task::yield_now().await;
         drop(receiver);
         assert_eq!(waiting.await.unwrap(), Err(4));
+    }
+
+    #[tokio::test]
+    async fn an_eviction_wakes_the_watcher_and_leaves_the_items() {
+        let (sender, mut receiver) = channel(4);
+        let owner = sender.clone();
+        sender.try_send(1).unwrap();
+        let watching = tokio::spawn(async move {
+            std::future::poll_fn(|cx| owner.poll_evicted(cx)).await;
+            owner.try_send(2)
+        });
+        tokio::task::yield_now().await;
+        assert!(!watching.is_finished(), "nobody evicted it yet");
+        sender.evict();
+        assert_eq!(
+            watching.await.unwrap(),
+            Ok(()),
+            "the queue still takes items"
+        );
+        assert_eq!(receiver.recv().await, Some(1));
+        assert_eq!(receiver.recv().await, Some(2));
     }
 
     #[test]

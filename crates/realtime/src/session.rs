@@ -152,13 +152,6 @@ impl Upper {
         }
     }
 
-    fn poll_evicted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        match self {
-            Self::SocketIo(layer) => layer.poll_evicted(cx),
-            Self::Echo => Poll::Pending,
-        }
-    }
-
     fn awaiting_connect(&self) -> bool {
         matches!(self, Self::SocketIo(layer) if !layer.ever_connected())
     }
@@ -280,7 +273,7 @@ impl Connection {
     /// [`Connection::timers`] by hand: polled on every wake of a busy
     /// socket, so it builds no futures.
     pub(crate) fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<Flow> {
-        if self.upper.poll_evicted(cx).is_ready() {
+        if self.outbox.out.poll_evicted(cx).is_ready() {
             return Poll::Ready(Flow::Stop);
         }
         let far = self.opened + Duration::from_secs(86_400 * 365);
