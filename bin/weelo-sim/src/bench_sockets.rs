@@ -138,6 +138,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 
     let (server_cpu, tool_cpu) = (cpu_ms(pid)?, cpu_ms(std::process::id())?);
     let cancel_at = Instant::now();
+    let cancel_at_wall = std::time::SystemTime::now();
     let cancelled = client
         .post(format!("{base}/api/v1/bookings/orders/{order_id}/cancel"))
         .bearer_auth(&token)
@@ -157,12 +158,25 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         cpu_ms(pid)? - server_cpu,
         cpu_ms(std::process::id())? - tool_cpu,
     );
-    let mut delays: Vec<Duration> = herd
-        .finish()?
+    let heard = herd.finish()?;
+    let mut delays: Vec<Duration> = heard
+        .arrivals
         .iter()
         .map(|at| at.duration_since(cancel_at))
         .collect();
     delays.sort_unstable();
+    // The same arrivals from the event's own `serverTimeMs` (the relay
+    // stamps it when it claims the committed event): the delivery alone,
+    // without the cancel's transaction before it.
+    let stamped_after = heard.text.as_deref().and_then(server_time_ms).map(|stamp| {
+        let cancel_ms = cancel_at_wall
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |since| since.as_secs_f64() * 1000.0);
+        Duration::from_secs_f64(((stamp as f64) - cancel_ms).max(0.0) / 1000.0)
+    });
+    let from_stamp: Vec<Duration> = stamped_after
+        .map(|offset| delays.iter().map(|d| d.saturating_sub(offset)).collect())
+        .unwrap_or_default();
     let received = delays.len();
     let per_socket = (rss_connected.saturating_sub(rss_before)) as f64 / options.sockets as f64;
     println!(
@@ -179,6 +193,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             "deliveryP50Ms": ms(percentile(&delays, 50.0)),
             "deliveryP99Ms": ms(percentile(&delays, 99.0)),
             "deliveryMaxMs": delays.last().copied().map(ms),
+            "fromServerStampP50Ms": (!from_stamp.is_empty()).then(|| ms(percentile(&from_stamp, 50.0))),
+            "fromServerStampP99Ms": (!from_stamp.is_empty()).then(|| ms(percentile(&from_stamp, 99.0))),
             "serverCpuMs": server_cpu,
             "loadToolCpuMs": tool_cpu,
         })
@@ -191,4 +207,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The `serverTimeMs` of an event as a socket read it (`42["name",{…}]`).
+fn server_time_ms(text: &str) -> Option<i64> {
+    let packet: serde_json::Value = serde_json::from_str(text.strip_prefix("42")?).ok()?;
+    packet.get(1)?.get("serverTimeMs")?.as_i64()
 }

@@ -32,10 +32,18 @@ const OPENING_AT_ONCE: usize = 256;
 
 /// A herd of sockets on its own thread.
 pub struct Herd {
-    thread: JoinHandle<anyhow::Result<Vec<Instant>>>,
+    thread: JoinHandle<anyhow::Result<Heard>>,
     connected: Arc<AtomicUsize>,
     heard: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
+}
+
+/// What the sockets heard of the timed event.
+pub struct Heard {
+    /// When each socket read it, in no order.
+    pub arrivals: Vec<Instant>,
+    /// Its text as the first socket read it (`42["name",{…}]`).
+    pub text: Option<String>,
 }
 
 /// What the herd's thread shares with its owner.
@@ -86,8 +94,8 @@ impl Herd {
         self.thread.is_finished()
     }
 
-    /// Closes every socket; the arrival times of the event, in no order.
-    pub fn finish(self) -> anyhow::Result<Vec<Instant>> {
+    /// Closes every socket; what they heard of the event.
+    pub fn finish(self) -> anyhow::Result<Heard> {
         self.stop.store(true, Ordering::Release);
         self.thread
             .join()
@@ -125,11 +133,14 @@ fn run(
     hello: &str,
     marker: &[u8],
     shared: &Shared,
-) -> anyhow::Result<Vec<Instant>> {
+) -> anyhow::Result<Heard> {
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(1024);
     let mut clients: HashMap<Token, Client> = HashMap::with_capacity(sockets);
-    let mut arrivals = Vec::with_capacity(sockets);
+    let mut heard = Heard {
+        arrivals: Vec::with_capacity(sockets),
+        text: None,
+    };
     let mut opened = 0;
     let mut buf = vec![0_u8; 16 * 1024];
     let request = format!(
@@ -173,18 +184,22 @@ fn run(
             };
             let step = client.on_ready(&request, hello, marker, &mut buf, shared);
             match step {
-                Ok(Some(at)) => arrivals.push(at),
+                Ok(Some((at, text))) => {
+                    heard.arrivals.push(at);
+                    heard.text = heard.text.take().or(text);
+                }
                 Ok(None) => {}
                 Err(error) => bail!("socket {}: {error:#}", event.token().0),
             }
         }
     }
-    Ok(arrivals)
+    Ok(heard)
 }
 
 impl Client {
     /// Handles a readiness event: finishes the TCP connect, flushes, reads
-    /// and answers. The arrival time when the timed event was read.
+    /// and answers. When the timed event was read, its arrival (and its
+    /// text, for the first socket that read it).
     fn on_ready(
         &mut self,
         request: &str,
@@ -192,7 +207,7 @@ impl Client {
         marker: &[u8],
         buf: &mut [u8],
         shared: &Shared,
-    ) -> anyhow::Result<Option<Instant>> {
+    ) -> anyhow::Result<Option<(Instant, Option<String>)>> {
         if self.phase == Phase::Connecting {
             if let Some(error) = self.stream.take_error()? {
                 return Err(error).context("connect");
@@ -265,7 +280,7 @@ impl Client {
         marker: &[u8],
         shared: &Shared,
         at: Instant,
-        arrival: &mut Option<Instant>,
+        arrival: &mut Option<(Instant, Option<String>)>,
     ) -> anyhow::Result<usize> {
         let mut used = 0;
         while let Some((opcode, payload, length)) =
@@ -290,7 +305,7 @@ impl Client {
         marker: &[u8],
         shared: &Shared,
         at: Instant,
-        arrival: &mut Option<Instant>,
+        arrival: &mut Option<(Instant, Option<String>)>,
     ) {
         if text == b"2" {
             client_frame(TEXT, b"3", &mut self.output);
@@ -301,8 +316,10 @@ impl Client {
             shared.connected.fetch_add(1, Ordering::AcqRel);
         } else if !self.heard && text.starts_with(marker) {
             self.heard = true;
-            *arrival = Some(at);
-            shared.heard.fetch_add(1, Ordering::AcqRel);
+            // The text of the first one only: the others cost no copy.
+            let first = shared.heard.fetch_add(1, Ordering::AcqRel) == 0;
+            let text = first.then(|| String::from_utf8_lossy(text).into_owned());
+            *arrival = Some((at, text));
         }
     }
 
