@@ -223,7 +223,7 @@ impl Hub {
         let (commands, receiver) = mpsc::unbounded_channel();
         // On a server worker (a current-thread runtime) the task runs on
         // this thread, beside the sockets it serves.
-        tokio::spawn(run(receiver));
+        tokio::spawn(run(receiver, (self.shards.queue_size / 2).max(1)));
         list.push(Shard {
             thread,
             commands: commands.clone(),
@@ -262,9 +262,14 @@ impl Drop for Membership {
 /// by the members' own lists.
 type Rooms = HashMap<Arc<str>, HashSet<SocketId>>;
 
-async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
+/// A shard's loop. `burst` is how many events it hands out before it lets
+/// the writers on its thread run: fewer than a socket's queue holds, so a
+/// burst of events never fills the queue of a socket that reads, and more
+/// than one, so a busy thread is not made to turn over for every event.
+async fn run(mut commands: mpsc::UnboundedReceiver<Command>, burst: usize) {
     let mut members: HashMap<SocketId, Member> = HashMap::new();
     let mut rooms: Rooms = HashMap::new();
+    let mut since_yield = 0;
     while let Some(command) = commands.recv().await {
         match command {
             Command::Register {
@@ -296,11 +301,13 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
             Command::Unregister { id } => drop_member(&mut members, &mut rooms, id),
             Command::Deliver(prepared) => {
                 deliver(&mut members, &mut rooms, &prepared);
-                // The members' writers share this thread: they take the
-                // event out of their queues before the next one goes in, so
-                // a burst of events never fills the queue of a socket that
-                // reads.
-                tokio::task::yield_now().await;
+                since_yield += 1;
+                if since_yield >= burst {
+                    // The members' writers share this thread: they take
+                    // what came so far out of their queues.
+                    since_yield = 0;
+                    tokio::task::yield_now().await;
+                }
             }
             Command::Count { reply } => {
                 let _ = reply.send(members.len());
