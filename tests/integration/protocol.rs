@@ -643,7 +643,7 @@ async fn a_socket_that_stops_reading_is_dropped_while_the_others_keep_receiving(
     let (mut reader, reader_sid) = connected(&server).await;
     // Connected, then never read again: the kernel's buffers fill, then the
     // WebSocket's, then its queue in the hub.
-    let (_stalled, stalled_sid) = connected(&server).await;
+    let (mut stalled, stalled_sid) = connected(&server).await;
     assert_eq!(server.hub.sockets().await, 2);
     let padding = "x".repeat(64 * 1024);
     let events = 600_u64;
@@ -672,6 +672,9 @@ async fn a_socket_that_stops_reading_is_dropped_while_the_others_keep_receiving(
         1,
         "the stalled socket was dropped"
     );
+    // The server let go of its connection too: reading again, the stalled
+    // client gets what was already on its way, then the end.
+    stalled.closed().await;
 }
 
 /// The next text frame, answering the server's pings on the way.
