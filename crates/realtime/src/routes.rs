@@ -170,7 +170,14 @@ async fn get(
                     actix_web::rt::spawn(close(ws));
                 }
                 Some((_, handle)) => {
-                    actix_web::rt::spawn(upgrade(ws, stream, realtime, handle));
+                    // The session's frames go from its queue straight into
+                    // the response once the probe has handed it over.
+                    let (hand_over, handed_over) = tokio::sync::oneshot::channel();
+                    let response = response.map_body(|_, actix_ws_body| {
+                        QueueBody::after_upgrade(handed_over, actix_ws_body).boxed()
+                    });
+                    actix_web::rt::spawn(upgrade(ws, stream, realtime, handle, hand_over));
+                    return Ok(response);
                 }
                 None => {
                     // Frames go from the queue straight into the response.
@@ -224,6 +231,7 @@ async fn upgrade(
     stream: actix_ws::MessageStream,
     realtime: web::Data<Realtime>,
     handle: PollHandle,
+    hand_over: HandOver,
 ) {
     let mut stream = messages(stream, &realtime);
     if !probe(&mut ws, &mut stream, &handle).await {
@@ -236,8 +244,11 @@ async fn upgrade(
         // A poll still waits: end it, so the WebSocket can take the queue.
         let _ = handle.out.try_send(EnginePacket::Noop.frame());
     }
-    carry(ws, stream, handle).await;
+    carry(ws, stream, handle, hand_over).await;
 }
+
+/// Gives a WebSocket's response body the session's queue after the probe.
+type HandOver = tokio::sync::oneshot::Sender<queue::Receiver<Frame>>;
 
 /// A connection opened on a WebSocket, which never changes transport: one
 /// task reads the socket and runs the connection's timers (no sid to find
@@ -347,55 +358,40 @@ pub(crate) async fn close(ws: actix_ws::Session) {
     let _ = tokio::time::timeout(FAREWELL, ws.close(None)).await;
 }
 
-/// Writes one frame to a WebSocket, boxed for as long as it runs: the
-/// write's state (actix-ws waiting for room in its channel) would otherwise
-/// make every idle socket's task that much larger.
-async fn send(ws: &mut actix_ws::Session, frame: Frame) -> Result<(), actix_ws::Closed> {
-    Box::pin(async move {
-        match frame {
-            Frame::Text(text) => ws.text(text).await,
-            Frame::Binary(bytes) => ws.binary(bytes).await,
-            Frame::Pong(bytes) => ws.pong(&bytes).await,
-        }
-    })
-    .await
-}
-
-/// Carries a connection over its WebSocket until either side ends it.
+/// Carries a connection over its WebSocket until either side ends it: the
+/// session's queue goes to the response body, which writes it (and closes
+/// the WebSocket when the session ends); this task hands the client's
+/// packets to the session and answers its WebSocket pings.
 async fn carry(
     mut ws: actix_ws::Session,
     mut stream: actix_ws::AggregatedMessageStream,
     handle: PollHandle,
+    hand_over: HandOver,
 ) {
-    let Some((mut outbound, inbound)) = handle.take_over().await else {
+    let Some((outbound, inbound)) = handle.take_over().await else {
         close(ws).await;
         return;
     };
-    loop {
-        tokio::select! {
-            frame = stream.next() => {
-                let packet = match frame {
-                    Some(Ok(AggregatedMessage::Text(text))) => EnginePacket::decode(&text)
-                        .map_or(Inbound::Malformed, Inbound::Packet),
-                    Some(Ok(AggregatedMessage::Binary(bytes))) => {
-                        Inbound::Packet(EnginePacket::Binary(bytes))
-                    }
-                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                        if ws.pong(&bytes).await.is_err() { break; }
-                        continue;
-                    }
-                    Some(Ok(AggregatedMessage::Pong(_))) => continue,
-                    Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
-                };
-                if inbound.send(packet).await.is_err() {
-                    break;
+    if hand_over.send(outbound).is_ok() {
+        while let Some(message) = stream.next().await {
+            let packet = match message {
+                Ok(AggregatedMessage::Text(text)) => {
+                    EnginePacket::decode(&text).map_or(Inbound::Malformed, Inbound::Packet)
                 }
-            }
-            frame = outbound.recv() => {
-                let Some(frame) = frame else { break };
-                if send(&mut ws, frame).await.is_err() {
-                    break;
+                Ok(AggregatedMessage::Binary(bytes)) => {
+                    Inbound::Packet(EnginePacket::Binary(bytes))
                 }
+                Ok(AggregatedMessage::Ping(bytes)) => {
+                    if ws.pong(&bytes).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Ok(AggregatedMessage::Pong(_)) => continue,
+                Ok(AggregatedMessage::Close(_)) | Err(_) => break,
+            };
+            if inbound.send(packet).await.is_err() {
+                break;
             }
         }
     }
