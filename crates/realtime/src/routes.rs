@@ -318,24 +318,43 @@ fn react<'a>(
     connection: &'a mut Connection,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + 'a>> {
     Box::pin(async move {
-        let packet = match woken {
+        let message = match woken {
             Woken::Timer(flow) => return flow,
-            Woken::Message(Some(Ok(AggregatedMessage::Text(text)))) => {
-                EnginePacket::decode(&text).map_or(Inbound::Malformed, Inbound::Packet)
-            }
-            Woken::Message(Some(Ok(AggregatedMessage::Binary(bytes)))) => {
-                Inbound::Packet(EnginePacket::Binary(bytes))
-            }
-            Woken::Message(Some(Ok(AggregatedMessage::Ping(bytes)))) => {
-                return connection.outbox().frame(Frame::Pong(bytes));
-            }
-            Woken::Message(Some(Ok(AggregatedMessage::Pong(_)))) => return Flow::Continue,
-            Woken::Message(Some(Ok(AggregatedMessage::Close(_)) | Err(_)) | None) => {
-                return Flow::ClientClosed;
-            }
+            Woken::Message(message) => message,
         };
-        connection.on_inbound(Some(packet)).await
+        match from_client(message) {
+            FromClient::Packet(packet) => connection.on_inbound(Some(packet)).await,
+            FromClient::Ping(bytes) => connection.outbox().frame(Frame::Pong(bytes)),
+            FromClient::Nothing => Flow::Continue,
+            FromClient::Gone => Flow::ClientClosed,
+        }
     })
+}
+
+/// What a client's WebSocket message is to its connection.
+enum FromClient {
+    /// An Engine.IO packet, or something that is not one.
+    Packet(Inbound),
+    /// A WebSocket ping: its pong is due.
+    Ping(actix_web::web::Bytes),
+    /// A WebSocket pong: nothing to do.
+    Nothing,
+    /// The client closed, or its stream failed or ended.
+    Gone,
+}
+
+fn from_client(message: Option<Result<AggregatedMessage, actix_ws::ProtocolError>>) -> FromClient {
+    match message {
+        Some(Ok(AggregatedMessage::Text(text))) => FromClient::Packet(
+            EnginePacket::decode(&text).map_or(Inbound::Malformed, Inbound::Packet),
+        ),
+        Some(Ok(AggregatedMessage::Binary(bytes))) => {
+            FromClient::Packet(Inbound::Packet(EnginePacket::Binary(bytes)))
+        }
+        Some(Ok(AggregatedMessage::Ping(bytes))) => FromClient::Ping(bytes),
+        Some(Ok(AggregatedMessage::Pong(_))) => FromClient::Nothing,
+        Some(Ok(AggregatedMessage::Close(_)) | Err(_)) | None => FromClient::Gone,
+    }
 }
 
 /// How long a close frame may take to go out.
@@ -373,25 +392,20 @@ async fn carry(
         return;
     };
     if hand_over.send(outbound).is_ok() {
-        while let Some(message) = stream.next().await {
-            let packet = match message {
-                Ok(AggregatedMessage::Text(text)) => {
-                    EnginePacket::decode(&text).map_or(Inbound::Malformed, Inbound::Packet)
+        loop {
+            match from_client(stream.next().await) {
+                FromClient::Packet(packet) => {
+                    if inbound.send(packet).await.is_err() {
+                        break;
+                    }
                 }
-                Ok(AggregatedMessage::Binary(bytes)) => {
-                    Inbound::Packet(EnginePacket::Binary(bytes))
-                }
-                Ok(AggregatedMessage::Ping(bytes)) => {
+                FromClient::Ping(bytes) => {
                     if ws.pong(&bytes).await.is_err() {
                         break;
                     }
-                    continue;
                 }
-                Ok(AggregatedMessage::Pong(_)) => continue,
-                Ok(AggregatedMessage::Close(_)) | Err(_) => break,
-            };
-            if inbound.send(packet).await.is_err() {
-                break;
+                FromClient::Nothing => {}
+                FromClient::Gone => break,
             }
         }
     }
