@@ -6,8 +6,9 @@
 //! A connection opened on a WebSocket is one task that reads the socket and
 //! runs the timers, its queue drained by the response body itself; a
 //! long-polling one (which may upgrade) is a task of its own fed by an
-//! inbound queue, its transport changing under it. Room events go into the outbound queue from the hub
-//! directly; when it is full the socket cannot keep up and the session ends.
+//! inbound queue, its transport changing under it. Room events go into the
+//! outbound queue from the hub directly; when it is full the socket cannot
+//! keep up, the hub evicts it and the session ends.
 
 use std::future::Future;
 use std::pin::Pin;
