@@ -76,7 +76,7 @@ async fn a_driver_logs_in_with_the_otp_sent_to_its_transporter() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["transporterPhoneMasked"], "91******80");
-    assert_eq!(body["data"]["driverId"], driver["id"]);
+    assert!(body["data"].get("driverId").is_none(), "{body}");
     let otp = body["data"]["otp"].as_str().unwrap();
 
     let (status, body) = app
@@ -97,17 +97,50 @@ async fn a_driver_logs_in_with_the_otp_sent_to_its_transporter() {
 }
 
 #[tokio::test]
-async fn an_unknown_driver_is_404_driver_not_found() {
+async fn known_and_unknown_driver_phones_answer_alike() {
     let app = spawn_app().await;
-    let (status, body) = app
-        .post(
-            "driver-auth/send-otp",
-            json!({ "driverPhone": "8012345678" }),
-        )
+    let transporter = app.token("9123456780", "transporter").await;
+    app.onboard_driver(&transporter, "8012345678", "Suresh")
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_error(&body, "DRIVER_NOT_FOUND");
-    assert_eq!(app.count_rows("otp_challenges").await, 0);
+    let send =
+        |phone: &'static str| app.post("driver-auth/send-otp", json!({ "driverPhone": phone }));
+
+    let (known_status, known) = send("8012345678").await;
+    let (unknown_status, unknown) = send("8012345679").await;
+
+    assert_eq!(known_status, StatusCode::OK, "{known}");
+    assert_eq!(unknown_status, known_status, "{unknown}");
+    assert_eq!(unknown["data"]["message"], known["data"]["message"]);
+    let keys = |body: &serde_json::Value| {
+        let mut keys: Vec<String> = body["data"].as_object().unwrap().keys().cloned().collect();
+        keys.retain(|key| key != "otp" && key != "transporterPhoneMasked");
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&unknown), keys(&known));
+    for field in ["driverId", "driverName", "transporterPhoneMasked", "otp"] {
+        assert!(unknown["data"].get(field).is_none(), "{field}: {unknown}");
+    }
+    // The cooldown and a wrong guess read the same for both.
+    let wrong = if known["data"]["otp"] == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for phone in ["8012345678", "8012345679"] {
+        let (status, body) = send(phone).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{phone}: {body}");
+        assert_error(&body, "OTP_RATE_LIMIT_EXCEEDED");
+        let (status, body) = app
+            .post(
+                "driver-auth/verify-otp",
+                json!({ "driverPhone": phone, "otp": wrong }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{phone}: {body}");
+        assert_error(&body, "INVALID_OTP");
+    }
+    assert_eq!(app.count_rows("users").await, 2, "no account was made");
 }
 
 #[tokio::test]

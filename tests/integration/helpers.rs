@@ -21,6 +21,8 @@ use weelo_test_support::{TestDb, TestRedis, config_dir};
 /// A running server and what it runs on; everything is torn down on drop.
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:{port}` of the metrics listener, when configured.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub handle: ServerHandle,
     /// The server's clock: it moves only when a test advances it.
@@ -51,6 +53,16 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(settings, db, redis).await
 }
 
+/// Starts the server on a fresh database and key prefix, with the test
+/// settings changed by `tune`.
+pub async fn spawn_tuned(tune: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new().await.unwrap();
+    let redis = TestRedis::new().unwrap();
+    let mut settings = test_settings(&db, &redis);
+    tune(&mut settings);
+    spawn_with(settings, db, redis).await
+}
+
 /// Starts the server with the given settings, keeping `db` and `redis` alive
 /// as long as the app.
 pub async fn spawn_with(settings: Settings, db: TestDb, redis: TestRedis) -> TestApp {
@@ -59,12 +71,16 @@ pub async fn spawn_with(settings: Settings, db: TestDb, redis: TestRedis) -> Tes
         .await
         .unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
+    let metrics_address = application
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let handle = application.handle();
     let expiry = application.expiry();
     let jobs = application.dispatch_jobs();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::new(),
         handle,
         clock,

@@ -5,6 +5,7 @@ mod auth;
 mod dispatch;
 mod errors;
 mod fleet;
+mod hardening;
 mod health;
 mod helpers;
 mod order_batch;

@@ -518,7 +518,7 @@ async fn a_driver_socket_heartbeat_updates_last_seen_on_the_fleet_list() {
 }
 
 /// Reads lines until one whose `kind` is `kind`.
-async fn seen(client: &mut Client, kind: &str) -> Value {
+pub(crate) async fn seen(client: &mut Client, kind: &str) -> Value {
     while let Some(line) = client.next().await {
         if line["kind"] == kind {
             return line;

@@ -1,17 +1,23 @@
 //! Layered configuration: `config/base.toml`, then `config/{environment}.toml`
-//! (`APP_ENVIRONMENT`: `local` by default, `test`, `production`), then
+//! (`APP_ENVIRONMENT`: `production` unless it names `local` or `test`), then
 //! `APP_SECTION__KEY` environment variables (`APP_SERVER__PORT=8080`,
 //! `APP_DATABASE__URL=…`, `APP_REDIS__KEY_PREFIX=…`). Unknown keys fail at
 //! start-up, so a typo never silently falls back to a default.
 //!
 //! `APP_CONFIG_DIR` points at another configuration folder (default
 //! `config`).
+//!
+//! Safe by default: with `APP_ENVIRONMENT` unset the server runs as
+//! production, and outside local and test it refuses a signing secret that
+//! is written in any file of the configuration folder, OTPs in answers, and
+//! the logging SMS sender unless `sms.allow_logging_sender` says so.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use secrecy::ExposeSecret;
 use serde::Deserialize;
-use weelo_api::auth::AuthSettings;
+use weelo_api::auth::{AuthSettings, SmsProvider, SmsSettings};
 use weelo_api::orders::OrderSettings;
 use weelo_api::presence::PresenceSettings;
 use weelo_api::realtime::RealtimeSettings;
@@ -44,6 +50,14 @@ impl Environment {
         }
     }
 
+    /// `APP_ENVIRONMENT`, production when unset: a developer's machine and
+    /// the tests name themselves, so a deployment that forgets the variable
+    /// gets production's checks, not the development secret.
+    pub fn from_vars(vars: &HashMap<String, String>) -> anyhow::Result<Self> {
+        vars.get("APP_ENVIRONMENT")
+            .map_or(Ok(Self::Production), |name| Self::parse(name))
+    }
+
     fn parse(name: &str) -> anyhow::Result<Self> {
         match name.to_ascii_lowercase().as_str() {
             "local" => Ok(Self::Local),
@@ -70,6 +84,8 @@ pub struct Settings {
     pub redis: RedisSettings,
     /// Login, tokens and OTPs.
     pub auth: AuthSettings,
+    /// OTP delivery.
+    pub sms: SmsSettings,
     /// Order windows, limits and expiry jobs.
     pub orders: OrderSettings,
     /// Online transporters and the proximity index.
@@ -80,6 +96,21 @@ pub struct Settings {
     pub tracking: TrackingSettings,
     /// Logs.
     pub log: LogSettings,
+    /// Where `GET /metrics` is served.
+    pub metrics: MetricsSettings,
+}
+
+/// The `[metrics]` section: who may read `GET /metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `GET /metrics` on the public listener too (local and test; off
+    /// by default, since the figures describe the service to anyone).
+    pub public: bool,
+    /// A listener of its own for `GET /metrics` alone, such as
+    /// `127.0.0.1:9100` (port 0 picks a free one).
+    #[serde(default)]
+    pub listen: Option<String>,
 }
 
 /// The `[server]` section.
@@ -96,6 +127,10 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Whether to apply pending migrations at start-up (besides `migrate`).
     pub migrate_on_start: bool,
+    /// Load balancers whose `X-Forwarded-For` names the client (addresses or
+    /// CIDR networks); from anyone else the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The `[log]` section. `RUST_LOG`, when set, overrides `filter`.
@@ -125,10 +160,7 @@ impl Settings {
         let dir = vars
             .get("APP_CONFIG_DIR")
             .map_or_else(|| PathBuf::from("config"), PathBuf::from);
-        let environment = vars
-            .get("APP_ENVIRONMENT")
-            .map_or(Ok(Environment::Local), |name| Environment::parse(name))?;
-        Self::load(&dir, environment, &vars)
+        Self::load(&dir, Environment::from_vars(&vars)?, &vars)
     }
 
     /// Loads `dir/base.toml`, then `dir/{environment}.toml`, then the `APP_…`
@@ -160,28 +192,72 @@ impl Settings {
             .build()?;
         let settings: Self = loaded.try_deserialize()?;
         settings.validate()?;
+        if settings.environment == Environment::Production {
+            refuse_a_secret_from(dir, &settings)?;
+        }
         Ok(settings)
+    }
+
+    /// Whether this is a deployment (not a developer's machine or the tests).
+    pub fn is_deployed(&self) -> bool {
+        !matches!(self.environment, Environment::Local | Environment::Test)
     }
 
     /// Rules across sections that types cannot express.
     pub fn validate(&self) -> anyhow::Result<()> {
         self.auth.validate()?;
+        weelo_api::client_ip::TrustedProxies::parse(&self.server.trusted_proxies)
+            .map_err(anyhow::Error::msg)?;
         if !self.orders.steps_are_valid() {
             anyhow::bail!(
                 "orders.radius_steps_km and orders.radius_step_secs must have the same length, widen, and start at 0 s"
             );
         }
-        if self.environment == Environment::Production && self.auth.expose_otp {
+        if self.is_deployed() && self.auth.expose_otp {
             anyhow::bail!("auth.expose_otp must be false in production: it would hand out OTPs");
+        }
+        if self.is_deployed()
+            && self.sms.provider == SmsProvider::Log
+            && !self.sms.allow_logging_sender
+        {
+            anyhow::bail!(
+                "sms.provider is `log`, which delivers no OTP: nobody could log in. \
+                 Configure a provider, or set sms.allow_logging_sender = true for a staging box"
+            );
         }
         Ok(())
     }
 }
 
+/// Refuses a signing secret that is written in any configuration file: a
+/// secret in the repository signs tokens anyone can forge.
+fn refuse_a_secret_from(dir: &Path, settings: &Settings) -> anyhow::Result<()> {
+    let secret = settings.auth.jwt_secret.expose_secret();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|ext| ext != "toml") {
+            continue;
+        }
+        let file = config::Config::builder()
+            .add_source(config::File::from(path.as_path()))
+            .build()?;
+        if file
+            .get_string("auth.jwt_secret")
+            .is_ok_and(|written| written == secret)
+        {
+            anyhow::bail!(
+                "auth.jwt_secret is the one written in {}: give production its own \
+                 (APP_AUTH__JWT_SECRET)",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
 
     fn config_dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
@@ -257,7 +333,56 @@ mod tests {
                 "rediss://cache:6380".to_owned(),
             ),
             ("APP_AUTH__JWT_SECRET".to_owned(), "p".repeat(48)),
+            (
+                "APP_SMS__ALLOW_LOGGING_SENDER".to_owned(),
+                "true".to_owned(),
+            ),
         ])
+    }
+
+    #[test]
+    fn an_unnamed_environment_is_production() {
+        let unset = HashMap::from([("PATH".to_owned(), "/usr/bin".to_owned())]);
+        assert_eq!(
+            Environment::from_vars(&unset).ok(),
+            Some(Environment::Production)
+        );
+        let named = HashMap::from([("APP_ENVIRONMENT".to_owned(), "local".to_owned())]);
+        assert_eq!(
+            Environment::from_vars(&named).ok(),
+            Some(Environment::Local)
+        );
+    }
+
+    #[test]
+    fn production_refuses_a_secret_written_in_the_config_folder() {
+        for written in [
+            "local-development-secret-not-for-production-use",
+            "test-suite-secret-at-least-32-bytes-long",
+        ] {
+            let mut vars = production_vars();
+            vars.insert("APP_AUTH__JWT_SECRET".to_owned(), written.to_owned());
+            let error = Settings::load(&config_dir(), Environment::Production, &vars)
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                error.as_deref().is_some_and(|e| e.contains("written in")),
+                "{written}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn production_refuses_the_logging_sms_sender_unless_allowed() {
+        let mut vars = production_vars();
+        vars.remove("APP_SMS__ALLOW_LOGGING_SENDER");
+        let error = Settings::load(&config_dir(), Environment::Production, &vars)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error.as_deref().is_some_and(|e| e.contains("sms.provider")),
+            "{error:?}"
+        );
     }
 
     #[test]

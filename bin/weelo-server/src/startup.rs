@@ -8,7 +8,8 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use weelo_api::AppState;
-use weelo_api::auth::LoggingSmsSender;
+use weelo_api::auth::{LoggingSmsSender, SmsProvider};
+use weelo_api::client_ip::TrustedProxies;
 use weelo_api::dispatch::DispatchJobs;
 use weelo_api::metrics::HttpMetrics;
 use weelo_api::orders::Expiry;
@@ -27,7 +28,9 @@ use crate::Settings;
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
+    metrics_server: Option<Server>,
     expiry: Expiry,
     presence: Presence,
     jobs: DispatchJobs,
@@ -58,6 +61,12 @@ impl Application {
                 TlsMode::Plain => "plain TCP (redis://)",
             }
         );
+        if settings.is_deployed() && settings.sms.provider == SmsProvider::Log {
+            tracing::warn!(
+                "THE LOGGING SMS SENDER IS ON: no OTP reaches a phone, nobody can log in \
+                 (sms.allow_logging_sender = true)"
+            );
+        }
         let orders = Arc::new(settings.orders.clone());
         let expiry = Expiry::new(db.clone(), cache.clone(), clock.clone(), orders.clone());
         let presence = Presence::new(
@@ -94,6 +103,11 @@ impl Application {
                 Arc::new(LoggingSmsSender),
             )),
             metrics: HttpMetrics::new()?,
+            hub: hub.clone(),
+            trusted_proxies: Arc::new(
+                TrustedProxies::parse(&settings.server.trusted_proxies)
+                    .map_err(anyhow::Error::msg)?,
+            ),
             relay_wake: Arc::new(tokio::sync::Notify::new()),
         };
 
@@ -119,11 +133,24 @@ impl Application {
         );
         let jobs = DispatchJobs::new(state.clone());
         let data = web::Data::new(state);
+        let (metrics_server, metrics_port) = match &settings.metrics.listen {
+            Some(address) => {
+                let (server, port) = metrics_listener(address, data.clone())?;
+                (Some(server), Some(port))
+            }
+            None => (None, None),
+        };
+        let metrics_public = settings.metrics.public;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(realtime.clone())
                 .wrap(from_fn(weelo_api::middleware::observe_request))
+                .configure(|cfg| {
+                    if metrics_public {
+                        weelo_api::routes::metrics::configure(cfg);
+                    }
+                })
                 .configure(weelo_realtime::routes::configure)
                 .configure(weelo_api::configure)
         })
@@ -142,7 +169,9 @@ impl Application {
         tracing::info!(server.port = port, "weelo-server listening on port {port}");
         Ok(Self {
             port,
+            metrics_port,
             server,
+            metrics_server,
             expiry,
             presence,
             jobs,
@@ -152,6 +181,11 @@ impl Application {
     /// The port actually bound (useful when the settings said 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics listener, when `metrics.listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// This instance's presence.
@@ -177,6 +211,33 @@ impl Application {
     /// Serves until SIGINT/SIGTERM (or [`ServerHandle::stop`]); in-flight
     /// requests get the configured grace period to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics_handle = self.metrics_server.as_ref().map(Server::handle);
+        if let Some(metrics_server) = self.metrics_server {
+            tokio::spawn(metrics_server);
+        }
+        let served = self.server.await;
+        if let Some(handle) = metrics_handle {
+            handle.stop(true).await;
+        }
+        served
     }
+}
+
+/// A listener of its own for `GET /metrics` alone (one worker: a scraper
+/// reads it every few seconds).
+fn metrics_listener(address: &str, data: web::Data<AppState>) -> anyhow::Result<(Server, u16)> {
+    let listener = TcpListener::bind(address)
+        .map_err(|error| anyhow::anyhow!("metrics.listen `{address}`: {error}"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(weelo_api::routes::metrics::configure)
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    tracing::info!(metrics.port = port, "metrics served on {address}");
+    Ok((server, port))
 }

@@ -30,6 +30,9 @@ pub enum ApiError {
     /// No route matches the request.
     #[error("route not found")]
     RouteNotFound,
+    /// The method is none of the standard seven the routes answer (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// The input is malformed or breaks a rule; `field` names where.
     #[error("{message}")]
     Validation {
@@ -102,6 +105,15 @@ pub enum ApiError {
         /// What was unavailable, for the log only.
         cause: String,
     },
+    /// A limit of the whole service is reached for now (503 with its own
+    /// code and `Retry-After`).
+    #[error("{message}")]
+    Overloaded {
+        /// Machine-readable code (`SMS_BUDGET_EXHAUSTED`).
+        code: &'static str,
+        /// For a person.
+        message: String,
+    },
     /// Something unexpected; the cause is logged and never sent.
     #[error("internal server error")]
     Internal {
@@ -131,13 +143,15 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::RouteNotFound => "NOT_FOUND",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Validation { .. } => "VALIDATION_ERROR",
             Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Rejected { code, .. }
-            | Self::RateLimited { code, .. } => code,
+            | Self::RateLimited { code, .. }
+            | Self::Overloaded { code, .. } => code,
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::ServiceUnavailable { .. } => "SERVICE_UNAVAILABLE",
             Self::Internal { .. } => "INTERNAL_ERROR",
@@ -172,13 +186,16 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::RouteNotFound | Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Validation { .. } | Self::Rejected { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ServiceUnavailable { .. } | Self::Overloaded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -277,15 +294,21 @@ impl From<AuthError> for ApiError {
                 message,
                 retry_after_ms,
             },
+            AuthError::OtpLocked { retry_after_ms } => Self::RateLimited {
+                code: "OTP_LOCKED",
+                message,
+                retry_after_ms,
+            },
+            AuthError::ClientRateLimited { retry_after_ms } => Self::RateLimited {
+                code: "RATE_LIMIT_EXCEEDED",
+                message,
+                retry_after_ms,
+            },
+            AuthError::SmsBudgetExhausted => Self::Overloaded {
+                code: "SMS_BUDGET_EXHAUSTED",
+                message,
+            },
             AuthError::OtpSendFailed => Self::ServiceUnavailable { cause: message },
-            AuthError::DriverNotFound => Self::NotFound {
-                code: "DRIVER_NOT_FOUND",
-                message,
-            },
-            AuthError::TransporterNotFound => Self::NotFound {
-                code: "TRANSPORTER_NOT_FOUND",
-                message,
-            },
         }
     }
 }

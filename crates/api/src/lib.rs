@@ -8,6 +8,7 @@
 //! - [`assignments`]: holds confirmed with vehicles and drivers, the
 //!   drivers' answers and the answer deadline.
 //! - [`auth`]: tokens, OTP delivery, the caller extractors.
+//! - [`client_ip`]: the caller's address, through trusted proxies only.
 //! - [`dispatch`]: radius steps and re-dispatch, the transporter's feed,
 //!   and the sweeper of due steps and unanswered assignments.
 //! - [`idempotent`]: `X-Idempotency-Key` for the captain app's mutations.
@@ -26,6 +27,7 @@
 
 pub mod assignments;
 pub mod auth;
+pub mod client_ip;
 pub mod dispatch;
 pub mod dto;
 pub mod error;

@@ -1,8 +1,9 @@
 //! The Prometheus registry behind `GET /metrics`: request counts and latency
-//! histograms by route pattern and status.
+//! histograms by method, route pattern and status (each label from a closed
+//! set), and the refusals of the SMS budget.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
 use crate::ApiError;
@@ -18,6 +19,7 @@ pub struct HttpMetrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    sms_budget_exhausted: IntCounter,
 }
 
 impl HttpMetrics {
@@ -36,12 +38,18 @@ impl HttpMetrics {
             .buckets(LATENCY_BUCKETS_S.to_vec()),
             &["method", "route", "status"],
         )?;
+        let sms_budget_exhausted = IntCounter::new(
+            "sms_budget_exhausted_total",
+            "OTP sends refused because the service-wide SMS budget was spent",
+        )?;
+        registry.register(Box::new(sms_budget_exhausted.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
+            sms_budget_exhausted,
         })
     }
 
@@ -52,6 +60,11 @@ impl HttpMetrics {
         let labels = [method, route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(elapsed_s);
+    }
+
+    /// Counts an OTP send refused by the SMS budget.
+    pub fn sms_budget_exhausted(&self) {
+        self.sms_budget_exhausted.inc();
     }
 
     /// The Prometheus text exposition of every metric.

@@ -9,6 +9,7 @@ use weelo_persistence::{DbConn, DbPool, PersistenceError};
 
 use crate::auth::session_cache::SessionCache;
 use crate::auth::{AuthSettings, SmsSender, TokenKeys};
+use crate::client_ip::TrustedProxies;
 use crate::metrics::HttpMetrics;
 use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
@@ -38,6 +39,10 @@ pub struct AppState {
     pub tracking: Tracking,
     /// HTTP request metrics.
     pub metrics: HttpMetrics,
+    /// This instance's sockets (a logout disconnects the session's).
+    pub hub: weelo_realtime::Hub,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// Pokes this instance's outbox relay after a commit with events, so
     /// they go out now rather than at the relay's next poll.
     pub relay_wake: Arc<tokio::sync::Notify>,

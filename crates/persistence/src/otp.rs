@@ -182,6 +182,8 @@ pub enum Check {
     Expired,
     /// Wrong; tries remain.
     Wrong,
+    /// Wrong, and that was the last try: the OTP is now dead.
+    LastWrong,
     /// Too many wrong tries: the OTP is dead, right or wrong.
     TooManyAttempts,
 }
@@ -232,8 +234,23 @@ pub async fn check(
         .execute(conn)
         .await?;
     Ok(if row.attempts + 1 >= max_attempts {
-        Check::TooManyAttempts
+        Check::LastWrong
     } else {
         Check::Wrong
     })
+}
+
+/// Deletes challenges whose OTP died and whose send window both ended
+/// before `before`: nothing they hold limits or proves anything any more.
+pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::delete(
+        otp_challenges::table.filter(
+            otp_challenges::expires_at
+                .lt(before)
+                .and(otp_challenges::window_started_at.lt(before))
+                .and(otp_challenges::last_sent_at.lt(before)),
+        ),
+    )
+    .execute(conn)
+    .await
 }

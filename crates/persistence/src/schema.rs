@@ -133,6 +133,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    otp_lockouts (phone) {
+        phone -> Text,
+        failures -> Int4,
+        window_started_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Int8,
         topic -> Text,
@@ -141,6 +150,14 @@ diesel::table! {
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
         order_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    rate_counters (key) {
+        key -> Text,
+        window_started_at -> Timestamptz,
+        hits -> Int4,
     }
 }
 
@@ -264,7 +281,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_notifications,
     orders,
     otp_challenges,
+    otp_lockouts,
     outbox,
+    rate_counters,
     sessions,
     trip_points,
     truck_requests,

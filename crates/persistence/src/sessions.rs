@@ -110,3 +110,17 @@ pub async fn revoke(
     .await
     .map(|rows| rows == 1)
 }
+
+/// Deletes sessions that ended (expired or revoked) before `before`: they
+/// can never be used again, and the table would otherwise only grow.
+pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .lt(before)
+                .or(sessions::revoked_at.lt(before)),
+        ),
+    )
+    .execute(conn)
+    .await
+}

@@ -46,6 +46,7 @@ impl Gatekeeper for EchoGate {
                 role: "guest".to_owned(),
                 rooms: Vec::new(),
                 greeting: vec![Emit::new("auth", handshake.auth.clone())],
+                valid_for: None,
             })
         })
     }

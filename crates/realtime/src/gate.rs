@@ -72,6 +72,11 @@ pub struct Identity {
     pub rooms: Vec<String>,
     /// Events emitted right after the CONNECT answer, in order.
     pub greeting: Vec<Emit>,
+    /// How long the credentials of the CONNECT stay good (an access token's
+    /// remaining life): the socket is disconnected when they lapse, and the
+    /// client connects again with fresh ones. `None`: for the connection's
+    /// life.
+    pub valid_for: Option<std::time::Duration>,
 }
 
 /// An event the client sent.

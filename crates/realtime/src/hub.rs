@@ -26,6 +26,19 @@ use crate::socket::SocketPacket;
 /// Identifies a socket on this instance.
 pub type SocketId = Uuid;
 
+/// The name of a [`Delivery`] that disconnects the members of its rooms
+/// instead of reaching them (a logout, a lapsed session): sent like any
+/// event, so it crosses instances on the same path. A client cannot send it:
+/// deliveries come from the server alone.
+pub const DISCONNECT: &str = "$disconnect";
+
+/// What a disconnected socket is told before its session ends: Socket.IO's
+/// DISCONNECT of the main namespace, which a client does not reconnect
+/// after by itself ("io server disconnect").
+pub fn disconnect_frame() -> Frame {
+    Frame::Text(ByteString::from_static("41"))
+}
+
 /// `delivery` stamped with `seq` (`eventId`, `serverTimeMs`, `_seq`) as the
 /// Engine.IO message of a Socket.IO EVENT (`42["name",{…}]`).
 fn stamped(delivery: &Delivery, seq: u64) -> Frame {
@@ -94,6 +107,7 @@ enum Command {
         id: SocketId,
     },
     Deliver(Arc<Prepared>),
+    Disconnect(Arc<Vec<String>>),
     Count {
         reply: oneshot::Sender<usize>,
     },
@@ -163,14 +177,27 @@ impl Hub {
         Membership { id, shard }
     }
 
-    /// Delivers an event to the rooms' members on this instance.
+    /// Delivers an event to the rooms' members on this instance (or, for
+    /// [`DISCONNECT`], disconnects them).
     pub fn deliver(&self, delivery: Delivery) {
+        if delivery.name == DISCONNECT {
+            self.disconnect(delivery.rooms);
+            return;
+        }
         let prepared = Arc::new(Prepared {
             delivery,
             shared: OnceLock::new(),
         });
         for shard in self.list().iter() {
             let _ = shard.commands.send(Command::Deliver(prepared.clone()));
+        }
+    }
+
+    /// Disconnects the sockets of this instance in any of `rooms`.
+    pub fn disconnect(&self, rooms: Vec<String>) {
+        let rooms = Arc::new(rooms);
+        for shard in self.list().iter() {
+            let _ = shard.commands.send(Command::Disconnect(rooms.clone()));
         }
     }
 
@@ -309,6 +336,15 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, burst: usize) {
                     tokio::task::yield_now().await;
                 }
             }
+            Command::Disconnect(names) => {
+                for id in members_of_rooms(&members, &rooms, &names) {
+                    if let Some(member) = members.get(&id) {
+                        let _ = member.queue.try_send(disconnect_frame());
+                        member.queue.evict();
+                    }
+                    drop_member(&mut members, &mut rooms, id);
+                }
+            }
             Command::Count { reply } => {
                 let _ = reply.send(members.len());
             }
@@ -343,8 +379,12 @@ fn own_room(members: &HashMap<SocketId, Member>, room: &str) -> Option<SocketId>
     members.contains_key(&id).then_some(id)
 }
 
-fn deliver(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, prepared: &Prepared) {
-    let delivery = &prepared.delivery;
+/// The members in any of `names`, each once.
+fn members_of_rooms(
+    members: &HashMap<SocketId, Member>,
+    rooms: &Rooms,
+    names: &[String],
+) -> Vec<SocketId> {
     let members_of = |room: &String| -> Vec<SocketId> {
         match own_room(members, room) {
             Some(id) => vec![id],
@@ -354,7 +394,7 @@ fn deliver(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, prepared:
                 .unwrap_or_default(),
         }
     };
-    let ids: Vec<SocketId> = match delivery.rooms.as_slice() {
+    match names {
         [room] => members_of(room),
         several => several
             .iter()
@@ -362,7 +402,12 @@ fn deliver(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, prepared:
             .collect::<HashSet<SocketId>>()
             .into_iter()
             .collect(),
-    };
+    }
+}
+
+fn deliver(members: &mut HashMap<SocketId, Member>, rooms: &mut Rooms, prepared: &Prepared) {
+    let delivery = &prepared.delivery;
+    let ids = members_of_rooms(members, rooms, &delivery.rooms);
     if ids.is_empty() {
         return;
     }
@@ -600,5 +645,24 @@ mod tests {
         assert!(slow.queue.recv().await.is_some());
         assert!(slow.queue.recv().await.is_some());
         assert!(slow.queue.recv().await.is_none(), "nothing more comes");
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_delivery_ends_the_members_of_its_rooms_only() {
+        let hub = Hub::new(8);
+        let (_, mut leaving) = Socket::join(&hub, &["session:1", "customer:1"]);
+        let (_, mut staying) = Socket::join(&hub, &["session:2", "customer:1"]);
+        let mut logout = delivery("session:1", 0);
+        logout.name = DISCONNECT.to_owned();
+        hub.deliver(logout);
+        hub.deliver(delivery("customer:1", 5));
+
+        assert_eq!(leaving.queue.recv().await, Some(disconnect_frame()));
+        std::future::poll_fn(|cx| leaving.owner.poll_evicted(cx)).await;
+        assert_eq!(staying.data().await["n"], 5);
+        assert_eq!(hub.sockets().await, 1);
+        drop(leaving.owner);
+        drop(leaving.membership);
+        assert!(leaving.queue.recv().await.is_none(), "no event after it");
     }
 }

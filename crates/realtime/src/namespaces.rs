@@ -48,6 +48,9 @@ pub(crate) struct SocketIo {
     /// idle connection should not carry its room).
     partial: Option<Box<Partial>>,
     ever_connected: bool,
+    /// When the main namespace's credentials lapse (the socket is then
+    /// disconnected).
+    expires: Option<tokio::time::Instant>,
     config: Arc<EngineConfig>,
 }
 
@@ -66,6 +69,7 @@ impl SocketIo {
             membership: None,
             partial: None,
             ever_connected: false,
+            expires: None,
             config,
         }
     }
@@ -87,6 +91,11 @@ impl SocketIo {
     /// Whether a namespace was ever connected (the connect timeout).
     pub(crate) fn ever_connected(&self) -> bool {
         self.ever_connected
+    }
+
+    /// When the main namespace's credentials lapse, if they do.
+    pub(crate) fn expires(&self) -> Option<tokio::time::Instant> {
+        self.expires.filter(|_| self.membership.is_some())
     }
 
     /// Leaves the hub.
@@ -193,6 +202,9 @@ impl SocketIo {
             }
         };
         if namespace == MAIN {
+            self.expires = identity
+                .valid_for
+                .map(|valid_for| tokio::time::Instant::now() + valid_for);
             // Its own room (`socket:{sid}`) the hub resolves by its id.
             let rooms = std::mem::take(&mut identity.rooms);
             self.membership = Some(self.hub.register(sid, rooms, out.sender()));

@@ -157,6 +157,13 @@ impl Upper {
         matches!(self, Self::SocketIo(layer) if !layer.ever_connected())
     }
 
+    fn credentials_expire(&self) -> Option<Instant> {
+        match self {
+            Self::SocketIo(layer) => layer.expires(),
+            Self::Echo => None,
+        }
+    }
+
     fn close(&mut self) {
         if let Self::SocketIo(layer) = self {
             layer.close();
@@ -265,8 +272,8 @@ impl Connection {
     }
 
     /// Waits for the next thing the connection does by itself: a ping, a
-    /// missed pong or connect, or the hub dropping a socket that could not
-    /// keep up.
+    /// missed pong or connect, credentials that lapse, or the hub dropping
+    /// a socket that could not keep up (or disconnecting it).
     pub(crate) async fn timers(&mut self) -> Flow {
         std::future::poll_fn(|cx| self.poll_timers(cx)).await
     }
@@ -285,8 +292,14 @@ impl Connection {
             far
         };
         let deadline = pong_deadline.min(connect_deadline);
+        let expiry = self.upper.credentials_expire().unwrap_or(far);
         let mut now = Instant::now();
         loop {
+            if now >= expiry {
+                tracing::debug!(socket.sid = %self.sid, "credentials lapsed; disconnecting");
+                let _ = self.outbox.frame(crate::hub::disconnect_frame());
+                return Poll::Ready(Flow::Stop);
+            }
             if now >= self.next_ping {
                 let due = self.next_ping;
                 self.next_ping = due + self.config.ping_interval;
@@ -299,7 +312,7 @@ impl Connection {
             if now >= deadline {
                 return Poll::Ready(Flow::Stop);
             }
-            let wake = self.next_ping.min(deadline);
+            let wake = self.next_ping.min(deadline).min(expiry);
             if wake != self.timer_at {
                 self.timer_at = wake;
                 self.timer.as_mut().reset(wake);

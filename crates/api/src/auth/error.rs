@@ -45,13 +45,22 @@ pub enum AuthError {
         /// Until a send is allowed again.
         retry_after_ms: u64,
     },
+    /// Too many wrong OTPs for this phone over the long window.
+    #[error("too many wrong OTPs for this number; try again in {} min", .retry_after_ms.div_ceil(60_000))]
+    OtpLocked {
+        /// Until the lock ends.
+        retry_after_ms: u64,
+    },
+    /// Too many OTP calls from this client address.
+    #[error("too many OTP requests from this network; try again in {} s", .retry_after_ms.div_ceil(1000))]
+    ClientRateLimited {
+        /// Until the window ends.
+        retry_after_ms: u64,
+    },
+    /// The global SMS budget of this minute is spent.
+    #[error("OTP messages are paused for a moment; try again in a minute")]
+    SmsBudgetExhausted,
     /// The SMS provider failed; nothing was stored as sent.
     #[error("the OTP could not be sent; try again")]
     OtpSendFailed,
-    /// No driver account has this phone.
-    #[error("no driver is registered with this phone number")]
-    DriverNotFound,
-    /// The driver's transporter is gone.
-    #[error("this driver's transporter was not found")]
-    TransporterNotFound,
 }

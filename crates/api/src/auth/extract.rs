@@ -25,6 +25,8 @@ pub struct Caller {
     pub role: Role,
     /// The login session.
     pub session_id: Uuid,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: i64,
 }
 
 impl FromRequest for Caller {
@@ -78,6 +80,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Calle
         user_id: claims.sub,
         role: claims.role,
         session_id: claims.sid,
+        expires_at: claims.exp,
     })
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use uuid::Uuid;
+use weelo_persistence::limits;
 use weelo_persistence::otp::{self, Check, IssueRequest, Throttle};
 use weelo_persistence::sessions::{self, NewSession};
 use weelo_persistence::users::User;
@@ -74,20 +75,7 @@ pub async fn send_otp(
         requested_by,
         pending_profile,
     };
-    let now = state.clock.now();
-    let mut conn = state.conn().await?;
-    let issued = otp::issue(&mut conn, &request, state.auth.settings.send_limits(), now).await?;
-    let expires_at = issued.map_err(|throttle| {
-        let retry_after = match throttle {
-            Throttle::Cooldown { retry_after } | Throttle::SendLimit { retry_after } => retry_after,
-        };
-        AuthError::OtpThrottled {
-            retry_after_ms: u64::try_from(retry_after.num_milliseconds())
-                .unwrap_or(1)
-                .max(1),
-        }
-    })?;
-    drop(conn);
+    let expires_at = issue_under_limits(state, &request).await?;
     if let Err(error) = state
         .auth
         .sms
@@ -98,6 +86,141 @@ pub async fn send_otp(
         return Err(AuthError::OtpSendFailed.into());
     }
     Ok(SentOtp { otp, expires_at })
+}
+
+/// Stores the challenge unless the phone is locked, the cooldown or send
+/// limit forbids it, or the service-wide SMS budget is spent; the budget is
+/// taken in the same transaction, so a refused send stores no OTP and starts
+/// no cooldown.
+async fn issue_under_limits(
+    state: &AppState,
+    request: &IssueRequest<'_>,
+) -> Result<DateTime<Utc>, ApiError> {
+    let now = state.clock.now();
+    let settings = &state.auth.settings;
+    let mut conn = state.conn().await?;
+    let issued = conn
+        .transaction::<_, Refusal, _>(async |conn| {
+            if let Some(until) = limits::locked_until(conn, request.phone, now).await? {
+                return Err(Refusal::Refused(AuthError::OtpLocked {
+                    retry_after_ms: millis_until(until, now),
+                }));
+            }
+            let expires_at = otp::issue(conn, request, settings.send_limits(), now)
+                .await?
+                .map_err(|throttle| Refusal::Refused(throttled(throttle)))?;
+            limits::hit(conn, SMS_BUDGET_KEY, settings.sms_budget(), now)
+                .await?
+                .map_err(|_| Refusal::Refused(AuthError::SmsBudgetExhausted))?;
+            Ok(expires_at)
+        })
+        .await;
+    match issued {
+        Ok(expires_at) => Ok(expires_at),
+        Err(Refusal::Refused(AuthError::SmsBudgetExhausted)) => {
+            state.metrics.sms_budget_exhausted();
+            tracing::error!(
+                sms.budget_per_minute = settings.sms_budget_per_minute,
+                "the SMS budget is spent: OTP sends answer 503 until the minute ends"
+            );
+            Err(AuthError::SmsBudgetExhausted.into())
+        }
+        Err(Refusal::Refused(refused)) => Err(refused.into()),
+        Err(Refusal::Database(error)) => Err(error.into()),
+    }
+}
+
+/// Why an OTP issue was rolled back: a limit refused it, or the database
+/// failed (an error, so the transaction stores nothing).
+enum Refusal {
+    Refused(AuthError),
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Refusal {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+/// The `rate_counters` key of the global SMS budget.
+const SMS_BUDGET_KEY: &str = "sms:budget";
+
+fn millis_until(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    u64::try_from((until - now).num_milliseconds())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Which OTP call a client address is counted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpCall {
+    /// `send-otp` of any role.
+    Send,
+    /// `verify-otp` of any role.
+    Verify,
+}
+
+/// Counts one OTP call from `client` against the per-address limit; a 429
+/// once the window's calls are used up. Kept in PostgreSQL: never lifted by
+/// a Redis outage.
+pub async fn limit_client(
+    state: &AppState,
+    client: std::net::IpAddr,
+    call: OtpCall,
+) -> Result<(), ApiError> {
+    let settings = &state.auth.settings;
+    let (key, limit) = match call {
+        OtpCall::Send => (format!("otp-send:{client}"), settings.sends_per_ip()),
+        OtpCall::Verify => (format!("otp-verify:{client}"), settings.verifies_per_ip()),
+    };
+    let now = state.clock.now();
+    let mut conn = state.conn().await?;
+    limits::hit(&mut conn, &key, limit, now)
+        .await?
+        .map_err(|retry_after| {
+            ApiError::from(AuthError::ClientRateLimited {
+                retry_after_ms: u64::try_from(retry_after.num_milliseconds())
+                    .unwrap_or(1)
+                    .max(1),
+            })
+        })
+}
+
+/// Stores a challenge for `phone` under the same lock, cooldown, limits and
+/// budget as a real send, with the hash of an OTP that goes nowhere: a flow
+/// that must not reveal whether `phone` has an account answers exactly as if
+/// it had.
+pub async fn store_decoy_otp(
+    state: &AppState,
+    phone: &Phone,
+    purpose: OtpPurpose,
+) -> Result<(), ApiError> {
+    let unsent = super::TokenKeys::new_otp();
+    let otp_hash = state
+        .auth
+        .keys
+        .hash_otp(purpose.as_str(), phone.digits(), &unsent);
+    let request = IssueRequest {
+        phone: phone.digits(),
+        purpose: purpose.as_str(),
+        otp_hash: &otp_hash,
+        requested_by: None,
+        pending_profile: None,
+    };
+    issue_under_limits(state, &request).await?;
+    Ok(())
+}
+
+fn throttled(throttle: Throttle) -> AuthError {
+    let retry_after = match throttle {
+        Throttle::Cooldown { retry_after } | Throttle::SendLimit { retry_after } => retry_after,
+    };
+    AuthError::OtpThrottled {
+        retry_after_ms: u64::try_from(retry_after.num_milliseconds())
+            .unwrap_or(1)
+            .max(1),
+    }
 }
 
 impl SentOtp {
@@ -129,23 +252,50 @@ pub async fn consume_otp(
 ) -> Result<Accepted, ApiError> {
     let now = state.clock.now();
     let keys = &state.auth.keys;
-    let max_attempts = state.auth.settings.otp_max_attempts;
+    let settings = &state.auth.settings;
     let mut conn = state.conn().await?;
     let checked = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
+            if let Some(until) = limits::locked_until(conn, phone.digits(), now).await? {
+                return Ok(Err(until));
+            }
             let matches =
                 |stored: &str| keys.otp_matches(purpose.as_str(), phone.digits(), guess, stored);
-            otp::check(
+            let checked = otp::check(
                 conn,
                 phone.digits(),
                 purpose.as_str(),
                 matches,
-                max_attempts,
+                settings.otp_max_attempts,
                 now,
             )
-            .await
+            .await?;
+            match checked {
+                Check::Accepted { .. } => {
+                    limits::clear_failures(conn, phone.digits()).await?;
+                }
+                Check::Wrong | Check::LastWrong => {
+                    let policy = settings.lockout_policy();
+                    if let Some(until) =
+                        limits::record_failure(conn, phone.digits(), policy, now).await?
+                    {
+                        return Ok(Err(until));
+                    }
+                }
+                Check::NotRequested | Check::Expired | Check::TooManyAttempts => {}
+            }
+            Ok(Ok(checked))
         })
         .await?;
+    let checked = checked.map_err(|until| {
+        tracing::warn!(
+            otp.purpose = purpose.as_str(),
+            "a phone is locked after wrong OTPs"
+        );
+        AuthError::OtpLocked {
+            retry_after_ms: millis_until(until, now),
+        }
+    })?;
     match checked {
         Check::Accepted {
             requested_by,
@@ -157,7 +307,7 @@ pub async fn consume_otp(
         Check::NotRequested => Err(AuthError::OtpNotRequested.into()),
         Check::Expired => Err(AuthError::OtpExpired.into()),
         Check::Wrong => Err(AuthError::InvalidOtp.into()),
-        Check::TooManyAttempts => Err(AuthError::OtpMaxAttempts.into()),
+        Check::LastWrong | Check::TooManyAttempts => Err(AuthError::OtpMaxAttempts.into()),
     }
 }
 

@@ -24,7 +24,7 @@ pub use error::AuthError;
 pub use extract::{Authed, Caller, CustomerRole, DriverRole, TransporterRole};
 pub use phone::Phone;
 pub use settings::AuthSettings;
-pub use sms::{LoggingSmsSender, SmsSender};
+pub use sms::{LoggingSmsSender, SmsProvider, SmsSender, SmsSettings};
 pub use tokens::TokenKeys;
 
 /// The three kinds of account.

@@ -3,6 +3,7 @@
 //! OTP itself).
 
 use futures_util::future::BoxFuture;
+use serde::Deserialize;
 
 use super::Phone;
 
@@ -38,4 +39,24 @@ impl SmsSender for LoggingSmsSender {
             Ok(())
         })
     }
+}
+
+/// Which SMS provider sends OTPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProvider {
+    /// [`LoggingSmsSender`]: logs a masked number, delivers nothing.
+    Log,
+}
+
+/// The `[sms]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    /// Who delivers OTPs.
+    pub provider: SmsProvider,
+    /// Outside local and test the logging sender would lock every real user
+    /// out; the server refuses it unless this says an operator chose it
+    /// (a staging box), and then warns loudly at start-up.
+    pub allow_logging_sender: bool,
 }

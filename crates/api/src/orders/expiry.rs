@@ -7,7 +7,8 @@
 //!   `FOR UPDATE SKIP LOCKED` (nothing is lost when an instance dies);
 //! - the cleanup job every two minutes under a lock (Redis, or a PostgreSQL
 //!   advisory lock when Redis is down): the backstop, which also prunes old
-//!   outbox and idempotency rows.
+//!   outbox and idempotency rows, ended sessions, dead OTP challenges and
+//!   old abuse-limit counters.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use uuid::Uuid;
 use weelo_cache::Cache;
 use weelo_orders::Clock;
 use weelo_persistence::orders::{self, Expired};
-use weelo_persistence::{DbPool, PersistenceError, idempotency, outbox};
+use weelo_persistence::{DbPool, PersistenceError, idempotency, limits, otp, outbox, sessions};
 
 use super::OrderSettings;
 use super::timers::Timers;
@@ -52,8 +53,28 @@ pub struct CleanupReport {
     pub outbox_pruned: usize,
     /// Idempotency answers pruned.
     pub idempotency_pruned: usize,
+    /// Ended sessions, dead OTP challenges, old rate counters and lockouts
+    /// pruned.
+    pub auth_pruned: usize,
     /// The orders expired, as they are now (for the mirror, after commit).
     pub expired_orders: Vec<orders::Order>,
+}
+
+/// How long ended auth rows are kept: longer than any OTP window, rate
+/// window or lockout window the settings allow (`AuthSettings::validate`).
+const AUTH_RETENTION: chrono::Duration = chrono::Duration::days(8);
+
+/// Prunes what login leaves behind: ended sessions, dead OTP challenges,
+/// rate counters and lockouts long past.
+async fn prune_auth(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, diesel::result::Error> {
+    let before = now - AUTH_RETENTION;
+    Ok(sessions::prune(conn, before).await?
+        + otp::prune(conn, before).await?
+        + limits::prune_counters(conn, before).await?
+        + limits::prune_lockouts(conn, before, now).await?)
 }
 
 #[derive(QueryableByName)]
@@ -221,6 +242,7 @@ impl Expiry {
         report.outbox_pruned = outbox::prune(conn, outbox_before).await?;
         let keys_before = now - chrono::Duration::hours(self.settings.idempotency_retention_hours);
         report.idempotency_pruned = idempotency::prune(conn, keys_before).await?;
+        report.auth_pruned = prune_auth(conn, now).await?;
         Ok(report)
     }
 
@@ -253,6 +275,7 @@ impl Expiry {
                             cleanup.expired = report.expired,
                             cleanup.outbox_pruned = report.outbox_pruned,
                             cleanup.idempotency_pruned = report.idempotency_pruned,
+                            cleanup.auth_pruned = report.auth_pruned,
                             "cleanup ran"
                         ),
                         Ok(_) => {}

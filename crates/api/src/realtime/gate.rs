@@ -43,6 +43,8 @@ impl Gatekeeper for TokenGate {
                 format!("user:{}", caller.user_id),
                 format!("role:{role}"),
                 format!("{role}:{}", caller.user_id),
+                // A logout disconnects the session's sockets through it.
+                session_room(caller.session_id),
             ];
             if caller.role == Role::Driver {
                 // A driver hears its fleet's room, not its transporter's:
@@ -82,11 +84,15 @@ impl Gatekeeper for TokenGate {
                     .into_iter()
                     .map(|(name, data)| Emit::new(name, data)),
             );
+            let valid_for = caller.expires_at - self.state.clock.now().timestamp();
             Ok(Identity {
                 user_id: caller.user_id,
                 role: role.to_owned(),
                 rooms,
                 greeting,
+                valid_for: Some(std::time::Duration::from_secs(
+                    u64::try_from(valid_for).unwrap_or(0),
+                )),
             })
         })
     }
@@ -114,26 +120,32 @@ impl Gatekeeper for TokenGate {
 
 impl TokenGate {
     /// `join_booking` / `leave_booking` with an order id (or `{orderId}`):
-    /// a customer joins its own orders' rooms only.
+    /// a customer joins its own orders' rooms only. The id is read as a
+    /// UUID in any of its spellings (upper case, braces) and the room named
+    /// by its canonical form, the one events are sent to.
     async fn booking_room(&self, who: &Identity, event: &ClientEvent) -> Reply {
         let data = event.data();
-        let order_id = data
+        let raw = data
             .as_str()
             .or_else(|| data.get("orderId").and_then(Value::as_str))
             .unwrap_or("");
+        let order_id = Uuid::parse_str(raw.trim()).ok();
         let joining = event.name == "join_booking";
-        let allowed =
-            !order_id.is_empty() && (!joining || self.may_join_order(who, order_id).await);
-        let room = format!("order:{order_id}");
-        if !allowed {
-            Reply {
+        let allowed = match order_id {
+            Some(order_id) => !joining || self.may_join_order(who, order_id).await,
+            None => false,
+        };
+        let Some(order_id) = order_id.filter(|_| allowed) else {
+            return Reply {
                 emits: vec![Emit::new(
                     "error",
-                    json!({ "message": "you cannot join this booking", "orderId": order_id }),
+                    json!({ "message": "you cannot join this booking", "orderId": raw }),
                 )],
                 ..Reply::default()
-            }
-        } else if joining {
+            };
+        };
+        let room = format!("order:{order_id}");
+        if joining {
             Reply {
                 join: vec![room],
                 emits: vec![Emit::new("booking_joined", json!({ "orderId": order_id }))],
@@ -147,13 +159,10 @@ impl TokenGate {
         }
     }
 
-    async fn may_join_order(&self, who: &Identity, order_id: &str) -> bool {
-        let (Ok(order_id), true) = (
-            Uuid::parse_str(order_id),
-            who.role == Role::Customer.as_str(),
-        ) else {
+    async fn may_join_order(&self, who: &Identity, order_id: Uuid) -> bool {
+        if who.role != Role::Customer.as_str() {
             return false;
-        };
+        }
         let Ok(mut conn) = self.state.conn().await else {
             return false;
         };
@@ -162,33 +171,37 @@ impl TokenGate {
             .is_ok_and(|order| order.is_some())
     }
 
-    /// Heartbeats, fixes, device tokens; anything else is ignored.
+    /// Heartbeats, fixes, device tokens; anything else is ignored without
+    /// touching the database (a flood of made-up events costs no connection).
     async fn handle(&self, who: &Identity, name: &str, data: &Value) {
-        if name == "update_location" {
-            self.location(who, data).await;
-            return;
+        match name {
+            "update_location" => return self.location(who, data).await,
+            "heartbeat" => {}
+            "fcm_token_refresh" => {
+                let valid = data
+                    .get("fcmToken")
+                    .and_then(Value::as_str)
+                    .is_some_and(|token| !token.is_empty() && token.len() <= 4096);
+                if !valid {
+                    return;
+                }
+            }
+            // Dispatch acks and the like: their features consume them.
+            _ => {
+                tracing::debug!(socket.event = name, user.id = %who.user_id, "client event not handled");
+                return;
+            }
         }
         let Ok(mut conn) = self.state.conn().await else {
             return;
         };
-        let result = match name {
+        let result = match data.get("fcmToken").and_then(Value::as_str) {
+            Some(token) if name == "fcm_token_refresh" => {
+                device_tokens::register(&mut conn, who.user_id, token, Some("android"), None).await
+            }
             // The driver app beats over the socket while online (API.md:
             // it updates lastSeenAt, which the fleet's driver list shows).
-            "heartbeat" => {
-                users::touch_last_seen(&mut conn, who.user_id, self.state.clock.now()).await
-            }
-            "fcm_token_refresh" => match data.get("fcmToken").and_then(Value::as_str) {
-                Some(token) if !token.is_empty() && token.len() <= 4096 => {
-                    device_tokens::register(&mut conn, who.user_id, token, Some("android"), None)
-                        .await
-                }
-                _ => Ok(()),
-            },
-            // Location streams, dispatch acks: their features consume them.
-            _ => {
-                tracing::debug!(socket.event = name, user.id = %who.user_id, "client event not handled yet");
-                Ok(())
-            }
+            _ => users::touch_last_seen(&mut conn, who.user_id, self.state.clock.now()).await,
         };
         if let Err(error) = result {
             tracing::warn!(socket.event = name, error = %error, "client event failed");
@@ -240,6 +253,24 @@ impl TokenGate {
             tracing::debug!(trip.id = %trip_id, error = %error, "socket fix refused");
         }
     }
+}
+
+/// The room of one login session's sockets.
+pub fn session_room(session_id: Uuid) -> String {
+    format!("session:{session_id}")
+}
+
+/// Disconnects the sockets of a login session on every instance (through
+/// pub/sub, or this instance's alone when Redis is down).
+pub async fn disconnect_session(state: &AppState, session_id: Uuid) {
+    let delivery = weelo_realtime::Delivery {
+        rooms: vec![session_room(session_id)],
+        name: weelo_realtime::hub::DISCONNECT.to_owned(),
+        data: json!({}),
+        event_id: String::new(),
+        server_time_ms: state.clock.now().timestamp_millis(),
+    };
+    super::relay::publish_live(&state.cache, &state.hub, delivery).await;
 }
 
 /// Most events pushed at a reconnect; the rest come from

@@ -7,6 +7,6 @@ mod recent;
 mod relay;
 pub mod settings;
 
-pub use gate::TokenGate;
+pub use gate::{TokenGate, disconnect_session, session_room};
 pub use relay::{Relay, publish_live};
 pub use settings::RealtimeSettings;

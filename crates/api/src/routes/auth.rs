@@ -6,8 +6,9 @@ use serde_json::json;
 use weelo_persistence::{sessions, users};
 
 use super::ok;
-use crate::auth::login::{self, Device, OtpPurpose};
+use crate::auth::login::{self, Device, OtpCall, OtpPurpose};
 use crate::auth::{AuthError, Caller, Role};
+use crate::client_ip::ClientIp;
 use crate::dto::{ProfileDto, is_profile_complete};
 use crate::{ApiError, ApiJson, AppState, validate};
 
@@ -59,10 +60,12 @@ fn login_role(raw: &str) -> Result<(Role, OtpPurpose), ApiError> {
 
 async fn send_otp(
     state: web::Data<AppState>,
+    client: ClientIp,
     body: ApiJson<SendOtp>,
 ) -> Result<HttpResponse, ApiError> {
     let phone = validate::phone("phone", &body.phone)?;
     let (_, purpose) = login_role(&body.role)?;
+    login::limit_client(&state, client.0, OtpCall::Send).await?;
     let sent = login::send_otp(&state, &phone, purpose, &phone, None, None).await?;
     let settings = &state.auth.settings;
     let mut data = json!({
@@ -77,6 +80,7 @@ async fn send_otp(
 
 async fn verify_otp(
     state: web::Data<AppState>,
+    client: ClientIp,
     body: ApiJson<VerifyOtp>,
 ) -> Result<HttpResponse, ApiError> {
     let phone = validate::phone("phone", &body.phone)?;
@@ -84,6 +88,7 @@ async fn verify_otp(
     let (role, purpose) = login_role(&body.role)?;
     let device_id = validate::text("deviceId", body.device_id.as_deref(), 128)?;
     let device_name = validate::text("deviceName", body.device_name.as_deref(), 128)?;
+    login::limit_client(&state, client.0, OtpCall::Verify).await?;
     login::consume_otp(&state, &phone, purpose, &otp).await?;
     let mut conn = state.conn().await?;
     let (user, is_new) = users::find_or_create(&mut conn, phone.digits(), role.as_str()).await?;
@@ -136,7 +141,9 @@ async fn refresh(
 async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     sessions::revoke(&mut conn, caller.session_id, state.clock.now()).await?;
+    drop(conn);
     state.auth.sessions.forget(caller.session_id);
+    crate::realtime::disconnect_session(&state, caller.session_id).await;
     tracing::info!(user.id = %caller.user_id, "logged out");
     Ok(ok(json!({ "message": "Logged out" })))
 }

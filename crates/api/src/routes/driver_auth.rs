@@ -6,8 +6,9 @@ use serde_json::json;
 use weelo_persistence::users;
 
 use super::ok;
-use crate::auth::login::{self, Device, OtpPurpose};
+use crate::auth::login::{self, Device, OtpCall, OtpPurpose};
 use crate::auth::{AuthError, Phone};
+use crate::client_ip::ClientIp;
 use crate::dto::DriverDto;
 use crate::{ApiError, ApiJson, AppState, validate};
 
@@ -31,60 +32,77 @@ struct VerifyOtp {
     device_id: Option<String>,
 }
 
+/// Known and unknown phones get the same status and shape, and the same
+/// cooldown and limits: an unknown phone gets a decoy challenge that is
+/// stored but never sent, so no answer tells an attacker who drives for
+/// whom. Only a real send names the (masked) transporter phone.
 async fn send_otp(
     state: web::Data<AppState>,
+    client: ClientIp,
     body: ApiJson<SendOtp>,
 ) -> Result<HttpResponse, ApiError> {
     let driver_phone = validate::phone("driverPhone", &body.driver_phone)?;
-    let mut conn = state.conn().await?;
-    let driver = users::find_by_phone(&mut conn, driver_phone.digits(), "driver")
-        .await?
-        .ok_or(AuthError::DriverNotFound)?;
-    let transporter_id = driver
-        .transporter_id
-        .ok_or(AuthError::TransporterNotFound)?;
-    let transporter = users::find(&mut conn, transporter_id)
-        .await?
-        .ok_or(AuthError::TransporterNotFound)?;
-    drop(conn);
-    let transporter_phone =
-        Phone::parse(&transporter.phone).ok_or(AuthError::TransporterNotFound)?;
-    let sent = login::send_otp(
-        &state,
-        &driver_phone,
-        OtpPurpose::DriverLogin,
-        &transporter_phone,
-        None,
-        None,
-    )
-    .await?;
+    login::limit_client(&state, client.0, OtpCall::Send).await?;
+    let transporter_phone = driver_transporter_phone(&state, &driver_phone).await?;
     let settings = &state.auth.settings;
     let mut data = json!({
-        "message": format!("OTP sent to your transporter at {}", transporter_phone.masked()),
-        "transporterPhoneMasked": transporter_phone.masked(),
-        "driverId": driver.id,
-        "driverName": driver.name,
+        "message": "If this number belongs to a driver, the OTP was sent to their transporter",
         "expiresIn": settings.otp_ttl_secs,
         "expiresInMinutes": settings.otp_ttl_secs.div_euclid(60).max(1),
     });
-    sent.expose_into(&state, &mut data);
+    match transporter_phone {
+        Some(transporter_phone) => {
+            let sent = login::send_otp(
+                &state,
+                &driver_phone,
+                OtpPurpose::DriverLogin,
+                &transporter_phone,
+                None,
+                None,
+            )
+            .await?;
+            data["transporterPhoneMasked"] = json!(transporter_phone.masked());
+            sent.expose_into(&state, &mut data);
+        }
+        None => login::store_decoy_otp(&state, &driver_phone, OtpPurpose::DriverLogin).await?,
+    }
     Ok(ok(data))
+}
+
+/// The phone of the transporter a driver's OTP goes to, if `driver_phone`
+/// is a driver's with a transporter.
+async fn driver_transporter_phone(
+    state: &AppState,
+    driver_phone: &Phone,
+) -> Result<Option<Phone>, ApiError> {
+    let mut conn = state.conn().await?;
+    let Some(driver) = users::find_by_phone(&mut conn, driver_phone.digits(), "driver").await?
+    else {
+        return Ok(None);
+    };
+    let Some(transporter_id) = driver.transporter_id else {
+        return Ok(None);
+    };
+    let transporter = users::find(&mut conn, transporter_id).await?;
+    Ok(transporter.and_then(|transporter| Phone::parse(&transporter.phone)))
 }
 
 async fn verify_otp(
     state: web::Data<AppState>,
+    client: ClientIp,
     body: ApiJson<VerifyOtp>,
 ) -> Result<HttpResponse, ApiError> {
     let driver_phone = validate::phone("driverPhone", &body.driver_phone)?;
     let otp = validate::otp("otp", &body.otp)?;
     let device_id = validate::text("deviceId", body.device_id.as_deref(), 128)?;
+    login::limit_client(&state, client.0, OtpCall::Verify).await?;
+    // The guess first: an unknown phone answers like a wrong OTP (its decoy
+    // challenge never matches), never "no such driver".
+    login::consume_otp(&state, &driver_phone, OtpPurpose::DriverLogin, &otp).await?;
     let mut conn = state.conn().await?;
     let driver = users::find_by_phone(&mut conn, driver_phone.digits(), "driver")
         .await?
-        .ok_or(AuthError::DriverNotFound)?;
-    drop(conn);
-    login::consume_otp(&state, &driver_phone, OtpPurpose::DriverLogin, &otp).await?;
-    let mut conn = state.conn().await?;
+        .ok_or(AuthError::OtpNotRequested)?;
     let transporter = match driver.transporter_id {
         Some(id) => users::find(&mut conn, id).await?,
         None => None,

@@ -23,10 +23,12 @@ use serde_json::json;
 use crate::ApiError;
 
 /// Mounts every route, the extractor error handlers and the 404 fallback.
+/// `GET /metrics` is not among them: the server mounts
+/// [`metrics::configure`] on the public listener only where the operator
+/// says so (`metrics.public`), or on a listener of its own.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(query_config())
         .app_data(path_config())
-        .configure(metrics::configure)
         .service(
             web::scope("/api/v1")
                 // First: a heartbeat every 5 s per transporter is the hottest
