@@ -113,7 +113,16 @@ impl Application {
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let realtime = web::Data::new(Realtime::socket_io(
+        let proxies = state.trusted_proxies.clone();
+        let client_address: weelo_realtime::session::ClientAddress = Arc::new(move |req| {
+            let peer = req.peer_addr()?.ip();
+            let forwarded = req
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|value| value.to_str().ok());
+            Some(proxies.client_ip(peer, forwarded))
+        });
+        let realtime = Realtime::socket_io(
             hub.clone(),
             Arc::new(TokenGate::new(state.clone())),
             EngineConfig {
@@ -123,7 +132,10 @@ impl Application {
                 connect_timeout: Duration::from_millis(settings.realtime.connect_timeout_ms),
                 greeting_gap: Duration::ZERO,
             },
-        ));
+        )
+        .with_limits(settings.realtime.limits(), client_address);
+        state.metrics.watch_realtime(realtime.guard.clone());
+        let realtime = web::Data::new(realtime);
         let relay = Relay::new(
             state.db.clone(),
             state.cache.clone(),

@@ -1,10 +1,15 @@
 //! The Prometheus registry behind `GET /metrics`: request counts and latency
 //! histograms by method, route pattern and status (each label from a closed
-//! set), and the refusals of the SMS budget.
+//! set), the refusals of the SMS budget, and the realtime limits at work.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
+use weelo_realtime::limits::Guard;
 
 use crate::ApiError;
 
@@ -20,6 +25,9 @@ pub struct HttpMetrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     sms_budget_exhausted: IntCounter,
+    realtime_refused: IntCounterVec,
+    realtime_sessions: IntGauge,
+    realtime: Arc<OnceLock<Arc<Guard>>>,
 }
 
 impl HttpMetrics {
@@ -43,6 +51,20 @@ impl HttpMetrics {
             "OTP sends refused because the service-wide SMS budget was spent",
         )?;
         registry.register(Box::new(sms_budget_exhausted.clone()))?;
+        let realtime_refused = IntCounterVec::new(
+            Opts::new(
+                "realtime_refused_total",
+                "Realtime limits at work: sessions refused, sockets replaced, \
+                 client events dropped, flooding sockets closed",
+            ),
+            &["kind"],
+        )?;
+        let realtime_sessions = IntGauge::new(
+            "realtime_sessions",
+            "Engine.IO sessions open on this instance",
+        )?;
+        registry.register(Box::new(realtime_refused.clone()))?;
+        registry.register(Box::new(realtime_sessions.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         Ok(Self {
@@ -50,6 +72,9 @@ impl HttpMetrics {
             requests,
             latency,
             sms_budget_exhausted,
+            realtime_refused,
+            realtime_sessions,
+            realtime: Arc::default(),
         })
     }
 
@@ -67,8 +92,35 @@ impl HttpMetrics {
         self.sms_budget_exhausted.inc();
     }
 
+    /// Reports the realtime server's limits with the other metrics.
+    pub fn watch_realtime(&self, guard: Arc<Guard>) {
+        let _ = self.realtime.set(guard);
+    }
+
+    /// Brings the realtime figures up to date (they are counted by the
+    /// realtime server, which knows nothing of Prometheus).
+    fn read_realtime(&self) {
+        let Some(guard) = self.realtime.get() else {
+            return;
+        };
+        let refusals = &guard.refusals;
+        for (kind, count) in [
+            ("sessions", &refusals.sessions),
+            ("sockets_replaced", &refusals.sockets_replaced),
+            ("events_dropped", &refusals.events_dropped),
+            ("sockets_flooding", &refusals.sockets_flooding),
+        ] {
+            let counter = self.realtime_refused.with_label_values(&[kind]);
+            let now = count.load(Ordering::Relaxed);
+            counter.inc_by(now.saturating_sub(counter.get()));
+        }
+        self.realtime_sessions
+            .set(i64::try_from(guard.sessions()).unwrap_or(i64::MAX));
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> Result<String, ApiError> {
+        self.read_realtime();
         let mut buffer = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut buffer)

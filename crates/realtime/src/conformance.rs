@@ -84,10 +84,8 @@ impl Conformance {
         let hub = Hub::new(64);
         Self {
             engine: Realtime {
-                hub: hub.clone(),
                 layer: Layer::Echo,
-                config: Arc::new(config),
-                polls: crate::PollRegistry::default(),
+                ..Realtime::socket_io(hub.clone(), Arc::new(EchoGate), config)
             },
             socket_io: Realtime::socket_io(hub, Arc::new(EchoGate), config),
         }

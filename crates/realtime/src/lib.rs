@@ -10,6 +10,8 @@
 //! - [`engine`]: Engine.IO v4 packets (text and binary) and polling payloads.
 //! - [`socket`]: Socket.IO v5 packets.
 //! - [`hub`]: the per-instance owner of sockets and rooms.
+//! - [`limits`]: sessions per address and in total, sockets per user, and
+//!   the per-socket event rate.
 //! - [`gate`]: what the application answers (connects, events).
 //! - [`session`]: one Engine.IO connection, whatever its transport.
 //! - `namespaces`: the Socket.IO layer of a connection.
@@ -25,6 +27,7 @@ pub mod conformance;
 pub mod engine;
 pub mod gate;
 pub mod hub;
+pub mod limits;
 mod namespaces;
 mod plain;
 pub mod polling;

@@ -6,6 +6,7 @@
 //! events reach it; any packet that is not Socket.IO ends the connection.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use actix_web::web::Bytes;
 use bytestring::ByteString;
@@ -15,6 +16,7 @@ use uuid::Uuid;
 use crate::engine::{EnginePacket, Frame};
 use crate::gate::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity};
 use crate::hub::{Hub, Membership};
+use crate::limits::{EventBudget, Guard, Verdict};
 use crate::session::{EngineConfig, Flow, Outbox};
 use crate::socket::{PacketKind, SocketPacket};
 
@@ -52,6 +54,10 @@ pub(crate) struct SocketIo {
     /// disconnected).
     expires: Option<tokio::time::Instant>,
     config: Arc<EngineConfig>,
+    /// Sockets per user and the event rate.
+    guard: Arc<Guard>,
+    /// This socket's event allowance.
+    budget: EventBudget,
 }
 
 impl SocketIo {
@@ -60,7 +66,9 @@ impl SocketIo {
         hub: Hub,
         gate: Arc<dyn Gatekeeper>,
         config: Arc<EngineConfig>,
+        guard: Arc<Guard>,
     ) -> Self {
+        let budget = EventBudget::new(guard.limits().events_per_second);
         Self {
             engine_sid,
             hub,
@@ -71,6 +79,8 @@ impl SocketIo {
             ever_connected: false,
             expires: None,
             config,
+            guard,
+            budget,
         }
     }
 
@@ -100,6 +110,10 @@ impl SocketIo {
 
     /// Leaves the hub.
     pub(crate) fn close(&mut self) {
+        if let Some(main) = self.find(MAIN) {
+            let user = main.identity.user_id;
+            self.guard.remove_socket(user, self.engine_sid);
+        }
         if self.leave(MAIN) {
             self.membership = None;
         }
@@ -208,6 +222,7 @@ impl SocketIo {
             // Its own room (`socket:{sid}`) the hub resolves by its id.
             let rooms = std::mem::take(&mut identity.rooms);
             self.membership = Some(self.hub.register(sid, rooms, out.sender()));
+            self.guard.add_socket(identity.user_id, sid, out.sender());
         }
         tracing::debug!(socket.sid = %sid, socket.namespace = %namespace, user.id = %identity.user_id, "socket connected");
         self.ever_connected = true;
@@ -240,8 +255,30 @@ impl SocketIo {
         attachments: Vec<Bytes>,
         out: &Outbox,
     ) -> Flow {
-        let Some(Connected { identity, .. }) = self.find(&packet.namespace) else {
+        if self.find(&packet.namespace).is_none() {
             // Not connected to that namespace: ignored, as Socket.IO does.
+            return Flow::Continue;
+        }
+        match self.budget.take(tokio::time::Instant::now()) {
+            Verdict::Allow => {}
+            Verdict::Drop => {
+                self.guard
+                    .refusals
+                    .events_dropped
+                    .fetch_add(1, Ordering::Relaxed);
+                return Flow::Continue;
+            }
+            Verdict::Close => {
+                self.guard
+                    .refusals
+                    .sockets_flooding
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(socket.sid = %self.engine_sid, "socket keeps exceeding its event rate; closing it");
+                let _ = out.frame(crate::hub::disconnect_frame());
+                return Flow::Stop;
+            }
+        }
+        let Some(Connected { identity, .. }) = self.find(&packet.namespace) else {
             return Flow::Continue;
         };
         let Some(Value::Array(mut values)) = packet.data else {

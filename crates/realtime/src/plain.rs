@@ -10,8 +10,9 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use crate::engine::{EnginePacket, Frame};
+use crate::limits::SessionPermit;
 use crate::polling::Transport;
-use crate::routes::{close, messages, open};
+use crate::routes::{admit, close, messages, open};
 use crate::session::{Inbound, Realtime};
 use crate::socket::{PacketKind, SocketPacket};
 
@@ -28,9 +29,13 @@ pub(crate) async fn plain(
         .map(web::Query::into_inner)
         .unwrap_or_default();
     let token = query.get("token").cloned().unwrap_or_default();
+    let permit = match admit(&req, &realtime) {
+        Ok(permit) => permit,
+        Err(refused) => return Ok(*refused.0),
+    };
     let (response, ws, stream) = actix_ws::handle(&req, body)?;
     let realtime = realtime.get_ref().clone();
-    actix_web::rt::spawn(plain_session(ws, stream, realtime, token));
+    actix_web::rt::spawn(plain_session(ws, stream, realtime, token, permit));
     Ok(response)
 }
 
@@ -39,9 +44,10 @@ async fn plain_session(
     stream: actix_ws::MessageStream,
     realtime: Realtime,
     token: String,
+    permit: SessionPermit,
 ) {
     let mut stream = messages(stream, &realtime);
-    let (_, handle) = open(&realtime, Transport::WebSocket);
+    let (_, handle) = open(&realtime, Transport::WebSocket, permit);
     let Some((mut outbound, inbound)) = handle.take_over().await else {
         return;
     };

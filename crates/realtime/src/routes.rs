@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::body::QueueBody;
 use crate::engine::{EnginePacket, Frame};
+use crate::limits::SessionPermit;
 use crate::polling::{PollError, PollHandle, Transport};
 use crate::queue;
 use crate::session::{self, Connection, Flow, Inbound, Realtime};
@@ -48,6 +49,22 @@ fn resource(path: &str) -> Resource {
 fn engine_error(code: u8, message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "code": code, "message": message }))
 }
+
+/// A place for a new session under the caps, or Engine.IO's refusal
+/// (`403 {"code":4,"message":"Forbidden"}`, as engine.io answers a handshake
+/// its `allowRequest` refuses).
+pub(crate) fn admit(req: &HttpRequest, realtime: &Realtime) -> Result<SessionPermit, Refused> {
+    let client = (realtime.client_address)(req);
+    realtime.guard.open_session(client).ok_or_else(|| {
+        tracing::debug!("engine.io handshake refused: session cap reached");
+        Refused(Box::new(
+            HttpResponse::Forbidden().json(json!({ "code": 4, "message": "Forbidden" })),
+        ))
+    })
+}
+
+/// The answer to a handshake the caps refuse.
+pub(crate) struct Refused(pub(crate) Box<HttpResponse>);
 
 async fn other_method(req: HttpRequest) -> HttpResponse {
     if req.method() == Method::OPTIONS {
@@ -100,7 +117,11 @@ fn text(body: String) -> HttpResponse {
 }
 
 /// Starts a connection task on `transport`; returns its ends.
-pub(crate) fn open(realtime: &Realtime, transport: Transport) -> (Uuid, PollHandle) {
+pub(crate) fn open(
+    realtime: &Realtime,
+    transport: Transport,
+    permit: SessionPermit,
+) -> (Uuid, PollHandle) {
     let sid = Uuid::new_v4();
     let (inbound, inbound_rx) = queue::channel(INBOUND_QUEUE);
     let (out, outbound) = queue::channel(realtime.hub.queue_size());
@@ -116,6 +137,7 @@ pub(crate) fn open(realtime: &Realtime, transport: Transport) -> (Uuid, PollHand
         out,
         realtime.clone(),
         transport == Transport::Polling,
+        permit,
     ));
     (sid, handle)
 }
@@ -157,11 +179,22 @@ async fn get(
     };
     match (params.transport, existing) {
         (Transport::Polling, None) => {
-            let (sid, handle) = open(&realtime, Transport::Polling);
+            let permit = match admit(&req, &realtime) {
+                Ok(permit) => permit,
+                Err(refused) => return Ok(*refused.0),
+            };
+            let (sid, handle) = open(&realtime, Transport::Polling, permit);
             Ok(poll(&realtime, sid, &handle).await)
         }
         (Transport::Polling, Some((sid, handle))) => Ok(poll(&realtime, sid, &handle).await),
         (_, existing) => {
+            let permit = match existing {
+                Some(_) => None,
+                None => match admit(&req, &realtime) {
+                    Ok(permit) => Some(permit),
+                    Err(refused) => return Ok(*refused.0),
+                },
+            };
             let (response, ws, stream) = actix_ws::handle(&req, body)?;
             match existing {
                 // Only one WebSocket may take a session over: any other is
@@ -180,13 +213,16 @@ async fn get(
                     return Ok(response);
                 }
                 None => {
+                    let Some(permit) = permit else {
+                        return Ok(engine_error(3, "Bad request"));
+                    };
                     // Frames go from the queue straight into the response.
                     let (out, frames) = queue::channel(realtime.hub.queue_size());
                     let response = response
                         .map_body(|_, actix_ws_body| QueueBody::new(frames, actix_ws_body).boxed());
                     // The body writes everything, pongs included.
                     drop(ws);
-                    actix_web::rt::spawn(websocket(stream, realtime, out));
+                    actix_web::rt::spawn(websocket(stream, realtime, out, permit));
                     return Ok(response);
                 }
             }
@@ -264,9 +300,11 @@ async fn websocket(
     stream: actix_ws::MessageStream,
     realtime: web::Data<Realtime>,
     out: queue::Sender<Frame>,
+    permit: SessionPermit,
 ) {
     let mut stream = messages(stream, &realtime);
-    let (mut connection, mut flow) = Connection::open(Uuid::new_v4(), out, &realtime, false);
+    let (mut connection, mut flow) =
+        Connection::open(Uuid::new_v4(), out, &realtime, false, permit);
     // Which source is looked at first on this wake-up: taken in turn, so a
     // flood from the client never keeps the timers waiting.
     let mut client_first = false;
@@ -451,7 +489,7 @@ async fn probe(
 #[cfg(test)]
 mod tests {
     /// The size of the future `f` returns.
-    fn future_size<A, B, C, Fut, F: FnOnce(A, B, C) -> Fut>(_: F) -> usize {
+    fn future_size<A, B, C, D, Fut, F: FnOnce(A, B, C, D) -> Fut>(_: F) -> usize {
         size_of::<Fut>()
     }
 

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::engine::{EnginePacket, Frame};
 use crate::gate::Gatekeeper;
 use crate::hub::Hub;
+use crate::limits::{Guard, SessionPermit};
 use crate::namespaces::SocketIo;
 use crate::queue;
 
@@ -78,7 +79,16 @@ pub struct Realtime {
     pub config: Arc<EngineConfig>,
     /// Connections reachable by sid (long-polling and upgrades).
     pub polls: crate::polling::PollRegistry,
+    /// Sessions per address and in total, sockets per user, event rate.
+    pub guard: Arc<Guard>,
+    /// The client address a session is counted for.
+    pub client_address: ClientAddress,
 }
+
+/// How the address of a handshake's client is read (the peer by default; an
+/// application behind a proxy reads its trusted header).
+pub type ClientAddress =
+    Arc<dyn Fn(&actix_web::HttpRequest) -> Option<std::net::IpAddr> + Send + Sync>;
 
 impl Realtime {
     /// A Socket.IO server answered by `gate`.
@@ -88,7 +98,22 @@ impl Realtime {
             layer: Layer::SocketIo(gate),
             config: Arc::new(config),
             polls: crate::polling::PollRegistry::default(),
+            guard: Guard::new(crate::limits::Limits::default()),
+            client_address: Arc::new(|req| req.peer_addr().map(|addr| addr.ip())),
         }
+    }
+
+    /// The same server under `limits`, counting sessions per the address
+    /// `client_address` reads.
+    #[must_use]
+    pub fn with_limits(
+        mut self,
+        limits: crate::limits::Limits,
+        client_address: ClientAddress,
+    ) -> Self {
+        self.guard = Guard::new(limits);
+        self.client_address = client_address;
+        self
     }
 }
 
@@ -190,6 +215,8 @@ pub(crate) struct Connection {
     timer_at: Instant,
     /// Opened on long-polling (a poll may be waiting at the end).
     pollable: bool,
+    /// Its place under the session caps, freed with the connection.
+    _permit: SessionPermit,
 }
 
 impl Connection {
@@ -200,6 +227,7 @@ impl Connection {
         out: queue::Sender<Frame>,
         realtime: &Realtime,
         upgrades: bool,
+        permit: SessionPermit,
     ) -> (Self, Flow) {
         let config = Arc::clone(&realtime.config);
         let outbox = Outbox { out };
@@ -209,6 +237,7 @@ impl Connection {
                 realtime.hub.clone(),
                 gate.clone(),
                 Arc::clone(&config),
+                Arc::clone(&realtime.guard),
             ))),
             Layer::Echo => Upper::Echo,
         };
@@ -234,6 +263,7 @@ impl Connection {
             timer: Box::pin(tokio::time::sleep_until(timer_at)),
             timer_at,
             pollable: upgrades,
+            _permit: permit,
         };
         (connection, flow)
     }
@@ -361,8 +391,9 @@ pub async fn run(
     out: queue::Sender<Frame>,
     realtime: Realtime,
     upgrades: bool,
+    permit: SessionPermit,
 ) {
-    let (mut connection, mut flow) = Connection::open(sid, out, &realtime, upgrades);
+    let (mut connection, mut flow) = Connection::open(sid, out, &realtime, upgrades, permit);
     while flow == Flow::Continue {
         flow = tokio::select! {
             packet = inbound.recv() => connection.on_inbound(packet).await,

@@ -4,6 +4,7 @@
 mod metrics;
 mod otp;
 mod pruning;
+mod realtime_limits;
 mod sockets;
 
 use std::collections::HashMap;

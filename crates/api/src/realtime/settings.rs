@@ -16,4 +16,27 @@ pub struct RealtimeSettings {
     pub socket_queue: usize,
     /// How often the outbox relay looks for committed events.
     pub relay_interval_ms: u64,
+    /// Engine.IO sessions open at once from one client address (refused
+    /// with Engine.IO's `403 {"code":4}` past it); 0: unlimited.
+    pub max_sessions_per_ip: usize,
+    /// Engine.IO sessions open at once on this instance; 0: unlimited.
+    pub max_sessions: usize,
+    /// Sockets of one user on this instance; a new one closes the oldest.
+    pub max_sockets_per_user: usize,
+    /// Client events one socket may send per second (bursts of twice that);
+    /// past it events are dropped and counted, and a socket that keeps
+    /// exceeding is closed.
+    pub events_per_second: u32,
+}
+
+impl RealtimeSettings {
+    /// The limits the realtime server enforces.
+    pub fn limits(&self) -> weelo_realtime::limits::Limits {
+        weelo_realtime::limits::Limits {
+            max_sessions: self.max_sessions,
+            max_sessions_per_ip: self.max_sessions_per_ip,
+            max_sockets_per_user: self.max_sockets_per_user,
+            events_per_second: self.events_per_second,
+        }
+    }
 }
