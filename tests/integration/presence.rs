@@ -77,8 +77,8 @@ async fn an_online_transporter_is_found_near_its_beat_and_not_after_the_ttl() {
     let (_, body) = app.get_as(&nearby_path(), &customer).await;
     assert_eq!(body["data"]["count"], 1);
     let truck = &body["data"]["vehicles"][0];
-    assert_eq!(truck["latitude"], 19.08, "rounded to about 100 m");
-    assert!(truck["distanceKm"].as_f64().unwrap() < 1.0);
+    assert_eq!(truck["latitude"], 19.08, "rounded to about 1 km");
+    assert!(truck["distanceKm"].as_f64().unwrap() <= 1.0);
     assert_eq!(
         truck.as_object().unwrap().len(),
         3,
@@ -329,4 +329,21 @@ async fn a_snapshot_with_nobody_online_loads_and_tailing_starts() {
     assert_eq!(snapshot.last_id, "0-0");
     let (next, events) = cache.read_presence(&snapshot.last_id, 10).await.unwrap();
     assert_eq!((next.as_str(), events.len()), ("0-0", 0));
+}
+
+#[tokio::test]
+async fn the_customers_map_shows_positions_and_distances_to_the_kilometre() {
+    let app = spawn_app().await;
+    let transporter = online_transporter(&app, "9123456780", "MH12AB1234").await;
+    let customer = app.token("9876543210", "customer").await;
+    beat(&app, &transporter, 19.0863, 72.8837, false).await;
+
+    let (_, body) = app.get_as(&nearby_path(), &customer).await;
+
+    let truck = &body["data"]["vehicles"][0];
+    assert_eq!(truck["latitude"], 19.09, "{truck}");
+    assert_eq!(truck["longitude"], 72.88, "{truck}");
+    let distance = truck["distanceKm"].as_f64().unwrap();
+    assert_eq!(distance, distance.round(), "whole kilometres: {truck}");
+    assert_eq!(distance, 1.0, "{truck}");
 }

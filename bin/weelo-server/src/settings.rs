@@ -131,6 +131,9 @@ pub struct ServerSettings {
     /// CIDR networks); from anyone else the header is ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// Send `Strict-Transport-Security` (only when every client reaches the
+    /// service over TLS, at the load balancer or here).
+    pub hsts: bool,
 }
 
 /// The `[log]` section. `RUST_LOG`, when set, overrides `filter`.

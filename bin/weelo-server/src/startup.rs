@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer, middleware::from_fn, web};
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
 use weelo_api::AppState;
 use weelo_api::auth::{LoggingSmsSender, SmsProvider};
 use weelo_api::client_ip::TrustedProxies;
@@ -153,11 +154,13 @@ impl Application {
             None => (None, None),
         };
         let metrics_public = settings.metrics.public;
+        let hsts = settings.server.hsts;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(realtime.clone())
                 .wrap(from_fn(weelo_api::middleware::observe_request))
+                .wrap(security_headers(hsts))
                 .configure(|cfg| {
                     if metrics_public {
                         weelo_api::routes::metrics::configure(cfg);
@@ -232,6 +235,19 @@ impl Application {
             handle.stop(true).await;
         }
         served
+    }
+}
+
+/// Headers every answer carries: no MIME sniffing, no referrer, and HSTS
+/// when the service is only reached over TLS (`server.hsts`).
+fn security_headers(hsts: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"));
+    if hsts {
+        headers.add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        headers
     }
 }
 

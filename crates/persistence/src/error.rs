@@ -26,14 +26,78 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for PersistenceE
 }
 
 impl PersistenceError {
-    /// Whether the database itself is out of reach (as opposed to a bad query).
+    /// Whether the database itself is out of reach (as opposed to a bad
+    /// query): no connection in time, a connection lost in the middle of a
+    /// request (a shutdown, a failover, an administrator's terminate), or a
+    /// primary that became a read-only replica. Each is worth a retry.
     pub fn is_unavailable(&self) -> bool {
+        use diesel::result::DatabaseErrorKind as Kind;
         match self {
             Self::Unavailable(_) => true,
-            Self::Query(diesel::result::Error::DatabaseError(kind, _)) => {
-                matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection)
-            }
+            Self::Query(diesel::result::Error::BrokenTransactionManager) => true,
+            Self::Query(diesel::result::Error::DatabaseError(kind, info)) => match kind {
+                Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::ReadOnlyTransaction => {
+                    true
+                }
+                Kind::Unknown => connection_lost(info.message()),
+                _ => false,
+            },
             _ => false,
+        }
+    }
+}
+
+/// PostgreSQL's messages for its class 57P (operator intervention) and the
+/// server going away: diesel reports them without their SQLSTATE.
+fn connection_lost(message: &str) -> bool {
+    const LOST: &[&str] = &[
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "the database system is not yet accepting connections",
+        "server closed the connection",
+        "connection closed",
+    ];
+    LOST.iter().any(|lost| message.contains(lost))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn database(kind: DatabaseErrorKind, message: &str) -> PersistenceError {
+        PersistenceError::Query(Error::DatabaseError(kind, Box::new(message.to_owned())))
+    }
+
+    #[test]
+    fn a_connection_lost_mid_request_is_unavailable_and_a_bad_query_is_not() {
+        let lost = [
+            database(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            database(DatabaseErrorKind::UnableToSendCommand, "connection closed"),
+            database(
+                DatabaseErrorKind::ReadOnlyTransaction,
+                "cannot execute UPDATE in a read-only transaction",
+            ),
+            PersistenceError::Query(Error::BrokenTransactionManager),
+        ];
+        for error in lost {
+            assert!(error.is_unavailable(), "{error}");
+        }
+        let bad = [
+            database(
+                DatabaseErrorKind::Unknown,
+                "syntax error at or near \"SELEC\"",
+            ),
+            database(DatabaseErrorKind::UniqueViolation, "duplicate key value"),
+            PersistenceError::Query(Error::NotFound),
+        ];
+        for error in bad {
+            assert!(!error.is_unavailable(), "{error}");
         }
     }
 }

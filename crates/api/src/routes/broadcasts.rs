@@ -88,19 +88,18 @@ fn event_type(topic: &str) -> &str {
     }
 }
 
+/// The largest cursor accepted: 2^53 - 1.
+const MAX_CURSOR: i64 = 9_007_199_254_740_991;
+
 async fn replay(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
     query: web::Query<ReplayQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cursor = query.cursor.unwrap_or(0);
+    // A sequence a JavaScript number holds exactly; beyond it no real
+    // cursor exists, and `cursor + 1` below must not overflow.
+    let cursor = crate::routes::bounded("cursor", query.cursor.unwrap_or(0), 0..=MAX_CURSOR)?;
     let limit = query.limit.unwrap_or(50);
-    if cursor < 0 {
-        return Err(ApiError::invalid_field(
-            "cursor",
-            "cursor must be 0 or more",
-        ));
-    }
     if !(1..=200).contains(&limit) {
         return Err(ApiError::invalid_field(
             "limit",

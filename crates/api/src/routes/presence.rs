@@ -222,9 +222,11 @@ struct NearbyQuery {
     radius_km: Option<f64>,
 }
 
-/// Rounds to 3 decimals: about 110 m, enough for a map, not for finding a yard.
+/// Rounds to 2 decimals: about 1.1 km north-south and 1 km east-west in
+/// India. A map of cars, not a tracker: nobody finds a fleet's yard, or
+/// follows a truck home, from what the customer's map shows.
 fn coarse(degrees: f64) -> f64 {
-    (degrees * 1000.0).round() / 1000.0
+    (degrees * 100.0).round() / 100.0
 }
 
 async fn nearby(
@@ -262,7 +264,9 @@ async fn nearby(
             json!({
                 "latitude": coarse(n.point.latitude),
                 "longitude": coarse(n.point.longitude),
-                "distanceKm": (n.distance_m / 100.0).round() / 10.0,
+                // Whole kilometres: finer distances from known points
+                // would locate the truck again.
+                "distanceKm": (n.distance_m / 1000.0).round(),
             })
         })
         .collect();

@@ -73,9 +73,13 @@ fn timestamp_ms(value: &Value, now_ms: i64) -> Option<i64> {
             .ok()
             .map(|at| at.timestamp_millis()),
         // Epoch milliseconds, or seconds from older clients.
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(|x| if x < 100_000_000_000 { x * 1000 } else { x }),
+        Some(Value::Number(n)) => n.as_i64().and_then(|x| {
+            if x < 100_000_000_000 {
+                x.checked_mul(1000)
+            } else {
+                Some(x)
+            }
+        }),
         Some(_) => None,
     }
 }
@@ -316,6 +320,15 @@ mod tests {
             kept.iter().map(|f| f.at_ms).collect::<Vec<_>>(),
             vec![now - 5_000, now - 3_000]
         );
+    }
+
+    #[test]
+    fn a_timestamp_whose_milliseconds_overflow_is_invalid_not_a_panic() {
+        let now = 1_800_000_000_000;
+        for timestamp in [i64::MIN, -9_300_000_000_000_000] {
+            let fix = json!({ "latitude": 19.0, "longitude": 72.9, "timestamp": timestamp });
+            assert_eq!(parse_fix(&fix, now, &settings()).map(|f| f.at_ms), None);
+        }
     }
 
     #[test]
