@@ -365,3 +365,58 @@ async fn a_silent_truck_on_the_road_is_reported_once() {
     app.clock.advance(Duration::seconds(121));
     assert_eq!(app.jobs.sweep_once().await.unwrap().silent, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partly_filled_order_with_a_truck_in_transit_cannot_be_cancelled() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let made = take_one(&app, &t1, &order_id).await;
+    let assignment = made["assignmentIds"][0].as_str().unwrap();
+    let trip = made["tripIds"][0].as_str().unwrap();
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("assignments/{assignment}/accept"),
+            Some(&t1.driver_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for word in ["at_pickup", "loading_complete", "in_transit"] {
+        let (status, body) = set_status(&app, &t1.driver_token, trip, word).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert_eq!(
+        order_status(&app, &customer, &order_id).await["status"],
+        "partially_filled",
+        "one of two trucks is filled"
+    );
+
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("bookings/orders/{order_id}/cancel"),
+            Some(&customer),
+            None,
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "CANCEL_BLOCKED");
+    let (_, preview) = app
+        .get_as(
+            &format!("bookings/orders/{order_id}/cancel-preview"),
+            &customer,
+        )
+        .await;
+    assert_eq!(preview["data"]["cancelDecision"], "blocked_dispute_only");
+    let (status, body) = set_status(&app, &t1.driver_token, trip, "completed").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the trip ends on a live order: {body}"
+    );
+}

@@ -32,6 +32,16 @@ pub enum AssignmentStatus {
     Cancelled,
 }
 
+/// A truck past loading: on the road to the drop, at it, or delivered. An
+/// order with one of these can no longer be cancelled (API.md: cancel is
+/// allowed until the first truck is in transit), however many of its
+/// trucks are still searching.
+pub const ON_THE_ROAD: [AssignmentStatus; 3] = [
+    AssignmentStatus::InTransit,
+    AssignmentStatus::ArrivedAtDrop,
+    AssignmentStatus::Completed,
+];
+
 /// Every assignment status, for exhaustive tests.
 pub const ASSIGNMENT_STATUSES: [AssignmentStatus; 11] = [
     AssignmentStatus::Pending,
@@ -251,5 +261,24 @@ mod tests {
                 LoadingComplete
             ]
         );
+    }
+
+    #[test]
+    fn the_trucks_on_the_road_are_everything_after_loading_but_a_cancel() {
+        // Everything reachable from `loading_complete` other than a cancel.
+        let mut reached = vec![LoadingComplete];
+        let mut next = 0;
+        while next < reached.len() {
+            let from = reached[next];
+            for to in ASSIGNMENT_STATUSES {
+                if from.can_become(to) && to != Cancelled && !reached.contains(&to) {
+                    reached.push(to);
+                }
+            }
+            next += 1;
+        }
+        reached.remove(0);
+        assert_eq!(reached, ON_THE_ROAD.to_vec());
+        assert!(ON_THE_ROAD.iter().all(|s| !s.can_become(Cancelled)));
     }
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
+use weelo_orders::assignment::ON_THE_ROAD;
 use weelo_orders::input::{Place, ValidOrder};
 use weelo_orders::status::SEARCHING;
 use weelo_orders::{OrderStatus, TruckStatus};
@@ -539,6 +540,20 @@ pub enum Cancel {
     NotFound,
 }
 
+/// Whether a truck of order `id` is past loading (partly filled orders
+/// included: their status alone does not say so).
+pub async fn has_a_truck_on_the_road(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    use crate::schema::assignments;
+    let on_the_road: Vec<&str> = ON_THE_ROAD.iter().map(|s| s.as_str()).collect();
+    diesel::select(diesel::dsl::exists(
+        assignments::table
+            .filter(assignments::order_id.eq(id))
+            .filter(assignments::status.eq_any(on_the_road)),
+    ))
+    .get_result(conn)
+    .await
+}
+
 /// Cancels the customer's order `id` with its trucks and writes the
 /// `order_cancelled` event, in the caller's transaction.
 pub async fn cancel(
@@ -563,7 +578,7 @@ pub async fn cancel(
     if matches!(status, OrderStatus::Cancelled | OrderStatus::Expired) {
         return Ok(Cancel::AlreadyFinal(Box::new(current)));
     }
-    if !status.is_cancellable() {
+    if !status.is_cancellable() || has_a_truck_on_the_road(conn, id).await? {
         return Ok(Cancel::Blocked(Box::new(current)));
     }
     let order: Order = diesel::update(orders::table.find(id))

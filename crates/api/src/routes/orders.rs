@@ -155,7 +155,11 @@ async fn cancel_preview(
 ) -> Result<HttpResponse, ApiError> {
     let order = load(&state, caller.user_id(), *id).await?;
     let status = order.status();
-    let decision = if status.is_cancellable() || status.is_terminal() {
+    let mut conn = state.conn().await?;
+    let on_the_road =
+        weelo_persistence::orders::has_a_truck_on_the_road(&mut conn, order.id).await?;
+    drop(conn);
+    let decision = if status.is_terminal() || (status.is_cancellable() && !on_the_road) {
         "allowed"
     } else {
         "blocked_dispute_only"
