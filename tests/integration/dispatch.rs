@@ -322,15 +322,11 @@ async fn a_confirm_is_all_or_nothing_and_one_hold_confirms_once() {
         1
     );
 
-    // The same vehicle and driver for the other truck: busy now.
+    // Its only vehicle is busy now: it cannot hold the other truck.
     let (status, held) = hold(&app, &t1.token, &order_id, 1).await;
-    assert_eq!(status, StatusCode::OK, "{held}");
-    let (status, busy) = confirm(&app, &t1, &held["data"]["holdId"]).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(
-        busy["error"]["failedAssignments"][0]["reason"],
-        "VEHICLE_NOT_AVAILABLE"
-    );
+    assert_eq!(status, StatusCode::CONFLICT, "{held}");
+    assert_error(&held, "NOT_ENOUGH_VEHICLES");
+    assert_eq!(held["error"]["details"]["freeVehicles"], 0);
     let _ = t2;
 }
 
@@ -393,6 +389,16 @@ async fn the_same_driver_or_vehicle_in_two_confirms_at_once_is_assigned_once() {
     } else {
         (t1.vehicle.clone(), h1)
     };
+    // A third truck, so the fleet may hold a third order's truck while the
+    // open hold waits: both confirms then name the one free vehicle.
+    let third_truck = json!({ "vehicleNumber": "MH12AB9998", "vehicleType": "open", "vehicleSubtype": "17 Feet" });
+    app.call(
+        Method::PUT,
+        "vehicles/upsert",
+        Some(&t1.token),
+        Some(third_truck),
+    )
+    .await;
     let customer_c = app.token("9876543212", "customer").await;
     let (_, three) = app.create_order(&customer_c, "key-3", &two_trucks()).await;
     let third_order = three["data"]["order"]["id"].as_str().unwrap().to_owned();
@@ -901,4 +907,75 @@ async fn steps_that_find_nobody_advance_together_while_a_step_with_someone_near_
     assert_eq!(status["dispatchAttempts"], 6, "{status}");
     app.clock.advance(Duration::seconds(8));
     assert_eq!(app.jobs.sweep_once().await.unwrap().steps, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hold_is_bounded_by_the_fleets_free_vehicles_even_across_orders_at_once() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let customer_b = app.token("9876543211", "customer").await;
+    let (_, one) = app.create_order(&customer, "key-1", &two_trucks()).await;
+    let (_, two) = app.create_order(&customer_b, "key-2", &two_trucks()).await;
+    let first = one["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let second = two["data"]["order"]["id"].as_str().unwrap().to_owned();
+
+    let (status, body) = hold(&app, &t1.token, &first, 2).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "NOT_ENOUGH_VEHICLES");
+    assert_eq!(body["error"]["details"]["freeVehicles"], 1);
+    assert_eq!(app.count_rows("holds").await, 0);
+
+    // One vehicle, two orders, two holds at once: exactly one is placed.
+    let (a, b) = tokio::join!(
+        hold(&app, &t1.token, &first, 1),
+        hold(&app, &t1.token, &second, 1)
+    );
+    let mut codes = [a.0, b.0];
+    codes.sort();
+    assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT], "{a:?} {b:?}");
+    assert_eq!(app.count_rows("holds WHERE status = 'active'").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_decline_stands_until_a_truck_of_the_order_is_offered_again() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let t2 = fleet_at(&app, 2, (19.0700, 72.8700)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let one_truck = {
+        let mut body = two_trucks();
+        body["vehicleRequirements"][0]["quantity"] = json!(1);
+        body
+    };
+    let (_, created) = app.create_order(&customer, "key-1", &one_truck).await;
+    let order_id = created["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("broadcasts/{order_id}/decline"),
+            Some(&t2.token),
+            Some(json!({ "reason": "too far" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (status, body) = hold(&app, &t2.token, &order_id, 1).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_error(&body, "BROADCAST_DECLINED");
+
+    // t1 takes the truck, its driver declines: the truck is offered again.
+    let made = take_one(&app, &t1, &order_id).await;
+    let assignment = made["assignmentIds"][0].as_str().unwrap();
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("assignments/{assignment}/decline"),
+            Some(&t1.driver_token),
+            Some(json!({ "reason": "" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = hold(&app, &t2.token, &order_id, 1).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -560,6 +560,15 @@ pub(crate) async fn transporter_at(
     token
 }
 
+/// Adds a 17 ft truck numbered `number` to the fleet of `token`.
+pub(crate) async fn add_truck(app: &crate::helpers::TestApp, token: &str, number: &str) {
+    let truck = serde_json::json!({ "vehicleNumber": number, "vehicleType": "open", "vehicleSubtype": "17 Feet" });
+    let (status, body) = app
+        .call(Method::PUT, "vehicles/upsert", Some(token), Some(truck))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_only() {
     let app = spawn_app().await;
@@ -705,6 +714,9 @@ async fn exactly_one_of_two_transporters_pressing_at_once_holds_the_trucks() {
     let a = transporter_at(&app, "9123456780", "MH12AB1234", (19.0800, 72.8800)).await;
     let b = transporter_at(&app, "9123456781", "MH12AB1235", (19.0700, 72.8700)).await;
     let far = transporter_at(&app, "9123456782", "MH12AB1236", (18.5204, 73.8567)).await;
+    // Two trucks each: a hold of two is within either fleet.
+    add_truck(&app, &a, "MH12AB2234").await;
+    add_truck(&app, &b, "MH12AB2235").await;
     let customer = app.token("9876543210", "customer").await;
     let (_, body) = app.create_order(&customer, "key-1", &order_body()).await;
     assert_eq!(
@@ -857,6 +869,7 @@ async fn an_unconfirmed_hold_expires_and_its_trucks_open_again() {
     settings.orders.search_window_secs = 300;
     let app = spawn_with(settings, db, redis).await;
     let transporter = transporter_at(&app, "9123456780", "MH12AB1234", (19.0800, 72.8800)).await;
+    add_truck(&app, &transporter, "MH12AB2234").await;
     let customer = app.token("9876543210", "customer").await;
     let (_, body) = app.create_order(&customer, "key-1", &order_body()).await;
     let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();

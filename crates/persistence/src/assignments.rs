@@ -598,8 +598,10 @@ async fn give_back_truck(
         .get_result(conn)
         .await?;
     if reopen {
-        // Dispatch the truck again now, to transporters not told before.
+        // Dispatch the truck again now, to transporters not told before;
+        // those who declined the order may take the reopened truck.
         crate::dispatch::schedule(conn, order.id, Some(now)).await?;
+        crate::dispatch::forget_declines(conn, order.id).await?;
     }
     Ok((order, reopen))
 }

@@ -214,6 +214,36 @@ pub async fn was_notified(
     .await
 }
 
+/// Whether `transporter_id` declined the broadcast of `order_id` (a
+/// decline stands until a truck of the order is offered again).
+pub async fn has_declined(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    transporter_id: Uuid,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        order_notifications::table
+            .filter(order_notifications::order_id.eq(order_id))
+            .filter(order_notifications::transporter_id.eq(transporter_id))
+            .filter(order_notifications::declined_at.is_not_null()),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// A truck of `order_id` is offered again (a driver declined or timed
+/// out): earlier declines of the order no longer stand.
+pub async fn forget_declines(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        order_notifications::table
+            .filter(order_notifications::order_id.eq(order_id))
+            .filter(order_notifications::declined_at.is_not_null()),
+    )
+    .set(order_notifications::declined_at.eq(None::<DateTime<Utc>>))
+    .execute(conn)
+    .await
+}
+
 /// The searching orders `transporter_id` was told about and has not
 /// declined, newest first, with its distance from each pickup.
 pub async fn active_for(

@@ -118,6 +118,49 @@ pub async fn active_for(
         .optional()
 }
 
+#[derive(QueryableByName)]
+struct Spare {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    spare: i64,
+}
+
+/// How many more trucks of `vehicle_key` the transporter can take on: its
+/// available vehicles of that key less the trucks its live holds of the key
+/// already claim (each becomes a vehicle at confirm). Locks the
+/// transporter's row for the caller's transaction, so its concurrent holds
+/// are counted one after the other.
+pub async fn spare_vehicles(
+    conn: &mut AsyncPgConnection,
+    transporter_id: Uuid,
+    vehicle_key: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<i64> {
+    // The lock first, in a statement of its own: under READ COMMITTED the
+    // count below then sees the holds a concurrent transaction committed
+    // while this one waited (one statement would count from its start).
+    let locked = diesel::sql_query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind::<diesel::sql_types::Uuid, _>(transporter_id)
+        .execute(conn)
+        .await?;
+    if locked == 0 {
+        return Ok(0);
+    }
+    let row: Option<Spare> = diesel::sql_query(
+        "SELECT (SELECT count(*) FROM vehicles WHERE transporter_id = $1 AND vehicle_key = $2 \
+                     AND status = 'available' AND deleted_at IS NULL) \
+              - (SELECT COALESCE(sum(quantity), 0) FROM holds WHERE transporter_id = $1 \
+                     AND vehicle_key = $2 AND status = 'active' AND expires_at > $3)::bigint \
+                AS spare",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(transporter_id)
+    .bind::<diesel::sql_types::Text, _>(vehicle_key)
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.map_or(0, |row| row.spare.max(0)))
+}
+
 /// Places a hold in the caller's transaction: claims `quantity` searching
 /// trucks of the line (skipping rows another transaction is claiming),
 /// marks them held and records the hold. Returns the hold and its trucks.

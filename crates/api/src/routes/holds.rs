@@ -95,6 +95,13 @@ async fn hold(
                     message: "this order was not offered to you".to_owned(),
                 }));
             }
+            if dispatch::has_declined(conn, order_id, transporter).await? {
+                return Err(Tx::Refused(ApiError::Forbidden {
+                    code: "BROADCAST_DECLINED",
+                    message: "you declined this request; it comes back if a truck is offered again"
+                        .to_owned(),
+                }));
+            }
             if matches!(
                 order.status(),
                 OrderStatus::FullyFilled | OrderStatus::InProgress | OrderStatus::Completed
@@ -107,6 +114,25 @@ async fn hold(
                     code: "BROADCAST_EXPIRED",
                     message: "this request has expired or was cancelled".to_owned(),
                     details: None,
+                }));
+            }
+            // Holding the line already says more than counting vehicles.
+            if let Some(existing) =
+                holds::active_for(conn, transporter, order_id, key.as_str()).await?
+            {
+                let summary = holds::HoldSummary::from(&existing);
+                return Err(Tx::Refused(refusal(Refused::AlreadyHolding(Box::new(
+                    summary,
+                )))));
+            }
+            let spare = holds::spare_vehicles(conn, transporter, key.as_str(), now).await?;
+            if i64::from(quantity) > spare {
+                return Err(Tx::Refused(ApiError::Conflict {
+                    code: "NOT_ENOUGH_VEHICLES",
+                    message: format!(
+                        "you have {spare} free vehicle(s) of this type for {quantity} truck(s)"
+                    ),
+                    details: Some(json!({ "freeVehicles": spare, "requested": quantity })),
                 }));
             }
             let new = NewHold {
