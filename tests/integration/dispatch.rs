@@ -979,3 +979,65 @@ async fn a_decline_stands_until_a_truck_of_the_order_is_offered_again() {
     let (status, body) = hold(&app, &t2.token, &order_id, 1).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// A one-truck order of `customer`, created as `key`: (status, body).
+async fn one_truck_order(app: &TestApp, customer: &str, key: &str) -> Value {
+    let mut body = two_trucks();
+    body["vehicleRequirements"][0]["quantity"] = json!(1);
+    let (status, created) = app.create_order(customer, key, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["data"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_vehicle_freed_by_a_cancel_is_offered_at_the_first_step_of_the_next_order() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let first_customer = app.token("9876543210", "customer").await;
+    let first = one_truck_order(&app, &first_customer, "key-1").await;
+    let order_id = first["order"]["id"].as_str().unwrap().to_owned();
+    take_one(&app, &t1, &order_id).await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("bookings/orders/{order_id}/cancel"),
+            Some(&first_customer),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let next_customer = app.token("9876543211", "customer").await;
+    let next = one_truck_order(&app, &next_customer, "key-2").await;
+
+    assert_eq!(
+        next["broadcastSummary"]["totalTransportersNotified"], 1,
+        "{next}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_vehicle_freed_by_a_driver_timeout_is_offered_at_the_first_step_of_the_next_order() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let first_customer = app.token("9876543210", "customer").await;
+    let first = one_truck_order(&app, &first_customer, "key-1").await;
+    let order_id = first["order"]["id"].as_str().unwrap().to_owned();
+    take_one(&app, &t1, &order_id).await;
+    app.clock.advance(Duration::seconds(46));
+    app.jobs.sweep_once().await.unwrap();
+    assert_eq!(
+        app.count_rows("assignments WHERE status = 'timed_out'")
+            .await,
+        1
+    );
+    // The first order searches again (for others); a second customer's
+    // order must reach the fleet whose vehicle is free again.
+    let next_customer = app.token("9876543211", "customer").await;
+    let next = one_truck_order(&app, &next_customer, "key-2").await;
+
+    assert_eq!(
+        next["broadcastSummary"]["totalTransportersNotified"], 1,
+        "{next}"
+    );
+}

@@ -114,13 +114,11 @@ impl ProximityIndex {
     }
 
     /// Places `id` at `point` under `keys` (its free vehicles' keys), beating
-    /// at `beat_ms`. Keys it no longer has are dropped; an empty `keys`
-    /// removes it. Returns `false` for a point outside the geohash range.
+    /// at `beat_ms`. Keys it no longer has are dropped; with an empty `keys`
+    /// no search finds it, but its position and beat are kept, so a vehicle
+    /// freed later puts it back under its key at once (not at its next
+    /// beat). Returns `false` for a point outside the geohash range.
     pub fn upsert(&mut self, id: Uuid, point: Point, keys: &[String], beat_ms: i64) -> bool {
-        if keys.is_empty() {
-            self.remove(id);
-            return true;
-        }
         let Some(cell) = cell_of(point, self.precision) else {
             return false;
         };
@@ -447,7 +445,16 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![stale]
         );
-        assert_eq!(index.sweep_stale(200_000, 60_000), vec![stale]);
+        // All its vehicles busy, it is found by no search but keeps its
+        // place, and comes back under a key without a new beat.
+        assert_eq!(index.position(busy), Some((here, 100_000)));
+        index.upsert(busy, here, &["k".to_owned()], 100_000);
+        assert_eq!(index.nearest(&query, |id| id == stale).len(), 1);
+        let mut swept = index.sweep_stale(200_000, 60_000);
+        swept.sort();
+        let mut expected = vec![stale, busy];
+        expected.sort();
+        assert_eq!(swept, expected);
         assert!(index.is_empty());
     }
 
