@@ -23,7 +23,7 @@ fn iso(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// An order of two trucks, one taken by each fleet and accepted by its
 /// driver: (customer token, order id, [trip ids]).
-async fn two_accepted_trips(
+pub(crate) async fn two_accepted_trips(
     app: &TestApp,
     t1: &Fleet,
     t2: &Fleet,
@@ -49,7 +49,12 @@ async fn two_accepted_trips(
     (customer, order_id, trips)
 }
 
-async fn set_status(app: &TestApp, driver: &str, trip: &str, status: &str) -> (StatusCode, Value) {
+pub(crate) async fn set_status(
+    app: &TestApp,
+    driver: &str,
+    trip: &str,
+    status: &str,
+) -> (StatusCode, Value) {
     app.call(
         Method::PUT,
         &format!("tracking/trip/{trip}/status"),
@@ -364,6 +369,40 @@ async fn a_silent_truck_on_the_road_is_reported_once() {
     .await;
     app.clock.advance(Duration::seconds(121));
     assert_eq!(app.jobs.sweep_once().await.unwrap().silent, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_watchdog_covers_every_trip_on_the_road_not_only_a_first_page() {
+    // A page of one: the silent trip is never on the first page.
+    let app = crate::helpers::spawn_tuned(|settings| settings.orders.sweep_batch = 1).await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let t2 = fleet_at(&app, 2, (19.0700, 72.8700)).await;
+    let (_, _, trips) = two_accepted_trips(&app, &t1, &t2).await;
+    for (driver, trip) in [(&t1.driver_token, &trips[0]), (&t2.driver_token, &trips[1])] {
+        for word in ["at_pickup", "loading_complete", "in_transit"] {
+            assert_eq!(set_status(&app, driver, trip, word).await.0, StatusCode::OK);
+        }
+    }
+    app.clock.advance(Duration::seconds(121));
+    let now = iso(app.clock.now());
+    let (status, _) = batch(
+        &app,
+        &t1.driver_token,
+        &trips[0],
+        json!([{ "latitude": 19.0, "longitude": 72.9, "timestamp": now }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    assert_eq!(app.jobs.sweep_once().await.unwrap().silent, 1);
+    assert_eq!(
+        app.count_rows(&format!(
+            "outbox WHERE topic = 'driver_connectivity_issue' AND payload->>'tripId' = '{}'",
+            trips[1]
+        ))
+        .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -70,6 +70,20 @@ impl Cache {
             .await?)
     }
 
+    /// The snapshots under `names`, in order, in one round trip (`None`
+    /// where there is none).
+    pub async fn get_snapshots(&self, names: &[String]) -> Result<Vec<Option<String>>, CacheError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn().await?;
+        let mut command = redis::cmd("MGET");
+        for name in names {
+            command.arg(self.key(name));
+        }
+        Ok(command.query_async(&mut conn).await?)
+    }
+
     /// Removes the snapshot under `name` (after a change whose new state
     /// could not be written, so readers fall back to PostgreSQL).
     pub async fn drop_snapshot(&self, name: &str) -> Result<(), CacheError> {

@@ -361,15 +361,22 @@ pub async fn of_order(
         .await
 }
 
-/// Trips on the road not yet reported silent, oldest start first.
+/// A page of the trips on the road not yet reported silent, by id after
+/// `after` (a keyset: the watchdog pages through every one of them).
 pub async fn moving_unreported(
     conn: &mut AsyncPgConnection,
+    after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Assignment>> {
-    assignments::table
+    let mut query = assignments::table
         .filter(assignments::status.eq_any(["in_transit", "arrived_at_drop"]))
         .filter(assignments::silence_reported_at.is_null())
-        .order(assignments::trip_started_at.asc())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(assignments::id.gt(after));
+    }
+    query
+        .order(assignments::id.asc())
         .limit(limit)
         .select(Assignment::as_select())
         .load(conn)

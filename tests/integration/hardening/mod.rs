@@ -8,6 +8,7 @@ mod metrics;
 mod otp;
 mod pruning;
 mod realtime_limits;
+mod redis_hang;
 mod sockets;
 
 use std::collections::HashMap;

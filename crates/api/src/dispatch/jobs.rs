@@ -1,6 +1,7 @@
 //! The dispatch sweeper of each instance: every tick it runs the radius
 //! steps that came due, times out the assignments whose driver did not
-//! answer and reports trips on the road that went silent. Both claim their rows in PostgreSQL, so instances never do the
+//! answer and, in a loop of its own, reports trips on the road that went
+//! silent. Each claims its rows in PostgreSQL, so instances never do the
 //! same work twice and nothing waits on the instance that started it.
 
 use std::time::Duration;
@@ -34,17 +35,27 @@ impl DispatchJobs {
 
     /// One sweep (tests call it with a moved clock).
     pub async fn sweep_once(&self) -> Result<SweepReport, PersistenceError> {
+        let mut report = self.sweep_dispatch().await?;
+        report.silent = crate::tracking::watch::sweep_silent(&self.state).await?;
+        Ok(report)
+    }
+
+    /// Radius steps and driver timeouts, the part of a sweep that must
+    /// keep its pace whatever the watchdog's page count or Redis's health.
+    pub async fn sweep_dispatch(&self) -> Result<SweepReport, PersistenceError> {
         let timed_out = crate::assignments::sweep_unanswered(&self.state).await?;
         let steps = super::steps::run_due(&self.state).await?;
-        let silent = crate::tracking::watch::sweep_silent(&self.state).await?;
         Ok(SweepReport {
             steps,
             timed_out,
-            silent,
+            silent: 0,
         })
     }
 
-    /// Starts the loop (off when the sweep interval is 0).
+    /// Starts the loops (off when the sweep interval is 0): dispatch steps
+    /// and driver timeouts in one, the silence watchdog in its own, so a
+    /// watchdog pass over many trips, or waiting on a slow Redis, never
+    /// holds a step or a timeout back.
     pub fn spawn_loop(&self) {
         let interval = self.state.orders.sweep_interval_ms;
         if interval == 0 {
@@ -56,8 +67,19 @@ impl DispatchJobs {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(error) = this.sweep_once().await {
+                if let Err(error) = this.sweep_dispatch().await {
                     tracing::warn!(error = %error, "dispatch sweep failed; retrying next tick");
+                }
+            }
+        });
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(interval));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(error) = crate::tracking::watch::sweep_silent(&state).await {
+                    tracing::warn!(error = %error, "silence watchdog failed; retrying next tick");
                 }
             }
         });

@@ -171,6 +171,36 @@ impl Tracking {
         }
     }
 
+    /// [`Tracking::latest`] of many trips in one Redis round trip (the
+    /// watchdog's page): with Redis slow or gone it costs one timeout, not
+    /// one per trip, and this instance's fixes still count.
+    pub async fn latest_many(&self, trip_ids: &[Uuid]) -> HashMap<Uuid, Fix> {
+        let keys: Vec<String> = trip_ids.iter().map(|id| fix_key(*id)).collect();
+        let shared = match self.inner.cache.get_snapshots(&keys).await {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::debug!(error = %error, "shared fixes unavailable; using this instance's");
+                Vec::new()
+            }
+        };
+        let local = locked(&self.inner.fixes);
+        let mut latest = HashMap::with_capacity(trip_ids.len());
+        for (n, trip_id) in trip_ids.iter().enumerate() {
+            let shared = shared
+                .get(n)
+                .and_then(Option::as_deref)
+                .and_then(|json| serde_json::from_str::<Fix>(json).ok());
+            let newest = match (local.get(trip_id).copied(), shared) {
+                (Some(a), Some(b)) => Some(if b.at_ms > a.at_ms { b } else { a }),
+                (a, b) => a.or(b),
+            };
+            if let Some(fix) = newest {
+                latest.insert(*trip_id, fix);
+            }
+        }
+        latest
+    }
+
     /// This instance's latest fix of a trip (no I/O: the hot path of socket
     /// fixes).
     fn local_latest(&self, trip_id: Uuid) -> Option<Fix> {

@@ -12,21 +12,41 @@ use weelo_persistence::{PersistenceError, trips, users};
 
 use crate::AppState;
 
-/// One pass; returns how many trips were reported.
+/// One pass over every trip on the road, a page at a time (each page's
+/// latest fixes in one Redis round trip); returns how many were reported.
 pub async fn sweep_silent(state: &AppState) -> Result<usize, PersistenceError> {
+    let mut reported = 0;
+    let mut after = None;
+    loop {
+        let page = {
+            let mut conn = state.conn().await?;
+            trips::moving_unreported(&mut conn, after, state.orders.sweep_batch).await?
+        };
+        let full = page.len() >= usize::try_from(state.orders.sweep_batch).unwrap_or(usize::MAX);
+        after = page.last().map(|trip| trip.id);
+        reported += report_page(state, page).await?;
+        if !full {
+            return Ok(reported);
+        }
+    }
+}
+
+/// Reports the silent trips of one page.
+async fn report_page(
+    state: &AppState,
+    moving: Vec<weelo_persistence::assignments::Assignment>,
+) -> Result<usize, PersistenceError> {
     let now = state.clock.now();
     let silent_ms = state
         .tracking
         .settings()
         .silent_after_secs
         .saturating_mul(1000);
-    let moving = {
-        let mut conn = state.conn().await?;
-        trips::moving_unreported(&mut conn, state.orders.sweep_batch).await?
-    };
+    let trip_ids: Vec<uuid::Uuid> = moving.iter().map(|trip| trip.trip_id).collect();
+    let latest = state.tracking.latest_many(&trip_ids).await;
     let mut reported = 0;
     for trip in moving {
-        let last_ms = match state.tracking.latest(trip.trip_id).await {
+        let last_ms = match latest.get(&trip.trip_id) {
             Some(fix) => fix.at_ms,
             None => trip
                 .trip_started_at
