@@ -143,6 +143,7 @@ impl Application {
             hub,
             state.clock.clone(),
             state.relay_wake.clone(),
+            settings.realtime.liveness(),
         );
         let jobs = DispatchJobs::new(state.clone());
         let data = web::Data::new(state);

@@ -1,10 +1,12 @@
 //! The outbox: every domain event, written in the transaction of the change
-//! it describes. The realtime relay publishes rows after commit; the id is
-//! the sequence replays page through.
+//! it describes. After commit the relay numbers it (`seq`, in commit
+//! order, one relay at a time), delivers it and publishes it to the other
+//! instances; replays page through `seq`, never through the id, which is
+//! taken at insert and so can be lower for an event that committed later.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::schema::outbox;
@@ -59,8 +61,10 @@ pub async fn append(
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox, check_for_backend(diesel::pg::Pg))]
 pub struct StoredEvent {
-    /// Sequence.
+    /// Row id (insert order).
     pub id: i64,
+    /// Delivery sequence (commit order), once the relay numbered it.
+    pub seq: Option<i64>,
     /// Event name.
     pub topic: String,
     /// Rooms.
@@ -86,49 +90,167 @@ pub async fn of_order(
         .await
 }
 
-/// Deletes published events older than `before`; returns how many.
+impl StoredEvent {
+    /// The number a client replays from: the delivery sequence (every event
+    /// the replay queries return has one).
+    pub fn sequence(&self) -> i64 {
+        self.seq.unwrap_or(self.id)
+    }
+}
+
+/// Deletes numbered events older than `before` (published or not: past
+/// the retention nobody replays them); returns how many.
 pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
     diesel::delete(
         outbox::table
-            .filter(outbox::published_at.is_not_null())
+            .filter(outbox::seq.is_not_null())
             .filter(outbox::created_at.lt(before)),
     )
     .execute(conn)
     .await
 }
 
-const CLAIM_SQL: &str = "
-UPDATE outbox SET published_at = $1
-WHERE id IN (
-    SELECT id FROM outbox WHERE published_at IS NULL
-    ORDER BY id LIMIT $2
-    FOR UPDATE SKIP LOCKED
+const NUMBER_SQL: &str = "
+WITH fresh AS (
+    SELECT id, $1 + row_number() OVER (ORDER BY id) AS seq
+    FROM (SELECT id FROM outbox WHERE seq IS NULL ORDER BY id LIMIT $2) AS unnumbered
 )
-RETURNING id, topic, recipients, payload, order_id, created_at";
+UPDATE outbox SET seq = fresh.seq FROM fresh WHERE outbox.id = fresh.id
+RETURNING outbox.id, outbox.seq, outbox.topic, outbox.recipients, outbox.payload,
+          outbox.order_id, outbox.created_at";
 
-/// Claims up to `limit` unpublished events, oldest first, and marks them
-/// published at `now`, in one statement (run in a transaction: the rows
-/// stay locked until it ends, so another instance's relay skips them, and
-/// a relay that fails before its commit leaves them to be relayed again).
-pub async fn claim_unpublished(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<StoredEvent>> {
+#[derive(QueryableByName)]
+struct LastSeq {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    last_seq: i64,
+}
+
+/// Numbers up to `limit` committed, unnumbered events in the caller's
+/// transaction, in id order after the last number given. The cursor row is
+/// locked first, in a statement of its own, so relays number one after the
+/// other and each sees what the one before it committed: the numbers follow
+/// commit order, and a reader sees them appear in order.
+pub async fn number_new(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<StoredEvent>> {
+    let cursor: LastSeq = diesel::sql_query("SELECT last_seq FROM outbox_cursor FOR UPDATE")
+        .get_result(conn)
+        .await?;
     let mut events: Vec<StoredEvent> = crate::cached::cached(
-        diesel::sql_query(CLAIM_SQL)
-            .bind::<diesel::sql_types::Timestamptz, _>(now)
+        diesel::sql_query(NUMBER_SQL)
+            .bind::<diesel::sql_types::BigInt, _>(cursor.last_seq)
             .bind::<diesel::sql_types::BigInt, _>(limit),
     )
     .load(conn)
     .await?;
+    if events.is_empty() {
+        return Ok(events);
+    }
     // RETURNING keeps no order.
-    events.sort_unstable_by_key(|event| event.id);
+    events.sort_unstable_by_key(StoredEvent::sequence);
+    let last = events.last().map_or(cursor.last_seq, StoredEvent::sequence);
+    diesel::sql_query("UPDATE outbox_cursor SET last_seq = $1")
+        .bind::<diesel::sql_types::BigInt, _>(last)
+        .execute(conn)
+        .await?;
     Ok(events)
 }
 
-/// Events addressed to `room` after sequence `after`, oldest first, at most
-/// `limit` (the dispatch replay of a transporter).
+/// Numbered events not yet through pub/sub, by sequence, at most `limit`.
+pub async fn unpublished(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> QueryResult<Vec<StoredEvent>> {
+    outbox::table
+        .filter(outbox::seq.is_not_null())
+        .filter(outbox::published_at.is_null())
+        .order(outbox::seq.asc())
+        .limit(limit)
+        .select(StoredEvent::as_select())
+        .load(conn)
+        .await
+}
+
+/// Numbered events not yet through pub/sub, locked for the caller's
+/// transaction and skipping rows another relay holds: two instances never
+/// publish the same events at once.
+pub async fn claim_pending(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> QueryResult<Vec<StoredEvent>> {
+    outbox::table
+        .filter(outbox::seq.is_not_null())
+        .filter(outbox::published_at.is_null())
+        .order(outbox::seq.asc())
+        .limit(limit)
+        .select(StoredEvent::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await
+}
+
+/// Numbers what committed and is not numbered yet, if anything (a replay
+/// reads right after a commit, before the relay's next pass): one cheap
+/// look when there is nothing, the relay's numbering otherwise. Run outside
+/// any transaction of the caller.
+pub async fn number_committed(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    let waiting: bool = diesel::select(diesel::dsl::exists(
+        outbox::table.filter(outbox::seq.is_null()),
+    ))
+    .get_result(conn)
+    .await?;
+    if !waiting {
+        return Ok(0);
+    }
+    let numbered = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| number_new(conn, 10_000).await)
+        .await?;
+    Ok(numbered.len())
+}
+
+/// Marks the events of sequences `seqs` published once pub/sub took them.
+pub async fn mark_published_seqs(
+    conn: &mut AsyncPgConnection,
+    seqs: &[i64],
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::seq.eq_any(seqs))
+            .filter(outbox::published_at.is_null()),
+    )
+    .set(outbox::published_at.eq(now))
+    .execute(conn)
+    .await
+}
+
+/// Numbered events after sequence `after`, by sequence, at most `limit`:
+/// what a subscriber that lost its pub/sub connection may have missed.
+pub async fn numbered_after(
+    conn: &mut AsyncPgConnection,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<StoredEvent>> {
+    outbox::table
+        .filter(outbox::seq.gt(after))
+        .order(outbox::seq.asc())
+        .limit(limit)
+        .select(StoredEvent::as_select())
+        .load(conn)
+        .await
+}
+
+/// The last sequence given.
+pub async fn last_seq(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    let cursor: LastSeq = diesel::sql_query("SELECT last_seq FROM outbox_cursor")
+        .get_result(conn)
+        .await?;
+    Ok(cursor.last_seq)
+}
+
+/// Numbered events addressed to `room` after sequence `after`, oldest
+/// first, at most `limit` (the dispatch replay of a transporter). An event
+/// not numbered yet is left out: it gets a number above every one given so
+/// far, so a client resuming from the last it saw will get it.
 pub async fn for_room_after(
     conn: &mut AsyncPgConnection,
     room: &str,
@@ -137,24 +259,8 @@ pub async fn for_room_after(
 ) -> QueryResult<Vec<StoredEvent>> {
     outbox::table
         .filter(outbox::recipients.contains(vec![Some(room.to_owned())]))
-        .filter(outbox::id.gt(after))
-        .order(outbox::id.asc())
-        .limit(limit)
-        .select(StoredEvent::as_select())
-        .load(conn)
-        .await
-}
-
-/// Events published at or after `since`, by sequence, at most `limit`:
-/// what a subscriber that lost its pub/sub connection may have missed.
-pub async fn published_since(
-    conn: &mut AsyncPgConnection,
-    since: DateTime<Utc>,
-    limit: i64,
-) -> QueryResult<Vec<StoredEvent>> {
-    outbox::table
-        .filter(outbox::published_at.ge(since))
-        .order(outbox::id.asc())
+        .filter(outbox::seq.gt(after))
+        .order(outbox::seq.asc())
         .limit(limit)
         .select(StoredEvent::as_select())
         .load(conn)
@@ -162,9 +268,9 @@ pub async fn published_since(
 }
 
 /// The lowest sequence still kept (older ones were pruned).
-pub async fn oldest_id(conn: &mut AsyncPgConnection) -> QueryResult<Option<i64>> {
+pub async fn oldest_seq(conn: &mut AsyncPgConnection) -> QueryResult<Option<i64>> {
     outbox::table
-        .select(diesel::dsl::min(outbox::id))
+        .select(diesel::dsl::min(outbox::seq))
         .first(conn)
         .await
 }

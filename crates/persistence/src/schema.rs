@@ -150,6 +150,14 @@ diesel::table! {
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
         order_id -> Nullable<Uuid>,
+        seq -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    outbox_cursor (only_row) {
+        only_row -> Bool,
+        last_seq -> Int8,
     }
 }
 
@@ -283,6 +291,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     otp_challenges,
     otp_lockouts,
     outbox,
+    outbox_cursor,
     rate_counters,
     sessions,
     trip_points,

@@ -3,9 +3,11 @@
 
 mod arithmetic;
 mod database;
+mod events;
 mod headers;
 mod metrics;
 mod otp;
+mod proxy;
 mod pruning;
 mod realtime_limits;
 mod redis_hang;

@@ -7,101 +7,16 @@
     reason = "helpers of tests fail loudly on purpose"
 )]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use reqwest::{Method, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use weelo_test_support::{TestDb, TestRedis};
 
+use super::proxy::FreezableRedis;
 use crate::dispatch::{fleet_at, take_one, two_trucks};
 use crate::helpers::{TestApp, spawn_with, test_settings};
 use crate::trips::{set_status, two_accepted_trips};
-
-/// A TCP proxy to the test's Redis that can be frozen: while frozen it
-/// forwards nothing either way, as a hung Redis would answer.
-struct FreezableRedis {
-    address: String,
-    frozen: Arc<AtomicBool>,
-    /// Everything clients sent, for counting commands.
-    sent: Arc<std::sync::Mutex<Vec<u8>>>,
-}
-
-impl FreezableRedis {
-    async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = format!("redis://{}", listener.local_addr().unwrap());
-        let frozen = Arc::new(AtomicBool::new(false));
-        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (flag, log) = (frozen.clone(), sent.clone());
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(&upstream).await else {
-                    continue;
-                };
-                let (client_read, client_write) = client.into_split();
-                let (server_read, server_write) = server.into_split();
-                tokio::spawn(pipe(
-                    client_read,
-                    server_write,
-                    flag.clone(),
-                    Some(log.clone()),
-                ));
-                tokio::spawn(pipe(server_read, client_write, flag.clone(), None));
-            }
-        });
-        Self {
-            address,
-            frozen,
-            sent,
-        }
-    }
-
-    fn freeze(&self) {
-        self.frozen.store(true, Ordering::SeqCst);
-        self.sent.lock().unwrap().clear();
-    }
-
-    /// How many `command`s clients sent since the freeze (RESP bulk
-    /// strings: `$4\r\nMGET\r\n`).
-    fn sent_since_freeze(&self, command: &str) -> usize {
-        let needle = format!("${}\r\n{command}\r\n", command.len());
-        let sent = self.sent.lock().unwrap();
-        sent.windows(needle.len())
-            .filter(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
-            .count()
-    }
-}
-
-/// Copies `from` to `to`, holding every chunk while `frozen`.
-async fn pipe(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    frozen: Arc<AtomicBool>,
-    log: Option<Arc<std::sync::Mutex<Vec<u8>>>>,
-) {
-    let mut buffer = vec![0_u8; 16 * 1024];
-    loop {
-        let Ok(read) = from.read(&mut buffer).await else {
-            return;
-        };
-        if read == 0 {
-            return;
-        }
-        if let Some(log) = &log {
-            log.lock().unwrap().extend_from_slice(&buffer[..read]);
-        }
-        while frozen.load(Ordering::SeqCst) {
-            tokio::time::sleep(StdDuration::from_millis(20)).await;
-        }
-        if to.write_all(&buffer[..read]).await.is_err() {
-            return;
-        }
-    }
-}
 
 /// The server, its Redis behind a proxy that can freeze.
 async fn behind_a_freezable_redis() -> (TestApp, FreezableRedis) {
@@ -135,7 +50,7 @@ async fn with_redis_hung_the_watchdog_asks_once_per_page_and_still_reports() {
         .silent;
 
     assert_eq!(silent, 2);
-    assert_eq!(proxy.sent_since_freeze("GET"), 0, "no GET per trip");
+    assert_eq!(proxy.gets_since_freeze("trip-fix:"), 0, "no GET per trip");
     assert_eq!(proxy.sent_since_freeze("MGET"), 1, "one MGET for the page");
 }
 

@@ -292,7 +292,10 @@ fn last_seq(auth: &Value) -> Option<i64> {
 /// the database does not answer.
 async fn missed(state: &AppState, room: &str, after: i64) -> Vec<(String, Value)> {
     let events = match state.conn().await {
-        Ok(mut conn) => outbox::for_room_after(&mut conn, room, after, BACKLOG_LIMIT).await,
+        Ok(mut conn) => match outbox::number_committed(&mut conn).await {
+            Ok(_) => outbox::for_room_after(&mut conn, room, after, BACKLOG_LIMIT).await,
+            Err(error) => Err(error),
+        },
         Err(error) => {
             tracing::warn!(error = %error, "no backlog at reconnect: database unavailable");
             return Vec::new();
@@ -303,10 +306,11 @@ async fn missed(state: &AppState, room: &str, after: i64) -> Vec<(String, Value)
         Ok(events) => events
             .into_iter()
             .map(|event| {
+                let seq = event.sequence();
                 let mut data = event.payload;
                 if let Value::Object(map) = &mut data {
-                    map.insert("eventId".to_owned(), json!(event.id.to_string()));
-                    map.insert("_seq".to_owned(), json!(event.id));
+                    map.insert("eventId".to_owned(), json!(seq.to_string()));
+                    map.insert("_seq".to_owned(), json!(seq));
                     map.insert("serverTimeMs".to_owned(), json!(now_ms));
                     map.insert("_replayed".to_owned(), json!(true));
                 }

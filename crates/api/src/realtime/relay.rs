@@ -1,15 +1,17 @@
-//! The outbox relay: committed events go to Redis pub/sub, and every
-//! instance's subscriber hands them to its hub, so a socket on instance A
-//! hears what B committed. Rows are claimed with `SKIP LOCKED` (instances
-//! never relay one row twice at once) and marked published. The relaying
-//! instance hands the events to its own sockets at once (and skips them
-//! when they come back through pub/sub), so with Redis down its sockets
-//! still hear everything. A subscriber whose
-//! pub/sub connection dropped (Redis cuts a subscriber that falls behind)
-//! catches up from the outbox when it subscribes again, skipping what it
-//! already delivered.
+//! The outbox relay: committed events are numbered in commit order (the
+//! delivery sequence, `_seq`, one relay at a time), handed to this
+//! instance's sockets at once, and published on Redis pub/sub, where every
+//! other instance's subscriber hands them to its hub: a socket on instance
+//! A hears what B committed. An event is marked published only once
+//! pub/sub took it; until then every pass retries it (a failed publish, or
+//! an instance that died between numbering and publishing, loses nothing).
+//! The subscriber knows its subscription is alive from the liveness message
+//! each instance publishes every few seconds; after silence, or a lost
+//! connection, it subscribes again and pages through every event numbered
+//! since the last it delivered, skipping those it already has.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use diesel_async::AsyncConnection;
@@ -18,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use weelo_cache::Cache;
 use weelo_orders::Clock;
+use weelo_persistence::outbox::StoredEvent;
 use weelo_persistence::{DbPool, PersistenceError, outbox};
 use weelo_realtime::{Delivery, Hub};
 
@@ -26,10 +29,16 @@ use super::recent::Recent;
 const CHANNEL: &str = "events";
 const BATCH: i64 = 500;
 const BATCH_LEN: usize = BATCH as usize;
-/// Most events re-read when catching up after a lost subscription.
-const CATCH_UP_LIMIT: i64 = 50_000;
-/// How far before the loss a catch-up starts (messages in flight then).
-const CATCH_UP_MARGIN: chrono::Duration = chrono::Duration::seconds(30);
+/// Events read per page when catching up.
+const CATCH_UP_PAGE: i64 = 2_000;
+/// How far below the last delivered sequence a catch-up starts: an event
+/// retried by another instance may arrive after higher ones (the ones in
+/// between are skipped as already delivered).
+const CATCH_UP_MARGIN: i64 = 10_000;
+/// How often pending publishes are looked for without a known failure:
+/// events a replay numbered, or an instance that died between numbering
+/// and publishing left.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
 
 /// Relays the outbox to the sockets of every instance. Cheap to clone.
 #[derive(Clone)]
@@ -42,16 +51,27 @@ pub struct Relay {
     recent: Arc<Recent>,
     /// Names this instance's batches on the channel.
     instance: Arc<str>,
+    /// The highest sequence delivered here (where a catch-up starts).
+    high_water: Arc<AtomicI64>,
+    /// A publish failed: look for pending ones on the next pass.
+    backlog: Arc<AtomicBool>,
+    /// How often this instance says on the channel that it is alive.
+    liveness_every: Duration,
+    /// A subscription silent this long is taken as dead.
+    silence_limit: Duration,
 }
 
 impl Relay {
-    /// A relay over these handles.
+    /// A relay over these handles, saying it is alive every
+    /// `liveness_every` and taking a subscription silent for
+    /// `silence_limit` as dead (a few liveness messages missed).
     pub fn new(
         db: DbPool,
         cache: Cache,
         hub: Hub,
         clock: Arc<dyn Clock>,
         wake: Arc<tokio::sync::Notify>,
+        (liveness_every, silence_limit): (Duration, Duration),
     ) -> Self {
         Self {
             db,
@@ -61,90 +81,140 @@ impl Relay {
             wake,
             recent: Arc::default(),
             instance: Arc::from(uuid::Uuid::new_v4().to_string()),
+            high_water: Arc::default(),
+            backlog: Arc::default(),
+            liveness_every,
+            silence_limit,
         }
     }
 
     /// Hands `delivery` to this instance's sockets unless it already did
     /// (outbox events only; live ones have no sequence).
     fn deliver_once(&self, delivery: Delivery) {
-        let fresh = delivery
-            .event_id
-            .parse::<i64>()
-            .map_or(true, |id| self.recent.first_time(id));
+        let seq = delivery.event_id.parse::<i64>().ok();
+        let fresh = seq.is_none_or(|seq| self.recent.first_time(seq));
+        if let Some(seq) = seq {
+            self.high_water.fetch_max(seq, Ordering::AcqRel);
+        }
         if fresh {
             self.hub.deliver(delivery);
         }
     }
 
-    /// Delivers what was published since `since` and not delivered here.
-    async fn catch_up(
-        &self,
-        since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<usize, PersistenceError> {
+    /// Delivers every event numbered after `after` and not delivered here,
+    /// a page at a time; returns how many were read.
+    async fn catch_up(&self, after: i64) -> Result<usize, PersistenceError> {
         let mut conn = self.db.get().await?;
-        let events = outbox::published_since(&mut conn, since, CATCH_UP_LIMIT).await?;
-        let now_ms = self.clock.now().timestamp_millis();
-        let count = events.len();
-        for event in events {
-            self.deliver_once(Delivery {
-                rooms: event.recipients.into_iter().flatten().collect(),
-                name: event.topic,
-                data: event.payload,
-                event_id: event.id.to_string(),
-                server_time_ms: now_ms,
-            });
+        let mut after = after;
+        let mut read = 0;
+        loop {
+            let page = outbox::numbered_after(&mut conn, after, CATCH_UP_PAGE).await?;
+            let now_ms = self.clock.now().timestamp_millis();
+            let full = page.len() >= usize::try_from(CATCH_UP_PAGE).unwrap_or(usize::MAX);
+            read += page.len();
+            for event in page {
+                after = event.sequence();
+                self.deliver_once(delivery(event, now_ms));
+            }
+            if !full {
+                return Ok(read);
+            }
+        }
+    }
+
+    /// One pass: numbers what committed since the last pass and delivers it
+    /// here at once, then publishes what is numbered and not yet published
+    /// (this pass's events; after a failure, now and then, or when events
+    /// were numbered elsewhere, everything pending). Returns how many events
+    /// were numbered.
+    pub async fn relay_once(&self) -> Result<usize, PersistenceError> {
+        let now = self.clock.now();
+        let now_ms = now.timestamp_millis();
+        let mut conn = self.db.get().await?;
+        let fresh = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                outbox::number_new(conn, BATCH).await
+            })
+            .await?;
+        let count = fresh.len();
+        // This instance's sockets first and straight away; the copy that
+        // comes back through pub/sub is skipped as ours.
+        for event in fresh {
+            self.deliver_once(delivery(event, now_ms));
+        }
+        if count > 0 || self.backlog.swap(false, Ordering::AcqRel) {
+            self.publish_pending(&mut conn, now_ms).await?;
         }
         Ok(count)
     }
 
-    /// Relays one batch of unpublished events; returns how many.
-    pub async fn relay_once(&self) -> Result<usize, PersistenceError> {
-        let now = self.clock.now();
-        let mut conn = self.db.get().await?;
+    /// Publishes the oldest pending events (locked, so two instances do not
+    /// publish the same ones) and marks them published; when pub/sub fails
+    /// they stay pending for the next pass.
+    async fn publish_pending(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        now_ms: i64,
+    ) -> Result<(), PersistenceError> {
         let this = self.clone();
-        let relayed = conn
+        let failed = conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let events = outbox::claim_unpublished(conn, BATCH, now).await?;
-                if events.is_empty() {
-                    return Ok(0);
+                let pending = outbox::claim_pending(conn, BATCH).await?;
+                if pending.is_empty() {
+                    return Ok(false);
                 }
-                let count = events.len();
-                let deliveries: Vec<Delivery> = events
+                let deliveries: Vec<Delivery> = pending
                     .into_iter()
-                    .map(|event| Delivery {
-                        rooms: event.recipients.into_iter().flatten().collect(),
-                        name: event.topic,
-                        data: event.payload,
-                        event_id: event.id.to_string(),
-                        server_time_ms: now.timestamp_millis(),
-                    })
+                    .map(|event| delivery(event, now_ms))
                     .collect();
+                // Numbered elsewhere (a replay) and not yet delivered here.
+                for delivery in &deliveries {
+                    this.deliver_once(delivery.clone());
+                }
                 let message = encode(&this.instance, &deliveries);
-                // This instance's sockets first and straight away; the copy
-                // that comes back through pub/sub is then skipped as seen.
-                for delivery in deliveries {
-                    this.deliver_once(delivery);
-                }
                 if let Err(error) = this.cache.publish(CHANNEL, &message).await {
-                    tracing::warn!(error = %error, "redis pub/sub unavailable; this instance's sockets got the events, others will catch up");
+                    tracing::warn!(error = %error, events = deliveries.len(), "redis pub/sub unavailable; this instance's sockets got the events, the others get them once it is back");
+                    return Ok(true);
                 }
-                Ok(count)
+                let seqs: Vec<i64> = deliveries
+                    .iter()
+                    .filter_map(|delivery| delivery.event_id.parse().ok())
+                    .collect();
+                outbox::mark_published_seqs(conn, &seqs, this.clock.now()).await?;
+                Ok(deliveries.len() >= BATCH_LEN)
             })
             .await?;
-        Ok(relayed)
+        if failed {
+            // Failed, or more left: the next pass looks again.
+            self.backlog.store(true, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// Starts the relay loop and this instance's subscriber.
     pub fn spawn(&self, every: Duration) {
         let relay = self.clone();
         tokio::spawn(async move {
+            let mut last_said_alive = tokio::time::Instant::now();
+            let mut last_retry = tokio::time::Instant::now();
             loop {
+                if last_retry.elapsed() >= RETRY_EVERY {
+                    last_retry = tokio::time::Instant::now();
+                    relay.backlog.store(true, Ordering::Release);
+                }
                 match relay.relay_once().await {
                     // A full batch may have left more behind; otherwise a
                     // commit since then has left a wake permit.
                     Ok(n) if n >= BATCH_LEN => continue,
                     Ok(_) => {}
                     Err(error) => tracing::warn!(error = %error, "outbox relay failed; retrying"),
+                }
+                if last_said_alive.elapsed() >= relay.liveness_every {
+                    last_said_alive = tokio::time::Instant::now();
+                    let _ = relay
+                        .cache
+                        .publish(CHANNEL, &encode(&relay.instance, &[]))
+                        .await;
                 }
                 // Woken by a commit on this instance, or polling for those of
                 // others (and for rows a crashed instance left behind).
@@ -155,48 +225,97 @@ impl Relay {
             }
         });
         let subscriber = self.clone();
-        tokio::spawn(async move {
-            // When the last message arrived, and whether the subscription
-            // was lost since (Redis drops what it buffered for a subscriber
-            // it cuts, so the catch-up starts before the last message).
-            let mut last_heard: Option<chrono::DateTime<chrono::Utc>> = None;
-            let mut lost = false;
-            loop {
-                match subscriber.cache.subscribe(CHANNEL).await {
-                    Ok(mut messages) => {
-                        if let Some(since) = last_heard.filter(|_| lost) {
-                            match subscriber.catch_up(since - CATCH_UP_MARGIN).await {
-                                Ok(n) => tracing::info!(
-                                    events = n,
-                                    "caught up from the outbox after a lost subscription"
-                                ),
-                                Err(error) => {
-                                    tracing::warn!(error = %error, "could not catch up after a lost subscription")
-                                }
-                            }
-                        }
-                        while let Some(message) = messages.next().await {
-                            let Ok(text) = message.get_payload::<String>() else {
-                                continue;
-                            };
-                            // This instance's own batches were delivered
-                            // here before they were published.
-                            if sender(&text) != Some(&*subscriber.instance) {
-                                for delivery in decode(&text) {
-                                    subscriber.deliver_once(delivery);
-                                }
-                            }
-                            last_heard = Some(subscriber.clock.now());
-                        }
-                        tracing::warn!("event subscription ended; subscribing again");
-                    }
-                    Err(error) => tracing::debug!(error = %error, "event subscription unavailable"),
+        tokio::spawn(async move { subscriber.subscribe_forever().await });
+    }
+
+    /// Where a catch-up would start: the last sequence given when this
+    /// instance starts (it owes its sockets nothing older).
+    async fn start_from_the_last_sequence(&self) {
+        loop {
+            let last = match self.db.get().await {
+                Ok(mut conn) => outbox::last_seq(&mut conn)
+                    .await
+                    .map_err(PersistenceError::from),
+                Err(error) => Err(PersistenceError::from(error)),
+            };
+            match last {
+                Ok(last) => {
+                    self.high_water.fetch_max(last, Ordering::AcqRel);
+                    return;
                 }
-                lost = true;
-                last_heard.get_or_insert_with(|| subscriber.clock.now());
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                Err(error) => {
+                    tracing::debug!(error = %error, "relay waits for the database");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
             }
-        });
+        }
+    }
+
+    /// Subscribes, delivers, and after any loss or silence subscribes again
+    /// and catches up from the outbox.
+    async fn subscribe_forever(&self) {
+        self.start_from_the_last_sequence().await;
+        let mut lost = false;
+        loop {
+            match self.cache.subscribe(CHANNEL).await {
+                Ok(mut messages) => {
+                    if lost {
+                        let from = self.high_water.load(Ordering::Acquire) - CATCH_UP_MARGIN;
+                        match self.catch_up(from.max(0)).await {
+                            Ok(n) => tracing::info!(
+                                events = n,
+                                "caught up from the outbox after a lost subscription"
+                            ),
+                            Err(error) => {
+                                tracing::warn!(error = %error, "could not catch up after a lost subscription")
+                            }
+                        }
+                    }
+                    loop {
+                        match tokio::time::timeout(self.silence_limit, messages.next()).await {
+                            Ok(Some(message)) => {
+                                let Ok(text) = message.get_payload::<String>() else {
+                                    continue;
+                                };
+                                // This instance's own batches were delivered
+                                // here before they were published.
+                                if sender(&text) != Some(&*self.instance) {
+                                    for delivery in decode(&text) {
+                                        self.deliver_once(delivery);
+                                    }
+                                }
+                            }
+                            Ok(None) => {
+                                tracing::warn!("event subscription ended; subscribing again");
+                                break;
+                            }
+                            Err(_) => {
+                                tracing::warn!(
+                                    silent_ms = self.silence_limit.as_millis(),
+                                    "event subscription silent; subscribing again"
+                                );
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => tracing::debug!(error = %error, "event subscription unavailable"),
+            }
+            lost = true;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+/// A numbered event as the hub delivers it (its sequence is its id on the
+/// wire: `eventId` and `_seq`).
+fn delivery(event: StoredEvent, now_ms: i64) -> Delivery {
+    Delivery {
+        event_id: event.sequence().to_string(),
+        rooms: event.recipients.into_iter().flatten().collect(),
+        name: event.topic,
+        data: event.payload,
+        server_time_ms: now_ms,
     }
 }
 

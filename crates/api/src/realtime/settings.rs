@@ -16,6 +16,13 @@ pub struct RealtimeSettings {
     pub socket_queue: usize,
     /// How often the outbox relay looks for committed events.
     pub relay_interval_ms: u64,
+    /// How often each instance publishes a liveness message on the event
+    /// channel.
+    pub liveness_interval_ms: u64,
+    /// An event subscription that hears nothing (not even liveness) this
+    /// long is taken as dead: it subscribes again and catches up from the
+    /// outbox. Several liveness intervals.
+    pub subscription_silence_ms: u64,
     /// Engine.IO sessions open at once from one client address (refused
     /// with Engine.IO's `403 {"code":4}` past it); 0: unlimited.
     pub max_sessions_per_ip: usize,
@@ -30,6 +37,17 @@ pub struct RealtimeSettings {
 }
 
 impl RealtimeSettings {
+    /// The relay's liveness interval and silence limit.
+    pub fn liveness(&self) -> (std::time::Duration, std::time::Duration) {
+        (
+            std::time::Duration::from_millis(self.liveness_interval_ms.max(1)),
+            std::time::Duration::from_millis(
+                self.subscription_silence_ms
+                    .max(self.liveness_interval_ms.saturating_mul(2)),
+            ),
+        )
+    }
+
     /// The limits the realtime server enforces.
     pub fn limits(&self) -> weelo_realtime::limits::Limits {
         weelo_realtime::limits::Limits {

@@ -108,16 +108,18 @@ async fn replay(
     }
     let room = format!("transporter:{}", caller.user_id());
     let mut conn = state.conn().await?;
+    // What committed a moment ago is numbered now, so this page has it.
+    outbox::number_committed(&mut conn).await?;
     let mut events = outbox::for_room_after(&mut conn, &room, cursor, limit + 1).await?;
     let has_more = events.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let oldest = outbox::oldest_id(&mut conn).await?.unwrap_or(0);
-    let next = events.last().map_or(cursor, |event| event.id);
+    let oldest = outbox::oldest_seq(&mut conn).await?.unwrap_or(0);
+    let next = events.last().map_or(cursor, |event| event.sequence());
     let items: Vec<_> = events
         .iter()
         .map(|event| {
             json!({
-                "sequence": event.id,
+                "sequence": event.sequence(),
                 "orderId": event.order_id,
                 "eventType": event_type(&event.topic),
                 "dispatchRevision": event.payload.get("dispatchRevision").cloned().unwrap_or(json!(1)),
