@@ -401,3 +401,45 @@ async fn device_tokens_are_registered_and_unregistered() {
     assert_eq!(answer["data"]["removed"], true);
     assert_eq!(app.count_rows("device_tokens").await, 0);
 }
+
+#[tokio::test]
+async fn a_device_token_moves_to_another_user_only_from_the_same_device() {
+    let app = spawn_app().await;
+    let owner = app.token("9123456780", "transporter").await;
+    let other = app.token("9123456781", "transporter").await;
+    let register = |token: &String, device: Option<&'static str>| {
+        let body = json!({ "token": "fcm-token-1", "deviceType": "android", "deviceId": device });
+        let token = token.clone();
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                "notifications/register-token",
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (status, _) = register(&owner, Some("phone-a")).await;
+    assert_eq!(status, StatusCode::OK);
+    let owner_of = || {
+        app.count_rows(
+            "device_tokens t JOIN users u ON u.id = t.user_id WHERE u.phone = '9123456780'",
+        )
+    };
+
+    // Knowing the token is not enough, with another device or none.
+    for device in [Some("phone-b"), None] {
+        let (status, body) = register(&other, device).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{device:?}: {body}");
+        assert_error(&body, "DEVICE_TOKEN_IN_USE");
+        assert_eq!(owner_of().await, 1, "still the owner's");
+    }
+
+    // The same phone, logged in as the other user, takes it over.
+    let (status, body) = register(&other, Some("phone-a")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(owner_of().await, 0);
+    assert_eq!(app.count_rows("device_tokens").await, 1);
+}

@@ -196,8 +196,11 @@ impl TokenGate {
             return;
         };
         let result = match data.get("fcmToken").and_then(Value::as_str) {
+            // Without a device id a token another user holds stays theirs.
             Some(token) if name == "fcm_token_refresh" => {
-                device_tokens::register(&mut conn, who.user_id, token, Some("android"), None).await
+                device_tokens::register(&mut conn, who.user_id, token, Some("android"), None)
+                    .await
+                    .map(drop)
             }
             // The driver app beats over the socket while online (API.md:
             // it updates lastSeenAt, which the fleet's driver list shows).

@@ -35,7 +35,7 @@ async fn register(
     let device_type = validate::text("deviceType", body.device_type.as_deref(), 20)?;
     let device_id = validate::text("deviceId", body.device_id.as_deref(), 128)?;
     let mut conn = state.conn().await?;
-    device_tokens::register(
+    let stored = device_tokens::register(
         &mut conn,
         caller.user_id,
         &token,
@@ -43,6 +43,13 @@ async fn register(
         device_id.as_deref(),
     )
     .await?;
+    if !stored {
+        return Err(ApiError::Conflict {
+            code: "DEVICE_TOKEN_IN_USE",
+            message: "this device token belongs to another account; log out there first".to_owned(),
+            details: None,
+        });
+    }
     Ok(ok(json!({
         "message": "Token registered",
         "userId": caller.user_id,
