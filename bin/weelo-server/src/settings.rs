@@ -98,6 +98,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// Where `GET /metrics` is served.
     pub metrics: MetricsSettings,
+    /// Per-user limits on repeated calls.
+    pub limits: weelo_api::limits::LimitSettings,
 }
 
 /// The `[metrics]` section: who may read `GET /metrics`.

@@ -105,6 +105,7 @@ impl Application {
             )),
             metrics: HttpMetrics::new()?,
             hub: hub.clone(),
+            limits: Arc::new(weelo_api::limits::UserLimits::new(settings.limits.clone())),
             trusted_proxies: Arc::new(
                 TrustedProxies::parse(&settings.server.trusted_proxies)
                     .map_err(anyhow::Error::msg)?,

@@ -16,6 +16,8 @@
 //! - [`dto`]: the apps' JSON shapes of users and vehicles.
 //! - [`error`]: [`ApiError`], the envelope, and the mapping to status codes.
 //! - [`json`]: the JSON body extractor that names the offending field.
+//! - [`limits`]: per-user limits on heartbeats, GPS batches, holds and
+//!   replays.
 //! - [`orders`]: create and cancel flows, order JSON, expiry jobs.
 //! - [`presence`]: online transporters, the proximity index, the stream.
 //! - [`realtime`]: the socket gate and the outbox relay.
@@ -34,6 +36,7 @@ pub mod error;
 pub mod fleet;
 pub mod idempotent;
 pub mod json;
+pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod orders;

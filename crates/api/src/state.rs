@@ -39,6 +39,8 @@ pub struct AppState {
     pub tracking: Tracking,
     /// HTTP request metrics.
     pub metrics: HttpMetrics,
+    /// Per-user limits on the calls clients repeat on their own.
+    pub limits: Arc<crate::limits::UserLimits>,
     /// This instance's sockets (a logout disconnects the session's).
     pub hub: weelo_realtime::Hub,
     /// The proxies whose `X-Forwarded-For` names the client.

@@ -12,6 +12,7 @@ mod pruning;
 mod realtime_limits;
 mod redis_hang;
 mod sockets;
+mod user_limits;
 
 use std::collections::HashMap;
 

@@ -13,6 +13,7 @@ use weelo_realtime::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity, R
 use crate::AppState;
 use crate::auth::Role;
 use crate::auth::extract::authenticate;
+use crate::limits::Kind;
 use crate::tracking::ingest::Source;
 
 /// Checks `auth.token` and gives the socket its rooms.
@@ -66,8 +67,20 @@ impl Gatekeeper for TokenGate {
                     "rooms": rooms,
                 }),
             );
+            let may_replay = || {
+                let now = self.state.clock.now();
+                let allowed = self
+                    .state
+                    .limits
+                    .take(caller.user_id, Kind::Backlog, now)
+                    .is_ok();
+                if !allowed {
+                    tracing::debug!(user.id = %caller.user_id, "reconnect backlog over the limit; the app replays instead");
+                }
+                allowed
+            };
             let backlog = match (caller.role, last_seq(auth)) {
-                (Role::Transporter, Some(after)) => {
+                (Role::Transporter, Some(after)) if may_replay() => {
                     missed(
                         &self.state,
                         &format!("transporter:{}", caller.user_id),

@@ -55,6 +55,11 @@ pub struct Relay {
     high_water: Arc<AtomicI64>,
     /// A publish failed: look for pending ones on the next pass.
     backlog: Arc<AtomicBool>,
+    /// Publishes failed in a row, and when this instance tries again: a
+    /// relay whose Redis fails backs off and leaves the pending events to
+    /// the instances whose Redis works (it would hold their rows locked for
+    /// every attempt's timeout).
+    publish_backoff: Arc<std::sync::Mutex<(u32, Option<tokio::time::Instant>)>>,
     /// How often this instance says on the channel that it is alive.
     liveness_every: Duration,
     /// A subscription silent this long is taken as dead.
@@ -83,6 +88,7 @@ impl Relay {
             instance: Arc::from(uuid::Uuid::new_v4().to_string()),
             high_water: Arc::default(),
             backlog: Arc::default(),
+            publish_backoff: Arc::default(),
             liveness_every,
             silence_limit,
         }
@@ -156,12 +162,20 @@ impl Relay {
         conn: &mut diesel_async::AsyncPgConnection,
         now_ms: i64,
     ) -> Result<(), PersistenceError> {
+        let backing_off = self
+            .backoff()
+            .1
+            .is_some_and(|until| tokio::time::Instant::now() < until);
+        if backing_off {
+            self.backlog.store(true, Ordering::Release);
+            return Ok(());
+        }
         let this = self.clone();
-        let failed = conn
+        let outcome = conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
                 let pending = outbox::claim_pending(conn, BATCH).await?;
                 if pending.is_empty() {
-                    return Ok(false);
+                    return Ok(Published::All);
                 }
                 let deliveries: Vec<Delivery> = pending
                     .into_iter()
@@ -174,21 +188,41 @@ impl Relay {
                 let message = encode(&this.instance, &deliveries);
                 if let Err(error) = this.cache.publish(CHANNEL, &message).await {
                     tracing::warn!(error = %error, events = deliveries.len(), "redis pub/sub unavailable; this instance's sockets got the events, the others get them once it is back");
-                    return Ok(true);
+                    return Ok(Published::Failed);
                 }
                 let seqs: Vec<i64> = deliveries
                     .iter()
                     .filter_map(|delivery| delivery.event_id.parse().ok())
                     .collect();
                 outbox::mark_published_seqs(conn, &seqs, this.clock.now()).await?;
-                Ok(deliveries.len() >= BATCH_LEN)
+                Ok(if deliveries.len() >= BATCH_LEN {
+                    Published::MoreLeft
+                } else {
+                    Published::All
+                })
             })
             .await?;
-        if failed {
-            // Failed, or more left: the next pass looks again.
-            self.backlog.store(true, Ordering::Release);
+        let mut backoff = self.backoff();
+        match outcome {
+            Published::All => *backoff = (0, None),
+            Published::MoreLeft => {
+                *backoff = (0, None);
+                self.backlog.store(true, Ordering::Release);
+            }
+            Published::Failed => {
+                let failures = backoff.0.saturating_add(1);
+                let wait = Duration::from_secs(1 << failures.min(5).saturating_sub(1));
+                *backoff = (failures, Some(tokio::time::Instant::now() + wait));
+                self.backlog.store(true, Ordering::Release);
+            }
         }
         Ok(())
+    }
+
+    fn backoff(&self) -> std::sync::MutexGuard<'_, (u32, Option<tokio::time::Instant>)> {
+        self.publish_backoff
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts the relay loop and this instance's subscriber.
@@ -305,6 +339,16 @@ impl Relay {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
+}
+
+/// How a publish of pending events went.
+enum Published {
+    /// Everything pending went out (or nothing was pending).
+    All,
+    /// A full batch went out; more may wait.
+    MoreLeft,
+    /// Pub/sub refused it; the events stay pending.
+    Failed,
 }
 
 /// A numbered event as the hub delivers it (its sequence is its id on the

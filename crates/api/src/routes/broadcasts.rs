@@ -10,6 +10,7 @@ use uuid::Uuid;
 use weelo_persistence::{dispatch, outbox};
 
 use crate::auth::{Authed, TransporterRole};
+use crate::limits::Kind;
 use crate::{ApiError, AppState};
 
 /// Mounts `broadcasts/*`.
@@ -106,6 +107,9 @@ async fn replay(
             "limit must be between 1 and 200",
         ));
     }
+    state
+        .limits
+        .check(caller.user_id(), Kind::Backlog, state.clock.now())?;
     let room = format!("transporter:{}", caller.user_id());
     let mut conn = state.conn().await?;
     // What committed a moment ago is numbered now, so this page has it.

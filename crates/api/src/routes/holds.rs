@@ -18,6 +18,7 @@ use super::ok;
 use crate::auth::{Authed, TransporterRole};
 use crate::dto::iso;
 use crate::idempotent::{self, Tx};
+use crate::limits::Kind;
 use crate::orders::OrderError;
 use crate::{ApiError, ApiJson, AppState, validate};
 
@@ -61,6 +62,9 @@ async fn hold(
     req: HttpRequest,
     raw: ApiJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .limits
+        .check(caller.user_id(), Kind::Hold, state.clock.now())?;
     let keyed = idempotent::key_of(&req, "hold", &raw.0)?;
     let body: HoldBody = crate::json::parse(raw.0.to_string().as_bytes())?;
     if !(1..=50).contains(&body.quantity) {

@@ -15,6 +15,7 @@ use super::ok;
 use crate::auth::{Authed, Caller, DriverRole, TransporterRole};
 use crate::dto::iso;
 use crate::fleet::FleetError;
+use crate::limits::Kind;
 use crate::presence::BeatOutcome;
 use crate::{ApiError, ApiJson, AppState, validate};
 
@@ -144,6 +145,9 @@ async fn heartbeat(
     body: ApiJson<Heartbeat>,
 ) -> Result<HttpResponse, ApiError> {
     let at = point(body.latitude, body.longitude)?;
+    state
+        .limits
+        .check(caller.user_id(), Kind::Heartbeat, state.clock.now())?;
     let on_trip = body.is_on_trip.unwrap_or(false);
     let outcome = state.presence.beat(caller.user_id(), at, on_trip).await?;
     let next = state.presence.settings().heartbeat_interval_ms;

@@ -13,6 +13,7 @@ use super::ok;
 use crate::assignments::Answer;
 use crate::auth::{Authed, Caller, CustomerRole, DriverRole, Role, TransporterRole};
 use crate::idempotent;
+use crate::limits::Kind;
 use crate::orders::OrderError;
 use crate::tracking::ingest::{IngestError, Source};
 use crate::tracking::status::{self, TripError};
@@ -80,6 +81,9 @@ async fn batch(
     caller: Authed<DriverRole>,
     body: ApiJson<BatchBody>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .limits
+        .check(caller.user_id(), Kind::GpsBatch, state.clock.now())?;
     let report = state
         .tracking
         .ingest(caller.user_id(), body.trip_id, &body.points, Source::Batch)
