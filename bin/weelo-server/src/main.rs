@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
         None | Some("serve") => serve(settings).await,
         Some("migrate") => {
             let applied =
-                weelo_persistence::migrate::run_migrations(&settings.database.url).await?;
+                weelo_persistence::migrate::run_migrations_for(&settings.database).await?;
             tracing::info!(migrations.applied = applied, "database is up to date");
             Ok(())
         }

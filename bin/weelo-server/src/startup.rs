@@ -21,7 +21,7 @@ use weelo_api::state::AuthContext;
 use weelo_api::tracking::Tracking;
 use weelo_cache::{Cache, TlsMode};
 use weelo_orders::{Clock, SystemClock};
-use weelo_persistence::{build_pool, migrate::run_migrations};
+use weelo_persistence::{build_pool, migrate::run_migrations_for};
 use weelo_realtime::{EngineConfig, Hub, Realtime};
 
 use crate::Settings;
@@ -49,7 +49,7 @@ impl Application {
     pub async fn build_with(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         settings.validate()?;
         if settings.server.migrate_on_start {
-            run_migrations(&settings.database.url).await?;
+            run_migrations_for(&settings.database).await?;
         }
         let db = build_pool(&settings.database)?;
         let cache = Cache::connect(&settings.redis)?;

@@ -2,7 +2,6 @@
 //! number of instances starting at once migrate exactly once.
 
 use diesel::RunQueryDsl;
-use diesel::connection::Connection;
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -21,15 +20,33 @@ const MIGRATION_LOCK_KEY: i64 = 0x0077_6565_6c6f;
 ///
 /// Runs on a blocking thread: diesel's migration harness is synchronous.
 pub async fn run_migrations(url: &SecretString) -> Result<usize, PersistenceError> {
-    let url = url.clone();
-    tokio::task::spawn_blocking(move || migrate_blocking(url.expose_secret()))
+    let connector = crate::tls::Connector::for_url(url.expose_secret(), None)?;
+    migrate_over(&connector, url.expose_secret()).await
+}
+
+/// [`run_migrations`] as the settings connect (their TLS root certificate).
+pub async fn run_migrations_for(
+    settings: &crate::DatabaseSettings,
+) -> Result<usize, PersistenceError> {
+    let connector = crate::tls::connector(settings)?;
+    migrate_over(&connector, settings.url.expose_secret()).await
+}
+
+async fn migrate_over(
+    connector: &crate::tls::Connector,
+    url: &str,
+) -> Result<usize, PersistenceError> {
+    let conn = connector
+        .connect(url)
+        .await
+        .map_err(|e| PersistenceError::Unavailable(e.to_string()))?;
+    tokio::task::spawn_blocking(move || migrate_blocking(conn))
         .await
         .map_err(|e| PersistenceError::Migration(e.to_string()))?
 }
 
-fn migrate_blocking(url: &str) -> Result<usize, PersistenceError> {
-    let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url)
-        .map_err(|e| PersistenceError::Unavailable(e.to_string()))?;
+fn migrate_blocking(conn: AsyncPgConnection) -> Result<usize, PersistenceError> {
+    let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
         .execute(&mut conn)?;
     let applied = conn

@@ -29,6 +29,10 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, PersistenceErro
     let mut config = ManagerConfig::default();
     // Checked by the pre-recycle hook below, only when idle for a while.
     config.recycling_method = RecyclingMethod::Fast;
+    let connector = crate::tls::connector(settings)?;
+    if connector.is_tls() {
+        config.custom_setup = connector.setup();
+    }
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
         settings.url.expose_secret(),
         config,

@@ -25,4 +25,10 @@ pub struct DatabaseSettings {
     pub verify_idle_after_ms: u64,
     /// Shown in `pg_stat_activity`, so operators can tell our sessions apart.
     pub application_name: String,
+    /// With `sslmode=require` in the URL: the PEM file of the CA (or the
+    /// self-signed certificate) the server's certificate and host name are
+    /// checked against. Without it the connection is encrypted but the
+    /// server is not checked, as libpq's `require`.
+    #[serde(default)]
+    pub tls_root_cert: Option<String>,
 }

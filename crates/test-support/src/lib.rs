@@ -2,15 +2,18 @@
 //! cloned from a migrated template, and a Redis key prefix of its own, so tests
 //! run in parallel and leave nothing behind. Tests that stop or restart Redis
 //! get a server of their own on a free port ([`RedisServer`]) and never touch
-//! the machine's shared one.
+//! the machine's shared one; so do tests that need PostgreSQL configured
+//! otherwise ([`PostgresServer`]: TLS only).
 //!
 //! The shared servers are the ones `config/test.toml` names (and the
 //! `APP_DATABASE__URL` / `APP_REDIS__URL` overrides).
 
 mod database;
+mod postgres;
 mod redis;
 mod settings;
 
 pub use database::TestDb;
+pub use postgres::PostgresServer;
 pub use redis::{RedisServer, TestRedis};
 pub use settings::{TestServers, config_dir};

@@ -76,3 +76,43 @@ async fn a_connection_terminated_mid_request_answers_503_and_the_next_request_re
     let (status, body) = app.get_as("profile", &token).await;
     assert_eq!(status, StatusCode::OK, "the pool recovers: {body}");
 }
+
+#[derive(QueryableByName)]
+struct Encrypted {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ssl: bool,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_takes_only_tls_is_served_when_the_url_says_sslmode_require() {
+    let server = weelo_test_support::PostgresServer::start_tls_only().unwrap();
+    let plain =
+        weelo_persistence::tls::Connector::for_url(&server.url("sslmode=disable"), None).unwrap();
+    assert!(
+        plain.connect(&server.url("sslmode=disable")).await.is_err(),
+        "the server refuses connections without TLS"
+    );
+    let url = server.url("sslmode=require");
+    let tls = weelo_persistence::tls::Connector::for_url(&url, None).unwrap();
+    let mut conn = tls.connect(&url).await.unwrap();
+    let encrypted: Encrypted =
+        diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    assert!(encrypted.ssl);
+
+    // The whole server over it: migrations, the pool, a login, readiness;
+    // the certificate checked against the one the test made.
+    let db = weelo_test_support::TestDb::new().await.unwrap();
+    let redis = weelo_test_support::TestRedis::new().unwrap();
+    let mut settings = crate::helpers::test_settings(&db, &redis);
+    settings.database.url = url.into();
+    settings.database.tls_root_cert = Some(server.certificate().to_string_lossy().into_owned());
+    let app = crate::helpers::spawn_with(settings, db, redis).await;
+    let token = app.token("9876500801", "customer").await;
+    let (status, body) = app.get_as("profile", &token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app.get_as("health/ready", &token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
