@@ -76,19 +76,23 @@ pub async fn find_live_by_refresh_hash(
         .optional()
 }
 
-/// Whether session `id` of `user_id` is neither revoked nor expired.
+/// Whether session `id` of `user_id` is neither revoked nor expired, and
+/// its user is not switched off.
 pub async fn is_live(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    use crate::schema::users;
     diesel::select(diesel::dsl::exists(
         sessions::table
+            .inner_join(users::table)
             .filter(sessions::id.eq(id))
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null())
-            .filter(sessions::expires_at.gt(now)),
+            .filter(sessions::expires_at.gt(now))
+            .filter(users::is_active.eq(true)),
     ))
     .get_result(conn)
     .await

@@ -90,3 +90,33 @@ async fn join_booking_accepts_the_order_id_in_upper_case_or_braces() {
         assert_eq!(cancelled["orderId"], order_id.as_str());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivated_user_is_disconnected_on_every_instance_and_then_refused() {
+    let app = spawn_app().await;
+    let other = app.sibling().await;
+    let token = app.token("9876500504", "customer").await;
+    let mut here = Client::start_long(&app.address, &token, None, "never");
+    let mut there = Client::start_long(&other.address, &token, None, "never");
+    for client in [&mut here, &mut there] {
+        client.event("connected").await;
+    }
+
+    // However the account is switched off: here, an operator's UPDATE.
+    let mut conn = app.db.connect().await.unwrap();
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE users SET is_active = false WHERE phone = '9876500504'"),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+
+    for client in [&mut here, &mut there] {
+        let line = seen(client, "disconnect").await;
+        assert_eq!(line["reason"], "io server disconnect", "{line}");
+    }
+    // Once this instance's trust in the session lapses, requests are refused.
+    app.clock.advance(Duration::seconds(11));
+    let (status, body) = app.get_as("profile", &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}

@@ -1,0 +1,2 @@
+DROP TRIGGER users_deactivated_disconnect ON users;
+DROP FUNCTION outbox_disconnect_deactivated();
