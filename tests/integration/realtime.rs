@@ -51,6 +51,23 @@ impl Client {
         )
     }
 
+    /// [`Client::start_emitting`] without the heartbeat sent at connect
+    /// (it writes to the database).
+    pub(crate) fn start_emitting_only(base: &str, token: &str, events: &Value) -> Self {
+        Self::launch(
+            base,
+            token,
+            None,
+            "never",
+            "websocket",
+            "30000",
+            &[
+                ("EMIT", events.to_string()),
+                ("NO_HEARTBEAT", "1".to_owned()),
+            ],
+        )
+    }
+
     /// A WebSocket client that resumes after `last_seq` (`auth.lastSeq`).
     pub(crate) fn start_resuming(base: &str, token: &str, last_seq: i64, wait_for: &str) -> Self {
         Self::launch(

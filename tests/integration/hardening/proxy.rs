@@ -1,6 +1,6 @@
-//! A TCP proxy in front of the test's Redis that can hold traffic (a hung
-//! Redis) or drop it (a connection that died without a word), and counts
-//! the commands clients sent.
+//! A TCP proxy in front of the test's Redis (or PostgreSQL) that can hold
+//! traffic (a hung server) or drop it (a connection that died without a
+//! word), and counts the Redis commands clients sent.
 
 #![expect(
     clippy::unwrap_used,
@@ -27,10 +27,17 @@ pub struct FreezableRedis {
 }
 
 impl FreezableRedis {
-    /// Proxies to `upstream` (`host:port`).
+    /// Proxies to `upstream` (`host:port`); clients use `redis://` and the
+    /// proxy's address.
     pub async fn start(upstream: String) -> Self {
+        Self::start_with_scheme(upstream, "redis").await
+    }
+
+    /// Proxies to `upstream`; [`FreezableRedis::address`] is
+    /// `{scheme}://host:port`.
+    pub async fn start_with_scheme(upstream: String, scheme: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = format!("redis://{}", listener.local_addr().unwrap());
+        let address = format!("{scheme}://{}", listener.local_addr().unwrap());
         let mode = Arc::new(AtomicU8::new(PASS));
         let sent = Arc::new(Mutex::new(Vec::new()));
         let (flag, log) = (mode.clone(), sent.clone());

@@ -134,3 +134,46 @@ async fn a_socket_flooding_events_has_them_dropped_then_is_closed() {
     assert!(refused(&app, "events_dropped").await >= 10);
     assert_eq!(refused(&app, "sockets_flooding").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_client_events_are_answered_with_the_database_hung() {
+    use secrecy::ExposeSecret;
+    use weelo_test_support::{TestDb, TestRedis};
+
+    let db = TestDb::new().await.unwrap();
+    let redis = TestRedis::new().unwrap();
+    let url = db.secret_url().expose_secret().to_owned();
+    let (prefix, rest) = url.split_once('@').unwrap();
+    let (server, name) = rest.split_once('/').unwrap();
+    let proxy =
+        super::proxy::FreezableRedis::start_with_scheme(server.to_owned(), "postgres").await;
+    let mut settings = crate::helpers::test_settings(&db, &redis);
+    let proxied = proxy.address.trim_start_matches("postgres://");
+    settings.database.url = format!("{prefix}@{proxied}/{name}").into();
+    // Every checkout asks the database; a hung one blocks for long.
+    settings.database.verify_idle_after_ms = 0;
+    settings.database.wait_timeout_ms = 30_000;
+    settings.database.connect_timeout_ms = 30_000;
+    let app = crate::helpers::spawn_with(settings, db, redis).await;
+    let token = app.token("9876500603", "customer").await;
+
+    proxy.freeze();
+    let made_up: Vec<Value> = (0..3)
+        .map(|n| json!([format!("made_up_{n}"), { "n": n }, true]))
+        .collect();
+    let mut client = Client::start_emitting_only(&app.address, &token, &json!(made_up));
+    client.event("connected").await;
+
+    let mut acked = Vec::new();
+    while acked.len() < 3 {
+        let line = client
+            .next()
+            .await
+            .expect("an ack within the client's wait");
+        if line["kind"] == "ack" {
+            acked.push(line["event"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(acked, ["made_up_0", "made_up_1", "made_up_2"]);
+    proxy.thaw();
+}
