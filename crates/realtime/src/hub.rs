@@ -62,7 +62,8 @@ pub struct Delivery {
     pub name: String,
     /// Payload (an object; the stamps are added to it).
     pub data: Value,
-    /// Stable id of the event (the outbox id), the same for every recipient.
+    /// Stable id of the event, the same for every recipient: for a kept
+    /// event its delivery sequence (a number, which becomes `_seq`).
     pub event_id: String,
     /// When the server sent it.
     pub server_time_ms: i64,
