@@ -459,3 +459,32 @@ async fn a_partly_filled_order_with_a_truck_in_transit_cannot_be_cancelled() {
         "the trip ends on a live order: {body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_an_instance_keeps_of_trips_is_dropped_once_they_go_quiet() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let t2 = fleet_at(&app, 2, (19.0700, 72.8700)).await;
+    let (_, _, trips) = two_accepted_trips(&app, &t1, &t2).await;
+    for word in ["at_pickup", "loading_complete", "in_transit"] {
+        set_status(&app, &t1.driver_token, &trips[0], word).await;
+    }
+    let now = iso(app.clock.now());
+    batch(
+        &app,
+        &t1.driver_token,
+        &trips[0],
+        json!([{ "latitude": 19.0, "longitude": 72.9, "timestamp": now }]),
+    )
+    .await;
+    let (read, fixes, _) = app.jobs.tracking().kept();
+    assert!(read >= 1 && fixes == 1, "{:?}", app.jobs.tracking().kept());
+
+    // A day later the trip went quiet (the phone died): nothing of it is
+    // kept in memory any more, whatever the watchdog reports.
+    app.clock
+        .advance(Duration::hours(24) + Duration::seconds(1));
+    app.jobs.sweep_once().await.unwrap();
+
+    assert_eq!(app.jobs.tracking().kept(), (0, 0, 0));
+}

@@ -33,6 +33,11 @@ impl DispatchJobs {
         Self { state }
     }
 
+    /// This instance's tracking (tests look at what it keeps).
+    pub fn tracking(&self) -> &crate::tracking::Tracking {
+        &self.state.tracking
+    }
+
     /// One sweep (tests call it with a moved clock).
     pub async fn sweep_once(&self) -> Result<SweepReport, PersistenceError> {
         let mut report = self.sweep_dispatch().await?;

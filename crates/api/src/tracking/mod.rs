@@ -248,8 +248,48 @@ impl Tracking {
         }
     }
 
+    /// Drops what this instance keeps of trips that went quiet: trip reads
+    /// past their cache life, latest fixes older than the shared copy's
+    /// life (`tracking.fix_ttl_secs`) and emit marks past their interval.
+    /// Run by the watchdog's loop, so the maps hold the trips on the road
+    /// now, not every trip this instance ever saw. Returns how many went.
+    pub fn prune(&self) -> usize {
+        let now_ms = self.inner.clock.now().timestamp_millis();
+        let fix_ttl_ms = i64::try_from(self.inner.settings.fix_ttl_secs.saturating_mul(1000))
+            .unwrap_or(i64::MAX);
+        let interval_ms = i64::try_from(self.inner.settings.emit_interval_ms).unwrap_or(i64::MAX);
+        let mut dropped = 0;
+        {
+            let mut trips = locked(&self.inner.trips);
+            let before = trips.len();
+            trips.retain(|_, info| now_ms - info.read_ms < TRIP_CACHE_MS);
+            dropped += before - trips.len();
+        }
+        {
+            let mut fixes = locked(&self.inner.fixes);
+            let before = fixes.len();
+            fixes.retain(|_, fix| now_ms - fix.at_ms < fix_ttl_ms);
+            dropped += before - fixes.len();
+        }
+        let mut emitted = locked(&self.inner.emitted);
+        let before = emitted.len();
+        emitted.retain(|_, at_ms| now_ms - *at_ms < interval_ms);
+        dropped + before - emitted.len()
+    }
+
+    /// How many trips this instance keeps something of: (trip reads, latest
+    /// fixes, emit marks).
+    pub fn kept(&self) -> (usize, usize, usize) {
+        (
+            locked(&self.inner.trips).len(),
+            locked(&self.inner.fixes).len(),
+            locked(&self.inner.emitted).len(),
+        )
+    }
+
     /// Forgets an ended trip's live state on this instance.
     pub fn forget(&self, trip_id: Uuid) {
+        locked(&self.inner.trips).remove(&trip_id);
         locked(&self.inner.fixes).remove(&trip_id);
         locked(&self.inner.emitted).remove(&trip_id);
     }

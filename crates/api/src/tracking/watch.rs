@@ -15,6 +15,7 @@ use crate::AppState;
 /// One pass over every trip on the road, a page at a time (each page's
 /// latest fixes in one Redis round trip); returns how many were reported.
 pub async fn sweep_silent(state: &AppState) -> Result<usize, PersistenceError> {
+    state.tracking.prune();
     let mut reported = 0;
     let mut after = None;
     loop {
