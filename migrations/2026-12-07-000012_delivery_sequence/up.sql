@@ -2,19 +2,22 @@
 -- `auth.lastSeq`, `transporter/dispatch/replay`). The outbox id is taken at
 -- insert, so a transaction that commits late can hold a lower id than an
 -- event already delivered; the relay numbers committed events instead, one
--- relay at a time (under the lock of outbox_cursor's row), so the numbers
--- follow commit order and a replay never skips a late commit.
+-- relay at a time (under the lock of outbox_relay_lock's row), so the
+-- numbers follow commit order and a replay never skips a late commit. They
+-- come from a sequence, so a number is never given twice, even when the
+-- numbering transaction fails after the relay handed the events out.
 ALTER TABLE outbox ADD COLUMN seq BIGINT;
 
-CREATE TABLE outbox_cursor (
-    only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
-    last_seq BIGINT  NOT NULL
+CREATE TABLE outbox_relay_lock (
+    only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row)
 );
+INSERT INTO outbox_relay_lock DEFAULT VALUES;
 
 -- Events already published keep their id as their number, so the sequences
 -- apps hold today stay meaningful; what comes next is numbered after them.
 UPDATE outbox SET seq = id WHERE published_at IS NOT NULL;
-INSERT INTO outbox_cursor (last_seq) SELECT COALESCE(max(id), 0) FROM outbox;
+CREATE SEQUENCE outbox_delivery_seq;
+SELECT setval('outbox_delivery_seq', COALESCE(max(id), 0) + 1, false) FROM outbox;
 
 CREATE UNIQUE INDEX outbox_seq_idx ON outbox (seq) WHERE seq IS NOT NULL;
 -- Events not yet numbered, and numbered ones not yet through pub/sub.

@@ -112,45 +112,32 @@ pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Query
 
 const NUMBER_SQL: &str = "
 WITH fresh AS (
-    SELECT id, $1 + row_number() OVER (ORDER BY id) AS seq
-    FROM (SELECT id FROM outbox WHERE seq IS NULL ORDER BY id LIMIT $2) AS unnumbered
+    SELECT id, nextval('outbox_delivery_seq') AS seq
+    FROM (SELECT id FROM outbox WHERE seq IS NULL ORDER BY id LIMIT $1) AS unnumbered
 )
 UPDATE outbox SET seq = fresh.seq FROM fresh WHERE outbox.id = fresh.id
 RETURNING outbox.id, outbox.seq, outbox.topic, outbox.recipients, outbox.payload,
           outbox.order_id, outbox.created_at";
 
-#[derive(QueryableByName)]
-struct LastSeq {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    last_seq: i64,
-}
-
 /// Numbers up to `limit` committed, unnumbered events in the caller's
-/// transaction, in id order after the last number given. The cursor row is
-/// locked first, in a statement of its own, so relays number one after the
-/// other and each sees what the one before it committed: the numbers follow
-/// commit order, and a reader sees them appear in order.
+/// transaction, in id order. The relay lock is taken first, in a statement
+/// of its own, so relays number one after the other and each sees what the
+/// one before it committed: the numbers follow commit order and appear in
+/// order. They come from a sequence, so none is ever given twice: a caller
+/// may hand the events out before its commit, and if the commit fails they
+/// are numbered again later (a duplicate for a client, never a number
+/// reused for another event).
 pub async fn number_new(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<StoredEvent>> {
-    let cursor: LastSeq = diesel::sql_query("SELECT last_seq FROM outbox_cursor FOR UPDATE")
-        .get_result(conn)
+    diesel::sql_query("SELECT only_row FROM outbox_relay_lock FOR UPDATE")
+        .execute(conn)
         .await?;
     let mut events: Vec<StoredEvent> = crate::cached::cached(
-        diesel::sql_query(NUMBER_SQL)
-            .bind::<diesel::sql_types::BigInt, _>(cursor.last_seq)
-            .bind::<diesel::sql_types::BigInt, _>(limit),
+        diesel::sql_query(NUMBER_SQL).bind::<diesel::sql_types::BigInt, _>(limit),
     )
     .load(conn)
     .await?;
-    if events.is_empty() {
-        return Ok(events);
-    }
     // RETURNING keeps no order.
     events.sort_unstable_by_key(StoredEvent::sequence);
-    let last = events.last().map_or(cursor.last_seq, StoredEvent::sequence);
-    diesel::sql_query("UPDATE outbox_cursor SET last_seq = $1")
-        .bind::<diesel::sql_types::BigInt, _>(last)
-        .execute(conn)
-        .await?;
     Ok(events)
 }
 
@@ -239,12 +226,18 @@ pub async fn numbered_after(
         .await
 }
 
-/// The last sequence given.
+#[derive(QueryableByName)]
+struct LastSeq {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    last_seq: i64,
+}
+
+/// The highest sequence given to an event still kept (0 for none).
 pub async fn last_seq(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    let cursor: LastSeq = diesel::sql_query("SELECT last_seq FROM outbox_cursor")
+    let last: LastSeq = diesel::sql_query("SELECT COALESCE(max(seq), 0) AS last_seq FROM outbox")
         .get_result(conn)
         .await?;
-    Ok(cursor.last_seq)
+    Ok(last.last_seq)
 }
 
 /// Numbered events addressed to `room` after sequence `after`, oldest

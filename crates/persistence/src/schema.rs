@@ -155,9 +155,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox_cursor (only_row) {
+    outbox_relay_lock (only_row) {
         only_row -> Bool,
-        last_seq -> Int8,
     }
 }
 
@@ -291,7 +290,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     otp_challenges,
     otp_lockouts,
     outbox,
-    outbox_cursor,
+    outbox_relay_lock,
     rate_counters,
     sessions,
     trip_points,

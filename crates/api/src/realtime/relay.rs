@@ -128,30 +128,73 @@ impl Relay {
         }
     }
 
-    /// One pass: numbers what committed since the last pass and delivers it
-    /// here at once, then publishes what is numbered and not yet published
-    /// (this pass's events; after a failure, now and then, or when events
-    /// were numbered elsewhere, everything pending). Returns how many events
-    /// were numbered.
+    /// One pass: numbers what committed since the last pass and hands it
+    /// to this instance's sockets at once (before the numbering commits: the
+    /// numbers are never given twice), then publishes it and marks it
+    /// published; after a failure, now and then, or when events were
+    /// numbered elsewhere, it also publishes everything pending. Returns how
+    /// many events were numbered.
     pub async fn relay_once(&self) -> Result<usize, PersistenceError> {
         let now = self.clock.now();
         let now_ms = now.timestamp_millis();
         let mut conn = self.db.get().await?;
+        let this = self.clone();
         let fresh = conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
-                outbox::number_new(conn, BATCH).await
+                let events = outbox::number_new(conn, BATCH).await?;
+                let deliveries: Vec<Delivery> = events
+                    .into_iter()
+                    .map(|event| delivery(event, now_ms))
+                    .collect();
+                // This instance's sockets first and straight away; the copy
+                // that comes back through pub/sub is skipped as ours.
+                for delivery in &deliveries {
+                    this.deliver_once(delivery.clone());
+                }
+                Ok(deliveries)
             })
             .await?;
         let count = fresh.len();
-        // This instance's sockets first and straight away; the copy that
-        // comes back through pub/sub is skipped as ours.
-        for event in fresh {
-            self.deliver_once(delivery(event, now_ms));
+        if count > 0 && !self.backing_off() {
+            let message = encode(&self.instance, &fresh);
+            match self.cache.publish(CHANNEL, &message).await {
+                Ok(_) => {
+                    let seqs: Vec<i64> = fresh
+                        .iter()
+                        .filter_map(|delivery| delivery.event_id.parse().ok())
+                        .collect();
+                    outbox::mark_published_seqs(&mut conn, &seqs, self.clock.now()).await?;
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, events = count, "redis pub/sub unavailable; this instance's sockets got the events, the others get them once it is back");
+                    self.publish_failed();
+                }
+            }
+        } else if count > 0 {
+            self.backlog.store(true, Ordering::Release);
         }
-        if count > 0 || self.backlog.swap(false, Ordering::AcqRel) {
+        if self.backlog.swap(false, Ordering::AcqRel) {
             self.publish_pending(&mut conn, now_ms).await?;
         }
         Ok(count)
+    }
+
+    /// Whether this instance waits before publishing again after failures.
+    fn backing_off(&self) -> bool {
+        self.backoff()
+            .1
+            .is_some_and(|until| tokio::time::Instant::now() < until)
+    }
+
+    /// Counts a failed publish: the events stay pending, and this instance
+    /// waits 1, 2, 4… up to 16 s before it tries again, leaving them to the
+    /// instances whose Redis works.
+    fn publish_failed(&self) {
+        let mut backoff = self.backoff();
+        let failures = backoff.0.saturating_add(1);
+        let wait = Duration::from_secs(1 << failures.min(5).saturating_sub(1));
+        *backoff = (failures, Some(tokio::time::Instant::now() + wait));
+        self.backlog.store(true, Ordering::Release);
     }
 
     /// Publishes the oldest pending events (locked, so two instances do not
@@ -162,11 +205,7 @@ impl Relay {
         conn: &mut diesel_async::AsyncPgConnection,
         now_ms: i64,
     ) -> Result<(), PersistenceError> {
-        let backing_off = self
-            .backoff()
-            .1
-            .is_some_and(|until| tokio::time::Instant::now() < until);
-        if backing_off {
+        if self.backing_off() {
             self.backlog.store(true, Ordering::Release);
             return Ok(());
         }
@@ -202,19 +241,13 @@ impl Relay {
                 })
             })
             .await?;
-        let mut backoff = self.backoff();
         match outcome {
-            Published::All => *backoff = (0, None),
+            Published::All => *self.backoff() = (0, None),
             Published::MoreLeft => {
-                *backoff = (0, None);
+                *self.backoff() = (0, None);
                 self.backlog.store(true, Ordering::Release);
             }
-            Published::Failed => {
-                let failures = backoff.0.saturating_add(1);
-                let wait = Duration::from_secs(1 << failures.min(5).saturating_sub(1));
-                *backoff = (failures, Some(tokio::time::Instant::now() + wait));
-                self.backlog.store(true, Ordering::Release);
-            }
+            Published::Failed => self.publish_failed(),
         }
         Ok(())
     }
