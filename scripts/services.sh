@@ -74,4 +74,8 @@ redis_answers || start_redis
 have redis-server || apt_install redis-server
 ensure_weelo_role_and_databases
 ensure_node_client
+# The TLS test makes its certificate with openssl and, as root, runs its own
+# PostgreSQL as the postgres user through runuser.
+have openssl || apt_install openssl
+have runuser || apt_install util-linux
 log "PostgreSQL and Redis answer on 127.0.0.1"
