@@ -3,5 +3,4 @@ DROP INDEX outbox_unnumbered_idx;
 DROP INDEX outbox_seq_idx;
 CREATE INDEX outbox_unpublished_idx ON outbox (id) WHERE published_at IS NULL;
 DROP SEQUENCE outbox_delivery_seq;
-DROP TABLE outbox_relay_lock;
 ALTER TABLE outbox DROP COLUMN seq;

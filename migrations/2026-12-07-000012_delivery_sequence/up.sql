@@ -2,16 +2,11 @@
 -- `auth.lastSeq`, `transporter/dispatch/replay`). The outbox id is taken at
 -- insert, so a transaction that commits late can hold a lower id than an
 -- event already delivered; the relay numbers committed events instead, one
--- relay at a time (under the lock of outbox_relay_lock's row), so the
--- numbers follow commit order and a replay never skips a late commit. They
+-- relay at a time (under an advisory lock), so the numbers follow commit
+-- order and a replay never skips a late commit. They
 -- come from a sequence, so a number is never given twice, even when the
 -- numbering transaction fails after the relay handed the events out.
 ALTER TABLE outbox ADD COLUMN seq BIGINT;
-
-CREATE TABLE outbox_relay_lock (
-    only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row)
-);
-INSERT INTO outbox_relay_lock DEFAULT VALUES;
 
 -- Events already published keep their id as their number, so the sequences
 -- apps hold today stay meaningful; what comes next is numbered after them.

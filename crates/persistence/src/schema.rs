@@ -155,12 +155,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox_relay_lock (only_row) {
-        only_row -> Bool,
-    }
-}
-
-diesel::table! {
     rate_counters (key) {
         key -> Text,
         window_started_at -> Timestamptz,
@@ -290,7 +284,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     otp_challenges,
     otp_lockouts,
     outbox,
-    outbox_relay_lock,
     rate_counters,
     sessions,
     trip_points,

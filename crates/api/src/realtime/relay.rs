@@ -55,6 +55,10 @@ pub struct Relay {
     high_water: Arc<AtomicI64>,
     /// A publish failed: look for pending ones on the next pass.
     backlog: Arc<AtomicBool>,
+    /// Sequences published and not yet marked published (marked by the
+    /// next pass; an instance that dies first leaves them to be published
+    /// again, which subscribers skip as already delivered).
+    unmarked: Arc<std::sync::Mutex<Vec<i64>>>,
     /// Publishes failed in a row, and when this instance tries again: a
     /// relay whose Redis fails backs off and leaves the pending events to
     /// the instances whose Redis works (it would hold their rows locked for
@@ -88,6 +92,7 @@ impl Relay {
             instance: Arc::from(uuid::Uuid::new_v4().to_string()),
             high_water: Arc::default(),
             backlog: Arc::default(),
+            unmarked: Arc::default(),
             publish_backoff: Arc::default(),
             liveness_every,
             silence_limit,
@@ -138,33 +143,44 @@ impl Relay {
         let now = self.clock.now();
         let now_ms = now.timestamp_millis();
         let mut conn = self.db.get().await?;
-        let this = self.clone();
-        let fresh = conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
+        // Published last pass, marked now: in this pass's transaction when
+        // there is one, so a pass commits (and waits for the disk) once.
+        let marks = std::mem::take(&mut *self.unmarked());
+        let fresh = if outbox::has_unnumbered(&mut conn).await? {
+            let this = self.clone();
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                if !marks.is_empty() {
+                    outbox::mark_published_seqs(conn, &marks, now).await?;
+                }
                 let events = outbox::number_new(conn, BATCH).await?;
                 let deliveries: Vec<Delivery> = events
                     .into_iter()
                     .map(|event| delivery(event, now_ms))
                     .collect();
-                // This instance's sockets first and straight away; the copy
+                // This instance's sockets first and straight away (before
+                // the commit: the numbers are never given twice); the copy
                 // that comes back through pub/sub is skipped as ours.
                 for delivery in &deliveries {
                     this.deliver_once(delivery.clone());
                 }
                 Ok(deliveries)
             })
-            .await?;
+            .await?
+        } else {
+            if !marks.is_empty() {
+                outbox::mark_published_seqs(&mut conn, &marks, now).await?;
+            }
+            Vec::new()
+        };
         let count = fresh.len();
         if count > 0 && !self.backing_off() {
             let message = encode(&self.instance, &fresh);
             match self.cache.publish(CHANNEL, &message).await {
-                Ok(_) => {
-                    let seqs: Vec<i64> = fresh
+                Ok(_) => self.unmarked().extend(
+                    fresh
                         .iter()
-                        .filter_map(|delivery| delivery.event_id.parse().ok())
-                        .collect();
-                    outbox::mark_published_seqs(&mut conn, &seqs, self.clock.now()).await?;
-                }
+                        .filter_map(|delivery| delivery.event_id.parse::<i64>().ok()),
+                ),
                 Err(error) => {
                     tracing::warn!(error = %error, events = count, "redis pub/sub unavailable; this instance's sockets got the events, the others get them once it is back");
                     self.publish_failed();
@@ -174,9 +190,20 @@ impl Relay {
             self.backlog.store(true, Ordering::Release);
         }
         if self.backlog.swap(false, Ordering::AcqRel) {
+            let marks = std::mem::take(&mut *self.unmarked());
+            if !marks.is_empty() {
+                outbox::mark_published_seqs(&mut conn, &marks, self.clock.now()).await?;
+            }
             self.publish_pending(&mut conn, now_ms).await?;
         }
         Ok(count)
+    }
+
+    /// Sequences published and not yet marked so.
+    fn unmarked(&self) -> std::sync::MutexGuard<'_, Vec<i64>> {
+        self.unmarked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether this instance waits before publishing again after failures.
