@@ -140,13 +140,21 @@ impl Relay {
     /// numbered elsewhere, it also publishes everything pending. Returns how
     /// many events were numbered.
     pub async fn relay_once(&self) -> Result<usize, PersistenceError> {
+        self.relay_pass(true).await
+    }
+
+    /// [`Relay::relay_once`]; `look_first` looks whether anything waits
+    /// before taking the lock (a timer's pass; a pass woken by a commit
+    /// here knows something does and saves the round trip).
+    async fn relay_pass(&self, look_first: bool) -> Result<usize, PersistenceError> {
         let now = self.clock.now();
         let now_ms = now.timestamp_millis();
         let mut conn = self.db.get().await?;
         // Published last pass, marked now: in this pass's transaction when
         // there is one, so a pass commits (and waits for the disk) once.
         let marks = std::mem::take(&mut *self.unmarked());
-        let fresh = if outbox::has_unnumbered(&mut conn).await? {
+        let waiting = !look_first || outbox::has_unnumbered(&mut conn).await?;
+        let fresh = if waiting {
             let this = self.clone();
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
                 if !marks.is_empty() {
@@ -291,15 +299,19 @@ impl Relay {
         tokio::spawn(async move {
             let mut last_said_alive = tokio::time::Instant::now();
             let mut last_retry = tokio::time::Instant::now();
+            let mut woken = false;
             loop {
                 if last_retry.elapsed() >= RETRY_EVERY {
                     last_retry = tokio::time::Instant::now();
                     relay.backlog.store(true, Ordering::Release);
                 }
-                match relay.relay_once().await {
+                match relay.relay_pass(!woken).await {
                     // A full batch may have left more behind; otherwise a
                     // commit since then has left a wake permit.
-                    Ok(n) if n >= BATCH_LEN => continue,
+                    Ok(n) if n >= BATCH_LEN => {
+                        woken = true;
+                        continue;
+                    }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(error = %error, "outbox relay failed; retrying"),
                 }
@@ -312,10 +324,10 @@ impl Relay {
                 }
                 // Woken by a commit on this instance, or polling for those of
                 // others (and for rows a crashed instance left behind).
-                tokio::select! {
-                    () = relay.wake.notified() => {}
-                    () = tokio::time::sleep(every) => {}
-                }
+                woken = tokio::select! {
+                    () = relay.wake.notified() => true,
+                    () = tokio::time::sleep(every) => false,
+                };
             }
         });
         let subscriber = self.clone();
