@@ -115,13 +115,13 @@ async fn numbered_events_stay_pending_until_marked_published() {
         .unwrap();
     let numbered = outbox::number_new(&mut conn, 10).await.unwrap();
     let seqs: Vec<i64> = numbered.iter().map(StoredEvent::sequence).collect();
-    assert_eq!(outbox::unpublished(&mut conn, 10).await.unwrap().len(), 2);
+    assert_eq!(outbox::claim_pending(&mut conn, 10).await.unwrap().len(), 2);
 
     outbox::mark_published_seqs(&mut conn, &seqs[..1], now)
         .await
         .unwrap();
 
-    let pending = outbox::unpublished(&mut conn, 10).await.unwrap();
+    let pending = outbox::claim_pending(&mut conn, 10).await.unwrap();
     assert_eq!(
         pending
             .iter()

@@ -116,14 +116,8 @@ impl Application {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let proxies = state.trusted_proxies.clone();
-        let client_address: weelo_realtime::session::ClientAddress = Arc::new(move |req| {
-            let peer = req.peer_addr()?.ip();
-            let forwarded = req
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|value| value.to_str().ok());
-            Some(proxies.client_ip(peer, forwarded))
-        });
+        let client_address: weelo_realtime::session::ClientAddress =
+            Arc::new(move |req| proxies.client_of(req));
         let realtime = Realtime::socket_io(
             hub.clone(),
             Arc::new(TokenGate::new(state.clone())),

@@ -96,6 +96,19 @@ impl TrustedProxies {
     }
 }
 
+impl TrustedProxies {
+    /// The client address of `req` (its peer, through trusted proxies);
+    /// `None` when the peer is unknown.
+    pub fn client_of(&self, req: &HttpRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        let forwarded_for = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok());
+        Some(self.client_ip(peer, forwarded_for))
+    }
+}
+
 /// The calling client's address, as [`TrustedProxies::client_ip`] reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
@@ -105,18 +118,15 @@ impl FromRequest for ClientIp {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(peer) = req.peer_addr().map(|addr| addr.ip()) else {
-            return ready(Err(ApiError::invalid("the client address is unknown")));
-        };
-        let forwarded_for = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|value| value.to_str().ok());
         let client = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => state.trusted_proxies.client_ip(peer, forwarded_for),
-            None => peer,
+            Some(state) => state.trusted_proxies.client_of(req),
+            None => req.peer_addr().map(|addr| addr.ip()),
         };
-        ready(Ok(Self(client)))
+        ready(
+            client
+                .map(Self)
+                .ok_or_else(|| ApiError::invalid("the client address is unknown")),
+        )
     }
 }
 

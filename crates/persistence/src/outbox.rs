@@ -157,21 +157,6 @@ pub async fn number_new(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult
     Ok(events)
 }
 
-/// Numbered events not yet through pub/sub, by sequence, at most `limit`.
-pub async fn unpublished(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-) -> QueryResult<Vec<StoredEvent>> {
-    outbox::table
-        .filter(outbox::seq.is_not_null())
-        .filter(outbox::published_at.is_null())
-        .order(outbox::seq.asc())
-        .limit(limit)
-        .select(StoredEvent::as_select())
-        .load(conn)
-        .await
-}
-
 /// Numbered events not yet through pub/sub, locked for the caller's
 /// transaction and skipping rows another relay holds: two instances never
 /// publish the same events at once.
