@@ -2,7 +2,7 @@
 # `make lint` and `make test` (.ci/run); this file is what CI runs.
 
 CARGO ?= cargo
-DOMAIN_CRATES := weelo-orders weelo-availability weelo-dispatch
+DOMAIN_CRATES := weelo-orders weelo-availability
 FORBIDDEN_IN_DOMAIN := diesel diesel-async actix-web actix-ws redis deadpool-redis tokio
 
 .PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance

@@ -11,6 +11,6 @@ pub mod telemetry;
 pub use actix_web::dev::ServerHandle;
 pub use settings::{Environment, Settings};
 pub use startup::Application;
-pub use weelo_api::dispatch::DispatchJobs;
-pub use weelo_api::orders::Expiry;
+pub use weelo_dispatch::broadcast::DispatchJobs;
+pub use weelo_dispatch::orders::Expiry;
 pub use weelo_orders::{Clock, ManualClock, SystemClock};

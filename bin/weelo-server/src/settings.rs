@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use weelo_api::auth::{AuthSettings, SmsProvider, SmsSettings};
-use weelo_api::orders::OrderSettings;
-use weelo_api::presence::PresenceSettings;
 use weelo_api::realtime::RealtimeSettings;
-use weelo_api::tracking::TrackingSettings;
 use weelo_cache::RedisSettings;
+use weelo_dispatch::orders::OrderSettings;
+use weelo_dispatch::presence::PresenceSettings;
+use weelo_dispatch::tracking::TrackingSettings;
 use weelo_persistence::DatabaseSettings;
 
 /// Environment variables that steer loading itself, not settings keys.

@@ -11,15 +11,17 @@ use actix_web::{App, HttpServer, web};
 use weelo_api::AppState;
 use weelo_api::auth::{LoggingSmsSender, SmsProvider};
 use weelo_api::client_ip::TrustedProxies;
-use weelo_api::dispatch::DispatchJobs;
 use weelo_api::metrics::HttpMetrics;
-use weelo_api::orders::Expiry;
-use weelo_api::orders::batcher::CreateBatcher;
-use weelo_api::presence::Presence;
-use weelo_api::realtime::{Relay, TokenGate};
+use weelo_api::realtime::TokenGate;
 use weelo_api::state::AuthContext;
-use weelo_api::tracking::Tracking;
 use weelo_cache::{Cache, TlsMode};
+use weelo_dispatch::Dispatch;
+use weelo_dispatch::broadcast::DispatchJobs;
+use weelo_dispatch::orders::Expiry;
+use weelo_dispatch::orders::batcher::CreateBatcher;
+use weelo_dispatch::presence::Presence;
+use weelo_dispatch::relay::Relay;
+use weelo_dispatch::tracking::Tracking;
 use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations_for};
 use weelo_realtime::{EngineConfig, Hub, Realtime};
@@ -90,7 +92,7 @@ impl Application {
             orders.create_batch_max,
             orders.create_batches_in_flight,
         );
-        let state = AppState {
+        let dispatch = Dispatch {
             tracking,
             creates,
             db,
@@ -99,6 +101,10 @@ impl Application {
             orders,
             expiry: expiry.clone(),
             presence: presence.clone(),
+            relay_wake: Arc::new(tokio::sync::Notify::new()),
+        };
+        let state = AppState {
+            dispatch,
             auth: Arc::new(AuthContext::new(
                 settings.auth.clone(),
                 Arc::new(LoggingSmsSender),
@@ -110,7 +116,6 @@ impl Application {
                 TrustedProxies::parse(&settings.server.trusted_proxies)
                     .map_err(anyhow::Error::msg)?,
             ),
-            relay_wake: Arc::new(tokio::sync::Notify::new()),
         };
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
@@ -140,7 +145,7 @@ impl Application {
             state.relay_wake.clone(),
             settings.realtime.liveness(),
         );
-        let jobs = DispatchJobs::new(state.clone());
+        let jobs = DispatchJobs::new(state.dispatch.clone());
         let data = web::Data::new(state);
         let (metrics_server, metrics_port) = match &settings.metrics.listen {
             Some(address) => {

@@ -1,11 +1,11 @@
 //! The one mapping from errors to HTTP.
 //!
 //! Which error to use where:
-//! - Domain and infrastructure crates return their own `thiserror` enums
-//!   (`PersistenceError`, `CacheError`, later the dispatch errors). They know
-//!   nothing of HTTP.
-//! - Handlers return `Result<_, ApiError>`; `?` converts those enums through
-//!   the `From` impls below, which is the only place a status is chosen.
+//! - The use cases (`weelo-dispatch`) answer [`DispatchError`], whose
+//!   refusals carry an [`ErrorCode`]; the edge's own errors (auth, fleet,
+//!   routing) become the same codes here.
+//! - Handlers return `Result<_, ApiError>`; [`status_of`] is the only place
+//!   a code becomes a status.
 //! - A database that cannot be reached is `503 SERVICE_UNAVAILABLE`.
 //!   Anything unexpected is an opaque `500 INTERNAL_ERROR`: its cause is logged
 //!   here, once, and never sent to the client.
@@ -17,12 +17,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
-use weelo_cache::CacheError;
-use weelo_persistence::PersistenceError;
+use weelo_dispatch::{DispatchError, ErrorCode};
 
 use crate::auth::AuthError;
 use crate::fleet::FleetError;
-use crate::orders::OrderError;
 
 /// Every error the HTTP edge answers with.
 #[derive(Debug, thiserror::Error)]
@@ -33,148 +31,134 @@ pub enum ApiError {
     /// The method is none of the standard seven the routes answer (405).
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// The input is malformed or breaks a rule; `field` names where.
-    #[error("{message}")]
-    Validation {
-        /// What is wrong, for a person.
-        message: String,
-        /// The offending field's path (`vehicles[0].quantity`), when known.
-        field: Option<String>,
-    },
-    /// The caller is not authenticated (401).
-    #[error("{message}")]
-    Unauthorized {
-        /// Machine-readable code.
-        code: &'static str,
-        /// For a person.
-        message: String,
-    },
-    /// The caller may not do this at all (403).
-    #[error("{message}")]
-    Forbidden {
-        /// Machine-readable code.
-        code: &'static str,
-        /// For a person.
-        message: String,
-    },
-    /// The object does not exist, or is not the caller's (404).
-    #[error("{message}")]
-    NotFound {
-        /// Machine-readable code (`VEHICLE_NOT_FOUND`…).
-        code: &'static str,
-        /// For a person.
-        message: String,
-    },
-    /// The request clashes with the current state (409).
-    #[error("{message}")]
-    Conflict {
-        /// Machine-readable code.
-        code: &'static str,
-        /// For a person.
-        message: String,
-        /// Extra fields the client needs (the active order's id…).
-        details: Option<Value>,
-    },
-    /// A well-formed request that a business rule refuses (400 with its own code).
-    #[error("{message}")]
-    Rejected {
-        /// Machine-readable code (`INVALID_OTP`…).
-        code: &'static str,
-        /// For a person.
-        message: String,
-    },
-    /// Too many requests (429, with `Retry-After` and `error.retryAfterMs`).
-    #[error("{message}")]
-    RateLimited {
-        /// Machine-readable code.
-        code: &'static str,
-        /// For a person.
-        message: String,
-        /// Until a retry may succeed.
-        retry_after_ms: u64,
-    },
     /// The body is larger than the server accepts.
     #[error("request body exceeds {limit_bytes} bytes")]
     PayloadTooLarge {
         /// The limit in bytes.
         limit_bytes: usize,
     },
-    /// A dependency the request needs is down or saturated.
-    #[error("service temporarily unavailable")]
-    ServiceUnavailable {
-        /// What was unavailable, for the log only.
-        cause: String,
-    },
-    /// A limit of the whole service is reached for now (503 with its own
-    /// code and `Retry-After`).
-    #[error("{message}")]
-    Overloaded {
-        /// Machine-readable code (`SMS_BUDGET_EXHAUSTED`).
-        code: &'static str,
-        /// For a person.
-        message: String,
-    },
-    /// Something unexpected; the cause is logged and never sent.
-    #[error("internal server error")]
-    Internal {
-        /// What went wrong, for the log only.
-        cause: String,
-    },
+    /// What a use case (or the edge, in the same terms) refused or failed with.
+    #[error(transparent)]
+    Dispatch(#[from] DispatchError),
+}
+
+/// The status each code answers with: the one table of them.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::NotFound
+        | C::VehicleNotFound
+        | C::OnboardingNotFound
+        | C::UserNotFound
+        | C::OrderNotFound
+        | C::HoldNotFound
+        | C::BroadcastNotFound
+        | C::AssignmentNotFound
+        | C::TruckRequestNotFound
+        | C::TripNotFound => StatusCode::NOT_FOUND,
+        C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        C::ValidationError
+        | C::InvalidOtp
+        | C::OtpExpired
+        | C::OtpMaxAttempts
+        | C::OtpNotFound
+        | C::MissingIdempotencyKey => StatusCode::BAD_REQUEST,
+        C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::ServiceUnavailable | C::SmsBudgetExhausted => StatusCode::SERVICE_UNAVAILABLE,
+        C::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+        C::Unauthorized | C::TokenExpired | C::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
+        C::Forbidden | C::AccountDisabled | C::NotNotified | C::BroadcastDeclined => {
+            StatusCode::FORBIDDEN
+        }
+        C::OtpRateLimitExceeded | C::OtpLocked | C::RateLimitExceeded | C::ToggleRateLimited => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        C::VehicleExists
+        | C::VehicleInUse
+        | C::DriverExists
+        | C::DeviceTokenInUse
+        | C::IdempotencyConflict
+        | C::ActiveOrderExists
+        | C::CancelBlocked
+        | C::HoldNotActive
+        | C::HoldAlreadyConfirmed
+        | C::HoldExpired
+        | C::BroadcastExpired
+        | C::AssignmentValidationFailed
+        | C::AssignmentConflict
+        | C::AssignmentNotPending
+        | C::AssignmentExpired
+        | C::TruckNotAvailable
+        | C::AlreadyHolding
+        | C::NotEnoughAvailable
+        | C::NotEnoughVehicles
+        | C::InvalidTransition => StatusCode::CONFLICT,
+    }
 }
 
 impl ApiError {
     /// A validation failure tied to one field.
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation {
-            message: message.into(),
-            field: Some(field.into()),
-        }
+        DispatchError::invalid_field(field, message).into()
     }
 
     /// A validation failure of the request as a whole.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::Validation {
+        DispatchError::invalid(message).into()
+    }
+
+    /// A refusal without details.
+    pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
+        DispatchError::refused(code, message).into()
+    }
+
+    /// A refusal with the fields the client needs.
+    pub fn refused_with(code: ErrorCode, message: impl Into<String>, details: Value) -> Self {
+        DispatchError::refused_with(code, message, details).into()
+    }
+
+    /// Too many requests of one kind.
+    pub fn rate_limited(code: ErrorCode, message: impl Into<String>, retry_after_ms: u64) -> Self {
+        DispatchError::RateLimited {
+            code,
             message: message.into(),
-            field: None,
+            retry_after_ms,
         }
+        .into()
+    }
+
+    /// Something unexpected, with its cause for the log.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        DispatchError::internal(cause).into()
     }
 
     /// The stable, machine-readable code the apps switch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::RouteNotFound => "NOT_FOUND",
-            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            Self::Validation { .. } => "VALIDATION_ERROR",
-            Self::Unauthorized { code, .. }
-            | Self::Forbidden { code, .. }
-            | Self::NotFound { code, .. }
-            | Self::Conflict { code, .. }
-            | Self::Rejected { code, .. }
-            | Self::RateLimited { code, .. }
-            | Self::Overloaded { code, .. } => code,
-            Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
-            Self::ServiceUnavailable { .. } => "SERVICE_UNAVAILABLE",
-            Self::Internal { .. } => "INTERNAL_ERROR",
+            Self::RouteNotFound => ErrorCode::NotFound,
+            Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::Dispatch(error) => error.code(),
         }
     }
 
     fn details(&self) -> Option<Value> {
         match self {
-            Self::Validation {
+            Self::Dispatch(DispatchError::Invalid {
                 field: Some(field), ..
-            } => Some(json!({ "field": field })),
+            }) => Some(json!({ "field": field })),
             Self::PayloadTooLarge { limit_bytes } => Some(json!({ "limitBytes": limit_bytes })),
-            Self::Conflict { details, .. } => details.clone(),
+            Self::Dispatch(DispatchError::Refused { details, .. }) => details.clone(),
             _ => None,
         }
     }
 
     fn log(&self) {
         match self {
-            Self::Internal { cause } => {
+            Self::Dispatch(DispatchError::Internal { cause }) => {
                 tracing::error!(error.cause = %cause, "request failed with an internal error");
             }
-            Self::ServiceUnavailable { cause } => {
+            Self::Dispatch(DispatchError::Unavailable { cause }) => {
                 tracing::warn!(error.cause = %cause, "request failed: a dependency is unavailable");
             }
             _ => {}
@@ -184,25 +168,12 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::RouteNotFound | Self::NotFound { .. } => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Validation { .. } | Self::Rejected { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::ServiceUnavailable { .. } | Self::Overloaded { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        status_of(self.code())
     }
 
     fn error_response(&self) -> HttpResponse {
         self.log();
-        let mut error = json!({ "code": self.code(), "message": self.to_string() });
+        let mut error = json!({ "code": self.code().as_str(), "message": self.to_string() });
         if let (Some(details), Some(object)) = (self.details(), error.as_object_mut()) {
             // The captain app reads a failed confirm's list as error.failedAssignments.
             if let Some(failed) = details.get("failedAssignments") {
@@ -214,7 +185,7 @@ impl ResponseError for ApiError {
         if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
-        if let Self::RateLimited { retry_after_ms, .. } = self {
+        if let Self::Dispatch(DispatchError::RateLimited { retry_after_ms, .. }) = self {
             if let Some(object) = error.as_object_mut() {
                 object.insert("retryAfterMs".to_owned(), json!(retry_after_ms));
             }
@@ -230,156 +201,82 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<PersistenceError> for ApiError {
-    fn from(error: PersistenceError) -> Self {
-        if error.is_unavailable() {
-            Self::ServiceUnavailable {
-                cause: error.to_string(),
-            }
-        } else {
-            Self::Internal {
-                cause: error.to_string(),
-            }
-        }
+impl From<weelo_persistence::PersistenceError> for ApiError {
+    fn from(error: weelo_persistence::PersistenceError) -> Self {
+        DispatchError::from(error).into()
     }
 }
 
-impl From<CacheError> for ApiError {
-    fn from(error: CacheError) -> Self {
-        // Callers are expected to degrade on cache errors; one that reaches the
-        // edge is a bug, not an outage to show the client.
-        Self::Internal {
-            cause: error.to_string(),
-        }
-    }
+/// The use cases' own refusals, through their codes.
+macro_rules! through_dispatch {
+    ($($error:ty),* $(,)?) => {
+        $(impl From<$error> for ApiError {
+            fn from(error: $error) -> Self {
+                DispatchError::from(error).into()
+            }
+        })*
+    };
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(error: diesel::result::Error) -> Self {
-        PersistenceError::from(error).into()
+through_dispatch!(
+    weelo_cache::CacheError,
+    diesel::result::Error,
+    weelo_dispatch::orders::OrderError,
+    weelo_dispatch::assignments::AssignmentError,
+    weelo_dispatch::tracking::status::TripError,
+);
+
+impl<E: Into<DispatchError>> From<weelo_dispatch::idempotent::Tx<E>> for ApiError {
+    fn from(failure: weelo_dispatch::idempotent::Tx<E>) -> Self {
+        DispatchError::from(failure).into()
     }
 }
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         let message = error.to_string();
-        let unauthorized = |code| Self::Unauthorized {
-            code,
-            message: message.clone(),
-        };
-        let rejected = |code| Self::Rejected {
-            code,
-            message: message.clone(),
-        };
-        match error {
+        let limited =
+            |code, retry_after_ms| Self::rate_limited(code, message.clone(), retry_after_ms);
+        let code = match error {
             AuthError::MissingToken | AuthError::InvalidToken | AuthError::SessionEnded => {
-                unauthorized("UNAUTHORIZED")
+                ErrorCode::Unauthorized
             }
-            AuthError::TokenExpired => unauthorized("TOKEN_EXPIRED"),
-            AuthError::InvalidRefreshToken => unauthorized("INVALID_REFRESH_TOKEN"),
-            AuthError::WrongRole(_) => Self::Forbidden {
-                code: "FORBIDDEN",
-                message,
-            },
-            AuthError::AccountDisabled => Self::Forbidden {
-                code: "ACCOUNT_DISABLED",
-                message,
-            },
-            AuthError::InvalidOtp => rejected("INVALID_OTP"),
-            AuthError::OtpExpired => rejected("OTP_EXPIRED"),
-            AuthError::OtpMaxAttempts => rejected("OTP_MAX_ATTEMPTS"),
-            AuthError::OtpNotRequested => rejected("OTP_NOT_FOUND"),
-            AuthError::OtpThrottled { retry_after_ms } => Self::RateLimited {
-                code: "OTP_RATE_LIMIT_EXCEEDED",
-                message,
-                retry_after_ms,
-            },
-            AuthError::OtpLocked { retry_after_ms } => Self::RateLimited {
-                code: "OTP_LOCKED",
-                message,
-                retry_after_ms,
-            },
-            AuthError::ClientRateLimited { retry_after_ms } => Self::RateLimited {
-                code: "RATE_LIMIT_EXCEEDED",
-                message,
-                retry_after_ms,
-            },
-            AuthError::SmsBudgetExhausted => Self::Overloaded {
-                code: "SMS_BUDGET_EXHAUSTED",
-                message,
-            },
-            AuthError::OtpSendFailed => Self::ServiceUnavailable { cause: message },
-        }
+            AuthError::TokenExpired => ErrorCode::TokenExpired,
+            AuthError::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
+            AuthError::WrongRole(_) => ErrorCode::Forbidden,
+            AuthError::AccountDisabled => ErrorCode::AccountDisabled,
+            AuthError::InvalidOtp => ErrorCode::InvalidOtp,
+            AuthError::OtpExpired => ErrorCode::OtpExpired,
+            AuthError::OtpMaxAttempts => ErrorCode::OtpMaxAttempts,
+            AuthError::OtpNotRequested => ErrorCode::OtpNotFound,
+            AuthError::OtpThrottled { retry_after_ms } => {
+                return limited(ErrorCode::OtpRateLimitExceeded, retry_after_ms);
+            }
+            AuthError::OtpLocked { retry_after_ms } => {
+                return limited(ErrorCode::OtpLocked, retry_after_ms);
+            }
+            AuthError::ClientRateLimited { retry_after_ms } => {
+                return limited(ErrorCode::RateLimitExceeded, retry_after_ms);
+            }
+            AuthError::SmsBudgetExhausted => ErrorCode::SmsBudgetExhausted,
+            AuthError::OtpSendFailed => {
+                return DispatchError::Unavailable { cause: message }.into();
+            }
+        };
+        Self::refused(code, message)
     }
 }
 
 impl From<FleetError> for ApiError {
     fn from(error: FleetError) -> Self {
-        let message = error.to_string();
-        match error {
-            FleetError::VehicleExists => Self::Conflict {
-                code: "VEHICLE_EXISTS",
-                message,
-                details: None,
-            },
-            FleetError::VehicleInUse => Self::Conflict {
-                code: "VEHICLE_IN_USE",
-                message,
-                details: None,
-            },
-            FleetError::DriverExists => Self::Conflict {
-                code: "DRIVER_EXISTS",
-                message,
-                details: None,
-            },
-            FleetError::VehicleNotFound => Self::NotFound {
-                code: "VEHICLE_NOT_FOUND",
-                message,
-            },
-            FleetError::OnboardingNotFound => Self::NotFound {
-                code: "ONBOARDING_NOT_FOUND",
-                message,
-            },
-            FleetError::UserNotFound => Self::NotFound {
-                code: "USER_NOT_FOUND",
-                message,
-            },
-        }
-    }
-}
-
-impl From<OrderError> for ApiError {
-    fn from(error: OrderError) -> Self {
-        let message = error.to_string();
-        match error {
-            OrderError::MissingIdempotencyKey => Self::Rejected {
-                code: "MISSING_IDEMPOTENCY_KEY",
-                message,
-            },
-            OrderError::IdempotencyConflict => Self::Conflict {
-                code: "IDEMPOTENCY_CONFLICT",
-                message,
-                details: None,
-            },
-            OrderError::ActiveOrderExists { active_order_id } => Self::Conflict {
-                code: "ACTIVE_ORDER_EXISTS",
-                message,
-                details: Some(json!({ "activeOrderId": active_order_id })),
-            },
-            OrderError::RateLimited { retry_after_ms } => Self::RateLimited {
-                code: "RATE_LIMIT_EXCEEDED",
-                message,
-                retry_after_ms,
-            },
-            OrderError::OrderNotFound => Self::NotFound {
-                code: "ORDER_NOT_FOUND",
-                message,
-            },
-            OrderError::CancelBlocked { status } => Self::Conflict {
-                code: "CANCEL_BLOCKED",
-                message,
-                details: Some(json!({ "status": status })),
-            },
-        }
+        let code = match error {
+            FleetError::VehicleExists => ErrorCode::VehicleExists,
+            FleetError::VehicleInUse => ErrorCode::VehicleInUse,
+            FleetError::DriverExists => ErrorCode::DriverExists,
+            FleetError::VehicleNotFound => ErrorCode::VehicleNotFound,
+            FleetError::OnboardingNotFound => ErrorCode::OnboardingNotFound,
+            FleetError::UserNotFound => ErrorCode::UserNotFound,
+        };
+        Self::refused(code, error.to_string())
     }
 }

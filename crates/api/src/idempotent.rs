@@ -1,29 +1,15 @@
-//! `X-Idempotency-Key` for the captain app's retried mutations (hold,
-//! confirm, release, driver answers): the key is claimed inside the
-//! change's transaction and its answer stored there, so a retry with the
-//! same key and body gets the same answer and changes nothing, and the same
-//! key with another body is `409 IDEMPOTENCY_CONFLICT`. Refusals roll back
-//! (claim included), so a retry after fixing the cause is a fresh attempt.
+//! `X-Idempotency-Key` at the edge: reading a request's key (the claim and
+//! the stored answer happen inside the use case's transaction, see
+//! `weelo_dispatch::idempotent`) and answering a replay.
 
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use weelo_persistence::idempotency;
+use weelo_dispatch::idempotent::Keyed;
+use weelo_dispatch::orders::service::body_hash;
 
-use crate::orders::OrderError;
-use crate::orders::service::body_hash;
 use crate::{ApiError, AppState};
-
-/// A request's idempotency key, scoped to one endpoint, with its body's hash.
-#[derive(Debug, Clone)]
-pub struct Keyed {
-    scope: &'static str,
-    key: String,
-    hash: String,
-}
 
 /// The key of a request, if it sent one (the captain app always does).
 pub fn key_of(
@@ -41,81 +27,23 @@ pub fn key_of(
             "X-Idempotency-Key must be 1 to 128 printable characters",
         ));
     }
-    Ok(Some(Keyed {
+    Ok(Some(Keyed::new(
         scope,
-        key: key.to_owned(),
-        hash: body_hash(&body.to_string()),
-    }))
+        key.to_owned(),
+        body_hash(&body.to_string()),
+    )))
 }
 
-/// A transaction's failure: the database's, or a refusal that rolls back.
-#[derive(Debug)]
-pub enum Tx<E> {
-    /// The database failed.
-    Db(diesel::result::Error),
-    /// A rule refused the change.
-    Refused(E),
-}
-
-impl<E> From<diesel::result::Error> for Tx<E> {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Db(error)
-    }
-}
-
-impl<E: Into<ApiError>> From<Tx<E>> for ApiError {
-    fn from(failure: Tx<E>) -> Self {
-        match failure {
-            Tx::Db(error) => error.into(),
-            Tx::Refused(refused) => refused.into(),
-        }
-    }
-}
-
-/// Claims `keyed` (when present) in the caller's transaction; `false` means
-/// an earlier request holds it: answer with [`replay`].
-pub async fn claim(
-    conn: &mut AsyncPgConnection,
-    keyed: Option<&Keyed>,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> diesel::QueryResult<bool> {
-    match keyed {
-        None => Ok(true),
-        Some(k) => idempotency::claim(conn, user_id, k.scope, &k.key, &k.hash, now).await,
-    }
-}
-
-/// Stores the answer of a claimed key in the caller's transaction.
-pub async fn complete(
-    conn: &mut AsyncPgConnection,
-    keyed: Option<&Keyed>,
-    user_id: Uuid,
-    data: &Value,
-) -> diesel::QueryResult<()> {
-    match keyed {
-        None => Ok(()),
-        Some(k) => idempotency::complete(conn, user_id, k.scope, &k.key, 200, data).await,
-    }
-}
-
-/// The stored answer of `keyed`, or `409 IDEMPOTENCY_CONFLICT` when the key
-/// answered another body.
+/// The stored answer of `keyed` as a replay, or `409 IDEMPOTENCY_CONFLICT`
+/// when the key answered another body.
 pub async fn replay(
     state: &AppState,
     keyed: Option<&Keyed>,
     user_id: Uuid,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(k) = keyed else {
-        return Err(OrderError::IdempotencyConflict.into());
-    };
-    let mut conn = state.conn().await?;
-    let stored = idempotency::find(&mut conn, user_id, k.scope, &k.key).await?;
-    match stored {
-        Some(stored) if stored.request_hash == k.hash => Ok(HttpResponse::Ok()
-            .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-            .insert_header(("X-Idempotent-Replay", "true"))
-            .json(json!({ "success": true, "data": stored.response_body }))),
-        _ => Err(OrderError::IdempotencyConflict.into()),
-    }
+    let data = weelo_dispatch::idempotent::stored_answer(&state.dispatch, keyed, user_id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header(("X-Idempotent-Replay", "true"))
+        .json(json!({ "success": true, "data": data })))
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::ApiError;
+use weelo_dispatch::ErrorCode;
 
 /// The `[limits]` section: calls per user per minute (bursts up to the
 /// same number); 0 switches a limit off.
@@ -118,12 +119,13 @@ impl UserLimits {
 
     /// [`UserLimits::take`] as the 429 the routes answer.
     pub fn check(&self, user: Uuid, kind: Kind, now: DateTime<Utc>) -> Result<(), ApiError> {
-        self.take(user, kind, now)
-            .map_err(|retry_after_ms| ApiError::RateLimited {
-                code: "RATE_LIMIT_EXCEEDED",
-                message: "too many requests; slow down".to_owned(),
+        self.take(user, kind, now).map_err(|retry_after_ms| {
+            ApiError::rate_limited(
+                ErrorCode::RateLimitExceeded,
+                "too many requests; slow down",
                 retry_after_ms,
-            })
+            )
+        })
     }
 }
 

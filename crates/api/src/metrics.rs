@@ -124,11 +124,7 @@ impl HttpMetrics {
         let mut buffer = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut buffer)
-            .map_err(|e| ApiError::Internal {
-                cause: e.to_string(),
-            })?;
-        String::from_utf8(buffer).map_err(|e| ApiError::Internal {
-            cause: e.to_string(),
-        })
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        String::from_utf8(buffer).map_err(|e| ApiError::internal(e.to_string()))
     }
 }

@@ -1,7 +1,44 @@
-//! The use cases of weelo: create an order, dispatch it in radius steps, hold,
-//! confirm and release trucks, driver accept / decline / timeout, trip
-//! progress, cancel, expiry and completion.
+//! The use cases of weelo, with no HTTP in between: create an order,
+//! dispatch it in radius steps, hold, confirm and release trucks, driver
+//! accept / decline / timeout, trip progress and live tracking, cancel,
+//! expiry and completion, and the background jobs that keep time (the
+//! sweeper, the cleanup job, the outbox relay, the presence tail).
 //!
-//! It talks to storage, cache and notifications only through traits it
-//! defines; `persistence` and `cache` implement them. It must not depend on
-//! diesel, actix or redis.
+//! Each use case takes typed input and the shared [`Dispatch`] handles, runs
+//! its transaction through `weelo-persistence` (with the outbox events it
+//! implies) and answers `Result<_, DispatchError>`. No actix, no HTTP types.
+//!
+//! # Layout
+//! - [`assignments`]: holds confirmed with vehicles and drivers, the drivers'
+//!   answers and the answer deadline.
+//! - [`broadcast`]: the radius steps and re-dispatch, the transporter's feed,
+//!   the sweeper of due steps and unanswered assignments.
+//! - [`context`]: [`Dispatch`], the shared handles.
+//! - [`error`]: [`DispatchError`] and [`ErrorCode`].
+//! - [`holds`]: a transporter holds searching trucks of an order line, and
+//!   releases them.
+//! - [`idempotent`]: claiming `X-Idempotency-Key` inside a change's
+//!   transaction and storing its answer.
+//! - [`orders`]: create and cancel, the order JSON, the expiry jobs.
+//! - [`presence`]: online transporters, the proximity index, the stream.
+//! - [`relay`]: the outbox relay that sends committed events to every
+//!   instance's sockets.
+//! - [`tracking`]: trip statuses, GPS fixes, live views, the silence
+//!   watchdog.
+//! - [`wire`]: small pieces of the apps' wire format (timestamps, masked
+//!   phones, JSON parsing that names the field).
+
+pub mod assignments;
+pub mod broadcast;
+pub mod context;
+pub mod error;
+pub mod holds;
+pub mod idempotent;
+pub mod orders;
+pub mod presence;
+pub mod relay;
+pub mod tracking;
+pub mod wire;
+
+pub use context::Dispatch;
+pub use error::{DispatchError, ErrorCode};

@@ -37,9 +37,7 @@ impl FromRequest for Caller {
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal {
-                cause: "AppState is not registered".to_owned(),
-            })?;
+            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             authenticate(&state, token.as_deref()).await
         })
     }

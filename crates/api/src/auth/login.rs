@@ -343,9 +343,8 @@ pub async fn open_session(
     if !user.is_active {
         return Err(AuthError::AccountDisabled.into());
     }
-    let role = Role::parse(&user.role).ok_or_else(|| ApiError::Internal {
-        cause: format!("user {} has an unknown role", user.id),
-    })?;
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| ApiError::internal(format!("user {} has an unknown role", user.id)))?;
     let now = state.clock.now();
     let refresh_token = super::TokenKeys::new_refresh_token();
     let refresh_hash = state.auth.keys.hash_refresh_token(&refresh_token);
@@ -392,7 +391,5 @@ pub fn sign_access(
         .auth
         .keys
         .sign_access(&claims)
-        .map_err(|error| ApiError::Internal {
-            cause: format!("signing an access token: {error}"),
-        })
+        .map_err(|error| ApiError::internal(format!("signing an access token: {error}")))
 }

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::auth::Role;
 use crate::auth::extract::authenticate;
 use crate::limits::Kind;
-use crate::tracking::ingest::Source;
+use weelo_dispatch::tracking::ingest::Source;
 
 /// Checks `auth.token` and gives the socket its rooms.
 pub struct TokenGate {
@@ -232,7 +232,7 @@ async fn pending_trips(state: &AppState, driver: Uuid) -> Vec<(String, Value)> {
     let answer_secs = state.orders.driver_answer_secs;
     let found = match state.conn().await {
         Ok(mut conn) => {
-            crate::assignments::pending_trips(&mut conn, driver, now, answer_secs).await
+            weelo_dispatch::assignments::pending_trips(&mut conn, driver, now, answer_secs).await
         }
         Err(error) => {
             tracing::warn!(error = %error, "pending trips not re-sent: database unavailable");
@@ -286,7 +286,7 @@ pub async fn disconnect_session(state: &AppState, session_id: Uuid) {
         event_id: String::new(),
         server_time_ms: state.clock.now().timestamp_millis(),
     };
-    super::relay::publish_live(&state.cache, &state.hub, delivery).await;
+    weelo_dispatch::relay::publish_live(&state.cache, &state.hub, delivery).await;
 }
 
 /// Most events pushed at a reconnect; the rest come from

@@ -11,10 +11,11 @@ use weelo_persistence::assignments::{self as stored, Pair};
 use weelo_persistence::orders;
 
 use super::ok;
-use crate::assignments::{self, Answer, AssignmentError};
 use crate::auth::{Authed, Caller, DriverRole, Role, TransporterRole};
-use crate::idempotent::{self, Keyed};
+use crate::idempotent;
 use crate::{ApiError, ApiJson, AppState};
+use weelo_dispatch::assignments::{self, Answer, AssignmentError};
+use weelo_dispatch::idempotent::Keyed;
 
 /// Mounts the assignment routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -12,6 +12,7 @@ use weelo_persistence::{dispatch, outbox};
 use crate::auth::{Authed, TransporterRole};
 use crate::limits::Kind;
 use crate::{ApiError, AppState};
+use weelo_dispatch::ErrorCode;
 
 /// Mounts `broadcasts/*`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,7 +31,7 @@ async fn active(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let broadcasts = crate::dispatch::feed(&state, caller.user_id()).await?;
+    let broadcasts = weelo_dispatch::broadcast::feed(&state, caller.user_id()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(json!({
@@ -48,10 +49,10 @@ async fn decline(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     if !dispatch::decline(&mut conn, *id, caller.user_id(), state.clock.now()).await? {
-        return Err(ApiError::NotFound {
-            code: "BROADCAST_NOT_FOUND",
-            message: "no such broadcast was sent to you".to_owned(),
-        });
+        return Err(ApiError::refused(
+            ErrorCode::BroadcastNotFound,
+            "no such broadcast was sent to you",
+        ));
     }
     Ok(HttpResponse::Ok().json(json!({ "success": true, "message": "Broadcast declined" })))
 }
@@ -61,13 +62,15 @@ async fn one(
     caller: Authed<TransporterRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let broadcasts = crate::dispatch::feed(&state, caller.user_id()).await?;
+    let broadcasts = weelo_dispatch::broadcast::feed(&state, caller.user_id()).await?;
     let found = broadcasts
         .into_iter()
         .find(|b| b["orderId"] == json!(*id))
-        .ok_or(ApiError::NotFound {
-            code: "BROADCAST_NOT_FOUND",
-            message: "no such active broadcast was sent to you".to_owned(),
+        .ok_or_else(|| {
+            ApiError::refused(
+                ErrorCode::BroadcastNotFound,
+                "no such active broadcast was sent to you",
+            )
         })?;
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
@@ -150,7 +153,7 @@ async fn requests(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let orders = crate::dispatch::active_requests(&state, caller.user_id()).await?;
+    let orders = weelo_dispatch::broadcast::active_requests(&state, caller.user_id()).await?;
     Ok(crate::routes::ok(json!({
         "count": orders.len(),
         "orders": orders,
@@ -164,8 +167,8 @@ async fn snapshot(
     caller: Authed<TransporterRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let snapshot = crate::dispatch::snapshot(&state, caller.user_id(), *id)
+    let snapshot = weelo_dispatch::broadcast::snapshot(&state, caller.user_id(), *id)
         .await?
-        .ok_or(crate::orders::OrderError::OrderNotFound)?;
+        .ok_or(weelo_dispatch::orders::OrderError::OrderNotFound)?;
     Ok(crate::routes::ok(snapshot))
 }

@@ -8,6 +8,7 @@ use weelo_persistence::device_tokens;
 use super::ok;
 use crate::auth::Caller;
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::ErrorCode;
 
 /// Mounts `notifications/*`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -44,11 +45,10 @@ async fn register(
     )
     .await?;
     if !stored {
-        return Err(ApiError::Conflict {
-            code: "DEVICE_TOKEN_IN_USE",
-            message: "this device token belongs to another account; log out there first".to_owned(),
-            details: None,
-        });
+        return Err(ApiError::refused(
+            ErrorCode::DeviceTokenInUse,
+            "this device token belongs to another account; log out there first",
+        ));
     }
     Ok(ok(json!({
         "message": "Token registered",

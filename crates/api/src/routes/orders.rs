@@ -12,9 +12,9 @@ use weelo_persistence::orders;
 
 use super::ok;
 use crate::auth::{Authed, CustomerRole};
-use crate::orders::mirror::{self, StatusSnapshot};
-use crate::orders::{OrderError, dto, service};
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::orders::mirror::{self, StatusSnapshot};
+use weelo_dispatch::orders::{OrderError, dto, service};
 
 /// Mounts the order routes (fixed paths before `{id}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {

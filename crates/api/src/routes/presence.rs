@@ -16,8 +16,9 @@ use crate::auth::{Authed, Caller, DriverRole, TransporterRole};
 use crate::dto::iso;
 use crate::fleet::FleetError;
 use crate::limits::Kind;
-use crate::presence::BeatOutcome;
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::ErrorCode;
+use weelo_dispatch::presence::BeatOutcome;
 
 /// Mounts the presence routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -65,13 +66,13 @@ async fn toggle(
     match outcome {
         Toggle::Changed => Ok(true),
         Toggle::Unchanged { .. } => Ok(false),
-        Toggle::TooSoon { retry_after } => Err(ApiError::RateLimited {
-            code: "TOGGLE_RATE_LIMITED",
-            message: "please wait a moment before switching again".to_owned(),
-            retry_after_ms: u64::try_from(retry_after.num_milliseconds())
+        Toggle::TooSoon { retry_after } => Err(ApiError::rate_limited(
+            ErrorCode::ToggleRateLimited,
+            "please wait a moment before switching again",
+            u64::try_from(retry_after.num_milliseconds())
                 .unwrap_or(1)
                 .max(1),
-        }),
+        )),
         Toggle::NotFound => Err(FleetError::UserNotFound.into()),
     }
 }

@@ -10,15 +10,15 @@ use weelo_persistence::assignments::{self as stored, Assignment};
 use weelo_persistence::{orders, trips, users};
 
 use super::ok;
-use crate::assignments::Answer;
 use crate::auth::{Authed, Caller, CustomerRole, DriverRole, Role, TransporterRole};
 use crate::idempotent;
 use crate::limits::Kind;
-use crate::orders::OrderError;
-use crate::tracking::ingest::{IngestError, Source};
-use crate::tracking::status::{self, TripError};
-use crate::tracking::view;
 use crate::{ApiError, ApiJson, AppState};
+use weelo_dispatch::assignments::Answer;
+use weelo_dispatch::orders::OrderError;
+use weelo_dispatch::tracking::ingest::{IngestError, Source};
+use weelo_dispatch::tracking::status::{self, TripError};
+use weelo_dispatch::tracking::view;
 
 /// Mounts the tracking routes (the fixed paths before `tracking/{tripId}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -20,7 +20,7 @@ use weelo_persistence::order_batch::{self, NewOrder};
 use weelo_persistence::orders::{self, AnswerKey, CreateRefused, Order, TruckRequest};
 use weelo_persistence::{DbPool, PersistenceError};
 
-use crate::dispatch::steps::FirstStep;
+use crate::broadcast::steps::FirstStep;
 
 /// Idempotency scope of create-order keys.
 pub const CREATE_SCOPE: &str = "create-order";

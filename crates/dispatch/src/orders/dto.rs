@@ -10,7 +10,7 @@ use weelo_orders::OrderStatus;
 
 use super::mirror::StatusSnapshot;
 use super::view::{CreatedView, OrderView, PlaceView, TruckView, remaining_seconds};
-use crate::dto::iso;
+use crate::wire::iso;
 
 /// The create answer (reference §3.6) as JSON text; `notified_per_group`
 /// as in [`super::view::BroadcastSummary::new`].

@@ -1,4 +1,4 @@
-//! Dispatch at the edge: telling the nearest online transporters with a
+//! Broadcasting: telling the nearest online transporters with a
 //! free vehicle about an order, in radius steps that widen on a schedule
 //! ([`steps`]), and the transporter's feed of what it was told ([`feed`]).
 //! Who was told is recorded in PostgreSQL (the right to hold the trucks);
@@ -14,7 +14,7 @@ use weelo_persistence::orders::{Order, TruckRequest};
 pub use feed::{active_requests, feed, order_info, requests_info, snapshot};
 pub use jobs::DispatchJobs;
 
-use crate::dto::iso;
+use crate::wire::iso;
 
 /// One (type, subtype) line of an order.
 pub(crate) struct Group<'a> {

@@ -1,10 +1,9 @@
-//! Orders at the edge: the create and cancel flows (validation,
+//! Orders: the create and cancel flows (validation,
 //! idempotency, rate limit, one transaction each with its outbox event),
 //! the apps' JSON shapes, and the expiry jobs (precise timers, the sweeper,
 //! the cleanup job) that all call the one expiry function of `persistence`.
 //!
-//! These flows move behind `dispatch`'s traits when dispatch lands; the
-//! rules they apply (transitions, validation) already live in `orders`.
+//! The rules they apply (transitions, validation) live in `weelo-orders`.
 
 pub mod batcher;
 pub mod dto;

@@ -8,7 +8,7 @@ use weelo_persistence::orders::{Order, TruckRequest};
 use weelo_persistence::users::User;
 
 use super::Fix;
-use crate::dto::iso;
+use crate::wire::iso;
 
 fn fix_time(fix: Option<&Fix>) -> Option<String> {
     fix.and_then(|f| DateTime::<Utc>::from_timestamp_millis(f.at_ms))

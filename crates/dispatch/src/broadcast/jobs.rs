@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use weelo_persistence::PersistenceError;
 
-use crate::AppState;
+use crate::Dispatch;
 
 /// The sweeper over one instance's state. Cheap to clone.
 #[derive(Clone)]
 pub struct DispatchJobs {
-    state: AppState,
+    state: Dispatch,
 }
 
 /// What one sweep did.
@@ -29,7 +29,7 @@ pub struct SweepReport {
 
 impl DispatchJobs {
     /// The sweeper over `state`.
-    pub fn new(state: AppState) -> Self {
+    pub fn new(state: Dispatch) -> Self {
         Self { state }
     }
 

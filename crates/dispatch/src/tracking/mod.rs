@@ -1,4 +1,4 @@
-//! Trips and live tracking at the edge: the driver's trip status updates
+//! Trips and live tracking: the driver's trip status updates
 //! ([`status`]), GPS fixes from the socket and from `tracking/batch`
 //! ([`ingest`]), the tracking screens' shapes ([`view`]) and the silence
 //! watchdog ([`watch`]).

@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 use weelo_persistence::orders::{Order, TruckRequest};
 
-use crate::dto::iso;
+use crate::wire::iso;
 
 /// Seconds left in the window, rounded up; 0 once it has passed.
 pub fn remaining_seconds(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {

@@ -4,7 +4,7 @@
 use serde_json::json;
 use weelo_persistence::assignments::{AnswerRefused, ConfirmRefused, FailedPair};
 
-use crate::ApiError;
+use crate::{DispatchError, ErrorCode};
 
 /// Assignment failures the caller can act on.
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +107,7 @@ impl From<AnswerRefused> for AssignmentError {
 
 /// A database error of a confirm: the live-assignment indexes tripping (a
 /// race the row locks should already have settled) is a 409, not a 500.
-pub fn from_race(error: diesel::result::Error) -> ApiError {
+pub fn from_race(error: diesel::result::Error) -> DispatchError {
     if let diesel::result::Error::DatabaseError(
         diesel::result::DatabaseErrorKind::UniqueViolation,
         info,
@@ -121,60 +121,44 @@ pub fn from_race(error: diesel::result::Error) -> ApiError {
     error.into()
 }
 
-impl From<AssignmentError> for ApiError {
+impl From<AssignmentError> for DispatchError {
     fn from(error: AssignmentError) -> Self {
         let message = error.to_string();
-        let conflict = |code, details| ApiError::Conflict {
-            code,
-            message: message.clone(),
-            details,
-        };
+        let refused = |code| DispatchError::refused(code, message.clone());
+        let with = |code, details| DispatchError::refused_with(code, message.clone(), details);
         match &error {
-            AssignmentError::HoldNotFound => ApiError::NotFound {
-                code: "HOLD_NOT_FOUND",
-                message,
-            },
-            AssignmentError::NotFound => ApiError::NotFound {
-                code: "ASSIGNMENT_NOT_FOUND",
-                message,
-            },
-            AssignmentError::HoldNotActive { status } => conflict(
+            AssignmentError::HoldNotFound => refused(ErrorCode::HoldNotFound),
+            AssignmentError::NotFound => refused(ErrorCode::AssignmentNotFound),
+            AssignmentError::HoldNotActive { status } => with(
                 if status == "confirmed" {
-                    "HOLD_ALREADY_CONFIRMED"
+                    ErrorCode::HoldAlreadyConfirmed
                 } else {
-                    "HOLD_NOT_ACTIVE"
+                    ErrorCode::HoldNotActive
                 },
-                Some(json!({ "status": status })),
+                json!({ "status": status }),
             ),
-            AssignmentError::HoldExpired => conflict("HOLD_EXPIRED", None),
-            AssignmentError::OrderClosed => conflict("BROADCAST_EXPIRED", None),
-            AssignmentError::CountMismatch { held } => ApiError::Validation {
-                message,
-                field: Some(format!("assignments (held {held})")),
-            },
-            AssignmentError::Failed(failed) => conflict(
-                "ASSIGNMENT_VALIDATION_FAILED",
-                Some(json!({
+            AssignmentError::HoldExpired => refused(ErrorCode::HoldExpired),
+            AssignmentError::OrderClosed => refused(ErrorCode::BroadcastExpired),
+            AssignmentError::CountMismatch { held } => {
+                DispatchError::invalid_field(format!("assignments (held {held})"), message)
+            }
+            AssignmentError::Failed(failed) => with(
+                ErrorCode::AssignmentValidationFailed,
+                json!({
                     "failedAssignments": failed.iter().map(|f| json!({
                         "vehicleId": f.vehicle_id, "driverId": f.driver_id, "reason": f.reason,
                     })).collect::<Vec<_>>(),
-                })),
+                }),
             ),
-            AssignmentError::Taken => conflict("ASSIGNMENT_CONFLICT", None),
+            AssignmentError::Taken => refused(ErrorCode::AssignmentConflict),
             AssignmentError::NotPending { status } => {
-                conflict("ASSIGNMENT_NOT_PENDING", Some(json!({ "status": status })))
+                with(ErrorCode::AssignmentNotPending, json!({ "status": status }))
             }
-            AssignmentError::TooLate => conflict("ASSIGNMENT_EXPIRED", None),
-            AssignmentError::TruckNotFound => ApiError::NotFound {
-                code: "TRUCK_REQUEST_NOT_FOUND",
-                message,
-            },
-            AssignmentError::NotNotified => ApiError::Forbidden {
-                code: "NOT_NOTIFIED",
-                message,
-            },
-            AssignmentError::AlreadyHolding => conflict("ALREADY_HOLDING", None),
-            AssignmentError::TruckTaken => conflict("TRUCK_NOT_AVAILABLE", None),
+            AssignmentError::TooLate => refused(ErrorCode::AssignmentExpired),
+            AssignmentError::TruckNotFound => refused(ErrorCode::TruckRequestNotFound),
+            AssignmentError::NotNotified => refused(ErrorCode::NotNotified),
+            AssignmentError::AlreadyHolding => refused(ErrorCode::AlreadyHolding),
+            AssignmentError::TruckTaken => refused(ErrorCode::TruckNotAvailable),
         }
     }
 }

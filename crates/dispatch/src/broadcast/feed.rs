@@ -10,12 +10,12 @@ use weelo_persistence::orders::{Order, TruckRequest};
 use weelo_persistence::{PersistenceError, dispatch};
 
 use super::{broadcast, groups};
-use crate::AppState;
-use crate::dto::iso;
+use crate::Dispatch;
+use crate::wire::iso;
 
 /// The transporter's feed: every searching order it was told about and has
 /// not declined, as personalised `new_broadcast` payloads, newest first.
-pub async fn feed(state: &AppState, transporter: Uuid) -> Result<Vec<Value>, PersistenceError> {
+pub async fn feed(state: &Dispatch, transporter: Uuid) -> Result<Vec<Value>, PersistenceError> {
     let now = state.clock.now();
     let mut conn = state.conn().await?;
     let active = dispatch::active_for(&mut conn, transporter, now).await?;
@@ -67,7 +67,7 @@ pub async fn feed(state: &AppState, transporter: Uuid) -> Result<Vec<Value>, Per
 /// `{order: OrderInfo, requests: [TruckRequestInfo]}` (reference §3.9 step 3).
 /// The customer's phone is masked: transporters see it only once assigned.
 pub async fn active_requests(
-    state: &AppState,
+    state: &Dispatch,
     transporter: Uuid,
 ) -> Result<Vec<Value>, PersistenceError> {
     let now = state.clock.now();
@@ -80,7 +80,7 @@ pub async fn active_requests(
         if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(order.customer_id)
             && let Some(user) = weelo_persistence::users::find(&mut conn, order.customer_id).await?
         {
-            slot.insert((user.name, crate::auth::phone::mask(&user.phone)));
+            slot.insert((user.name, crate::wire::mask_phone(&user.phone)));
         }
     }
     Ok(active
@@ -139,7 +139,7 @@ pub fn requests_info(trucks: &[TruckRequest]) -> Vec<Value> {
 /// `bookings/orders/{id}/broadcast-snapshot` for a transporter told about
 /// the order (also once it is over, so the app can drop it); `None` otherwise.
 pub async fn snapshot(
-    state: &AppState,
+    state: &Dispatch,
     transporter: Uuid,
     order_id: Uuid,
 ) -> Result<Option<Value>, PersistenceError> {
@@ -154,7 +154,7 @@ pub async fn snapshot(
     let customer = weelo_persistence::users::find(&mut conn, order.customer_id)
         .await?
         .map_or((None, String::new()), |user| {
-            (user.name, crate::auth::phone::mask(&user.phone))
+            (user.name, crate::wire::mask_phone(&user.phone))
         });
     let now = state.clock.now();
     Ok(Some(json!({

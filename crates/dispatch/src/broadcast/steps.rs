@@ -29,7 +29,7 @@ use weelo_persistence::outbox::NewEvent;
 use weelo_persistence::quiet_steps::{self, DueStep, QuietStep};
 
 use super::{Group, broadcast, groups};
-use crate::AppState;
+use crate::Dispatch;
 
 /// What a run found and told.
 pub(crate) struct Told {
@@ -49,7 +49,7 @@ struct Reach {
 
 /// Finds the transporters to tell for `order` in this step's radius.
 async fn find_and_tell(
-    state: &AppState,
+    state: &Dispatch,
     conn: &mut AsyncPgConnection,
     order: &Order,
     groups: &[Group<'_>],
@@ -176,7 +176,7 @@ impl FirstStep {
 /// Plans the first step of `order` (not yet written) with `trucks`: whom to
 /// tell within the first radius, and when the next step is due.
 pub(crate) async fn plan_first(
-    state: &AppState,
+    state: &Dispatch,
     conn: &mut AsyncPgConnection,
     order: &Order,
     trucks: &[TruckRequest],
@@ -208,7 +208,7 @@ pub(crate) async fn plan_first(
 
 /// Runs the due step of order `id` if this call can take it; returns the
 /// order after.
-async fn run(state: &AppState, id: Uuid) -> Result<Option<(Order, usize)>, PersistenceError> {
+async fn run(state: &Dispatch, id: Uuid) -> Result<Option<(Order, usize)>, PersistenceError> {
     let now = state.clock.now();
     let settings = state.orders.clone();
     let mut conn = state.conn().await?;
@@ -275,7 +275,7 @@ async fn run(state: &AppState, id: Uuid) -> Result<Option<(Order, usize)>, Persi
 /// steps a second fell behind at a few dozen creates a second). It stops
 /// when a batch is not full or ran nothing (the rest is locked by another
 /// instance's sweep or no longer searching).
-pub async fn run_due(state: &AppState) -> Result<usize, PersistenceError> {
+pub async fn run_due(state: &Dispatch) -> Result<usize, PersistenceError> {
     let batch = state.orders.sweep_batch;
     let mut ran = 0;
     loop {
@@ -310,7 +310,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, PersistenceError> {
 /// Whether no transporter is online within this step's radius of the
 /// pickup for any vehicle key the order still searches (then the step
 /// would tell nobody, whoever was told before).
-fn nobody_near(state: &AppState, step: &DueStep, now: DateTime<Utc>) -> bool {
+fn nobody_near(state: &Dispatch, step: &DueStep, now: DateTime<Utc>) -> bool {
     let elapsed = (now - step.created_at).num_seconds();
     let radius_m = state.orders.radius_at(elapsed);
     let pickup = Point::new(step.pickup_latitude, step.pickup_longitude);
@@ -325,7 +325,7 @@ fn nobody_near(state: &AppState, step: &DueStep, now: DateTime<Utc>) -> bool {
 /// Records the steps that found nobody, in one statement, and mirrors the
 /// orders they moved; returns how many.
 async fn record_quiet(
-    state: &AppState,
+    state: &Dispatch,
     due: &[DueStep],
     now: DateTime<Utc>,
 ) -> Result<usize, PersistenceError> {
@@ -358,7 +358,7 @@ async fn record_quiet(
 
 /// Re-dispatches order `id` now, in the background (a truck reopened); the
 /// sweeper does it if this fails.
-pub fn run_now(state: &AppState, id: Uuid) {
+pub fn run_now(state: &Dispatch, id: Uuid) {
     let state = state.clone();
     tokio::spawn(async move {
         if let Err(error) = run(&state, id).await {

@@ -13,7 +13,7 @@ use weelo_persistence::trips::{self, Advanced, TripRefused};
 
 use crate::assignments::Answer;
 use crate::idempotent::{self, Keyed, Tx};
-use crate::{ApiError, AppState};
+use crate::{Dispatch, DispatchError, ErrorCode};
 
 /// Why a status update was refused.
 #[derive(Debug, thiserror::Error)]
@@ -31,19 +31,16 @@ pub enum TripError {
     },
 }
 
-impl From<TripError> for ApiError {
+impl From<TripError> for DispatchError {
     fn from(error: TripError) -> Self {
         let message = error.to_string();
         match error {
-            TripError::TripNotFound => ApiError::NotFound {
-                code: "TRIP_NOT_FOUND",
+            TripError::TripNotFound => DispatchError::refused(ErrorCode::TripNotFound, message),
+            TripError::InvalidTransition { current, .. } => DispatchError::refused_with(
+                ErrorCode::InvalidTransition,
                 message,
-            },
-            TripError::InvalidTransition { current, .. } => ApiError::Conflict {
-                code: "INVALID_TRANSITION",
-                message,
-                details: Some(json!({ "currentStatus": current })),
-            },
+                json!({ "currentStatus": current }),
+            ),
         }
     }
 }
@@ -61,14 +58,14 @@ fn message_of(word: &str) -> &'static str {
 
 /// Moves `driver`'s trip `trip_id` to the app status `word`.
 pub async fn change(
-    state: &AppState,
+    state: &Dispatch,
     driver: Uuid,
     trip_id: Uuid,
     word: &str,
     keyed: Option<&Keyed>,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, DispatchError> {
     let to = AssignmentStatus::from_trip_word(word).ok_or_else(|| {
-        ApiError::invalid_field(
+        DispatchError::invalid_field(
             "status",
             "status must be one of heading_to_pickup, at_pickup, loading_complete, in_transit, arrived_at_drop, completed",
         )

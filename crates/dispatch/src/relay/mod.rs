@@ -24,7 +24,9 @@ use weelo_persistence::outbox::StoredEvent;
 use weelo_persistence::{DbPool, PersistenceError, outbox};
 use weelo_realtime::{Delivery, Hub};
 
-use super::recent::Recent;
+mod recent;
+
+use recent::Recent;
 
 const CHANNEL: &str = "events";
 const BATCH: i64 = 500;

@@ -1,4 +1,4 @@
-//! Assignments at the edge: confirming a hold with a vehicle and a driver per
+//! Assignments: confirming a hold with a vehicle and a driver per
 //! truck, the drivers' answers, the answer deadline (a precise timer on the
 //! instance that made the assignment, and the sweeper on every instance),
 //! and what each change tells whom. Each change is one transaction with
@@ -20,7 +20,7 @@ use weelo_persistence::{PersistenceError, dispatch, orders, users};
 pub use error::AssignmentError;
 
 use crate::idempotent::{self, Keyed, Tx};
-use crate::{ApiError, AppState};
+use crate::{Dispatch, DispatchError};
 
 /// What a keyed change answers: its data, or "replay the stored answer".
 pub enum Answer {
@@ -32,12 +32,12 @@ pub enum Answer {
 
 /// Confirms `hold_id` with `pairs` (one per held truck), all or nothing.
 pub async fn confirm(
-    state: &AppState,
+    state: &Dispatch,
     transporter: Uuid,
     hold_id: Uuid,
     pairs: &[Pair],
     keyed: Option<&Keyed>,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, DispatchError> {
     let now = state.clock.now();
     let answer_secs = state.orders.driver_answer_secs;
     let deadline = now + Duration::seconds(answer_secs);
@@ -61,12 +61,12 @@ pub async fn confirm(
 /// Holds truck `truck_id` and confirms it with `pair` in one transaction
 /// (`POST orders/accept`).
 pub async fn accept_truck(
-    state: &AppState,
+    state: &Dispatch,
     transporter: Uuid,
     truck_id: Uuid,
     pair: Pair,
     keyed: Option<&Keyed>,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, DispatchError> {
     let now = state.clock.now();
     let answer_secs = state.orders.driver_answer_secs;
     let deadline = now + Duration::seconds(answer_secs);
@@ -144,10 +144,10 @@ async fn record_confirm(
 
 /// The answer of a confirm's transaction, and what follows a commit.
 async fn settle_confirm(
-    state: &AppState,
+    state: &Dispatch,
     transporter: Uuid,
     result: Result<Option<(Confirmed, Value)>, Tx<AssignmentError>>,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, DispatchError> {
     let (confirmed, data) = match result {
         Ok(Some(done)) => done,
         Ok(None) => return Ok(Answer::Replay),
@@ -158,7 +158,7 @@ async fn settle_confirm(
     Ok(Answer::Done(data))
 }
 
-async fn after_confirm(state: &AppState, transporter: Uuid, confirmed: &Confirmed) {
+async fn after_confirm(state: &Dispatch, transporter: Uuid, confirmed: &Confirmed) {
     tracing::info!(
         hold.id = %confirmed.hold.id,
         order.id = %confirmed.order.id,
@@ -184,7 +184,7 @@ fn confirm_answer(confirmed: &Confirmed, now: DateTime<Utc>) -> Value {
         "assignments": confirmed.assignments.iter().map(|a| json!({
             "assignmentId": a.id, "tripId": a.trip_id, "vehicleId": a.vehicle_id,
             "vehicleNumber": a.vehicle_number, "driverId": a.driver_id, "status": a.status,
-            "truckRequestId": a.truck_request_id, "driverDeadline": crate::dto::iso(a.driver_deadline),
+            "truckRequestId": a.truck_request_id, "driverDeadline": crate::wire::iso(a.driver_deadline),
         })).collect::<Vec<_>>(),
         "trucksFilled": order.trucks_filled,
         "totalTrucks": order.total_trucks,
@@ -262,11 +262,11 @@ fn confirm_events(
 
 /// The driver accepts assignment `id`.
 pub async fn accept(
-    state: &AppState,
+    state: &Dispatch,
     driver: Uuid,
     id: Uuid,
     keyed: Option<&Keyed>,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, DispatchError> {
     let now = state.clock.now();
     let mut conn = state.conn().await?;
     let result = conn
@@ -309,12 +309,12 @@ pub async fn accept(
 
 /// The driver declines assignment `id`.
 pub async fn decline(
-    state: &AppState,
+    state: &Dispatch,
     driver: Uuid,
     id: Uuid,
     reason: &str,
     keyed: Option<&Keyed>,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, DispatchError> {
     let now = state.clock.now();
     let how = Unanswered::Declined {
         driver_id: driver,
@@ -346,7 +346,7 @@ pub async fn decline(
 
 /// Times assignment `id` out if it is still pending past its deadline;
 /// `true` when this call did it.
-pub async fn time_out(state: &AppState, id: Uuid) -> Result<bool, PersistenceError> {
+pub async fn time_out(state: &Dispatch, id: Uuid) -> Result<bool, PersistenceError> {
     let now = state.clock.now();
     let mut conn = state.conn().await?;
     let ended = conn
@@ -372,7 +372,7 @@ pub async fn time_out(state: &AppState, id: Uuid) -> Result<bool, PersistenceErr
 
 /// One sweep of unanswered assignments past their deadline (the backstop
 /// of the timers); returns how many this instance timed out.
-pub async fn sweep_unanswered(state: &AppState) -> Result<usize, PersistenceError> {
+pub async fn sweep_unanswered(state: &Dispatch) -> Result<usize, PersistenceError> {
     let due = {
         let mut conn = state.conn().await?;
         assignments::unanswered_due(&mut conn, state.clock.now(), state.orders.sweep_batch).await?
@@ -388,7 +388,7 @@ pub async fn sweep_unanswered(state: &AppState) -> Result<usize, PersistenceErro
 
 /// Arms the precise answer timer of assignment `id`; firing after the
 /// driver answered does nothing.
-pub fn schedule_timeout(state: &AppState, id: Uuid, deadline: DateTime<Utc>) {
+pub fn schedule_timeout(state: &Dispatch, id: Uuid, deadline: DateTime<Utc>) {
     let state = state.clone();
     let wait = (deadline - state.clock.now()).to_std().unwrap_or_default();
     tokio::spawn(async move {
@@ -401,7 +401,7 @@ pub fn schedule_timeout(state: &AppState, id: Uuid, deadline: DateTime<Utc>) {
 
 /// Re-reads the free vehicle keys of these transporters into presence
 /// (their vehicles changed status).
-pub async fn refresh_fleets(state: &AppState, transporters: &[Uuid]) {
+pub async fn refresh_fleets(state: &Dispatch, transporters: &[Uuid]) {
     for transporter in transporters {
         if let Err(error) = state.presence.refresh_keys(*transporter).await {
             tracing::warn!(transporter.id = %transporter, error = %error, "could not refresh a fleet's free vehicles");
@@ -409,11 +409,11 @@ pub async fn refresh_fleets(state: &AppState, transporters: &[Uuid]) {
     }
 }
 
-async fn after_unanswered(state: &AppState, ended: &Ended) {
+async fn after_unanswered(state: &Dispatch, ended: &Ended) {
     refresh_fleets(state, &[ended.assignment.transporter_id]).await;
     crate::orders::mirror::publish(&state.cache, &ended.order).await;
     if ended.reopened {
-        crate::dispatch::steps::run_now(state, ended.order.id);
+        crate::broadcast::steps::run_now(state, ended.order.id);
     }
 }
 

@@ -8,7 +8,7 @@ use weelo_persistence::assignments::Assignment;
 use weelo_persistence::orders::{Order, TruckRequest};
 use weelo_persistence::users::User;
 
-use crate::dto::iso;
+use crate::wire::iso;
 
 /// The people around an assignment, when known.
 #[derive(Default, Clone, Copy)]

@@ -14,7 +14,7 @@ use weelo_persistence::{PersistenceError, assignments::Assignment};
 use weelo_realtime::Delivery;
 
 use super::{Fix, Tracking, TrackingSettings};
-use crate::dto::iso;
+use crate::wire::iso;
 
 /// Where fixes came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,7 +252,7 @@ impl Tracking {
                 event_id: format!("live-{}", Uuid::new_v4()),
                 server_time_ms: now_ms,
             };
-            crate::realtime::publish_live(&self.inner.cache, &self.inner.hub, delivery).await;
+            crate::relay::publish_live(&self.inner.cache, &self.inner.hub, delivery).await;
         }
         if trip.silence_reported_at.is_some() {
             self.heard_again(trip).await?;

@@ -16,7 +16,7 @@ use weelo_persistence::{dispatch, idempotency};
 
 use super::batcher::{CREATE_SCOPE, Creating};
 use super::{OrderError, dto, mirror};
-use crate::{ApiError, AppState};
+use crate::{Dispatch, DispatchError};
 
 /// What a create answered: the HTTP status and `data`, fresh or replayed.
 #[derive(Debug)]
@@ -41,17 +41,17 @@ pub fn body_hash(canonical: &str) -> String {
 /// notifications and events; a stale searching order of the customer is
 /// expired first when it is what stands in the way.
 pub async fn create(
-    state: &AppState,
+    state: &Dispatch,
     customer_id: Uuid,
     key: &str,
     body: Value,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, DispatchError> {
     let canonical = body.to_string();
     let hash = body_hash(&canonical);
-    let draft: OrderDraft = crate::json::parse(canonical.as_bytes())?;
+    let draft: OrderDraft = crate::wire::parse(canonical.as_bytes())?;
     let order = draft
         .validate(|id| vehicle_type(id).map(|entry| entry.id))
-        .map_err(|error| ApiError::invalid_field(error.field, error.message))?;
+        .map_err(|error| DispatchError::invalid_field(error.field, error.message))?;
     let keys = order
         .lines
         .iter()
@@ -60,7 +60,7 @@ pub async fn create(
                 .map(|k| k.as_str().to_owned())
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| ApiError::invalid_field("vehicleRequirements", error.to_string()))?;
+        .map_err(|error| DispatchError::invalid_field("vehicleRequirements", error.to_string()))?;
     let now = state.clock.now();
     let hit = match check_rate(state, customer_id, now).await {
         Ok(hit) => hit,
@@ -78,12 +78,12 @@ pub async fn create(
     );
     let first = {
         let mut conn = state.conn().await?;
-        crate::dispatch::steps::plan_first(state, &mut conn, &row, &trucks).await?
+        crate::broadcast::steps::plan_first(state, &mut conn, &row, &trucks).await?
     };
     let row = dispatch::with_first_step(row, &first.step());
     let answer =
         dto::created(&row, &trucks, now, window, first.notified_per_group()).map_err(|error| {
-            ApiError::Internal {
+            DispatchError::Internal {
                 cause: format!("the create answer did not serialize: {error}"),
             }
         })?;
@@ -153,11 +153,11 @@ pub async fn create(
 
 /// The stored answer for `key`, or a conflict when it answered another body.
 async fn replay(
-    state: &AppState,
+    state: &Dispatch,
     customer_id: Uuid,
     key: &str,
     hash: &str,
-) -> Result<Option<Answer>, ApiError> {
+) -> Result<Option<Answer>, DispatchError> {
     let mut conn = state.conn().await?;
     let Some(stored) = idempotency::find(&mut conn, customer_id, CREATE_SCOPE, key).await? else {
         return Ok(None);
@@ -179,10 +179,10 @@ fn rate_bucket(customer_id: Uuid) -> String {
 /// At most `creates_per_minute` creates per customer; fails open without
 /// Redis. Returns the hit's id, to take it back if the create is a replay.
 async fn check_rate(
-    state: &AppState,
+    state: &Dispatch,
     customer_id: Uuid,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, DispatchError> {
     let hit = Uuid::new_v4().to_string();
     match state
         .cache
@@ -207,7 +207,7 @@ async fn check_rate(
 }
 
 /// Replays do not count against the limit.
-async fn undo_rate(state: &AppState, customer_id: Uuid, hit: Option<&str>) {
+async fn undo_rate(state: &Dispatch, customer_id: Uuid, hit: Option<&str>) {
     if let Some(hit) = hit
         && let Err(error) = state
             .cache
@@ -220,11 +220,11 @@ async fn undo_rate(state: &AppState, customer_id: Uuid, hit: Option<&str>) {
 
 /// Cancels the customer's order; a cancelled or expired order answers its state.
 pub async fn cancel(
-    state: &AppState,
+    state: &Dispatch,
     customer_id: Uuid,
     id: Uuid,
     reason: Option<&str>,
-) -> Result<Value, ApiError> {
+) -> Result<Value, DispatchError> {
     let now = state.clock.now();
     let mut conn = state.conn().await?;
     let outcome = conn
@@ -260,7 +260,7 @@ pub async fn cancel(
     Ok(json!({
         "orderId": order.id,
         "status": order.status,
-        "cancelledAt": order.cancelled_at.map(crate::dto::iso),
+        "cancelledAt": order.cancelled_at.map(crate::wire::iso),
         "reasonCode": order.reason_code,
         "alreadyFinal": already,
         "trucksCancelled": trucks_cancelled,

@@ -10,11 +10,11 @@ use weelo_persistence::orders::{self, order_rooms};
 use weelo_persistence::outbox::{self, NewEvent};
 use weelo_persistence::{PersistenceError, trips, users};
 
-use crate::AppState;
+use crate::Dispatch;
 
 /// One pass over every trip on the road, a page at a time (each page's
 /// latest fixes in one Redis round trip); returns how many were reported.
-pub async fn sweep_silent(state: &AppState) -> Result<usize, PersistenceError> {
+pub async fn sweep_silent(state: &Dispatch) -> Result<usize, PersistenceError> {
     state.tracking.prune();
     let mut reported = 0;
     let mut after = None;
@@ -34,7 +34,7 @@ pub async fn sweep_silent(state: &AppState) -> Result<usize, PersistenceError> {
 
 /// Reports the silent trips of one page.
 async fn report_page(
-    state: &AppState,
+    state: &Dispatch,
     moving: Vec<weelo_persistence::assignments::Assignment>,
 ) -> Result<usize, PersistenceError> {
     let now = state.clock.now();
@@ -80,7 +80,7 @@ async fn report_page(
                             "tripId": trip.trip_id, "orderId": order.id, "driverName": driver_name,
                             "vehicleNumber": trip.vehicle_number, "lastSeenSeconds": seconds,
                             "message": "We have not heard from the truck for a while",
-                            "timestamp": crate::dto::iso(now),
+                            "timestamp": crate::wire::iso(now),
                         }),
                         order_id: Some(order.id),
                     },
