@@ -4,6 +4,9 @@
 CARGO ?= cargo
 DOMAIN_CRATES := weelo-orders weelo-availability
 FORBIDDEN_IN_DOMAIN := diesel diesel-async actix-web actix-ws redis deadpool-redis tokio
+# The HTTP edge names no storage crate: it calls the use cases of weelo-dispatch.
+EDGE_CRATE := weelo-api
+FORBIDDEN_IN_EDGE := diesel diesel-async redis deadpool-redis
 
 .PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance
 
@@ -35,7 +38,8 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 ## The domain crates must pull in no storage, web or runtime crate (their
-## whole normal dependency tree is listed and searched).
+## whole normal dependency tree is listed and searched); the HTTP edge
+## depends on no storage crate directly.
 deps-check:
 	@for crate in $(DOMAIN_CRATES); do \
 	  tree=$$($(CARGO) tree --locked -p $$crate -e normal --prefix none --format '{p}') || exit 1; \
@@ -45,6 +49,12 @@ deps-check:
 	    fi; \
 	  done; \
 	done; echo "deps-check: $(DOMAIN_CRATES) pull in none of: $(FORBIDDEN_IN_DOMAIN)"
+	@direct=$$($(CARGO) tree --locked -p $(EDGE_CRATE) -e normal --depth 1 --prefix none --format '{p}') || exit 1; \
+	for dep in $(FORBIDDEN_IN_EDGE); do \
+	  if printf '%s\n' "$$direct" | grep -q "^$$dep v"; then \
+	    echo "deps-check: $(EDGE_CRATE) depends on $$dep directly"; exit 1; \
+	  fi; \
+	done; echo "deps-check: $(EDGE_CRATE) depends directly on none of: $(FORBIDDEN_IN_EDGE)"
 
 ## Regenerate schema.rs from the migrations in a scratch database and diff it.
 schema-check: services tools

@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 use weelo_dispatch::{DispatchError, ErrorCode};
 
 use crate::auth::AuthError;
-use crate::fleet::FleetError;
 
 /// Every error the HTTP edge answers with.
 #[derive(Debug, thiserror::Error)]
@@ -219,11 +218,11 @@ macro_rules! through_dispatch {
 }
 
 through_dispatch!(
-    weelo_cache::CacheError,
-    diesel::result::Error,
     weelo_dispatch::orders::OrderError,
     weelo_dispatch::assignments::AssignmentError,
     weelo_dispatch::tracking::status::TripError,
+    weelo_dispatch::fleet::FleetError,
+    weelo_dispatch::tracking::ingest::IngestError,
 );
 
 impl<E: Into<DispatchError>> From<weelo_dispatch::idempotent::Tx<E>> for ApiError {
@@ -264,19 +263,5 @@ impl From<AuthError> for ApiError {
             }
         };
         Self::refused(code, message)
-    }
-}
-
-impl From<FleetError> for ApiError {
-    fn from(error: FleetError) -> Self {
-        let code = match error {
-            FleetError::VehicleExists => ErrorCode::VehicleExists,
-            FleetError::VehicleInUse => ErrorCode::VehicleInUse,
-            FleetError::DriverExists => ErrorCode::DriverExists,
-            FleetError::VehicleNotFound => ErrorCode::VehicleNotFound,
-            FleetError::OnboardingNotFound => ErrorCode::OnboardingNotFound,
-            FleetError::UserNotFound => ErrorCode::UserNotFound,
-        };
-        Self::refused(code, error.to_string())
     }
 }

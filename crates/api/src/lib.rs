@@ -9,7 +9,6 @@
 //! - [`auth`]: tokens, OTP delivery, the caller extractors.
 //! - [`client_ip`]: the caller's address, through trusted proxies only.
 //! - [`idempotent`]: reading `X-Idempotency-Key` and answering replays.
-//! - [`fleet`]: vehicle-number rules and fleet errors.
 //! - [`dto`]: the apps' JSON shapes of users and vehicles.
 //! - [`error`]: [`ApiError`], the envelope, and the mapping to status codes.
 //! - [`json`]: the JSON body extractor that names the offending field.
@@ -26,7 +25,6 @@ pub mod auth;
 pub mod client_ip;
 pub mod dto;
 pub mod error;
-pub mod fleet;
 pub mod idempotent;
 pub mod json;
 pub mod limits;

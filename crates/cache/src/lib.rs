@@ -2,8 +2,8 @@
 //! idempotency cache, rate limits and pub/sub between instances.
 //!
 //! Nothing here is a source of truth: losing Redis degrades the service and
-//! never corrupts it. It implements the cache traits `dispatch` defines; it
-//! must not depend on diesel, actix or the HTTP edge.
+//! never corrupts it. The use cases of `weelo-dispatch` call it; it must not
+//! depend on diesel, actix or the HTTP edge.
 //!
 //! # Layout
 //! - [`settings`]: the `[redis]` section of the configuration.

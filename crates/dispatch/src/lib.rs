@@ -9,12 +9,14 @@
 //! implies) and answers `Result<_, DispatchError>`. No actix, no HTTP types.
 //!
 //! # Layout
+//! - [`accounts`]: OTPs issued and checked under their limits.
 //! - [`assignments`]: holds confirmed with vehicles and drivers, the drivers'
 //!   answers and the answer deadline.
 //! - [`broadcast`]: the radius steps and re-dispatch, the transporter's feed,
 //!   the sweeper of due steps and unanswered assignments.
 //! - [`context`]: [`Dispatch`], the shared handles.
 //! - [`error`]: [`DispatchError`] and [`ErrorCode`].
+//! - [`fleet`]: vehicle-number rules, fleet errors, onboarding a driver.
 //! - [`holds`]: a transporter holds searching trucks of an order line, and
 //!   releases them.
 //! - [`idempotent`]: claiming `X-Idempotency-Key` inside a change's
@@ -28,10 +30,12 @@
 //! - [`wire`]: small pieces of the apps' wire format (timestamps, masked
 //!   phones, JSON parsing that names the field).
 
+pub mod accounts;
 pub mod assignments;
 pub mod broadcast;
 pub mod context;
 pub mod error;
+pub mod fleet;
 pub mod holds;
 pub mod idempotent;
 pub mod orders;

@@ -7,17 +7,19 @@
 //! # Layout
 //! - [`clock`]: the one source of "now", so time rules are tested with a
 //!   clock the test moves, never with sleeps.
-
 //! - [`status`]: order and truck statuses with their transition tables.
 //! - [`input`]: the create-order body and its validation.
 //! - [`assignment`]: assignment statuses with their transition table.
+//! - [`role`]: [`Role`], the three kinds of account.
 
 pub mod assignment;
 pub mod clock;
 pub mod input;
+pub mod role;
 pub mod status;
 
 pub use assignment::AssignmentStatus;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use input::{OrderDraft, OrderInputError, ValidOrder};
+pub use role::Role;
 pub use status::{OrderStatus, TruckStatus};

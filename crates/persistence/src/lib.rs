@@ -1,8 +1,8 @@
 //! PostgreSQL, the single source of truth of weelo: the connection pool, the
 //! diesel schema, the embedded migrations, the repositories and the outbox.
 //!
-//! It implements the storage traits `dispatch` defines; it must not depend on
-//! actix, redis or the HTTP edge.
+//! It stores and loads; the use cases of `weelo-dispatch` call it, each in
+//! its own transaction. It must not depend on actix, redis or the HTTP edge.
 //!
 //! # Layout
 //! - [`settings`]: the `[database]` section of the configuration.

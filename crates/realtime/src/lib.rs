@@ -1,10 +1,12 @@
 //! Realtime delivery: Socket.IO v5 over Engine.IO v4 at `/socket.io/`
 //! (WebSocket and long-polling with upgrade) and a plain JSON WebSocket at
-//! `/ws`, both over actix-ws; rooms, and delivery across instances through
-//! the cache's pub/sub.
+//! `/ws`, both over actix-ws; rooms, and the hub that delivers to this
+//! instance's sockets.
 //!
-//! It depends on `cache` for fan-out and never on `persistence`: events reach
-//! it after commit, from the outbox relay.
+//! It depends on no other weelo crate: the application gives it a
+//! [`Gatekeeper`] (token to identity and rooms, client events), and events
+//! reach its hub after commit from the outbox relay of `weelo-dispatch`,
+//! which carries them between instances over Redis pub/sub.
 //!
 //! # Layout
 //! - [`engine`]: Engine.IO v4 packets (text and binary) and polling payloads.

@@ -10,7 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use uuid::Uuid;
-use weelo_persistence::sessions;
+use weelo_dispatch::accounts::sessions;
 
 use super::tokens::TokenError;
 use super::{AuthError, Role};
@@ -65,10 +65,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Calle
             TokenError::Expired => AuthError::TokenExpired,
         })?;
     if !state.auth.sessions.is_live(claims.sid, claims.sub, now) {
-        let mut conn = state.conn().await?;
-        let live = sessions::is_live(&mut conn, claims.sid, claims.sub, now)
-            .await
-            .map_err(weelo_persistence::PersistenceError::from)?;
+        let live = sessions::is_live(&state.dispatch, claims.sid, claims.sub).await?;
         if !live {
             return Err(AuthError::SessionEnded.into());
         }

@@ -7,12 +7,12 @@
 //! people out nor lift a limit.
 
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use uuid::Uuid;
-use weelo_persistence::limits;
-use weelo_persistence::otp::{self, Check, IssueRequest, Throttle};
-use weelo_persistence::sessions::{self, NewSession};
+use weelo_dispatch::accounts::sessions;
+use weelo_dispatch::accounts::{self, Guess, GuessLimits, IssueLimits, IssueRefused};
+use weelo_persistence::otp::{Check, IssueRequest, Throttle};
+use weelo_persistence::sessions::NewSession;
 use weelo_persistence::users::User;
 
 use super::tokens::AccessClaims;
@@ -96,28 +96,15 @@ async fn issue_under_limits(
     state: &AppState,
     request: &IssueRequest<'_>,
 ) -> Result<DateTime<Utc>, ApiError> {
-    let now = state.clock.now();
     let settings = &state.auth.settings;
-    let mut conn = state.conn().await?;
-    let issued = conn
-        .transaction::<_, Refusal, _>(async |conn| {
-            if let Some(until) = limits::locked_until(conn, request.phone, now).await? {
-                return Err(Refusal::Refused(AuthError::OtpLocked {
-                    retry_after_ms: millis_until(until, now),
-                }));
-            }
-            let expires_at = otp::issue(conn, request, settings.send_limits(), now)
-                .await?
-                .map_err(|throttle| Refusal::Refused(throttled(throttle)))?;
-            limits::hit(conn, SMS_BUDGET_KEY, settings.sms_budget(), now)
-                .await?
-                .map_err(|_| Refusal::Refused(AuthError::SmsBudgetExhausted))?;
-            Ok(expires_at)
-        })
-        .await;
-    match issued {
+    let now = state.clock.now();
+    let limits = IssueLimits {
+        per_phone: settings.send_limits(),
+        sms_budget: settings.sms_budget(),
+    };
+    match accounts::issue_otp(&state.dispatch, request, limits).await? {
         Ok(expires_at) => Ok(expires_at),
-        Err(Refusal::Refused(AuthError::SmsBudgetExhausted)) => {
+        Err(IssueRefused::BudgetSpent) => {
             state.metrics.sms_budget_exhausted();
             tracing::error!(
                 sms.budget_per_minute = settings.sms_budget_per_minute,
@@ -125,26 +112,13 @@ async fn issue_under_limits(
             );
             Err(AuthError::SmsBudgetExhausted.into())
         }
-        Err(Refusal::Refused(refused)) => Err(refused.into()),
-        Err(Refusal::Database(error)) => Err(error.into()),
+        Err(IssueRefused::Locked(until)) => Err(AuthError::OtpLocked {
+            retry_after_ms: millis_until(until, now),
+        }
+        .into()),
+        Err(IssueRefused::Throttled(throttle)) => Err(throttled(throttle).into()),
     }
 }
-
-/// Why an OTP issue was rolled back: a limit refused it, or the database
-/// failed (an error, so the transaction stores nothing).
-enum Refusal {
-    Refused(AuthError),
-    Database(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for Refusal {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Database(error)
-    }
-}
-
-/// The `rate_counters` key of the global SMS budget.
-const SMS_BUDGET_KEY: &str = "sms:budget";
 
 fn millis_until(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     u64::try_from((until - now).num_milliseconds())
@@ -174,9 +148,7 @@ pub async fn limit_client(
         OtpCall::Send => (format!("otp-send:{client}"), settings.sends_per_ip()),
         OtpCall::Verify => (format!("otp-verify:{client}"), settings.verifies_per_ip()),
     };
-    let now = state.clock.now();
-    let mut conn = state.conn().await?;
-    limits::hit(&mut conn, &key, limit, now)
+    sessions::hit_limit(&state.dispatch, &key, limit)
         .await?
         .map_err(|retry_after| {
             ApiError::from(AuthError::ClientRateLimited {
@@ -253,49 +225,32 @@ pub async fn consume_otp(
     let now = state.clock.now();
     let keys = &state.auth.keys;
     let settings = &state.auth.settings;
-    let mut conn = state.conn().await?;
-    let checked = conn
-        .transaction::<_, diesel::result::Error, _>(async |conn| {
-            if let Some(until) = limits::locked_until(conn, phone.digits(), now).await? {
-                return Ok(Err(until));
+    let matches = |stored: &str| keys.otp_matches(purpose.as_str(), phone.digits(), guess, stored);
+    let limits = GuessLimits {
+        max_attempts: settings.otp_max_attempts,
+        lockout: settings.lockout_policy(),
+    };
+    let guessed = accounts::check_otp(
+        &state.dispatch,
+        phone.digits(),
+        purpose.as_str(),
+        matches,
+        limits,
+    )
+    .await?;
+    let checked = match guessed {
+        Guess::Checked(checked) => checked,
+        Guess::Locked(until) => {
+            tracing::warn!(
+                otp.purpose = purpose.as_str(),
+                "a phone is locked after wrong OTPs"
+            );
+            return Err(AuthError::OtpLocked {
+                retry_after_ms: millis_until(until, now),
             }
-            let matches =
-                |stored: &str| keys.otp_matches(purpose.as_str(), phone.digits(), guess, stored);
-            let checked = otp::check(
-                conn,
-                phone.digits(),
-                purpose.as_str(),
-                matches,
-                settings.otp_max_attempts,
-                now,
-            )
-            .await?;
-            match checked {
-                Check::Accepted { .. } => {
-                    limits::clear_failures(conn, phone.digits()).await?;
-                }
-                Check::Wrong | Check::LastWrong => {
-                    let policy = settings.lockout_policy();
-                    if let Some(until) =
-                        limits::record_failure(conn, phone.digits(), policy, now).await?
-                    {
-                        return Ok(Err(until));
-                    }
-                }
-                Check::NotRequested | Check::Expired | Check::TooManyAttempts => {}
-            }
-            Ok(Ok(checked))
-        })
-        .await?;
-    let checked = checked.map_err(|until| {
-        tracing::warn!(
-            otp.purpose = purpose.as_str(),
-            "a phone is locked after wrong OTPs"
-        );
-        AuthError::OtpLocked {
-            retry_after_ms: millis_until(until, now),
+            .into());
         }
-    })?;
+    };
     match checked {
         Check::Accepted {
             requested_by,
@@ -332,11 +287,10 @@ pub struct Device<'a> {
     pub name: Option<&'a str>,
 }
 
-/// Opens a session for `user` and signs its first access token. `conn` must
-/// hold no transaction: the session is remembered as live at once.
+/// Opens a session for `user` and signs its first access token; the
+/// session is remembered as live at once.
 pub async fn open_session(
     state: &AppState,
-    conn: &mut AsyncPgConnection,
     user: &User,
     device: Device<'_>,
 ) -> Result<SessionTokens, ApiError> {
@@ -348,8 +302,8 @@ pub async fn open_session(
     let now = state.clock.now();
     let refresh_token = super::TokenKeys::new_refresh_token();
     let refresh_hash = state.auth.keys.hash_refresh_token(&refresh_token);
-    let session = sessions::create(
-        conn,
+    let session = sessions::open(
+        &state.dispatch,
         &NewSession {
             user_id: user.id,
             refresh_token_hash: &refresh_hash,

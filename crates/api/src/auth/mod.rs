@@ -18,44 +18,10 @@ pub mod settings;
 pub mod sms;
 pub mod tokens;
 
-use serde::{Deserialize, Serialize};
-
 pub use error::AuthError;
 pub use extract::{Authed, Caller, CustomerRole, DriverRole, TransporterRole};
 pub use phone::Phone;
 pub use settings::AuthSettings;
 pub use sms::{LoggingSmsSender, SmsProvider, SmsSender, SmsSettings};
 pub use tokens::TokenKeys;
-
-/// The three kinds of account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Books trucks.
-    Customer,
-    /// Owns a fleet and takes orders.
-    Transporter,
-    /// Drives a transporter's truck.
-    Driver,
-}
-
-impl Role {
-    /// The lowercase name stored in `users.role` and sent to the apps.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "customer",
-            Self::Transporter => "transporter",
-            Self::Driver => "driver",
-        }
-    }
-
-    /// Parses a stored role.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "customer" => Some(Self::Customer),
-            "transporter" => Some(Self::Transporter),
-            "driver" => Some(Self::Driver),
-            _ => None,
-        }
-    }
-}
+pub use weelo_orders::Role;

@@ -7,7 +7,7 @@
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use weelo_persistence::{device_tokens, orders, outbox, users};
+use weelo_dispatch::accounts::{devices, users};
 use weelo_realtime::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity, Reply};
 
 use crate::AppState;
@@ -51,8 +51,7 @@ impl Gatekeeper for TokenGate {
                 // A driver hears its fleet's room, not its transporter's:
                 // the old server put drivers in `transporter:{id}`, so every
                 // driver's app saw the fleet owner's broadcasts and holds.
-                let mut conn = self.state.conn().await.map_err(|error| error.to_string())?;
-                if let Ok(Some(driver)) = users::find(&mut conn, caller.user_id).await
+                if let Ok(Some(driver)) = users::find(&self.state.dispatch, caller.user_id).await
                     && let Some(transporter) = driver.transporter_id
                 {
                     rooms.push(format!("fleet:{transporter}"));
@@ -176,12 +175,9 @@ impl TokenGate {
         if who.role != Role::Customer.as_str() {
             return false;
         }
-        let Ok(mut conn) = self.state.conn().await else {
-            return false;
-        };
-        orders::find_for_customer(&mut conn, who.user_id, order_id)
+        weelo_dispatch::orders::queries::is_customers(&self.state.dispatch, who.user_id, order_id)
             .await
-            .is_ok_and(|order| order.is_some())
+            .unwrap_or(false)
     }
 
     /// Heartbeats, fixes, device tokens; anything else is ignored without
@@ -205,19 +201,15 @@ impl TokenGate {
                 return;
             }
         }
-        let Ok(mut conn) = self.state.conn().await else {
-            return;
-        };
+        let dispatch = &self.state.dispatch;
         let result = match data.get("fcmToken").and_then(Value::as_str) {
             // Without a device id a token another user holds stays theirs.
             Some(token) if name == "fcm_token_refresh" => {
-                device_tokens::register(&mut conn, who.user_id, token, Some("android"), None)
-                    .await
-                    .map(drop)
+                devices::register(dispatch, who.user_id, token, Some("android"), None).await
             }
             // The driver app beats over the socket while online (API.md:
             // it updates lastSeenAt, which the fleet's driver list shows).
-            _ => users::touch_last_seen(&mut conn, who.user_id, self.state.clock.now()).await,
+            _ => users::touch_last_seen(dispatch, who.user_id).await,
         };
         if let Err(error) = result {
             tracing::warn!(socket.event = name, error = %error, "client event failed");
@@ -228,21 +220,12 @@ impl TokenGate {
 /// A driver's unanswered trips, sent again at every connect (the overlay
 /// must come back after an app restart); empty when the database fails.
 async fn pending_trips(state: &AppState, driver: Uuid) -> Vec<(String, Value)> {
-    let now = state.clock.now();
-    let answer_secs = state.orders.driver_answer_secs;
-    let found = match state.conn().await {
-        Ok(mut conn) => {
-            weelo_dispatch::assignments::pending_trips(&mut conn, driver, now, answer_secs).await
-        }
-        Err(error) => {
-            tracing::warn!(error = %error, "pending trips not re-sent: database unavailable");
-            return Vec::new();
-        }
-    };
-    found.unwrap_or_else(|error| {
-        tracing::warn!(error = %error, "pending trips not re-sent");
-        Vec::new()
-    })
+    weelo_dispatch::assignments::queries::pending_of_driver(&state.dispatch, driver)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(error = %error, "pending trips not re-sent");
+            Vec::new()
+        })
 }
 
 impl TokenGate {
@@ -303,39 +286,13 @@ fn last_seq(auth: &Value) -> Option<i64> {
     .filter(|seq| *seq >= 0)
 }
 
-/// The events of `room` after `after`, stamped as the relay stamps them and
-/// marked `_replayed`. Empty (the app falls back to the replay call) when
-/// the database does not answer.
+/// What `room` missed after `after`; empty (the app falls back to the
+/// replay call) when the database does not answer.
 async fn missed(state: &AppState, room: &str, after: i64) -> Vec<(String, Value)> {
-    let events = match state.conn().await {
-        Ok(mut conn) => match outbox::number_committed(&mut conn).await {
-            Ok(_) => outbox::for_room_after(&mut conn, room, after, BACKLOG_LIMIT).await,
-            Err(error) => Err(error),
-        },
-        Err(error) => {
-            tracing::warn!(error = %error, "no backlog at reconnect: database unavailable");
-            return Vec::new();
-        }
-    };
-    let now_ms = state.clock.now().timestamp_millis();
-    match events {
-        Ok(events) => events
-            .into_iter()
-            .map(|event| {
-                let seq = event.sequence();
-                let mut data = event.payload;
-                if let Value::Object(map) = &mut data {
-                    map.insert("eventId".to_owned(), json!(seq.to_string()));
-                    map.insert("_seq".to_owned(), json!(seq));
-                    map.insert("serverTimeMs".to_owned(), json!(now_ms));
-                    map.insert("_replayed".to_owned(), json!(true));
-                }
-                (event.topic, data)
-            })
-            .collect(),
-        Err(error) => {
+    weelo_dispatch::relay::backlog(&state.dispatch, room, after, BACKLOG_LIMIT)
+        .await
+        .unwrap_or_else(|error| {
             tracing::warn!(error = %error, "no backlog at reconnect");
             Vec::new()
-        }
-    }
+        })
 }

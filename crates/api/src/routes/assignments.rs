@@ -7,14 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use weelo_persistence::assignments::{self as stored, Pair};
-use weelo_persistence::orders;
+use weelo_persistence::assignments::Pair;
 
 use super::ok;
-use crate::auth::{Authed, Caller, DriverRole, Role, TransporterRole};
+use crate::auth::{Authed, Caller, DriverRole, TransporterRole};
 use crate::idempotent;
 use crate::{ApiError, ApiJson, AppState};
-use weelo_dispatch::assignments::{self, Answer, AssignmentError};
+use weelo_dispatch::assignments::{self, Answer, queries};
 use weelo_dispatch::idempotent::Keyed;
 
 /// Mounts the assignment routes.
@@ -172,24 +171,8 @@ async fn of_driver(
                 .as_str(),
         ),
     };
-    let now = state.clock.now();
-    let mut conn = state.conn().await?;
-    let (list, total) = stored::of_driver(
-        &mut conn,
-        caller.user_id(),
-        status,
-        limit,
-        (page - 1) * limit,
-    )
-    .await?;
-    let views = assignments::views(&mut conn, &list, now).await?;
-    Ok(ok(json!({
-        "assignments": views,
-        "total": total,
-        "page": page,
-        "limit": limit,
-        "hasMore": page * limit < total,
-    })))
+    let data = queries::of_driver(&state.dispatch, caller.user_id(), status, page, limit).await?;
+    Ok(ok(data))
 }
 
 /// One assignment, for its driver, its transporter or the order's customer.
@@ -198,27 +181,8 @@ async fn one(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
-    let mut conn = state.conn().await?;
-    let found = stored::find(&mut conn, *id).await?;
-    let allowed = match &found {
-        None => false,
-        Some(a) => match caller.role {
-            Role::Driver => a.driver_id == caller.user_id,
-            Role::Transporter => a.transporter_id == caller.user_id,
-            Role::Customer => orders::find(&mut conn, a.order_id)
-                .await?
-                .is_some_and(|o| o.customer_id == caller.user_id),
-        },
-    };
-    let Some(found) = found.filter(|_| allowed) else {
-        return Err(AssignmentError::NotFound.into());
-    };
-    let view = assignments::views(&mut conn, std::slice::from_ref(&found), now)
-        .await?
-        .pop()
-        .ok_or(AssignmentError::NotFound)?;
-    Ok(ok(view))
+    let data = queries::one(&state.dispatch, caller.role, caller.user_id, *id).await?;
+    Ok(ok(data))
 }
 
 async fn driver_accept(

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use weelo_persistence::{sessions, users};
+use weelo_dispatch::accounts::{sessions, users};
 
 use super::ok;
 use crate::auth::login::{self, Device, OtpCall, OtpPurpose};
@@ -90,13 +90,12 @@ async fn verify_otp(
     let device_name = validate::text("deviceName", body.device_name.as_deref(), 128)?;
     login::limit_client(&state, client.0, OtpCall::Verify).await?;
     login::consume_otp(&state, &phone, purpose, &otp).await?;
-    let mut conn = state.conn().await?;
-    let (user, is_new) = users::find_or_create(&mut conn, phone.digits(), role.as_str()).await?;
+    let (user, is_new) = users::find_or_create(&state.dispatch, phone.digits(), role).await?;
     let device = Device {
         id: device_id.as_deref(),
         name: device_name.as_deref(),
     };
-    let tokens = login::open_session(&state, &mut conn, &user, device).await?;
+    let tokens = login::open_session(&state, &user, device).await?;
     tracing::info!(user.id = %user.id, user.role = role.as_str(), user.is_new = is_new, "logged in");
     Ok(ok(json!({
         "tokens": tokens,
@@ -120,11 +119,10 @@ async fn refresh(
     }
     let now = state.clock.now();
     let hash = state.auth.keys.hash_refresh_token(token);
-    let mut conn = state.conn().await?;
-    let session = sessions::find_live_by_refresh_hash(&mut conn, &hash, now)
+    let session = sessions::find_by_refresh_hash(&state.dispatch, &hash)
         .await?
         .ok_or(AuthError::InvalidRefreshToken)?;
-    let user = users::find(&mut conn, session.user_id)
+    let user = users::find(&state.dispatch, session.user_id)
         .await?
         .ok_or(AuthError::InvalidRefreshToken)?;
     if !user.is_active {
@@ -139,9 +137,7 @@ async fn refresh(
 }
 
 async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    sessions::revoke(&mut conn, caller.session_id, state.clock.now()).await?;
-    drop(conn);
+    sessions::revoke(&state.dispatch, caller.session_id).await?;
     state.auth.sessions.forget(caller.session_id);
     crate::realtime::disconnect_session(&state, caller.session_id).await;
     tracing::info!(user.id = %caller.user_id, "logged out");

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
-use weelo_persistence::{dispatch, outbox};
+use weelo_dispatch::broadcast;
 
 use crate::auth::{Authed, TransporterRole};
 use crate::limits::Kind;
@@ -47,13 +47,7 @@ async fn decline(
     caller: Authed<TransporterRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    if !dispatch::decline(&mut conn, *id, caller.user_id(), state.clock.now()).await? {
-        return Err(ApiError::refused(
-            ErrorCode::BroadcastNotFound,
-            "no such broadcast was sent to you",
-        ));
-    }
+    broadcast::decline(&state.dispatch, caller.user_id(), *id).await?;
     Ok(HttpResponse::Ok().json(json!({ "success": true, "message": "Broadcast declined" })))
 }
 
@@ -84,14 +78,6 @@ struct ReplayQuery {
 }
 
 /// The captain app's event names for what the outbox calls its topics.
-fn event_type(topic: &str) -> &str {
-    match topic {
-        "new_broadcast" => "broadcast_created",
-        "broadcast_state_changed" => "broadcast_updated",
-        other => other,
-    }
-}
-
 /// The largest cursor accepted: 2^53 - 1.
 const MAX_CURSOR: i64 = 9_007_199_254_740_991;
 
@@ -113,40 +99,8 @@ async fn replay(
     state
         .limits
         .check(caller.user_id(), Kind::Backlog, state.clock.now())?;
-    let room = format!("transporter:{}", caller.user_id());
-    let mut conn = state.conn().await?;
-    // What committed a moment ago is numbered now, so this page has it.
-    outbox::number_committed(&mut conn).await?;
-    let mut events = outbox::for_room_after(&mut conn, &room, cursor, limit + 1).await?;
-    let has_more = events.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let oldest = outbox::oldest_seq(&mut conn).await?.unwrap_or(0);
-    let next = events.last().map_or(cursor, |event| event.sequence());
-    let items: Vec<_> = events
-        .iter()
-        .map(|event| {
-            json!({
-                "sequence": event.sequence(),
-                "orderId": event.order_id,
-                "eventType": event_type(&event.topic),
-                "dispatchRevision": event.payload.get("dispatchRevision").cloned().unwrap_or(json!(1)),
-                "orderLifecycleVersion": event.payload.get("orderLifecycleVersion").cloned().unwrap_or(json!(1)),
-                "payload": event.payload,
-                "createdAt": crate::dto::iso(event.created_at),
-            })
-        })
-        .collect();
-    Ok(crate::routes::ok(json!({
-        "cursor": next,
-        "cursorType": "sequence",
-        // Events before the oldest kept one were pruned: the client must
-        // rebuild from the full list.
-        "snapshotRequired": cursor > 0 && cursor + 1 < oldest,
-        "hasMore": has_more,
-        "replayWindowStart": oldest,
-        "replayWindowEnd": next,
-        "events": items,
-    })))
+    let page = broadcast::replay(&state.dispatch, caller.user_id(), cursor, limit).await?;
+    Ok(crate::routes::ok(page))
 }
 
 async fn requests(

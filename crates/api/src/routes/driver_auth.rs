@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use weelo_persistence::users;
+use weelo_dispatch::accounts::users;
 
 use super::ok;
 use crate::auth::login::{self, Device, OtpCall, OtpPurpose};
@@ -75,16 +75,10 @@ async fn driver_transporter_phone(
     state: &AppState,
     driver_phone: &Phone,
 ) -> Result<Option<Phone>, ApiError> {
-    let mut conn = state.conn().await?;
-    let Some(driver) = users::find_by_phone(&mut conn, driver_phone.digits(), "driver").await?
-    else {
-        return Ok(None);
-    };
-    let Some(transporter_id) = driver.transporter_id else {
-        return Ok(None);
-    };
-    let transporter = users::find(&mut conn, transporter_id).await?;
-    Ok(transporter.and_then(|transporter| Phone::parse(&transporter.phone)))
+    let found = users::driver_with_transporter(&state.dispatch, driver_phone.digits()).await?;
+    Ok(found
+        .and_then(|(_, transporter)| transporter)
+        .and_then(|transporter| Phone::parse(&transporter.phone)))
 }
 
 async fn verify_otp(
@@ -99,19 +93,15 @@ async fn verify_otp(
     // The guess first: an unknown phone answers like a wrong OTP (its decoy
     // challenge never matches), never "no such driver".
     login::consume_otp(&state, &driver_phone, OtpPurpose::DriverLogin, &otp).await?;
-    let mut conn = state.conn().await?;
-    let driver = users::find_by_phone(&mut conn, driver_phone.digits(), "driver")
-        .await?
-        .ok_or(AuthError::OtpNotRequested)?;
-    let transporter = match driver.transporter_id {
-        Some(id) => users::find(&mut conn, id).await?,
-        None => None,
-    };
+    let (driver, transporter) =
+        users::driver_with_transporter(&state.dispatch, driver_phone.digits())
+            .await?
+            .ok_or(AuthError::OtpNotRequested)?;
     let device = Device {
         id: device_id.as_deref(),
         name: None,
     };
-    let tokens = login::open_session(&state, &mut conn, &driver, device).await?;
+    let tokens = login::open_session(&state, &driver, device).await?;
     tracing::info!(user.id = %driver.id, user.role = "driver", "driver logged in");
     Ok(ok(json!({
         "accessToken": tokens.access_token,

@@ -4,15 +4,17 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use weelo_persistence::otp;
-use weelo_persistence::users::{self, NewDriver};
+use weelo_dispatch::accounts::{otp, users};
+use weelo_orders::Role;
+use weelo_persistence::otp::OtpChallenge;
+use weelo_persistence::users::NewDriver;
 
 use super::ok;
 use crate::auth::login::{self, OtpPurpose, SentOtp};
 use crate::auth::{Authed, TransporterRole};
 use crate::dto::FleetDriverDto;
-use crate::fleet::FleetError;
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::fleet::FleetError;
 
 /// Mounts `driver/list` and `driver/onboard/*`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,8 +28,7 @@ async fn list(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let drivers = users::drivers_of(&mut conn, caller.user_id()).await?;
+    let drivers = users::drivers_of(&state.dispatch, caller.user_id()).await?;
     // A driver is online from its toggle until it goes offline (API.md);
     // trips arrive with their issue.
     let rows: Vec<FleetDriverDto> = drivers
@@ -78,14 +79,12 @@ async fn initiate(
     let license = validate::text("licenseNumber", body.license_number.as_deref(), 30)?
         .map(|license| license.to_ascii_uppercase());
     let email = validate::email("email", body.email.as_deref())?;
-    let mut conn = state.conn().await?;
-    if users::find_by_phone(&mut conn, phone.digits(), "driver")
+    if users::find_by_phone(&state.dispatch, phone.digits(), Role::Driver)
         .await?
         .is_some()
     {
         return Err(FleetError::DriverExists.into());
     }
-    drop(conn);
     let pending = json!({ "name": name, "licenseNumber": license, "email": email });
     let sent = login::send_otp(
         &state,
@@ -109,10 +108,9 @@ async fn pending_onboarding(
     state: &AppState,
     caller: &Authed<TransporterRole>,
     phone: &crate::auth::Phone,
-) -> Result<otp::OtpChallenge, ApiError> {
-    let mut conn = state.conn().await?;
-    let challenge = otp::find(
-        &mut conn,
+) -> Result<OtpChallenge, ApiError> {
+    let challenge = otp::challenge(
+        &state.dispatch,
         phone.digits(),
         OtpPurpose::DriverOnboard.as_str(),
     )
@@ -169,9 +167,8 @@ async fn verify(
         .pending_profile
         .and_then(|value| serde_json::from_value(value).ok())
         .unwrap_or_default();
-    let mut conn = state.conn().await?;
-    let created = users::create_driver(
-        &mut conn,
+    let driver = weelo_dispatch::fleet::create_driver(
+        &state.dispatch,
         &NewDriver {
             phone: phone.digits(),
             role: "driver",
@@ -182,17 +179,7 @@ async fn verify(
             is_verified: true,
         },
     )
-    .await;
-    let driver = match created {
-        Ok(driver) => driver,
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => {
-            return Err(FleetError::DriverExists.into());
-        }
-        Err(error) => return Err(error.into()),
-    };
+    .await?;
     tracing::info!(driver.id = %driver.id, transporter.id = %caller.user_id(), "driver onboarded");
     Ok(ok(json!({
         "message": "Driver added",

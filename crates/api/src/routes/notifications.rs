@@ -3,12 +3,11 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use weelo_persistence::device_tokens;
+use weelo_dispatch::accounts::devices;
 
 use super::ok;
 use crate::auth::Caller;
 use crate::{ApiError, ApiJson, AppState, validate};
-use weelo_dispatch::ErrorCode;
 
 /// Mounts `notifications/*`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -35,21 +34,14 @@ async fn register(
     let token = validate::required_text("token", Some(&body.token), 4096)?;
     let device_type = validate::text("deviceType", body.device_type.as_deref(), 20)?;
     let device_id = validate::text("deviceId", body.device_id.as_deref(), 128)?;
-    let mut conn = state.conn().await?;
-    let stored = device_tokens::register(
-        &mut conn,
+    devices::register(
+        &state.dispatch,
         caller.user_id,
         &token,
         device_type.as_deref(),
         device_id.as_deref(),
     )
     .await?;
-    if !stored {
-        return Err(ApiError::refused(
-            ErrorCode::DeviceTokenInUse,
-            "this device token belongs to another account; log out there first",
-        ));
-    }
     Ok(ok(json!({
         "message": "Token registered",
         "userId": caller.user_id,
@@ -68,8 +60,7 @@ async fn unregister(
     body: ApiJson<Unregister>,
 ) -> Result<HttpResponse, ApiError> {
     let token = validate::required_text("token", Some(&body.token), 4096)?;
-    let mut conn = state.conn().await?;
-    let removed = device_tokens::unregister(&mut conn, caller.user_id, &token).await?;
+    let removed = devices::unregister(&state.dispatch, caller.user_id, &token).await?;
     Ok(ok(
         json!({ "message": "Token unregistered", "removed": removed }),
     ))

@@ -6,15 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
-use weelo_persistence::orders;
 
 use super::ok;
 use crate::auth::{Authed, CustomerRole};
 use crate::{ApiError, ApiJson, AppState, validate};
-use weelo_dispatch::orders::mirror::{self, StatusSnapshot};
-use weelo_dispatch::orders::{OrderError, dto, service};
+use weelo_dispatch::orders::{OrderError, queries, service};
 
 /// Mounts the order routes (fixed paths before `{id}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -72,49 +70,13 @@ async fn create(
         .body(format!(r#"{{"success":true,"data":{}}}"#, answer.data)))
 }
 
-/// The customer's order with its trucks, on one connection.
-async fn load_with_trucks(
-    state: &AppState,
-    customer_id: Uuid,
-    id: Uuid,
-) -> Result<(orders::Order, Vec<orders::TruckRequest>), ApiError> {
-    let mut conn = state.conn().await?;
-    let order = orders::find_for_customer(&mut conn, customer_id, id)
-        .await?
-        .ok_or(OrderError::OrderNotFound)?;
-    let trucks = orders::trucks_of(&mut conn, order.id).await?;
-    Ok((order, trucks))
-}
-
-async fn load(state: &AppState, customer_id: Uuid, id: Uuid) -> Result<orders::Order, ApiError> {
-    let mut conn = state.conn().await?;
-    Ok(orders::find_for_customer(&mut conn, customer_id, id)
-        .await?
-        .ok_or(OrderError::OrderNotFound)?)
-}
-
 async fn check_active(
     state: web::Data<AppState>,
     caller: Authed<CustomerRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
-    let active = match mirror::active(&state.cache, caller.user_id(), now).await {
-        Some(snapshot) => snapshot.order,
-        None => {
-            let mut conn = state.conn().await?;
-            let order = orders::searching_of(&mut conn, caller.user_id(), now).await?;
-            if let Some(order) = &order {
-                mirror::publish(&state.cache, order).await;
-            }
-            order.as_ref().map(StatusSnapshot::from)
-        }
-    };
-    let summary = active.as_ref().map(|order| dto::active_summary(order, now));
-    Ok(ok(json!({
-        "hasActiveOrder": summary.is_some(),
-        "activeOrder": summary,
-        "serverTimeMs": now.timestamp_millis(),
-    })))
+    Ok(ok(
+        queries::check_active(&state.dispatch, caller.user_id()).await?
+    ))
 }
 
 async fn detail(
@@ -122,14 +84,9 @@ async fn detail(
     caller: Authed<CustomerRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (order, trucks) = load_with_trucks(&state, caller.user_id(), *id).await?;
-    let now = state.clock.now();
-    Ok(ok(dto::detail(
-        &order,
-        &trucks,
-        now,
-        state.orders.search_window_secs,
-    )))
+    Ok(ok(
+        queries::detail(&state.dispatch, caller.user_id(), *id).await?
+    ))
 }
 
 async fn status(
@@ -137,15 +94,9 @@ async fn status(
     caller: Authed<CustomerRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
-    if let Some(snapshot) = mirror::status(&state.cache, *id, now).await
-        && snapshot.customer_id == caller.user_id()
-    {
-        return Ok(ok(dto::status_of(&snapshot, now)));
-    }
-    let order = load(&state, caller.user_id(), *id).await?;
-    mirror::publish(&state.cache, &order).await;
-    Ok(ok(dto::status(&order, now)))
+    Ok(ok(
+        queries::status(&state.dispatch, caller.user_id(), *id).await?
+    ))
 }
 
 async fn cancel_preview(
@@ -153,28 +104,8 @@ async fn cancel_preview(
     caller: Authed<CustomerRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = load(&state, caller.user_id(), *id).await?;
-    let status = order.status();
-    let mut conn = state.conn().await?;
-    let on_the_road =
-        weelo_persistence::orders::has_a_truck_on_the_road(&mut conn, order.id).await?;
-    drop(conn);
-    let decision = if status.is_terminal() || (status.is_cancellable() && !on_the_road) {
-        "allowed"
-    } else {
-        "blocked_dispute_only"
-    };
-    Ok(ok(json!({
-        "orderId": order.id,
-        "status": order.status,
-        "cancelDecision": decision,
-        "reasonRequired": false,
-        "pendingPenaltyAmount": 0,
-        "policyStage": if status.is_searching() { "searching" } else { order.status.as_str() },
-        "settlementState": "none",
-        "eventVersion": order.version,
-        "serverTimeMs": state.clock.now().timestamp_millis(),
-    })))
+    let data = queries::cancel_preview(&state.dispatch, caller.user_id(), *id).await?;
+    Ok(ok(data))
 }
 
 #[derive(Deserialize, Default)]
@@ -220,30 +151,8 @@ async fn history(
         return Err(ApiError::invalid_field("page", "page starts at 1"));
     }
     let limit = super::bounded("limit", limit, 1..=100)?;
-    let offset = (number - 1).saturating_mul(limit);
-    let mut conn = state.conn().await?;
-    let (rows, total) = orders::history(&mut conn, caller.user_id(), limit, offset).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
-    let trucks = orders::trucks_of_many(&mut conn, &ids).await?;
-    let bookings: Vec<Value> = rows
-        .iter()
-        .map(|order| {
-            let mine: Vec<_> = trucks
-                .iter()
-                .filter(|t| t.order_id == order.id)
-                .cloned()
-                .collect();
-            dto::booking(order, &mine)
-        })
-        .collect();
-    let shown = offset.saturating_add(i64::try_from(bookings.len()).unwrap_or(0));
-    Ok(ok(json!({
-        "bookings": bookings,
-        "total": total,
-        "page": number,
-        "limit": limit,
-        "hasMore": shown < total,
-    })))
+    let data = queries::history(&state.dispatch, caller.user_id(), number, limit).await?;
+    Ok(ok(data))
 }
 
 async fn booking(
@@ -251,6 +160,7 @@ async fn booking(
     caller: Authed<CustomerRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (order, trucks) = load_with_trucks(&state, caller.user_id(), *id).await?;
-    Ok(ok(json!({ "booking": dto::booking(&order, &trucks) })))
+    Ok(ok(
+        queries::booking(&state.dispatch, caller.user_id(), *id).await?
+    ))
 }

@@ -3,21 +3,18 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::Duration;
-use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 use weelo_availability::{Point, VehicleKey, vehicle_type};
 use weelo_orders::input::{INDIA_LATITUDE, INDIA_LONGITUDE};
-use weelo_persistence::availability::{self, Toggle};
 
 use super::ok;
 use crate::auth::{Authed, Caller, DriverRole, TransporterRole};
 use crate::dto::iso;
-use crate::fleet::FleetError;
 use crate::limits::Kind;
 use crate::{ApiError, ApiJson, AppState, validate};
-use weelo_dispatch::ErrorCode;
+use weelo_dispatch::fleet;
 use weelo_dispatch::presence::BeatOutcome;
 
 /// Mounts the presence routes.
@@ -55,36 +52,14 @@ async fn toggle(
     available: bool,
     cooldown_ms: i64,
 ) -> Result<bool, ApiError> {
-    let now = state.clock.now();
-    let mut conn = state.conn().await?;
-    let cooldown = Duration::milliseconds(cooldown_ms);
-    let outcome = conn
-        .transaction::<_, diesel::result::Error, _>(async |conn| {
-            availability::toggle(conn, id, available, cooldown, now).await
-        })
-        .await?;
-    match outcome {
-        Toggle::Changed => Ok(true),
-        Toggle::Unchanged { .. } => Ok(false),
-        Toggle::TooSoon { retry_after } => Err(ApiError::rate_limited(
-            ErrorCode::ToggleRateLimited,
-            "please wait a moment before switching again",
-            u64::try_from(retry_after.num_milliseconds())
-                .unwrap_or(1)
-                .max(1),
-        )),
-        Toggle::NotFound => Err(FleetError::UserNotFound.into()),
-    }
+    Ok(weelo_dispatch::presence::toggle(&state.dispatch, id, available, cooldown_ms).await?)
 }
 
 async fn get_transporter(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let (available, changed_at) = availability::get(&mut conn, caller.user_id())
-        .await?
-        .ok_or(FleetError::UserNotFound)?;
+    let (available, changed_at) = fleet::availability(&state.dispatch, caller.user_id()).await?;
     let now = state.clock.now();
     let cooldown_left = changed_at.map_or(0, |at| {
         (at + Duration::milliseconds(state.presence.settings().toggle_cooldown_ms) - now)
@@ -115,8 +90,7 @@ async fn put_transporter(
     let changed = toggle(&state, id, body.is_available, cooldown_ms).await?;
     if changed {
         if body.is_available {
-            let mut conn = state.conn().await?;
-            let keys = availability::free_vehicle_keys(&mut conn, id).await?;
+            let keys = fleet::free_vehicle_keys(&state.dispatch, id).await?;
             state.presence.set_online(id, keys).await;
         } else {
             state.presence.set_offline(id).await;
@@ -186,10 +160,7 @@ async fn get_driver(
     state: web::Data<AppState>,
     caller: Authed<DriverRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let (online, changed_at) = availability::get(&mut conn, caller.user_id())
-        .await?
-        .ok_or(FleetError::UserNotFound)?;
+    let (online, changed_at) = fleet::availability(&state.dispatch, caller.user_id()).await?;
     Ok(ok(
         json!({ "isOnline": online, "lastLocation": null, "updatedAt": changed_at.map(iso) }),
     ))

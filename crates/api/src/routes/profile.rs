@@ -3,13 +3,14 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use weelo_persistence::users::{self, ProfileChanges};
+use weelo_dispatch::accounts::users;
+use weelo_persistence::users::{ProfileChanges, User};
 
 use super::ok;
 use crate::auth::{Authed, Caller, CustomerRole, DriverRole, TransporterRole};
 use crate::dto::{DriverDto, ProfileDto};
-use crate::fleet::FleetError;
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::fleet::FleetError;
 
 /// Mounts `profile*` and `driver/profile`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,14 +22,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Both keys: the customer app reads `profile`, the captain app `user`.
-fn profile_response(user: &users::User) -> HttpResponse {
+fn profile_response(user: &User) -> HttpResponse {
     let profile = ProfileDto::from(user);
     ok(json!({ "profile": profile, "user": profile }))
 }
 
-async fn load_user(state: &AppState, id: uuid::Uuid) -> Result<users::User, ApiError> {
-    let mut conn = state.conn().await?;
-    Ok(users::find(&mut conn, id)
+async fn load_user(state: &AppState, id: uuid::Uuid) -> Result<User, ApiError> {
+    Ok(users::find(&state.dispatch, id)
         .await?
         .ok_or(FleetError::UserNotFound)?)
 }
@@ -102,8 +102,7 @@ async fn update(
     id: uuid::Uuid,
     changes: &ProfileChanges,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let user = users::update_profile(&mut conn, id, changes, state.clock.now()).await?;
+    let user = users::update_profile(&state.dispatch, id, changes).await?;
     Ok(profile_response(&user))
 }
 
@@ -123,8 +122,7 @@ async fn put_language(
         preferred_language: Some(language.clone()),
         ..ProfileChanges::default()
     };
-    let mut conn = state.conn().await?;
-    users::update_profile(&mut conn, caller.user_id, &changes, state.clock.now()).await?;
+    users::update_profile(&state.dispatch, caller.user_id, &changes).await?;
     Ok(ok(
         json!({ "message": "Language updated", "preferredLanguage": language }),
     ))
@@ -135,9 +133,8 @@ async fn driver_profile(
     caller: Authed<DriverRole>,
 ) -> Result<HttpResponse, ApiError> {
     let driver = load_user(&state, caller.user_id()).await?;
-    let mut conn = state.conn().await?;
     let transporter = match driver.transporter_id {
-        Some(id) => users::find(&mut conn, id).await?,
+        Some(id) => users::find(&state.dispatch, id).await?,
         None => None,
     };
     Ok(ok(

@@ -6,19 +6,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use weelo_persistence::assignments::{self as stored, Assignment};
-use weelo_persistence::{orders, trips, users};
 
 use super::ok;
-use crate::auth::{Authed, Caller, CustomerRole, DriverRole, Role, TransporterRole};
+use crate::auth::{Authed, Caller, CustomerRole, DriverRole, TransporterRole};
 use crate::idempotent;
 use crate::limits::Kind;
 use crate::{ApiError, ApiJson, AppState};
 use weelo_dispatch::assignments::Answer;
-use weelo_dispatch::orders::OrderError;
-use weelo_dispatch::tracking::ingest::{IngestError, Source};
-use weelo_dispatch::tracking::status::{self, TripError};
-use weelo_dispatch::tracking::view;
+use weelo_dispatch::tracking::ingest::Source;
+use weelo_dispatch::tracking::queries;
+use weelo_dispatch::tracking::status;
 
 /// Mounts the tracking routes (the fixed paths before `tracking/{tripId}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,16 +28,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/bookings/{order_id}/trucks", web::get().to(booking_trucks))
         .route("/driver/trips/active", web::get().to(driver_active))
         .route("/driver/trips", web::get().to(driver_trips));
-}
-
-impl From<IngestError> for ApiError {
-    fn from(error: IngestError) -> Self {
-        match error {
-            IngestError::TripNotFound => TripError::TripNotFound.into(),
-            IngestError::TooManyPoints(_) => ApiError::invalid_field("points", error.to_string()),
-            IngestError::Persistence(error) => error.into(),
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -93,77 +80,29 @@ async fn batch(
     Ok(ok(data))
 }
 
-/// The trip, if `caller` is its driver, its transporter or the order's customer.
-async fn visible_trip(
-    state: &AppState,
-    caller: &Caller,
-    trip_id: Uuid,
-) -> Result<Assignment, ApiError> {
-    let mut conn = state.conn().await?;
-    let found = trips::find(&mut conn, trip_id).await?;
-    let allowed = match &found {
-        None => false,
-        Some(a) => match caller.role {
-            Role::Driver => a.driver_id == caller.user_id,
-            Role::Transporter => a.transporter_id == caller.user_id,
-            Role::Customer => orders::find(&mut conn, a.order_id)
-                .await?
-                .is_some_and(|o| o.customer_id == caller.user_id),
-        },
-    };
-    found
-        .filter(|_| allowed)
-        .ok_or_else(|| TripError::TripNotFound.into())
-}
-
 async fn one(
     state: web::Data<AppState>,
     caller: Caller,
     trip_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let trip = visible_trip(&state, &caller, *trip_id).await?;
-    let fix = state.tracking.latest(trip.trip_id).await;
-    Ok(ok(view::marker(&trip, fix.as_ref())))
-}
-
-/// The driver's current trip in the crash-recovery shape, or `null`.
-async fn active_of(state: &AppState, driver: Uuid) -> Result<Value, ApiError> {
-    let mut conn = state.conn().await?;
-    let Some(trip) = trips::active_of_driver(&mut conn, driver).await? else {
-        return Ok(Value::Null);
-    };
-    let Some(order) = orders::find(&mut conn, trip.order_id).await? else {
-        return Ok(Value::Null);
-    };
-    let truck = orders::trucks_by_ids(&mut conn, &[trip.truck_request_id])
-        .await?
-        .pop();
-    let people = users::find_many(&mut conn, &[trip.driver_id, order.customer_id]).await?;
-    let user = |id: Uuid| people.iter().find(|u| u.id == id);
-    drop(conn);
-    let fix = state.tracking.latest(trip.trip_id).await;
-    Ok(view::active_trip(
-        &trip,
-        &order,
-        truck.as_ref(),
-        user(trip.driver_id),
-        user(order.customer_id),
-        fix.as_ref(),
-    ))
+    let data = queries::marker(&state.dispatch, caller.role, caller.user_id, *trip_id).await?;
+    Ok(ok(data))
 }
 
 async fn active_trip(
     state: web::Data<AppState>,
     caller: Authed<DriverRole>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(active_of(&state, caller.user_id()).await?))
+    Ok(ok(
+        queries::active_of(&state.dispatch, caller.user_id()).await?
+    ))
 }
 
 async fn driver_active(
     state: web::Data<AppState>,
     caller: Authed<DriverRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let trip = active_of(&state, caller.user_id()).await?;
+    let trip = queries::active_of(&state.dispatch, caller.user_id()).await?;
     Ok(ok(
         json!({ "hasActiveTrip": !trip.is_null(), "trip": trip }),
     ))
@@ -173,45 +112,7 @@ async fn fleet(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let transporter = caller.user_id();
-    let mut conn = state.conn().await?;
-    let live = trips::active_of_transporter(&mut conn, transporter).await?;
-    let ids: Vec<Uuid> = live.iter().map(|a| a.driver_id).collect();
-    let drivers = users::find_many(&mut conn, &ids).await?;
-    drop(conn);
-    let mut listed = Vec::with_capacity(live.len());
-    for trip in &live {
-        let fix = state.tracking.latest(trip.trip_id).await;
-        let mut entry = view::marker(trip, fix.as_ref());
-        entry["driverName"] = json!(
-            drivers
-                .iter()
-                .find(|d| d.id == trip.driver_id)
-                .and_then(|d| d.name.clone())
-        );
-        listed.push(entry);
-    }
-    Ok(ok(json!({
-        "transporterId": transporter,
-        "activeDrivers": listed.len(),
-        "drivers": listed,
-    })))
-}
-
-/// The customer's order's assignments, or 404 when it is not theirs.
-async fn trips_of_booking(
-    state: &AppState,
-    customer: Uuid,
-    order_id: Uuid,
-) -> Result<Vec<Assignment>, ApiError> {
-    let mut conn = state.conn().await?;
-    if orders::find_for_customer(&mut conn, customer, order_id)
-        .await?
-        .is_none()
-    {
-        return Err(OrderError::OrderNotFound.into());
-    }
-    Ok(trips::of_order(&mut conn, order_id).await?)
+    Ok(ok(queries::fleet(&state.dispatch, caller.user_id()).await?))
 }
 
 async fn booking(
@@ -219,15 +120,12 @@ async fn booking(
     caller: Authed<CustomerRole>,
     order_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let list = trips_of_booking(&state, caller.user_id(), *order_id).await?;
-    let mut trucks = Vec::with_capacity(list.len());
-    for trip in list.iter().filter(|a| a.status().is_live()) {
-        let fix = state.tracking.latest(trip.trip_id).await;
-        trucks.push(view::marker(trip, fix.as_ref()));
-    }
-    Ok(ok(
-        json!({ "bookingId": *order_id, "orderId": *order_id, "trucks": trucks }),
-    ))
+    Ok(ok(queries::booking(
+        &state.dispatch,
+        caller.user_id(),
+        *order_id,
+    )
+    .await?))
 }
 
 async fn booking_trucks(
@@ -235,24 +133,8 @@ async fn booking_trucks(
     caller: Authed<CustomerRole>,
     order_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let list = trips_of_booking(&state, caller.user_id(), *order_id).await?;
-    let mut conn = state.conn().await?;
-    let truck_ids: Vec<Uuid> = list.iter().map(|a| a.truck_request_id).collect();
-    let trucks = orders::trucks_by_ids(&mut conn, &truck_ids).await?;
-    let driver_ids: Vec<Uuid> = list.iter().map(|a| a.driver_id).collect();
-    let drivers = users::find_many(&mut conn, &driver_ids).await?;
-    drop(conn);
-    let mut listed = Vec::with_capacity(list.len());
-    for trip in &list {
-        let fix = state.tracking.latest(trip.trip_id).await;
-        listed.push(view::booking_truck(
-            trip,
-            trucks.iter().find(|t| t.id == trip.truck_request_id),
-            drivers.iter().find(|d| d.id == trip.driver_id),
-            fix.as_ref(),
-        ));
-    }
-    Ok(ok(json!({ "orderId": *order_id, "trucks": listed })))
+    let data = queries::booking_trucks(&state.dispatch, caller.user_id(), *order_id).await?;
+    Ok(ok(data))
 }
 
 #[derive(Deserialize)]
@@ -281,30 +163,7 @@ async fn driver_trips(
             ));
         }
     };
-    let mut conn = state.conn().await?;
-    let (list, total) =
-        stored::of_driver(&mut conn, caller.user_id(), status, limit, offset).await?;
-    let order_ids: Vec<Uuid> = list.iter().map(|a| a.order_id).collect();
-    let all_orders = orders::find_many(&mut conn, &order_ids).await?;
-    let truck_ids: Vec<Uuid> = list.iter().map(|a| a.truck_request_id).collect();
-    let trucks = orders::trucks_by_ids(&mut conn, &truck_ids).await?;
-    let customer_ids: Vec<Uuid> = all_orders.iter().map(|o| o.customer_id).collect();
-    let customers = users::find_many(&mut conn, &customer_ids).await?;
-    let listed: Vec<Value> = list
-        .iter()
-        .filter_map(|a| {
-            let order = all_orders.iter().find(|o| o.id == a.order_id)?;
-            Some(view::trip_data(
-                a,
-                order,
-                trucks.iter().find(|t| t.id == a.truck_request_id),
-                customers.iter().find(|c| c.id == order.customer_id),
-            ))
-        })
-        .collect();
-    Ok(ok(json!({
-        "trips": listed,
-        "total": total,
-        "hasMore": offset + limit < total,
-    })))
+    let data =
+        queries::driver_trips(&state.dispatch, caller.user_id(), status, limit, offset).await?;
+    Ok(ok(data))
 }

@@ -6,13 +6,13 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 use weelo_availability::{CATALOGUE, VehicleKey, vehicle_type};
-use weelo_persistence::vehicles::{self, Delete, Upsert, VehicleInput};
+use weelo_persistence::vehicles::VehicleInput;
 
 use super::ok;
 use crate::auth::{Authed, TransporterRole};
 use crate::dto::VehicleDto;
-use crate::fleet::{FleetError, normalise_vehicle_number};
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::fleet::{self, normalise_vehicle_number};
 
 /// Mounts `vehicles/*` (fixed paths before `{id}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,8 +31,7 @@ async fn list(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let fleet = vehicles::list(&mut conn, caller.user_id()).await?;
+    let fleet = fleet::vehicles_of(&state.dispatch, caller.user_id()).await?;
     let count = |status: &str| fleet.iter().filter(|v| v.status == status).count();
     Ok(ok(json!({
         "vehicles": fleet.iter().map(VehicleDto::from).collect::<Vec<_>>(),
@@ -100,17 +99,10 @@ async fn upsert(
         year: body.year,
         rc_number: rc_number.as_deref(),
     };
-    let mut conn = state.conn().await?;
-    match vehicles::upsert(&mut conn, caller.user_id(), &input, now).await? {
-        Upsert::Saved(vehicle, is_new) => {
-            state.presence.refresh_keys(caller.user_id()).await?;
-            tracing::info!(vehicle.id = %vehicle.id, transporter.id = %caller.user_id(), vehicle.is_new = is_new, "vehicle saved");
-            Ok(ok(
-                json!({ "vehicle": VehicleDto::from(vehicle.as_ref()), "isNew": is_new }),
-            ))
-        }
-        Upsert::NumberTaken => Err(FleetError::VehicleExists.into()),
-    }
+    let (vehicle, is_new) = fleet::save_vehicle(&state.dispatch, caller.user_id(), &input).await?;
+    Ok(ok(
+        json!({ "vehicle": VehicleDto::from(vehicle.as_ref()), "isNew": is_new }),
+    ))
 }
 
 async fn get_one(
@@ -118,10 +110,7 @@ async fn get_one(
     caller: Authed<TransporterRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let vehicle = vehicles::find(&mut conn, caller.user_id(), *id)
-        .await?
-        .ok_or(FleetError::VehicleNotFound)?;
+    let vehicle = fleet::vehicle(&state.dispatch, caller.user_id(), *id).await?;
     Ok(ok(json!({ "vehicle": VehicleDto::from(&vehicle) })))
 }
 
@@ -130,12 +119,8 @@ async fn delete(
     caller: Authed<TransporterRole>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    match vehicles::delete(&mut conn, caller.user_id(), *id, state.clock.now()).await? {
-        Delete::Deleted => Ok(ok(
-            json!({ "message": "Vehicle deleted", "vehicleId": *id }),
-        )),
-        Delete::NotFound => Err(FleetError::VehicleNotFound.into()),
-        Delete::InUse => Err(FleetError::VehicleInUse.into()),
-    }
+    fleet::delete_vehicle(&state.dispatch, caller.user_id(), *id).await?;
+    Ok(ok(
+        json!({ "message": "Vehicle deleted", "vehicleId": *id }),
+    ))
 }

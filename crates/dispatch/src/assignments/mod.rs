@@ -5,6 +5,7 @@
 //! its outbox events and, when keyed, its stored answer.
 
 pub mod error;
+pub mod queries;
 pub mod view;
 
 use chrono::{DateTime, Duration, Utc};

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 use uuid::Uuid;
+use weelo_persistence::dispatch as persisted;
 use weelo_persistence::orders::{Order, TruckRequest};
-use weelo_persistence::{PersistenceError, dispatch};
+use weelo_persistence::{PersistenceError, dispatch, outbox};
 
 use super::{broadcast, groups};
-use crate::Dispatch;
 use crate::wire::iso;
+use crate::{Dispatch, DispatchError, ErrorCode};
 
 /// The transporter's feed: every searching order it was told about and has
 /// not declined, as personalised `new_broadcast` payloads, newest first.
@@ -172,4 +173,74 @@ pub async fn snapshot(
         "order": order_info(&order, customer),
         "requests": requests_info(&trucks),
     })))
+}
+
+/// Declines the order `order_id` offered to `transporter`: it leaves the
+/// feed until a truck of it is offered again.
+pub async fn decline(
+    dispatch: &Dispatch,
+    transporter: Uuid,
+    order_id: Uuid,
+) -> Result<(), DispatchError> {
+    let mut conn = dispatch.conn().await?;
+    if persisted::decline(&mut conn, order_id, transporter, dispatch.clock.now()).await? {
+        Ok(())
+    } else {
+        Err(DispatchError::refused(
+            ErrorCode::BroadcastNotFound,
+            "no such broadcast was sent to you",
+        ))
+    }
+}
+
+/// The transporter's dispatch log after `cursor` (a delivery sequence), at
+/// most `limit` events, with the window the log still keeps.
+pub async fn replay(
+    dispatch: &Dispatch,
+    transporter: Uuid,
+    cursor: i64,
+    limit: i64,
+) -> Result<Value, DispatchError> {
+    let room = format!("transporter:{transporter}");
+    let mut conn = dispatch.conn().await?;
+    // What committed a moment ago is numbered now, so this page has it.
+    outbox::number_committed(&mut conn).await?;
+    let mut events = outbox::for_room_after(&mut conn, &room, cursor, limit + 1).await?;
+    let has_more = events.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let oldest = outbox::oldest_seq(&mut conn).await?.unwrap_or(0);
+    let next = events.last().map_or(cursor, |event| event.sequence());
+    let items: Vec<_> = events
+        .iter()
+        .map(|event| {
+            json!({
+                "sequence": event.sequence(),
+                "orderId": event.order_id,
+                "eventType": event_type(&event.topic),
+                "dispatchRevision": event.payload.get("dispatchRevision").cloned().unwrap_or(json!(1)),
+                "orderLifecycleVersion": event.payload.get("orderLifecycleVersion").cloned().unwrap_or(json!(1)),
+                "payload": event.payload,
+                "createdAt": crate::wire::iso(event.created_at),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "cursor": next,
+        "cursorType": "sequence",
+        // Events before the oldest kept one were pruned: the client must
+        // rebuild from the full list.
+        "snapshotRequired": cursor > 0 && cursor + 1 < oldest,
+        "hasMore": has_more,
+        "replayWindowStart": oldest,
+        "replayWindowEnd": next,
+        "events": items,
+    }))
+}
+
+fn event_type(topic: &str) -> &str {
+    match topic {
+        "new_broadcast" => "broadcast_created",
+        "broadcast_state_changed" => "broadcast_updated",
+        other => other,
+    }
 }

@@ -11,7 +11,7 @@ pub mod steps;
 use serde_json::{Value, json};
 use weelo_persistence::orders::{Order, TruckRequest};
 
-pub use feed::{active_requests, feed, order_info, requests_info, snapshot};
+pub use feed::{active_requests, decline, feed, order_info, replay, requests_info, snapshot};
 pub use jobs::DispatchJobs;
 
 use crate::wire::iso;

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod expiry;
 pub mod mirror;
+pub mod queries;
 pub mod service;
 pub mod settings;
 pub mod timers;

@@ -6,6 +6,7 @@
 
 pub mod settings;
 mod tail;
+mod toggle;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +21,7 @@ use weelo_orders::Clock;
 use weelo_persistence::{DbPool, PersistenceError, availability};
 
 pub use settings::PresenceSettings;
+pub use toggle::toggle;
 
 /// What a beat did.
 #[derive(Debug, Clone, PartialEq, Eq)]

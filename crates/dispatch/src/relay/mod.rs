@@ -17,7 +17,7 @@ use std::time::Duration;
 use diesel_async::AsyncConnection;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use weelo_cache::Cache;
 use weelo_orders::Clock;
 use weelo_persistence::outbox::StoredEvent;
@@ -508,6 +508,36 @@ fn decode(text: &str) -> Vec<Delivery> {
             server_time_ms: event.server_time_ms,
         })
         .collect()
+}
+
+/// The events of `room` after sequence `after` (at most `limit`), stamped
+/// as the relay stamps them and marked `_replayed`: what a reconnecting
+/// socket missed.
+pub async fn backlog(
+    dispatch: &crate::Dispatch,
+    room: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(String, Value)>, crate::DispatchError> {
+    let mut conn = dispatch.conn().await?;
+    // What committed a moment ago is numbered now, so the backlog has it.
+    outbox::number_committed(&mut conn).await?;
+    let events = outbox::for_room_after(&mut conn, room, after, limit).await?;
+    let now_ms = dispatch.clock.now().timestamp_millis();
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            let seq = event.sequence();
+            let mut data = event.payload;
+            if let Value::Object(map) = &mut data {
+                map.insert("eventId".to_owned(), json!(seq.to_string()));
+                map.insert("_seq".to_owned(), json!(seq));
+                map.insert("serverTimeMs".to_owned(), json!(now_ms));
+                map.insert("_replayed".to_owned(), json!(true));
+            }
+            (event.topic, data)
+        })
+        .collect())
 }
 
 #[cfg(test)]

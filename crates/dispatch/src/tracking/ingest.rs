@@ -270,6 +270,18 @@ impl Tracking {
     }
 }
 
+impl From<IngestError> for crate::DispatchError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::TripNotFound => super::status::TripError::TripNotFound.into(),
+            IngestError::TooManyPoints(_) => {
+                crate::DispatchError::invalid_field("points", error.to_string())
+            }
+            IngestError::Persistence(error) => error.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

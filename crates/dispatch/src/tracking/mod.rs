@@ -11,6 +11,7 @@
 //! with their outbox events, like every other state change.
 
 pub mod ingest;
+pub mod queries;
 pub mod settings;
 pub mod status;
 pub mod view;
