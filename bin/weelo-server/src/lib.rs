@@ -1,8 +1,10 @@
 //! The weelo server as a library, so tests start exactly what production
-//! runs: [`settings`] loads the layered configuration, [`telemetry`] sets up
+//! runs: [`settings`] loads the layered configuration (the `[realtime]`
+//! section in [`realtime_settings`]), [`telemetry`] sets up
 //! logs, and [`startup::Application`] migrates, builds the pools, binds and
 //! serves. `main.rs` only calls these.
 
+pub mod realtime_settings;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

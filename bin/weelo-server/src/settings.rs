@@ -15,10 +15,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::realtime_settings::RealtimeSettings;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use weelo_api::auth::{AuthSettings, SmsProvider, SmsSettings};
-use weelo_api::realtime::RealtimeSettings;
 use weelo_cache::RedisSettings;
 use weelo_dispatch::orders::OrderSettings;
 use weelo_dispatch::presence::PresenceSettings;

@@ -35,15 +35,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let declared_len = declared_length(req);
-        let payload = payload.take();
-        Box::pin(async move {
-            if declared_len.is_some_and(|len| len > MAX_BODY_BYTES) {
-                return Err(too_large());
-            }
-            let body = read_capped(payload).await?;
-            parse(&body).map(ApiJson)
-        })
+        let body = read(req, payload);
+        Box::pin(async move { parse(&body.await?).map(ApiJson) })
+    }
+}
+
+/// The request's body, up to [`MAX_BODY_BYTES`] (413 beyond it, refused
+/// from `Content-Length` before reading when it says so).
+pub fn read(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<BytesMut, ApiError>> + 'static {
+    let declared_len = declared_length(req);
+    let payload = payload.take();
+    async move {
+        if declared_len.is_some_and(|len| len > MAX_BODY_BYTES) {
+            return Err(too_large());
+        }
+        read_capped(payload).await
     }
 }
 

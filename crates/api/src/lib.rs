@@ -9,13 +9,12 @@
 //! - [`auth`]: tokens, OTP delivery, the caller extractors.
 //! - [`client_ip`]: the caller's address, through trusted proxies only.
 //! - [`idempotent`]: reading `X-Idempotency-Key` and answering replays.
-//! - [`dto`]: the apps' JSON shapes of users and vehicles.
 //! - [`error`]: [`ApiError`], the envelope, and the mapping to status codes.
 //! - [`json`]: the JSON body extractor that names the offending field.
 //! - [`limits`]: per-user limits on heartbeats, GPS batches, holds and
 //!   replays.
 //! - [`realtime`]: the socket gate (a handshake token to an identity and
-//!   rooms) and the realtime settings.
+//!   rooms).
 //! - [`middleware`]: request ids, access logs and metrics for every request.
 //! - [`metrics`]: the Prometheus registry behind `GET /metrics`.
 //! - [`routes`]: one module per area, each with `configure`.
@@ -23,7 +22,6 @@
 
 pub mod auth;
 pub mod client_ip;
-pub mod dto;
 pub mod error;
 pub mod idempotent;
 pub mod json;

@@ -1,12 +1,9 @@
 //! The application's side of realtime: the [`Gatekeeper`] that turns a
-//! handshake token into an identity and rooms, and the `[realtime]`
-//! settings. The outbox relay that sends committed events to every
+//! handshake token into an identity and rooms. The outbox relay that sends committed events to every
 //! instance's sockets is `weelo_dispatch::relay`.
 //!
 //! [`Gatekeeper`]: weelo_realtime::Gatekeeper
 
 mod gate;
-pub mod settings;
 
 pub use gate::{TokenGate, disconnect_session, session_room};
-pub use settings::RealtimeSettings;

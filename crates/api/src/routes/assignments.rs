@@ -11,7 +11,7 @@ use weelo_persistence::assignments::Pair;
 
 use super::ok;
 use crate::auth::{Authed, Caller, DriverRole, TransporterRole};
-use crate::idempotent;
+use crate::idempotent::{self, KeyedJson, Scoped};
 use crate::{ApiError, ApiJson, AppState};
 use weelo_dispatch::assignments::{self, Answer, queries};
 use weelo_dispatch::idempotent::Keyed;
@@ -41,6 +41,10 @@ struct PairBody {
 struct ConfirmBody {
     hold_id: Uuid,
     assignments: Vec<PairBody>,
+}
+
+impl Scoped for ConfirmBody {
+    const SCOPE: &'static str = "confirm-hold";
 }
 
 /// One vehicle and one driver per truck: no empty list, no repeats.
@@ -90,11 +94,12 @@ async fn respond(
 async fn confirm(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
-    req: HttpRequest,
-    body: ApiJson<Value>,
+    body: KeyedJson<ConfirmBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let keyed = idempotent::key_of(&req, "confirm-hold", &body.0)?;
-    let parsed: ConfirmBody = crate::json::parse(body.0.to_string().as_bytes())?;
+    let KeyedJson {
+        body: parsed,
+        keyed,
+    } = body;
     let pairs = pairs_of(&parsed.assignments)?;
     let transporter = caller.user_id();
     let answer =
@@ -110,17 +115,22 @@ struct AcceptOneBody {
     driver_id: Uuid,
 }
 
+impl Scoped for AcceptOneBody {
+    const SCOPE: &'static str = "accept-truck";
+}
+
 /// `POST orders/accept`: hold one truck and confirm it in one step. Answers
 /// with `assignmentId` and `tripId` at the top level too, as the old
 /// clients read them.
 async fn accept_one(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
-    req: HttpRequest,
-    body: ApiJson<Value>,
+    body: KeyedJson<AcceptOneBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let keyed = idempotent::key_of(&req, "accept-truck", &body.0)?;
-    let parsed: AcceptOneBody = crate::json::parse(body.0.to_string().as_bytes())?;
+    let KeyedJson {
+        body: parsed,
+        keyed,
+    } = body;
     let transporter = caller.user_id();
     let pair = Pair {
         vehicle_id: parsed.vehicle_id,

@@ -9,8 +9,8 @@ use super::ok;
 use crate::auth::login::{self, Device, OtpCall, OtpPurpose};
 use crate::auth::{AuthError, Caller, Role};
 use crate::client_ip::ClientIp;
-use crate::dto::{ProfileDto, is_profile_complete};
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::accounts::dto::{ProfileDto, is_profile_complete};
 
 /// Mounts `auth/*`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -71,7 +71,7 @@ async fn send_otp(
     let mut data = json!({
         "message": format!("OTP sent to {}", phone.masked()),
         "expiresIn": settings.otp_ttl_secs,
-        "expiresAt": crate::dto::iso(sent.expires_at),
+        "expiresAt": weelo_dispatch::wire::iso(sent.expires_at),
         "resendAfterSeconds": settings.otp_resend_cooldown_secs,
     });
     sent.expose_into(&state, &mut data);

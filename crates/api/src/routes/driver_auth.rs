@@ -9,8 +9,8 @@ use super::ok;
 use crate::auth::login::{self, Device, OtpCall, OtpPurpose};
 use crate::auth::{AuthError, Phone};
 use crate::client_ip::ClientIp;
-use crate::dto::DriverDto;
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::accounts::dto::DriverDto;
 
 /// Mounts `driver-auth/*`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -12,8 +12,8 @@ use weelo_persistence::users::NewDriver;
 use super::ok;
 use crate::auth::login::{self, OtpPurpose, SentOtp};
 use crate::auth::{Authed, TransporterRole};
-use crate::dto::FleetDriverDto;
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::accounts::dto::FleetDriverDto;
 use weelo_dispatch::fleet::FleetError;
 
 /// Mounts `driver/list` and `driver/onboard/*`.

@@ -1,7 +1,7 @@
 //! `truck-hold/*` (reference §3.10): the captain app's hold, its live holds
 //! and release. The use case is `weelo_dispatch::holds`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use uuid::Uuid;
 use weelo_availability::VehicleKey;
@@ -10,7 +10,7 @@ use weelo_dispatch::holds::{self, HoldRequest};
 
 use super::ok;
 use crate::auth::{Authed, TransporterRole};
-use crate::idempotent;
+use crate::idempotent::{self, KeyedJson, Scoped};
 use crate::limits::Kind;
 use crate::{ApiError, ApiJson, AppState, validate};
 
@@ -30,17 +30,19 @@ struct HoldBody {
     quantity: i32,
 }
 
+impl Scoped for HoldBody {
+    const SCOPE: &'static str = "hold";
+}
+
 async fn hold(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
-    req: HttpRequest,
-    raw: ApiJson<serde_json::Value>,
+    keyed_body: KeyedJson<HoldBody>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .limits
         .check(caller.user_id(), Kind::Hold, state.clock.now())?;
-    let keyed = idempotent::key_of(&req, "hold", &raw.0)?;
-    let body: HoldBody = crate::json::parse(raw.0.to_string().as_bytes())?;
+    let KeyedJson { body, keyed } = keyed_body;
     if !(1..=50).contains(&body.quantity) {
         return Err(ApiError::invalid_field(
             "quantity",

@@ -2,7 +2,6 @@
 //! trucks.
 
 use actix_web::{HttpResponse, web};
-use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -11,11 +10,9 @@ use weelo_orders::input::{INDIA_LATITUDE, INDIA_LONGITUDE};
 
 use super::ok;
 use crate::auth::{Authed, Caller, DriverRole, TransporterRole};
-use crate::dto::iso;
 use crate::limits::Kind;
 use crate::{ApiError, ApiJson, AppState, validate};
-use weelo_dispatch::fleet;
-use weelo_dispatch::presence::BeatOutcome;
+use weelo_dispatch::presence::switch;
 
 /// Mounts the presence routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -45,33 +42,15 @@ fn point(latitude: f64, longitude: f64) -> Result<Point, ApiError> {
     Ok(Point::new(latitude, longitude))
 }
 
-/// Toggles availability under the cooldown; returns whether it changed.
-async fn toggle(
-    state: &AppState,
-    id: Uuid,
-    available: bool,
-    cooldown_ms: i64,
-) -> Result<bool, ApiError> {
-    Ok(weelo_dispatch::presence::toggle(&state.dispatch, id, available, cooldown_ms).await?)
-}
-
 async fn get_transporter(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let (available, changed_at) = fleet::availability(&state.dispatch, caller.user_id()).await?;
-    let now = state.clock.now();
-    let cooldown_left = changed_at.map_or(0, |at| {
-        (at + Duration::milliseconds(state.presence.settings().toggle_cooldown_ms) - now)
-            .num_milliseconds()
-            .max(0)
-    });
-    Ok(ok(json!({
-        "isAvailable": available,
-        "isOnline": available && state.presence.is_online(caller.user_id()),
-        "updatedAt": changed_at.map(iso),
-        "cooldownRemainingMs": cooldown_left,
-    })))
+    Ok(ok(switch::transporter_state(
+        &state.dispatch,
+        caller.user_id(),
+    )
+    .await?))
 }
 
 #[derive(Deserialize)]
@@ -85,24 +64,9 @@ async fn put_transporter(
     caller: Authed<TransporterRole>,
     body: ApiJson<TransporterToggle>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = caller.user_id();
-    let cooldown_ms = state.presence.settings().toggle_cooldown_ms;
-    let changed = toggle(&state, id, body.is_available, cooldown_ms).await?;
-    if changed {
-        if body.is_available {
-            let keys = fleet::free_vehicle_keys(&state.dispatch, id).await?;
-            state.presence.set_online(id, keys).await;
-        } else {
-            state.presence.set_offline(id).await;
-        }
-        tracing::info!(transporter.id = %id, transporter.available = body.is_available, "availability changed");
-    }
-    Ok(ok(json!({
-        "isAvailable": body.is_available,
-        "idempotent": !changed,
-        "cooldownMs": if changed { cooldown_ms } else { 0 },
-        "updatedAt": iso(state.clock.now()),
-    })))
+    let data =
+        switch::switch_transporter(&state.dispatch, caller.user_id(), body.is_available).await?;
+    Ok(ok(data))
 }
 
 #[derive(Deserialize)]
@@ -124,45 +88,34 @@ async fn heartbeat(
         .limits
         .check(caller.user_id(), Kind::Heartbeat, state.clock.now())?;
     let on_trip = body.is_on_trip.unwrap_or(false);
-    let outcome = state.presence.beat(caller.user_id(), at, on_trip).await?;
-    let next = state.presence.settings().heartbeat_interval_ms;
-    Ok(ok(match outcome {
-        BeatOutcome::Registered { keys } => json!({
-            "registered": true,
-            "vehicleKey": keys.first(),
-            "vehicleKeys": keys,
-            "vehicleId": body.vehicle_id,
-            "isOnTrip": on_trip,
-            "nextHeartbeatMs": next,
-        }),
-        BeatOutcome::Offline => json!({
-            "registered": false,
-            "reason": "offline",
-            "isOnTrip": on_trip,
-            "nextHeartbeatMs": next,
-        }),
-    }))
+    let data = switch::heartbeat(
+        &state.dispatch,
+        caller.user_id(),
+        at,
+        on_trip,
+        body.vehicle_id,
+    )
+    .await?;
+    Ok(ok(data))
 }
 
 async fn stop_heartbeat(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
-    // Going offline is never refused by the cooldown.
-    let changed = toggle(&state, caller.user_id(), false, 0).await?;
-    state.presence.set_offline(caller.user_id()).await;
-    Ok(ok(
-        json!({ "registered": false, "isAvailable": false, "idempotent": !changed }),
-    ))
+    Ok(ok(switch::stop_heartbeat(
+        &state.dispatch,
+        caller.user_id(),
+    )
+    .await?))
 }
 
 async fn get_driver(
     state: web::Data<AppState>,
     caller: Authed<DriverRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let (online, changed_at) = fleet::availability(&state.dispatch, caller.user_id()).await?;
     Ok(ok(
-        json!({ "isOnline": online, "lastLocation": null, "updatedAt": changed_at.map(iso) }),
+        switch::driver_state(&state.dispatch, caller.user_id()).await?
     ))
 }
 
@@ -177,14 +130,8 @@ async fn put_driver(
     caller: Authed<DriverRole>,
     body: ApiJson<DriverToggle>,
 ) -> Result<HttpResponse, ApiError> {
-    let cooldown_ms = state.presence.settings().toggle_cooldown_ms;
-    let changed = toggle(&state, caller.user_id(), body.is_online, cooldown_ms).await?;
-    Ok(ok(json!({
-        "isOnline": body.is_online,
-        "idempotent": !changed,
-        "cooldownMs": if changed { cooldown_ms } else { 0 },
-        "updatedAt": iso(state.clock.now()),
-    })))
+    let data = switch::switch_driver(&state.dispatch, caller.user_id(), body.is_online).await?;
+    Ok(ok(data))
 }
 
 #[derive(Deserialize)]
@@ -196,13 +143,6 @@ struct NearbyQuery {
     longitude: f64,
     limit: Option<usize>,
     radius_km: Option<f64>,
-}
-
-/// Rounds to 2 decimals: about 1.1 km north-south and 1 km east-west in
-/// India. A map of cars, not a tracker: nobody finds a fleet's yard, or
-/// follows a truck home, from what the customer's map shows.
-fn coarse(degrees: f64) -> f64 {
-    (degrees * 100.0).round() / 100.0
 }
 
 async fn nearby(
@@ -231,21 +171,7 @@ async fn nearby(
             "radiusKm must be between 0.1 and 100",
         ));
     }
-    let found = state
-        .presence
-        .nearest(key.as_str(), at, limit, radius_km * 1000.0);
-    let vehicles: Vec<_> = found
-        .iter()
-        .map(|n| {
-            json!({
-                "latitude": coarse(n.point.latitude),
-                "longitude": coarse(n.point.longitude),
-                // Whole kilometres: finer distances from known points
-                // would locate the truck again.
-                "distanceKm": (n.distance_m / 1000.0).round(),
-            })
-        })
-        .collect();
+    let vehicles = switch::nearby(&state.dispatch, &key, at, limit, radius_km);
     Ok(ok(json!({
         "vehicleType": entry.id,
         "vehicleSubtype": subtype,

@@ -8,8 +8,8 @@ use weelo_persistence::users::{ProfileChanges, User};
 
 use super::ok;
 use crate::auth::{Authed, Caller, CustomerRole, DriverRole, TransporterRole};
-use crate::dto::{DriverDto, ProfileDto};
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::accounts::dto::{DriverDto, ProfileDto};
 use weelo_dispatch::fleet::FleetError;
 
 /// Mounts `profile*` and `driver/profile`.

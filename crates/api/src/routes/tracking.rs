@@ -40,9 +40,8 @@ async fn set_status(
     caller: Authed<DriverRole>,
     req: HttpRequest,
     trip_id: web::Path<Uuid>,
-    body: ApiJson<Value>,
+    parsed: ApiJson<StatusBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let parsed: StatusBody = crate::json::parse(body.0.to_string().as_bytes())?;
     let keyed = idempotent::key_of(
         &req,
         "trip-status",

@@ -10,8 +10,8 @@ use weelo_persistence::vehicles::VehicleInput;
 
 use super::ok;
 use crate::auth::{Authed, TransporterRole};
-use crate::dto::VehicleDto;
 use crate::{ApiError, ApiJson, AppState, validate};
+use weelo_dispatch::accounts::dto::VehicleDto;
 use weelo_dispatch::fleet::{self, normalise_vehicle_number};
 
 /// Mounts `vehicles/*` (fixed paths before `{id}`).

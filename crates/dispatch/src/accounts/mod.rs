@@ -6,8 +6,10 @@
 //! - [`users`]: users found, created and updated; drivers of a fleet.
 //! - [`sessions`]: login sessions, per-address limits.
 //! - [`devices`]: push device tokens.
+//! - [`dto`]: the apps' JSON shapes of users, drivers and vehicles.
 
 pub mod devices;
+pub mod dto;
 pub mod otp;
 pub mod sessions;
 pub mod users;

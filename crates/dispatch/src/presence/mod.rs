@@ -5,6 +5,7 @@
 //! and one Redis round trip, never PostgreSQL.
 
 pub mod settings;
+pub mod switch;
 mod tail;
 mod toggle;
 

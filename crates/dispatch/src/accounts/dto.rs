@@ -2,16 +2,12 @@
 //! (reference weelo-clients.md §3.1–3.3). Optional fields are sent as
 //! `null` rather than left out, and timestamps carry milliseconds.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 use weelo_persistence::users::User;
 use weelo_persistence::vehicles::Vehicle;
 
-/// `2026-02-03T03:15:00.000Z`: the one pattern the customer app parses.
-pub fn iso(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+use crate::wire::iso;
 
 /// A user as `GET profile` returns it (`data.profile` and `data.user`).
 #[derive(Debug, Serialize)]
