@@ -9,8 +9,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use weelo_persistence::cached::cached;
 use weelo_test_support::TestDb;
 
-use crate::helpers::test_settings;
-
 #[derive(QueryableByName)]
 struct Number {
     #[diesel(sql_type = Integer)]
@@ -90,12 +88,18 @@ async fn a_cached_update_changes_the_rows_of_each_call() {
 #[tokio::test]
 async fn the_pool_replaces_a_connection_whose_backend_died_while_idle() {
     let db = TestDb::new().await.unwrap();
-    let redis = weelo_test_support::TestRedis::new().unwrap();
-    let mut settings = test_settings(&db, &redis);
-    settings.database.pool_size = 2;
-    // Every connection counts as idle, so each is checked before use.
-    settings.database.verify_idle_after_ms = 0;
-    let pool = weelo_persistence::build_pool(&settings.database).unwrap();
+    let settings = weelo_persistence::DatabaseSettings {
+        url: db.secret_url(),
+        pool_size: 2,
+        wait_timeout_ms: 1_000,
+        connect_timeout_ms: 1_000,
+        statement_timeout_ms: 5_000,
+        // Every connection counts as idle, so each is checked before use.
+        verify_idle_after_ms: 0,
+        application_name: "weelo-persistence-test".to_owned(),
+        tls_root_cert: None,
+    };
+    let pool = weelo_persistence::build_pool(&settings).unwrap();
     let pid = {
         let mut conn = pool.get().await.unwrap();
         backend_pid(&mut conn).await

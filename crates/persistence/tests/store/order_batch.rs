@@ -18,7 +18,18 @@ use weelo_persistence::orders::{self, AnswerKey, Order, TruckRequest, order_room
 use weelo_persistence::outbox::NewEvent;
 use weelo_test_support::TestDb;
 
-use crate::helpers::order_body;
+fn order_body() -> Value {
+    json!({
+        "pickup": { "latitude": 19.0760, "longitude": 72.8777, "address": "Andheri East, Mumbai", "city": "Mumbai", "state": null },
+        "drop": { "latitude": 18.5204, "longitude": 73.8567, "address": "Hadapsar, Pune", "city": "Pune" },
+        "distanceKm": 150,
+        "vehicleRequirements": [
+            { "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2, "pricePerTruck": 9000 },
+            { "vehicleType": "container", "vehicleSubtype": "20 Feet", "quantity": 1, "pricePerTruck": 9000 }
+        ],
+        "goodsType": "General"
+    })
+}
 
 #[derive(QueryableByName)]
 struct Id {
