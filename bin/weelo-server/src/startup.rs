@@ -15,13 +15,11 @@ use weelo_api::metrics::HttpMetrics;
 use weelo_api::realtime::TokenGate;
 use weelo_api::state::AuthContext;
 use weelo_cache::{Cache, TlsMode};
-use weelo_dispatch::Dispatch;
 use weelo_dispatch::broadcast::DispatchJobs;
 use weelo_dispatch::orders::Expiry;
-use weelo_dispatch::orders::batcher::CreateBatcher;
 use weelo_dispatch::presence::Presence;
 use weelo_dispatch::relay::Relay;
-use weelo_dispatch::tracking::Tracking;
+use weelo_dispatch::{Dispatch, DispatchSettings};
 use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations_for};
 use weelo_realtime::{EngineConfig, Hub, Realtime};
@@ -70,39 +68,19 @@ impl Application {
                  (sms.allow_logging_sender = true)"
             );
         }
-        let orders = Arc::new(settings.orders.clone());
-        let expiry = Expiry::new(db.clone(), cache.clone(), clock.clone(), orders.clone());
-        let presence = Presence::new(
-            cache.clone(),
-            db.clone(),
-            clock.clone(),
-            settings.presence.clone(),
-        );
         let hub = Hub::new(settings.realtime.socket_queue);
-        let tracking = Tracking::new(
-            settings.tracking.clone(),
-            db.clone(),
-            cache.clone(),
-            hub.clone(),
-            clock.clone(),
-        );
-        let creates = CreateBatcher::new(
-            db.clone(),
-            cache.clone(),
-            orders.create_batch_max,
-            orders.create_batches_in_flight,
-        );
-        let dispatch = Dispatch {
-            tracking,
-            creates,
+        let dispatch = Dispatch::build(
             db,
             cache,
             clock,
-            orders,
-            expiry: expiry.clone(),
-            presence: presence.clone(),
-            relay_wake: Arc::new(tokio::sync::Notify::new()),
-        };
+            DispatchSettings {
+                orders: settings.orders.clone(),
+                presence: settings.presence.clone(),
+                tracking: settings.tracking.clone(),
+            },
+            hub.clone(),
+        );
+        let (expiry, presence) = (dispatch.expiry.clone(), dispatch.presence.clone());
         let state = AppState {
             dispatch,
             auth: Arc::new(AuthContext::new(

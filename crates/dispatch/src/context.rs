@@ -9,8 +9,8 @@ use weelo_persistence::{DbConn, DbPool, PersistenceError};
 
 use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
-use crate::presence::Presence;
-use crate::tracking::Tracking;
+use crate::presence::{Presence, PresenceSettings};
+use crate::tracking::{Tracking, TrackingSettings};
 
 /// The use cases' shared handles; the HTTP edge holds one and passes it to
 /// every call.
@@ -37,7 +37,57 @@ pub struct Dispatch {
     pub relay_wake: Arc<tokio::sync::Notify>,
 }
 
+/// The configuration sections the use cases read.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// `[orders]`: windows, radius steps, limits.
+    pub orders: OrderSettings,
+    /// `[presence]`: heartbeat, staleness, the toggle's cooldown.
+    pub presence: PresenceSettings,
+    /// `[tracking]`: GPS fixes and the silence watchdog.
+    pub tracking: TrackingSettings,
+}
+
 impl Dispatch {
+    /// The handles of one instance over `db` and `cache`; live positions go
+    /// to this instance's sockets through `hub`. Nothing runs in the
+    /// background until the jobs are started.
+    pub fn build(
+        db: DbPool,
+        cache: Cache,
+        clock: Arc<dyn Clock>,
+        settings: DispatchSettings,
+        hub: weelo_realtime::Hub,
+    ) -> Self {
+        let orders = Arc::new(settings.orders);
+        let expiry = Expiry::new(db.clone(), cache.clone(), clock.clone(), orders.clone());
+        let presence = Presence::new(cache.clone(), db.clone(), clock.clone(), settings.presence);
+        let tracking = Tracking::new(
+            settings.tracking,
+            db.clone(),
+            cache.clone(),
+            hub,
+            clock.clone(),
+        );
+        let creates = CreateBatcher::new(
+            db.clone(),
+            cache.clone(),
+            orders.create_batch_max,
+            orders.create_batches_in_flight,
+        );
+        Self {
+            db,
+            cache,
+            clock,
+            orders,
+            expiry,
+            creates,
+            presence,
+            tracking,
+            relay_wake: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
     /// A pooled connection; a pool timeout is `Unavailable` (503).
     pub async fn conn(&self) -> Result<DbConn, PersistenceError> {
         Ok(self.db.get().await?)

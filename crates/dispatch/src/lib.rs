@@ -44,5 +44,5 @@ pub mod relay;
 pub mod tracking;
 pub mod wire;
 
-pub use context::Dispatch;
+pub use context::{Dispatch, DispatchSettings};
 pub use error::{DispatchError, ErrorCode};

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 /// The repository's `config/` folder.
 pub fn config_dir() -> PathBuf {
@@ -31,20 +32,30 @@ struct UrlOnly {
     url: String,
 }
 
+/// The test configuration: `base.toml`, `test.toml`, then `APP_…`.
+fn layered() -> anyhow::Result<config::Config> {
+    let dir = config_dir();
+    Ok(config::Config::builder()
+        .add_source(config::File::from(dir.join("base.toml")))
+        .add_source(config::File::from(dir.join("test.toml")))
+        .add_source(
+            config::Environment::with_prefix("APP")
+                .prefix_separator("_")
+                .separator("__"),
+        )
+        .build()?)
+}
+
+/// Section `name` of the test configuration, typed (a crate's own tests
+/// read the settings the server would run them with).
+pub fn config_section<T: DeserializeOwned>(name: &str) -> anyhow::Result<T> {
+    Ok(layered()?.get(name)?)
+}
+
 impl TestServers {
     /// Reads the test configuration.
     pub fn load() -> anyhow::Result<Self> {
-        let dir = config_dir();
-        let loose: Loose = config::Config::builder()
-            .add_source(config::File::from(dir.join("base.toml")))
-            .add_source(config::File::from(dir.join("test.toml")))
-            .add_source(
-                config::Environment::with_prefix("APP")
-                    .prefix_separator("_")
-                    .separator("__"),
-            )
-            .build()?
-            .try_deserialize()?;
+        let loose: Loose = layered()?.try_deserialize()?;
         Ok(Self {
             database_admin_url: loose.database.url,
             redis_url: loose.redis.url,

@@ -24,6 +24,7 @@ use crate::idempotent::{self, Keyed, Tx};
 use crate::{Dispatch, DispatchError};
 
 /// What a keyed change answers: its data, or "replay the stored answer".
+#[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
     /// The change was made now.
     Done(Value),

@@ -1,0 +1,104 @@
+//! The driver's answer: accept, decline (the truck reopens) and the
+//! deadline that answers for a silent driver.
+
+#![expect(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
+
+use weelo_dispatch::ErrorCode;
+use weelo_dispatch::assignments::{self, Answer};
+use weelo_persistence::orders;
+
+use crate::harness::{Harness, NEAR, code_of};
+
+async fn assigned(h: &Harness) -> (crate::harness::Fleet, uuid::Uuid, uuid::Uuid) {
+    let fleet = h.fleet_at(1, NEAR).await;
+    let customer = h.customer("9876543210").await;
+    let order = h.order(customer, 1).await;
+    let confirmed = h.take_one(&fleet, order).await;
+    let assignment = confirmed["assignmentIds"][0]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (fleet, order, assignment)
+}
+
+#[tokio::test]
+async fn an_accepted_assignment_is_the_drivers_and_cannot_be_answered_again() {
+    let h = Harness::start().await;
+    let (fleet, order, assignment) = assigned(&h).await;
+    let answer = assignments::accept(&h.dispatch, fleet.driver, assignment, None)
+        .await
+        .unwrap();
+    assert!(matches!(answer, Answer::Done(_)));
+    let stored = weelo_persistence::assignments::find(&mut h.conn().await, assignment)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "driver_accepted");
+    let again = assignments::decline(&h.dispatch, fleet.driver, assignment, "too far", None).await;
+    assert_eq!(code_of(again), ErrorCode::AssignmentNotPending);
+    // Another driver cannot see it.
+    let other = h.fleet_at(2, NEAR).await;
+    assert_eq!(
+        code_of(assignments::accept(&h.dispatch, other.driver, assignment, None).await),
+        ErrorCode::AssignmentNotFound
+    );
+    let events = h
+        .events_to(order, &format!("transporter:{}", fleet.transporter))
+        .await;
+    assert!(
+        events.iter().any(|e| e == "assignment_status_changed"),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_declined_assignment_reopens_the_truck() {
+    let h = Harness::start().await;
+    let (fleet, order, assignment) = assigned(&h).await;
+    assignments::decline(
+        &h.dispatch,
+        fleet.driver,
+        assignment,
+        "vehicle broke down",
+        None,
+    )
+    .await
+    .unwrap();
+    let mut conn = h.conn().await;
+    let stored = weelo_persistence::assignments::find(&mut conn, assignment)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "driver_declined");
+    let trucks = orders::trucks_of(&mut conn, order).await.unwrap();
+    assert_eq!(trucks[0].status, "searching");
+    let stored_order = orders::find(&mut conn, order).await.unwrap().unwrap();
+    assert_eq!(stored_order.trucks_filled, 0);
+}
+
+#[tokio::test]
+async fn a_silent_driver_times_out_at_the_deadline_and_not_before() {
+    let h = Harness::start().await;
+    let (fleet, order, assignment) = assigned(&h).await;
+    h.advance(44);
+    assert_eq!(h.jobs.sweep_dispatch().await.unwrap().timed_out, 0);
+    h.advance(2);
+    assert_eq!(h.jobs.sweep_dispatch().await.unwrap().timed_out, 1);
+    let mut conn = h.conn().await;
+    let stored = weelo_persistence::assignments::find(&mut conn, assignment)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "timed_out");
+    let trucks = orders::trucks_of(&mut conn, order).await.unwrap();
+    assert_eq!(trucks[0].status, "searching");
+    assert_eq!(
+        code_of(assignments::accept(&h.dispatch, fleet.driver, assignment, None).await),
+        ErrorCode::AssignmentNotPending
+    );
+    let told = h
+        .events_to(order, &format!("transporter:{}", fleet.transporter))
+        .await;
+    assert!(told.iter().any(|e| e == "driver_timeout"), "{told:?}");
+}

@@ -1,0 +1,250 @@
+//! One instance's use cases over a test database and key prefix, a manual
+//! clock, and the fleets the tests dispatch to (made through the use cases
+//! the apps call).
+
+#![expect(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use diesel_async::AsyncPgConnection;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use weelo_availability::{Point, VehicleKey};
+use weelo_cache::{Cache, RedisSettings};
+use weelo_dispatch::accounts::users;
+use weelo_dispatch::assignments::Answer;
+use weelo_dispatch::broadcast::DispatchJobs;
+use weelo_dispatch::holds::{self, HoldRequest};
+use weelo_dispatch::orders::service;
+use weelo_dispatch::presence::switch;
+use weelo_dispatch::{Dispatch, DispatchError, DispatchSettings, ErrorCode, fleet};
+use weelo_orders::{ManualClock, Role};
+use weelo_persistence::outbox::{self, StoredEvent};
+use weelo_persistence::users::NewDriver;
+use weelo_persistence::vehicles::VehicleInput;
+use weelo_persistence::{DatabaseSettings, build_pool};
+use weelo_test_support::{TestDb, TestRedis, config_section};
+
+/// Near the pickup of [`order_body`] (Andheri East, Mumbai).
+pub const NEAR: (f64, f64) = (19.0800, 72.8800);
+
+/// The handles of one instance and what the test needs to look inside.
+pub struct Harness {
+    pub dispatch: Dispatch,
+    pub clock: Arc<ManualClock>,
+    pub jobs: DispatchJobs,
+    pub db: TestDb,
+    pub redis: TestRedis,
+}
+
+/// A transporter with one open 17 ft truck and one online driver, online
+/// and beating at a place.
+pub struct Fleet {
+    pub transporter: Uuid,
+    pub vehicle: Uuid,
+    pub driver: Uuid,
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        let db = TestDb::new().await.unwrap();
+        let redis = TestRedis::new().unwrap();
+        let mut database: DatabaseSettings = config_section("database").unwrap();
+        database.url = db.secret_url();
+        let mut cache: RedisSettings = config_section("redis").unwrap();
+        cache.url = redis.url().to_owned().into();
+        cache.key_prefix = redis.prefix().to_owned();
+        let settings = DispatchSettings {
+            orders: config_section("orders").unwrap(),
+            presence: config_section("presence").unwrap(),
+            tracking: config_section("tracking").unwrap(),
+        };
+        let clock = Arc::new(ManualClock::starting_now());
+        let dispatch = Dispatch::build(
+            build_pool(&database).unwrap(),
+            Cache::connect(&cache).unwrap(),
+            clock.clone(),
+            settings,
+            weelo_realtime::Hub::new(64),
+        );
+        let jobs = DispatchJobs::new(dispatch.clone());
+        Self {
+            dispatch,
+            clock,
+            jobs,
+            db,
+            redis,
+        }
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance(Duration::seconds(seconds));
+    }
+
+    pub async fn conn(&self) -> AsyncPgConnection {
+        self.db.connect().await.unwrap()
+    }
+
+    pub async fn customer(&self, phone: &str) -> Uuid {
+        users::find_or_create(&self.dispatch, phone, Role::Customer)
+            .await
+            .unwrap()
+            .0
+            .id
+    }
+
+    /// Fleet number `n` at `at`: a transporter online with one free truck
+    /// and one online driver.
+    pub async fn fleet_at(&self, n: u32, at: (f64, f64)) -> Fleet {
+        let d = &self.dispatch;
+        let (user, _) = users::find_or_create(d, &format!("91234567{n:02}"), Role::Transporter)
+            .await
+            .unwrap();
+        let transporter = user.id;
+        let number = format!("MH12AB12{n:02}");
+        let key = VehicleKey::new("open", "17 Feet").unwrap();
+        let input = VehicleInput {
+            vehicle_number: &number,
+            vehicle_type: "open",
+            vehicle_subtype: "17 Feet",
+            vehicle_key: key.as_str(),
+            capacity: None,
+            model: None,
+            year: None,
+            rc_number: None,
+        };
+        let (vehicle, _) = fleet::save_vehicle(d, transporter, &input).await.unwrap();
+        let phone = format!("98765432{n:02}");
+        let name = format!("Driver {n}");
+        let driver = fleet::create_driver(
+            d,
+            &NewDriver {
+                phone: &phone,
+                role: "driver",
+                name: Some(&name),
+                email: None,
+                license_number: None,
+                transporter_id: transporter,
+                is_verified: true,
+            },
+        )
+        .await
+        .unwrap();
+        switch::switch_driver(d, driver.id, true).await.unwrap();
+        switch::switch_transporter(d, transporter, true)
+            .await
+            .unwrap();
+        switch::heartbeat(d, transporter, Point::new(at.0, at.1), false, None)
+            .await
+            .unwrap();
+        Fleet {
+            transporter,
+            vehicle: vehicle.id,
+            driver: driver.id,
+        }
+    }
+
+    /// Creates `body` for `customer` under `key`; the answer's `data`.
+    pub async fn create(
+        &self,
+        customer: Uuid,
+        key: &str,
+        body: Value,
+    ) -> Result<Value, DispatchError> {
+        let answer = service::create(&self.dispatch, customer, key, body).await?;
+        Ok(serde_json::from_str(&answer.data).unwrap())
+    }
+
+    /// [`Harness::create`] of [`order_body`] with `trucks` trucks; the order id.
+    pub async fn order(&self, customer: Uuid, trucks: u32) -> Uuid {
+        let data = self
+            .create(customer, &Uuid::new_v4().to_string(), order_body(trucks))
+            .await
+            .unwrap();
+        data["order"]["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Holds `quantity` open 17 ft trucks of `order`.
+    pub async fn hold(
+        &self,
+        fleet: &Fleet,
+        order: Uuid,
+        quantity: i32,
+    ) -> Result<Value, DispatchError> {
+        let request = HoldRequest {
+            order_id: order,
+            vehicle_type: "open".to_owned(),
+            vehicle_subtype: "17 Feet".to_owned(),
+            key: VehicleKey::new("open", "17 Feet").unwrap(),
+            quantity,
+        };
+        match holds::place(&self.dispatch, fleet.transporter, &request, None).await? {
+            Answer::Done(data) => Ok(data),
+            Answer::Replay => panic!("no key, no replay"),
+        }
+    }
+
+    /// Holds one truck and confirms it with the fleet's pair; the confirm's data.
+    pub async fn take_one(&self, fleet: &Fleet, order: Uuid) -> Value {
+        let held = self.hold(fleet, order, 1).await.unwrap();
+        let hold_id: Uuid = held["holdId"].as_str().unwrap().parse().unwrap();
+        let pair = weelo_persistence::assignments::Pair {
+            vehicle_id: fleet.vehicle,
+            driver_id: fleet.driver,
+        };
+        match weelo_dispatch::assignments::confirm(
+            &self.dispatch,
+            fleet.transporter,
+            hold_id,
+            &[pair],
+            None,
+        )
+        .await
+        .unwrap()
+        {
+            Answer::Done(data) => data,
+            Answer::Replay => panic!("no key, no replay"),
+        }
+    }
+
+    /// The order's events, oldest first.
+    pub async fn events(&self, order: Uuid) -> Vec<StoredEvent> {
+        outbox::of_order(&mut self.conn().await, order)
+            .await
+            .unwrap()
+    }
+
+    /// The names of the order's events sent to `room`.
+    pub async fn events_to(&self, order: Uuid, room: &str) -> Vec<String> {
+        self.events(order)
+            .await
+            .into_iter()
+            .filter(|e| e.recipients.iter().flatten().any(|r| r == room))
+            .map(|e| e.topic)
+            .collect()
+    }
+}
+
+/// An order of `trucks` open 17 ft trucks from Andheri to Pune.
+pub fn order_body(trucks: u32) -> Value {
+    json!({
+        "pickup": { "latitude": 19.0760, "longitude": 72.8777, "address": "Andheri East, Mumbai", "city": "Mumbai" },
+        "drop": { "latitude": 18.5204, "longitude": 73.8567, "address": "Hadapsar, Pune", "city": "Pune" },
+        "distanceKm": 150,
+        "vehicleRequirements": [
+            { "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": trucks, "pricePerTruck": 9000 }
+        ],
+        "goodsType": "General"
+    })
+}
+
+/// The code a refusal carries.
+pub fn code_of<T: std::fmt::Debug>(result: Result<T, DispatchError>) -> ErrorCode {
+    result.unwrap_err().code()
+}
+
+/// The id field `name` of a JSON answer.
+pub fn id(value: &Value, name: &str) -> Uuid {
+    value[name].as_str().unwrap().parse().unwrap()
+}
