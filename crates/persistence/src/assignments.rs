@@ -15,48 +15,10 @@ use uuid::Uuid;
 use weelo_orders::AssignmentStatus;
 use weelo_orders::assignment::LIVE_ASSIGNMENT;
 
-use crate::holds::Hold;
-use crate::orders::{Order, TruckRequest};
+pub use crate::rows::Assignment;
+use crate::rows::{Hold, Order, TruckRequest, names};
 use crate::schema::{assignments, holds, orders, truck_requests, users, vehicles};
 use crate::vehicles::Vehicle;
-
-/// A row of `assignments`.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = assignments, check_for_backend(diesel::pg::Pg))]
-#[expect(missing_docs, reason = "the columns are documented in the migration")]
-pub struct Assignment {
-    pub id: Uuid,
-    pub trip_id: Uuid,
-    pub order_id: Uuid,
-    pub truck_request_id: Uuid,
-    pub hold_id: Option<Uuid>,
-    pub transporter_id: Uuid,
-    pub vehicle_id: Uuid,
-    pub driver_id: Uuid,
-    pub vehicle_number: String,
-    pub status: String,
-    pub driver_deadline: DateTime<Utc>,
-    pub decline_reason: Option<String>,
-    pub assigned_at: DateTime<Utc>,
-    pub driver_accepted_at: Option<DateTime<Utc>>,
-    pub declined_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
-    pub trip_started_at: Option<DateTime<Utc>>,
-    pub silence_reported_at: Option<DateTime<Utc>>,
-}
-
-impl Assignment {
-    /// The parsed status (`Cancelled` for an unknown one, which the CHECK forbids).
-    pub fn status(&self) -> AssignmentStatus {
-        AssignmentStatus::parse(&self.status).unwrap_or(AssignmentStatus::Cancelled)
-    }
-}
-
-/// The stored names of `statuses`, for SQL guards.
-pub(crate) fn names(statuses: &[AssignmentStatus]) -> Vec<&'static str> {
-    statuses.iter().map(|s| s.as_str()).collect()
-}
 
 /// One truck's vehicle and driver, as the transporter names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -526,7 +488,7 @@ async fn give_back_truck(
             orders::table
                 .filter(orders::customer_id.eq(order.customer_id))
                 .filter(orders::id.ne(order.id))
-                .filter(orders::status.eq_any(crate::orders::searching_names())),
+                .filter(orders::status.eq_any(crate::rows::searching_names())),
         ))
         .get_result::<bool>(conn)
         .await?;

@@ -7,18 +7,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::cached::cached;
-use crate::orders::Order;
-use crate::outbox::{self, NewEvent};
+use crate::outbox;
+use crate::rows::Order;
+pub use crate::rows::{Notified, Step};
 use crate::schema::{dispatch_schedule, order_notifications, orders, vehicles};
-
-/// A transporter told about an order.
-#[derive(Debug, Clone)]
-pub struct Notified {
-    /// The transporter.
-    pub transporter_id: Uuid,
-    /// How far its last beat was from the pickup.
-    pub distance_m: f64,
-}
 
 /// Free vehicles per (transporter, vehicle key) among `transporters`.
 pub async fn free_vehicle_counts(
@@ -49,7 +41,7 @@ pub async fn lock_for_step(
 ) -> QueryResult<Option<Order>> {
     orders::table
         .find(id)
-        .filter(orders::status.eq_any(crate::orders::searching_names()))
+        .filter(orders::status.eq_any(crate::rows::searching_names()))
         .filter(orders::expires_at.gt(now))
         .filter(
             orders::id.eq_any(
@@ -99,21 +91,6 @@ pub async fn unschedule(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryRe
         .map(drop)
 }
 
-/// One dispatch step's outcome, to record.
-#[derive(Debug, Clone, Copy)]
-pub struct Step<'a> {
-    /// Its number (1 = the first radius).
-    pub number: i32,
-    /// Transporters found online near the pickup (before filtering).
-    pub online_candidates: i32,
-    /// Those told now.
-    pub notified: &'a [Notified],
-    /// Their `new_broadcast`s and the customer's update.
-    pub events: &'a [NewEvent],
-    /// When the next step is due; `None` after the last.
-    pub next_at: Option<DateTime<Utc>>,
-}
-
 /// `order`, about to be created, as it stands after its first `step`.
 pub fn with_first_step(mut order: Order, step: &Step<'_>) -> Order {
     order.dispatch_attempts = step.number;
@@ -159,7 +136,7 @@ pub async fn record_step(
         diesel::update(
             orders::table
                 .find(order_id)
-                .filter(orders::status.eq_any(crate::orders::searching_names())),
+                .filter(orders::status.eq_any(crate::rows::searching_names())),
         )
         .set((
             orders::notified_transporters
@@ -255,7 +232,7 @@ pub async fn active_for(
         .inner_join(orders::table)
         .filter(order_notifications::transporter_id.eq(transporter_id))
         .filter(order_notifications::declined_at.is_null())
-        .filter(orders::status.eq_any(crate::orders::searching_names()))
+        .filter(orders::status.eq_any(crate::rows::searching_names()))
         .filter(orders::expires_at.gt(now))
         .order(order_notifications::notified_at.desc())
         .select((Order::as_select(), order_notifications::distance_m))

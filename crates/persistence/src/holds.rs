@@ -7,25 +7,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+pub use crate::rows::Hold;
 use crate::schema::{holds, truck_requests};
-
-/// A row of `holds`.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = holds, check_for_backend(diesel::pg::Pg))]
-#[expect(missing_docs, reason = "the columns are documented in the migration")]
-pub struct Hold {
-    pub id: Uuid,
-    pub transporter_id: Uuid,
-    pub order_id: Uuid,
-    pub vehicle_type: String,
-    pub vehicle_subtype: String,
-    pub vehicle_key: String,
-    pub quantity: i32,
-    pub status: String,
-    pub expires_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 /// A hold to place.
 #[derive(Debug, Clone)]
@@ -235,7 +218,7 @@ pub async fn place(
 pub async fn place_truck(
     conn: &mut AsyncPgConnection,
     transporter_id: Uuid,
-    truck: &crate::orders::TruckRequest,
+    truck: &crate::rows::TruckRequest,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> QueryResult<Result<Hold, Refused>> {

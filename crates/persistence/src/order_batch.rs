@@ -19,9 +19,8 @@ use diesel::sql_types::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::cached::cached;
-use crate::dispatch::Step;
-use crate::orders::{AnswerKey, Order, TruckRequest, order_rooms};
 use crate::raw_json::RawJson;
+use crate::rows::{AnswerKey, Order, Step, TruckRequest, order_rooms};
 
 /// One order of a batch: its rows, the key it is answered under, its first
 /// dispatch step (as for [`crate::orders::create`]).

@@ -11,83 +11,10 @@ use weelo_orders::input::{Place, ValidOrder};
 use weelo_orders::status::SEARCHING;
 use weelo_orders::{OrderStatus, TruckStatus};
 
-use crate::dispatch::Step;
 use crate::outbox::{self, NewEvent};
+use crate::rows::Step;
+pub use crate::rows::{AnswerKey, Order, TruckRequest, lock_order as lock, order_rooms};
 use crate::schema::{orders, truck_requests};
-
-/// A row of `orders`.
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
-#[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
-#[expect(missing_docs, reason = "the columns are documented in the migration")]
-pub struct Order {
-    pub id: Uuid,
-    pub customer_id: Uuid,
-    pub pickup_latitude: f64,
-    pub pickup_longitude: f64,
-    pub pickup_address: String,
-    pub pickup_city: Option<String>,
-    pub pickup_state: Option<String>,
-    pub drop_latitude: f64,
-    pub drop_longitude: f64,
-    pub drop_address: String,
-    pub drop_city: Option<String>,
-    pub drop_state: Option<String>,
-    pub stops: serde_json::Value,
-    pub distance_km: i32,
-    pub goods_type: Option<String>,
-    pub total_trucks: i32,
-    pub trucks_filled: i32,
-    pub total_amount: i64,
-    pub status: String,
-    pub dispatch_state: String,
-    pub dispatch_attempts: i32,
-    pub online_candidates: i32,
-    pub notified_transporters: i32,
-    pub reason_code: Option<String>,
-    pub cancel_reason: Option<String>,
-    pub expires_at: DateTime<Utc>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub cancelled_at: Option<DateTime<Utc>>,
-    pub expired_at: Option<DateTime<Utc>>,
-    pub completed_at: Option<DateTime<Utc>>,
-}
-
-impl Order {
-    /// The parsed status (`Expired` for an unknown one, which the CHECK forbids).
-    pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Expired)
-    }
-}
-
-/// A row of `truck_requests`.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = truck_requests, check_for_backend(diesel::pg::Pg))]
-#[expect(missing_docs, reason = "the columns are documented in the migration")]
-pub struct TruckRequest {
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub request_number: i32,
-    pub vehicle_type: String,
-    pub vehicle_subtype: String,
-    pub vehicle_key: String,
-    pub price_per_truck: i32,
-    pub status: String,
-    pub hold_id: Option<Uuid>,
-    pub transporter_id: Option<Uuid>,
-    pub vehicle_id: Option<Uuid>,
-    pub driver_id: Option<Uuid>,
-    pub assigned_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// The stored names of the searching statuses: the SQL guard of every
-/// query about orders still looking for trucks.
-pub(crate) fn searching_names() -> Vec<&'static str> {
-    names(&SEARCHING)
-}
 
 fn names(statuses: &[OrderStatus]) -> Vec<&'static str> {
     statuses.iter().map(|s| s.as_str()).collect()
@@ -173,20 +100,6 @@ pub fn new_rows(
         }
     }
     (row, trucks)
-}
-
-/// The idempotency key a create is answered under.
-#[derive(Debug, Clone, Copy)]
-pub struct AnswerKey<'a> {
-    /// Scope of the key (`create-order`).
-    pub scope: &'a str,
-    /// The key.
-    pub key: &'a str,
-    /// Hash of the request body.
-    pub request_hash: &'a str,
-    /// The answer to store as JSON text (also the `order_created` event's
-    /// payload).
-    pub answer: &'a str,
 }
 
 /// Creates the order in one statement (so one round trip and no explicit
@@ -342,14 +255,6 @@ pub async fn history(
         .get_result(conn)
         .await?;
     Ok((page, total))
-}
-
-/// Rooms an order's events go to.
-pub fn order_rooms(order: &Order) -> Vec<String> {
-    vec![
-        format!("customer:{}", order.customer_id),
-        format!("order:{}", order.id),
-    ]
 }
 
 /// An order that expired, with what the customer was told.
@@ -530,7 +435,7 @@ pub enum Cancel {
         /// Trucks cancelled.
         trucks_cancelled: usize,
         /// Live assignments cancelled (their drivers get `trip_cancelled`).
-        assignments_cancelled: Vec<crate::assignments::Assignment>,
+        assignments_cancelled: Vec<crate::rows::Assignment>,
     },
     /// Already cancelled or expired: nothing to do (a retry).
     AlreadyFinal(Box<Order>),
@@ -686,17 +591,6 @@ pub async fn find_shared(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<
         .find(id)
         .select(Order::as_select())
         .for_share()
-        .first(conn)
-        .await
-        .optional()
-}
-
-/// Order `id` locked `FOR UPDATE`: the first lock of a change of an order.
-pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Order>> {
-    orders::table
-        .find(id)
-        .select(Order::as_select())
-        .for_update()
         .first(conn)
         .await
         .optional()

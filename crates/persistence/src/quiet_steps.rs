@@ -13,7 +13,7 @@ use uuid::Uuid;
 use weelo_orders::TruckStatus;
 
 use crate::cached::cached;
-use crate::orders::{Order, searching_names};
+use crate::rows::{Order, searching_names};
 
 /// A searching order whose next step is due, with what finding someone
 /// for it takes: where it starts and which vehicle keys still search.

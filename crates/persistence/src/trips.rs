@@ -12,8 +12,7 @@ use weelo_orders::AssignmentStatus;
 pub use weelo_orders::assignment::ON_TRIP;
 use weelo_orders::assignment::{LIVE_ASSIGNMENT, TripStep};
 
-use crate::assignments::{Assignment, names};
-use crate::orders::Order;
+use crate::rows::{Assignment, Order, names};
 use crate::schema::{assignments, orders, trip_points, truck_requests, vehicles};
 
 /// Why a trip status update changed nothing.
@@ -81,7 +80,7 @@ pub async fn advance(
     let Some(found) = of_driver(conn, driver_id, trip_id).await? else {
         return Ok(Err(TripRefused::NotFound));
     };
-    let Some(order) = crate::orders::lock(conn, found.order_id).await? else {
+    let Some(order) = crate::rows::lock_order(conn, found.order_id).await? else {
         return Ok(Err(TripRefused::NotFound));
     };
     let current: Assignment = assignments::table

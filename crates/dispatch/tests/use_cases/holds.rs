@@ -105,15 +105,9 @@ async fn a_hold_confirms_once() {
         vehicle_id: fleet.vehicle,
         driver_id: fleet.driver,
     };
-    let first = assignments::confirm(
-        &h.dispatch,
-        fleet.transporter,
-        hold_id,
-        &[pair],
-        None,
-    )
-    .await
-    .unwrap();
+    let first = assignments::confirm(&h.dispatch, fleet.transporter, hold_id, &[pair], None)
+        .await
+        .unwrap();
     assert!(matches!(first, Answer::Done(_)));
     let again = assignments::confirm(&h.dispatch, fleet.transporter, hold_id, &[pair], None).await;
     assert_eq!(code_of(again), ErrorCode::HoldAlreadyConfirmed);
