@@ -4,6 +4,9 @@
 CARGO ?= cargo
 DOMAIN_CRATES := weelo-orders weelo-availability
 FORBIDDEN_IN_DOMAIN := diesel diesel-async actix-web actix-ws redis deadpool-redis tokio
+# The use cases run with no web framework under them.
+USE_CASE_CRATE := weelo-dispatch
+FORBIDDEN_IN_USE_CASES := actix-web actix-ws actix-http
 # The HTTP edge names no storage crate: it calls the use cases of weelo-dispatch.
 EDGE_CRATE := weelo-api
 FORBIDDEN_IN_EDGE := diesel diesel-async redis deadpool-redis
@@ -49,6 +52,12 @@ deps-check:
 	    fi; \
 	  done; \
 	done; echo "deps-check: $(DOMAIN_CRATES) pull in none of: $(FORBIDDEN_IN_DOMAIN)"
+	@tree=$$($(CARGO) tree --locked -p $(USE_CASE_CRATE) -e normal --prefix none --format '{p}') || exit 1; \
+	for dep in $(FORBIDDEN_IN_USE_CASES); do \
+	  if printf '%s\n' "$$tree" | grep -q "^$$dep v"; then \
+	    echo "deps-check: $(USE_CASE_CRATE) depends on $$dep"; exit 1; \
+	  fi; \
+	done; echo "deps-check: $(USE_CASE_CRATE) pulls in none of: $(FORBIDDEN_IN_USE_CASES)"
 	@direct=$$($(CARGO) tree --locked -p $(EDGE_CRATE) -e normal --depth 1 --prefix none --format '{p}') || exit 1; \
 	for dep in $(FORBIDDEN_IN_EDGE); do \
 	  if printf '%s\n' "$$direct" | grep -q "^$$dep v"; then \

@@ -12,7 +12,7 @@ use weelo_api::AppState;
 use weelo_api::auth::{LoggingSmsSender, SmsProvider};
 use weelo_api::client_ip::TrustedProxies;
 use weelo_api::metrics::HttpMetrics;
-use weelo_api::realtime::TokenGate;
+use weelo_api::realtime::{HubSockets, TokenGate};
 use weelo_api::state::AuthContext;
 use weelo_cache::{Cache, TlsMode};
 use weelo_dispatch::broadcast::DispatchJobs;
@@ -78,7 +78,7 @@ impl Application {
                 presence: settings.presence.clone(),
                 tracking: settings.tracking.clone(),
             },
-            hub.clone(),
+            Arc::new(HubSockets(hub.clone())),
         );
         let (expiry, presence) = (dispatch.expiry.clone(), dispatch.presence.clone());
         let state = AppState {
@@ -118,7 +118,7 @@ impl Application {
         let relay = Relay::new(
             state.db.clone(),
             state.cache.clone(),
-            hub,
+            state.sockets.clone(),
             state.clock.clone(),
             state.relay_wake.clone(),
             settings.realtime.liveness(),

@@ -10,6 +10,7 @@ use weelo_persistence::{DbConn, DbPool, PersistenceError};
 use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
 use crate::presence::{Presence, PresenceSettings};
+use crate::sockets::Sockets;
 use crate::tracking::{Tracking, TrackingSettings};
 
 /// The use cases' shared handles; the HTTP edge holds one and passes it to
@@ -32,6 +33,8 @@ pub struct Dispatch {
     pub presence: Presence,
     /// Live positions of trips.
     pub tracking: Tracking,
+    /// This instance's sockets (live events, and the relay's deliveries).
+    pub sockets: Arc<dyn Sockets>,
     /// Pokes this instance's outbox relay after a commit with events, so
     /// they go out now rather than at the relay's next poll.
     pub relay_wake: Arc<tokio::sync::Notify>,
@@ -50,14 +53,14 @@ pub struct DispatchSettings {
 
 impl Dispatch {
     /// The handles of one instance over `db` and `cache`; live positions go
-    /// to this instance's sockets through `hub`. Nothing runs in the
+    /// to this instance's `sockets`. Nothing runs in the
     /// background until the jobs are started.
     pub fn build(
         db: DbPool,
         cache: Cache,
         clock: Arc<dyn Clock>,
         settings: DispatchSettings,
-        hub: weelo_realtime::Hub,
+        sockets: Arc<dyn Sockets>,
     ) -> Self {
         let orders = Arc::new(settings.orders);
         let expiry = Expiry::new(db.clone(), cache.clone(), clock.clone(), orders.clone());
@@ -66,7 +69,7 @@ impl Dispatch {
             settings.tracking,
             db.clone(),
             cache.clone(),
-            hub,
+            sockets.clone(),
             clock.clone(),
         );
         let creates = CreateBatcher::new(
@@ -85,6 +88,7 @@ impl Dispatch {
             presence,
             tracking,
             relay_wake: Arc::new(tokio::sync::Notify::new()),
+            sockets,
         }
     }
 

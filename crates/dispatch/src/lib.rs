@@ -25,6 +25,7 @@
 //! - [`presence`]: online transporters, the proximity index, the stream.
 //! - [`relay`]: the outbox relay that sends committed events to every
 //!   instance's sockets.
+//! - [`sockets`]: this instance's sockets as the use cases see them.
 //! - [`tracking`]: trip statuses, GPS fixes, live views, the silence
 //!   watchdog.
 //! - [`wire`]: small pieces of the apps' wire format (timestamps, masked
@@ -41,6 +42,7 @@ pub mod idempotent;
 pub mod orders;
 pub mod presence;
 pub mod relay;
+pub mod sockets;
 pub mod tracking;
 pub mod wire;
 

@@ -262,14 +262,14 @@ pub fn session_room(session_id: Uuid) -> String {
 /// Disconnects the sockets of a login session on every instance (through
 /// pub/sub, or this instance's alone when Redis is down).
 pub async fn disconnect_session(state: &AppState, session_id: Uuid) {
-    let delivery = weelo_realtime::Delivery {
+    let delivery = weelo_dispatch::sockets::Delivery {
         rooms: vec![session_room(session_id)],
         name: weelo_realtime::hub::DISCONNECT.to_owned(),
         data: json!({}),
         event_id: String::new(),
         server_time_ms: state.clock.now().timestamp_millis(),
     };
-    weelo_dispatch::relay::publish_live(&state.cache, &state.hub, delivery).await;
+    weelo_dispatch::relay::publish_live(&state.cache, state.sockets.as_ref(), delivery).await;
 }
 
 /// Most events pushed at a reconnect; the rest come from

@@ -5,5 +5,7 @@
 //! [`Gatekeeper`]: weelo_realtime::Gatekeeper
 
 mod gate;
+mod sockets;
 
 pub use gate::{TokenGate, disconnect_session, session_room};
+pub use sockets::HubSockets;

@@ -1,7 +1,7 @@
 //! The outbox relay: committed events are numbered in commit order (the
 //! delivery sequence, `_seq`, one relay at a time), handed to this
 //! instance's sockets at once, and published on Redis pub/sub, where every
-//! other instance's subscriber hands them to its hub: a socket on instance
+//! other instance's subscriber hands them to its sockets: a socket on instance
 //! A hears what B committed. An event is marked published only once
 //! pub/sub took it; until then every pass retries it (a failed publish, or
 //! an instance that died between numbering and publishing, loses nothing).
@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
+use crate::sockets::{Delivery, Sockets};
 use diesel_async::AsyncConnection;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,6 @@ use weelo_cache::Cache;
 use weelo_orders::Clock;
 use weelo_persistence::outbox::StoredEvent;
 use weelo_persistence::{DbPool, PersistenceError, outbox};
-use weelo_realtime::{Delivery, Hub};
 
 mod recent;
 
@@ -47,7 +47,7 @@ const RETRY_EVERY: Duration = Duration::from_secs(1);
 pub struct Relay {
     db: DbPool,
     cache: Cache,
-    hub: Hub,
+    sockets: Arc<dyn Sockets>,
     clock: Arc<dyn Clock>,
     wake: Arc<tokio::sync::Notify>,
     recent: Arc<Recent>,
@@ -79,7 +79,7 @@ impl Relay {
     pub fn new(
         db: DbPool,
         cache: Cache,
-        hub: Hub,
+        sockets: Arc<dyn Sockets>,
         clock: Arc<dyn Clock>,
         wake: Arc<tokio::sync::Notify>,
         (liveness_every, silence_limit): (Duration, Duration),
@@ -87,7 +87,7 @@ impl Relay {
         Self {
             db,
             cache,
-            hub,
+            sockets,
             clock,
             wake,
             recent: Arc::default(),
@@ -110,7 +110,7 @@ impl Relay {
             self.high_water.fetch_max(seq, Ordering::AcqRel);
         }
         if fresh {
-            self.hub.deliver(delivery);
+            self.sockets.deliver(delivery);
         }
     }
 
@@ -425,7 +425,7 @@ enum Published {
     Failed,
 }
 
-/// A numbered event as the hub delivers it (its sequence is its id on the
+/// A numbered event as the sockets get it (its sequence is its id on the
 /// wire: `eventId` and `_seq`).
 fn delivery(event: StoredEvent, now_ms: i64) -> Delivery {
     Delivery {
@@ -440,11 +440,11 @@ fn delivery(event: StoredEvent, now_ms: i64) -> Delivery {
 /// Sends an event that is not kept (a live position) to the sockets of
 /// every instance now: through pub/sub, or to this instance's sockets alone
 /// when Redis is down.
-pub async fn publish_live(cache: &Cache, hub: &Hub, delivery: Delivery) {
+pub async fn publish_live(cache: &Cache, sockets: &dyn Sockets, delivery: Delivery) {
     let message = encode("", std::slice::from_ref(&delivery));
     if let Err(error) = cache.publish(CHANNEL, &message).await {
         tracing::debug!(error = %error, "redis pub/sub unavailable; live event to this instance's sockets only");
-        hub.deliver(delivery);
+        sockets.deliver(delivery);
     }
 }
 

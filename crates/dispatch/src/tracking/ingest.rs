@@ -4,6 +4,7 @@
 //! stale; the rest are kept (history in batches, the latest here and in
 //! Redis) and the customer's order room gets `location_updated`.
 
+use crate::sockets::Delivery;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -11,7 +12,6 @@ use uuid::Uuid;
 use weelo_orders::input::{INDIA_LATITUDE, INDIA_LONGITUDE};
 use weelo_persistence::trips::{self, NewPoint, ON_TRIP};
 use weelo_persistence::{PersistenceError, assignments::Assignment};
-use weelo_realtime::Delivery;
 
 use super::{Fix, Tracking, TrackingSettings};
 use crate::wire::iso;
@@ -252,7 +252,8 @@ impl Tracking {
                 event_id: format!("live-{}", Uuid::new_v4()),
                 server_time_ms: now_ms,
             };
-            crate::relay::publish_live(&self.inner.cache, &self.inner.hub, delivery).await;
+            crate::relay::publish_live(&self.inner.cache, self.inner.sockets.as_ref(), delivery)
+                .await;
         }
         if trip.silence_reported_at.is_some() {
             self.heard_again(trip).await?;

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::sockets::Sockets;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -29,7 +30,6 @@ use weelo_orders::Clock;
 use weelo_persistence::assignments::Assignment;
 use weelo_persistence::trips::{self, NewPoint};
 use weelo_persistence::{DbPool, PersistenceError};
-use weelo_realtime::Hub;
 
 pub use settings::TrackingSettings;
 
@@ -80,7 +80,7 @@ struct Inner {
     settings: TrackingSettings,
     db: DbPool,
     cache: Cache,
-    hub: Hub,
+    sockets: Arc<dyn Sockets>,
     clock: Arc<dyn Clock>,
     trips: Mutex<HashMap<Uuid, TripInfo>>,
     fixes: Mutex<HashMap<Uuid, Fix>>,
@@ -101,7 +101,7 @@ impl Tracking {
         settings: TrackingSettings,
         db: DbPool,
         cache: Cache,
-        hub: Hub,
+        sockets: Arc<dyn Sockets>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         let (writer, queue) = mpsc::channel(WRITE_QUEUE);
@@ -110,7 +110,7 @@ impl Tracking {
                 settings,
                 db,
                 cache,
-                hub,
+                sockets,
                 clock,
                 trips: Mutex::new(HashMap::new()),
                 fixes: Mutex::new(HashMap::new()),

@@ -18,6 +18,7 @@ use weelo_dispatch::broadcast::DispatchJobs;
 use weelo_dispatch::holds::{self, HoldRequest};
 use weelo_dispatch::orders::service;
 use weelo_dispatch::presence::switch;
+use weelo_dispatch::sockets::NoSockets;
 use weelo_dispatch::{Dispatch, DispatchError, DispatchSettings, ErrorCode, fleet};
 use weelo_orders::{ManualClock, Role};
 use weelo_persistence::outbox::{self, StoredEvent};
@@ -66,7 +67,7 @@ impl Harness {
             Cache::connect(&cache).unwrap(),
             clock.clone(),
             settings,
-            weelo_realtime::Hub::new(64),
+            Arc::new(NoSockets),
         );
         let jobs = DispatchJobs::new(dispatch.clone());
         Self {
