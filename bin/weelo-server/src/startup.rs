@@ -19,6 +19,7 @@ use weelo_dispatch::broadcast::DispatchJobs;
 use weelo_dispatch::orders::Expiry;
 use weelo_dispatch::presence::Presence;
 use weelo_dispatch::relay::Relay;
+use weelo_dispatch::supervisor::Supervisor;
 use weelo_dispatch::{Dispatch, DispatchSettings};
 use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations_for};
@@ -35,6 +36,8 @@ pub struct Application {
     expiry: Expiry,
     presence: Presence,
     jobs: DispatchJobs,
+    supervisor: Supervisor,
+    shutdown_grace: Duration,
 }
 
 impl Application {
@@ -124,6 +127,7 @@ impl Application {
             settings.realtime.liveness(),
         );
         let jobs = DispatchJobs::new(state.dispatch.clone());
+        let supervisor = state.supervisor.clone();
         let data = web::Data::new(state);
         let (metrics_server, metrics_port) = match &settings.metrics.listen {
             Some(address) => {
@@ -154,12 +158,13 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener)?.run();
-        expiry.spawn_loops();
-        jobs.spawn_loop();
-        presence.spawn_tail();
-        relay.spawn(Duration::from_millis(
-            settings.realtime.relay_interval_ms.max(5),
-        ));
+        expiry.spawn_loops(&supervisor);
+        jobs.spawn_loop(&supervisor);
+        presence.spawn_tail(&supervisor);
+        relay.spawn(
+            Duration::from_millis(settings.realtime.relay_interval_ms.max(5)),
+            &supervisor,
+        );
         tracing::info!(server.port = port, "weelo-server listening on port {port}");
         Ok(Self {
             port,
@@ -169,6 +174,8 @@ impl Application {
             expiry,
             presence,
             jobs,
+            supervisor,
+            shutdown_grace: Duration::from_secs(settings.server.shutdown_timeout_secs),
         })
     }
 
@@ -197,13 +204,20 @@ impl Application {
         self.jobs.clone()
     }
 
+    /// The owner of this instance's background work.
+    pub fn supervisor(&self) -> Supervisor {
+        self.supervisor.clone()
+    }
+
     /// A handle to stop the server from elsewhere.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
 
     /// Serves until SIGINT/SIGTERM (or [`ServerHandle::stop`]); in-flight
-    /// requests get the configured grace period to finish.
+    /// requests get the configured grace period to finish, then the
+    /// background work is stopped and waited for (the relay's last pass
+    /// sends what they committed, queued GPS points are written).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let metrics_handle = self.metrics_server.as_ref().map(Server::handle);
         if let Some(metrics_server) = self.metrics_server {
@@ -213,6 +227,7 @@ impl Application {
         if let Some(handle) = metrics_handle {
             handle.stop(true).await;
         }
+        self.supervisor.shutdown(self.shutdown_grace).await;
         served
     }
 }

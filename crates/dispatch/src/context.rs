@@ -11,6 +11,7 @@ use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
 use crate::presence::{Presence, PresenceSettings};
 use crate::sockets::Sockets;
+use crate::supervisor::Supervisor;
 use crate::tracking::{Tracking, TrackingSettings};
 
 /// The use cases' shared handles; the HTTP edge holds one and passes it to
@@ -33,6 +34,8 @@ pub struct Dispatch {
     pub presence: Presence,
     /// Live positions of trips.
     pub tracking: Tracking,
+    /// Owns the background work; the server stops it at shutdown.
+    pub supervisor: Supervisor,
     /// This instance's sockets (live events, and the relay's deliveries).
     pub sockets: Arc<dyn Sockets>,
     /// Pokes this instance's outbox relay after a commit with events, so
@@ -62,21 +65,36 @@ impl Dispatch {
         settings: DispatchSettings,
         sockets: Arc<dyn Sockets>,
     ) -> Self {
+        let supervisor = Supervisor::new();
         let orders = Arc::new(settings.orders);
-        let expiry = Expiry::new(db.clone(), cache.clone(), clock.clone(), orders.clone());
-        let presence = Presence::new(cache.clone(), db.clone(), clock.clone(), settings.presence);
+        let expiry = Expiry::new(
+            db.clone(),
+            cache.clone(),
+            clock.clone(),
+            orders.clone(),
+            &supervisor,
+        );
+        let presence = Presence::new(
+            cache.clone(),
+            db.clone(),
+            clock.clone(),
+            settings.presence,
+            &supervisor,
+        );
         let tracking = Tracking::new(
             settings.tracking,
             db.clone(),
             cache.clone(),
             sockets.clone(),
             clock.clone(),
+            &supervisor,
         );
         let creates = CreateBatcher::new(
             db.clone(),
             cache.clone(),
             orders.create_batch_max,
             orders.create_batches_in_flight,
+            &supervisor,
         );
         Self {
             db,
@@ -89,6 +107,7 @@ impl Dispatch {
             tracking,
             relay_wake: Arc::new(tokio::sync::Notify::new()),
             sockets,
+            supervisor,
         }
     }
 

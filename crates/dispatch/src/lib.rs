@@ -26,6 +26,7 @@
 //! - [`relay`]: the outbox relay that sends committed events to every
 //!   instance's sockets.
 //! - [`sockets`]: this instance's sockets as the use cases see them.
+//! - [`supervisor`]: the background work of an instance, stopped together.
 //! - [`tracking`]: trip statuses, GPS fixes, live views, the silence
 //!   watchdog.
 //! - [`wire`]: small pieces of the apps' wire format (timestamps, masked
@@ -43,6 +44,7 @@ pub mod orders;
 pub mod presence;
 pub mod relay;
 pub mod sockets;
+pub mod supervisor;
 pub mod tracking;
 pub mod wire;
 

@@ -389,12 +389,18 @@ pub async fn sweep_unanswered(state: &Dispatch) -> Result<usize, PersistenceErro
 }
 
 /// Arms the precise answer timer of assignment `id`; firing after the
-/// driver answered does nothing.
+/// driver answered does nothing. Shutdown drops a timer still waiting (the
+/// sweeper of any instance times the assignment out instead).
 pub fn schedule_timeout(state: &Dispatch, id: Uuid, deadline: DateTime<Utc>) {
+    let stopping = state.supervisor.stopping();
+    let supervisor = state.supervisor.clone();
     let state = state.clone();
     let wait = (deadline - state.clock.now()).to_std().unwrap_or_default();
-    tokio::spawn(async move {
-        tokio::time::sleep(wait).await;
+    supervisor.spawn(async move {
+        tokio::select! {
+            () = stopping.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
         if let Err(error) = time_out(&state, id).await {
             tracing::warn!(assignment.id = %id, error = %error, "answer timer failed; the sweeper will retry");
         }

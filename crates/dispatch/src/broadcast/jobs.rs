@@ -57,32 +57,29 @@ impl DispatchJobs {
         })
     }
 
-    /// Starts the loops (off when the sweep interval is 0): dispatch steps
-    /// and driver timeouts in one, the silence watchdog in its own, so a
-    /// watchdog pass over many trips, or waiting on a slow Redis, never
-    /// holds a step or a timeout back.
-    pub fn spawn_loop(&self) {
+    /// Starts the loops under `supervisor` (off when the sweep interval is
+    /// 0): dispatch steps and driver timeouts in one, the silence watchdog
+    /// in its own, so a watchdog pass over many trips, or waiting on a slow
+    /// Redis, never holds a step or a timeout back.
+    pub fn spawn_loop(&self, supervisor: &crate::supervisor::Supervisor) {
         let interval = self.state.orders.sweep_interval_ms;
         if interval == 0 {
             return;
         }
+        let every = Duration::from_millis(interval);
         let this = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(interval));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
+        supervisor.spawn_every(every, move || {
+            let this = this.clone();
+            async move {
                 if let Err(error) = this.sweep_dispatch().await {
                     tracing::warn!(error = %error, "dispatch sweep failed; retrying next tick");
                 }
             }
         });
         let state = self.state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(interval));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
+        supervisor.spawn_every(every, move || {
+            let state = state.clone();
+            async move {
                 if let Err(error) = crate::tracking::watch::sweep_silent(&state).await {
                     tracing::warn!(error = %error, "silence watchdog failed; retrying next tick");
                 }

@@ -357,10 +357,11 @@ async fn record_quiet(
 }
 
 /// Re-dispatches order `id` now, in the background (a truck reopened); the
-/// sweeper does it if this fails.
+/// sweeper does it if this fails. Shutdown waits for it.
 pub fn run_now(state: &Dispatch, id: Uuid) {
+    let supervisor = state.supervisor.clone();
     let state = state.clone();
-    tokio::spawn(async move {
+    supervisor.spawn(async move {
         if let Err(error) = run(&state, id).await {
             tracing::warn!(order.id = %id, error = %error, "re-dispatch failed; the sweeper will retry");
         }

@@ -21,6 +21,7 @@ use weelo_persistence::orders::{self, AnswerKey, CreateRefused, Order, TruckRequ
 use weelo_persistence::{DbPool, PersistenceError};
 
 use crate::broadcast::steps::FirstStep;
+use crate::supervisor::{Supervisor, next_until_stopped};
 
 /// Idempotency scope of create-order keys.
 pub const CREATE_SCOPE: &str = "create-order";
@@ -73,19 +74,27 @@ pub struct CreateBatcher {
     max: usize,
     in_flight: usize,
     jobs: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
+    supervisor: Supervisor,
 }
 
 impl CreateBatcher {
     /// A batcher writing through `db` (and the written orders' snapshots to
     /// `cache`), at most `max` orders per statement and `in_flight`
     /// statements at once (both at least 1).
-    pub fn new(db: DbPool, cache: Cache, max: usize, in_flight: usize) -> Self {
+    pub fn new(
+        db: DbPool,
+        cache: Cache,
+        max: usize,
+        in_flight: usize,
+        supervisor: &Supervisor,
+    ) -> Self {
         Self {
             db,
             cache,
             max: max.max(1),
             in_flight: in_flight.max(1),
             jobs: Arc::new(OnceLock::new()),
+            supervisor: supervisor.clone(),
         }
     }
 
@@ -94,12 +103,13 @@ impl CreateBatcher {
     pub(crate) async fn create(&self, creating: Arc<Creating>) -> Outcome {
         let jobs = self.jobs.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(run(
+            self.supervisor.spawn(run(
                 self.db.clone(),
                 self.cache.clone(),
                 receiver,
                 self.max,
                 Arc::new(Semaphore::new(self.in_flight)),
+                self.supervisor.clone(),
             ));
             sender
         });
@@ -113,15 +123,18 @@ fn stopped() -> PersistenceError {
     PersistenceError::Unavailable("the order batcher has stopped".to_owned())
 }
 
-/// Takes the waiting jobs whenever a slot is free and writes them in a task.
+/// Takes the waiting jobs whenever a slot is free and writes them in a
+/// task; at shutdown, writes those still waiting and stops.
 async fn run(
     db: DbPool,
     cache: Cache,
     mut jobs: mpsc::UnboundedReceiver<Job>,
     max: usize,
     slots: Arc<Semaphore>,
+    supervisor: Supervisor,
 ) {
-    while let Some(first) = jobs.recv().await {
+    let stopping = supervisor.stopping();
+    while let Some(first) = next_until_stopped(&mut jobs, &stopping).await {
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
         };
@@ -133,7 +146,7 @@ async fn run(
             }
         }
         let (db, cache) = (db.clone(), cache.clone());
-        tokio::spawn(async move {
+        supervisor.spawn(async move {
             write(&db, &cache, batch).await;
             drop(slot);
         });

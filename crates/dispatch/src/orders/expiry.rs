@@ -25,6 +25,7 @@ use weelo_persistence::{DbPool, PersistenceError, idempotency, limits, otp, outb
 
 use super::OrderSettings;
 use super::timers::Timers;
+use crate::supervisor::Supervisor;
 
 /// The advisory-lock key of the cleanup job when Redis is down.
 const CLEANUP_ADVISORY_KEY: i64 = 0x7765_656c_6f63_6c6e;
@@ -40,6 +41,7 @@ pub struct Expiry {
     settings: Arc<OrderSettings>,
     instance: String,
     timers: Arc<Timers>,
+    supervisor: Supervisor,
 }
 
 /// What a cleanup run did.
@@ -90,6 +92,7 @@ impl Expiry {
         cache: Cache,
         clock: Arc<dyn Clock>,
         settings: Arc<OrderSettings>,
+        supervisor: &Supervisor,
     ) -> Self {
         Self {
             db,
@@ -97,7 +100,8 @@ impl Expiry {
             clock,
             settings,
             instance: Uuid::new_v4().to_string(),
-            timers: Arc::new(Timers::default()),
+            timers: Arc::new(Timers::new(supervisor)),
+            supervisor: supervisor.clone(),
         }
     }
 
@@ -114,7 +118,8 @@ impl Expiry {
                 };
                 move |id| {
                     let this = this.clone();
-                    tokio::spawn(async move {
+                    let supervisor = this.supervisor.clone();
+                    supervisor.spawn(async move {
                         if let Err(error) = this.expire_one(id).await {
                             tracing::warn!(order.id = %id, error = %error, "order timer failed; the sweeper will retry");
                         }
@@ -246,16 +251,15 @@ impl Expiry {
         Ok(report)
     }
 
-    /// Starts the sweeper and the cleanup loops (each off when its interval is 0).
-    pub fn spawn_loops(&self) {
+    /// Starts the sweeper and the cleanup loops under `supervisor` (each
+    /// off when its interval is 0).
+    pub fn spawn_loops(&self, supervisor: &crate::supervisor::Supervisor) {
         if self.settings.sweep_interval_ms > 0 {
             let this = self.clone();
             let every = Duration::from_millis(self.settings.sweep_interval_ms);
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
+            supervisor.spawn_every(every, move || {
+                let this = this.clone();
+                async move {
                     if let Err(error) = this.sweep_once().await {
                         tracing::warn!(error = %error, "sweep failed; retrying next tick");
                     }
@@ -265,11 +269,9 @@ impl Expiry {
         if self.settings.cleanup_interval_secs > 0 {
             let this = self.clone();
             let every = Duration::from_secs(self.settings.cleanup_interval_secs);
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
+            supervisor.spawn_every(every, move || {
+                let this = this.clone();
+                async move {
                     match this.cleanup_once().await {
                         Ok(report) if report.ran => tracing::info!(
                             cleanup.expired = report.expired,

@@ -9,15 +9,29 @@ use std::sync::OnceLock;
 
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::supervisor::Supervisor;
+
 /// A set of timers that call one function with the id they were armed for.
+/// Shutdown drops the timers not yet due: the sweeper of any instance
+/// expires those orders.
 #[derive(Debug, Default)]
 pub struct Timers {
     armed: OnceLock<mpsc::UnboundedSender<(Instant, Uuid)>>,
+    supervisor: Supervisor,
 }
 
 impl Timers {
+    /// Timers whose task runs under `supervisor`.
+    pub fn new(supervisor: &Supervisor) -> Self {
+        Self {
+            armed: OnceLock::new(),
+            supervisor: supervisor.clone(),
+        }
+    }
+
     /// Arms a timer for `id` at `at`. The first call starts the timer task
     /// (so it must run inside the tokio runtime), which then calls `fire`
     /// for every timer that comes due, in deadline order.
@@ -27,7 +41,8 @@ impl Timers {
     {
         let armed = self.armed.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(run(receiver, fire()));
+            self.supervisor
+                .spawn(run(receiver, fire(), self.supervisor.stopping()));
             sender
         });
         if armed.send((at, id)).is_err() {
@@ -37,13 +52,18 @@ impl Timers {
     }
 }
 
-/// The timer task: ends when every sender is gone.
-async fn run(mut armed: mpsc::UnboundedReceiver<(Instant, Uuid)>, mut fire: impl FnMut(Uuid)) {
+/// The timer task: ends at shutdown or when every sender is gone.
+async fn run(
+    mut armed: mpsc::UnboundedReceiver<(Instant, Uuid)>,
+    mut fire: impl FnMut(Uuid),
+    stopping: CancellationToken,
+) {
     let mut due: BinaryHeap<Reverse<(Instant, Uuid)>> = BinaryHeap::new();
     let sleep = tokio::time::sleep_until(Instant::now());
     tokio::pin!(sleep);
     loop {
         tokio::select! {
+            () = stopping.cancelled() => return,
             entry = armed.recv() => {
                 let Some(entry) = entry else { return };
                 due.push(Reverse(entry));
@@ -125,5 +145,25 @@ mod tests {
         assert_eq!(Instant::now() - start, Duration::from_secs(5));
         assert_eq!(fired.recv().await.unwrap(), late);
         assert_eq!(Instant::now() - start, Duration::from_secs(50));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_stops_the_timer_task_and_drops_what_is_not_due() {
+        let supervisor = Supervisor::new();
+        let timers = Timers::new(&supervisor);
+        let (sender, mut fired) = mpsc::unbounded_channel();
+        timers.arm(
+            Instant::now() + Duration::from_secs(10),
+            Uuid::new_v4(),
+            move || move |id| sender.send(id).unwrap(),
+        );
+        assert_eq!(supervisor.running(), 1);
+        assert!(supervisor.shutdown(Duration::from_secs(1)).await);
+        assert_eq!(supervisor.running(), 0);
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert!(
+            fired.recv().await.is_none(),
+            "a timer not yet due never fires after shutdown"
+        );
     }
 }

@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
+use crate::supervisor::{Supervisor, next_until_stopped};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 use weelo_availability::{Nearby, Point, ProximityIndex, Query};
@@ -67,12 +68,13 @@ const WRITE_QUEUE: usize = 65_536;
 
 impl Presence {
     /// Empty presence over these handles; starts its Redis writer task
-    /// (call inside the tokio runtime).
+    /// under `supervisor` (call inside the tokio runtime).
     pub fn new(
         cache: Cache,
         db: DbPool,
         clock: Arc<dyn Clock>,
         settings: PresenceSettings,
+        supervisor: &Supervisor,
     ) -> Self {
         let state = State {
             index: ProximityIndex::new(settings.geohash_precision),
@@ -89,7 +91,7 @@ impl Presence {
             origin: Uuid::new_v4().to_string().into(),
             writer,
         };
-        presence.spawn_writer(queue);
+        presence.spawn_writer(queue, supervisor);
         presence
     }
 
@@ -121,11 +123,12 @@ impl Presence {
     }
 
     /// Starts the task that writes queued presence events to Redis.
-    fn spawn_writer(&self, mut queue: mpsc::Receiver<PresenceEvent>) {
+    fn spawn_writer(&self, mut queue: mpsc::Receiver<PresenceEvent>, supervisor: &Supervisor) {
         let this = self.clone();
-        tokio::spawn(async move {
+        let stopping = supervisor.stopping();
+        supervisor.spawn(async move {
             let mut batch = Vec::with_capacity(WRITE_BATCH);
-            while let Some(first) = queue.recv().await {
+            while let Some(first) = next_until_stopped(&mut queue, &stopping).await {
                 batch.push(first);
                 while batch.len() < WRITE_BATCH {
                     match queue.try_recv() {

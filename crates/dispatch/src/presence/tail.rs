@@ -40,14 +40,15 @@ impl Presence {
         Ok((next, applied))
     }
 
-    /// Runs the loader and tailer until the runtime stops.
-    pub fn spawn_tail(&self) {
+    /// Runs the loader and tailer under `supervisor` until shutdown.
+    pub fn spawn_tail(&self, supervisor: &crate::supervisor::Supervisor) {
         let this = self.clone();
         let poll = Duration::from_millis(self.settings.stream_poll_ms.max(10));
-        tokio::spawn(async move {
+        let stopping = supervisor.stopping();
+        supervisor.spawn(async move {
             let mut position: Option<String> = None;
             let mut last_sweep = tokio::time::Instant::now();
-            loop {
+            while !stopping.is_cancelled() {
                 if last_sweep.elapsed() >= SWEEP_EVERY {
                     this.sweep();
                     last_sweep = tokio::time::Instant::now();
@@ -64,7 +65,10 @@ impl Presence {
                         this.redis_ok.store(true, Ordering::Relaxed);
                         position = Some(next);
                         if applied < BATCH {
-                            tokio::time::sleep(poll).await;
+                            tokio::select! {
+                                () = stopping.cancelled() => {}
+                                () = tokio::time::sleep(poll) => {}
+                            }
                         }
                     }
                     Err(error) => {
@@ -73,7 +77,10 @@ impl Presence {
                         }
                         // A restarted Redis starts its stream ids again: re-sync.
                         position = None;
-                        tokio::time::sleep(RETRY).await;
+                        tokio::select! {
+                            () = stopping.cancelled() => {}
+                            () = tokio::time::sleep(RETRY) => {}
+                        }
                     }
                 }
             }

@@ -295,10 +295,13 @@ impl Relay {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Starts the relay loop and this instance's subscriber.
-    pub fn spawn(&self, every: Duration) {
+    /// Starts the relay loop and this instance's subscriber under
+    /// `supervisor`. At shutdown the relay makes one last pass, so what the
+    /// requests in flight committed still goes out.
+    pub fn spawn(&self, every: Duration, supervisor: &crate::supervisor::Supervisor) {
         let relay = self.clone();
-        tokio::spawn(async move {
+        let stopping = supervisor.stopping();
+        supervisor.spawn(async move {
             let mut last_said_alive = tokio::time::Instant::now();
             let mut last_retry = tokio::time::Instant::now();
             let mut woken = false;
@@ -327,13 +330,25 @@ impl Relay {
                 // Woken by a commit on this instance, or polling for those of
                 // others (and for rows a crashed instance left behind).
                 woken = tokio::select! {
+                    () = stopping.cancelled() => {
+                        if let Err(error) = relay.relay_pass(true).await {
+                            tracing::warn!(error = %error, "the outbox relay's last pass failed");
+                        }
+                        break;
+                    }
                     () = relay.wake.notified() => true,
                     () = tokio::time::sleep(every) => false,
                 };
             }
         });
         let subscriber = self.clone();
-        tokio::spawn(async move { subscriber.subscribe_forever().await });
+        let stopping = supervisor.stopping();
+        supervisor.spawn(async move {
+            tokio::select! {
+                () = stopping.cancelled() => {}
+                () = subscriber.subscribe_forever() => {}
+            }
+        });
     }
 
     /// Where a catch-up would start: the last sequence given when this

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::sockets::Sockets;
+use crate::supervisor::{Supervisor, next_until_stopped};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -103,6 +104,7 @@ impl Tracking {
         cache: Cache,
         sockets: Arc<dyn Sockets>,
         clock: Arc<dyn Clock>,
+        supervisor: &Supervisor,
     ) -> Self {
         let (writer, queue) = mpsc::channel(WRITE_QUEUE);
         let tracking = Self {
@@ -118,7 +120,7 @@ impl Tracking {
                 writer,
             }),
         };
-        tracking.spawn_writer(queue);
+        tracking.spawn_writer(queue, supervisor);
         tracking
     }
 
@@ -301,11 +303,13 @@ impl Tracking {
     }
 
     /// Drains the queue into batched inserts, up to [`WRITERS`] at once.
-    fn spawn_writer(&self, mut queue: mpsc::Receiver<NewPoint>) {
+    fn spawn_writer(&self, mut queue: mpsc::Receiver<NewPoint>, supervisor: &Supervisor) {
         let inner = Arc::downgrade(&self.inner);
         let writers = Arc::new(tokio::sync::Semaphore::new(WRITERS));
-        tokio::spawn(async move {
-            while let Some(first) = queue.recv().await {
+        let stopping = supervisor.stopping();
+        let tasks = supervisor.clone();
+        supervisor.spawn(async move {
+            while let Some(first) = next_until_stopped(&mut queue, &stopping).await {
                 let mut batch = Vec::with_capacity(WRITE_BATCH);
                 batch.push(first);
                 while batch.len() < WRITE_BATCH {
@@ -320,7 +324,7 @@ impl Tracking {
                 let Ok(permit) = writers.clone().acquire_owned().await else {
                     return;
                 };
-                tokio::spawn(async move {
+                tasks.spawn(async move {
                     let now = inner.clock.now();
                     let written = match inner.db.get().await {
                         Ok(mut conn) => trips::insert_points(&mut conn, &batch, now)

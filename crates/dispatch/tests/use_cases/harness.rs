@@ -49,6 +49,11 @@ pub struct Fleet {
 
 impl Harness {
     pub async fn start() -> Self {
+        Self::start_tuned(|_| {}).await
+    }
+
+    /// [`Harness::start`] with the settings changed by `tune`.
+    pub async fn start_tuned(tune: impl FnOnce(&mut DispatchSettings)) -> Self {
         let db = TestDb::new().await.unwrap();
         let redis = TestRedis::new().unwrap();
         let mut database: DatabaseSettings = config_section("database").unwrap();
@@ -56,11 +61,12 @@ impl Harness {
         let mut cache: RedisSettings = config_section("redis").unwrap();
         cache.url = redis.url().to_owned().into();
         cache.key_prefix = redis.prefix().to_owned();
-        let settings = DispatchSettings {
+        let mut settings = DispatchSettings {
             orders: config_section("orders").unwrap(),
             presence: config_section("presence").unwrap(),
             tracking: config_section("tracking").unwrap(),
         };
+        tune(&mut settings);
         let clock = Arc::new(ManualClock::starting_now());
         let dispatch = Dispatch::build(
             build_pool(&database).unwrap(),

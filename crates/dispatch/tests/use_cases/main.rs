@@ -6,4 +6,5 @@ mod drivers;
 mod harness;
 mod holds;
 mod orders;
+mod shutdown;
 mod trips;
