@@ -16,6 +16,8 @@
 //!   the sweeper of due steps and unanswered assignments.
 //! - [`context`]: [`Dispatch`], the shared handles.
 //! - [`error`]: [`DispatchError`] and [`ErrorCode`].
+//! - [`events`]: the wire contract of the sockets: every event, its payload
+//!   and its rooms.
 //! - [`fleet`]: vehicle-number rules, fleet errors, onboarding a driver.
 //! - [`holds`]: a transporter holds searching trucks of an order line, and
 //!   releases them.
@@ -37,6 +39,7 @@ pub mod assignments;
 pub mod broadcast;
 pub mod context;
 pub mod error;
+pub mod events;
 pub mod fleet;
 pub mod holds;
 pub mod idempotent;

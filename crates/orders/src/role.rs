@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The three kinds of account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Books trucks.

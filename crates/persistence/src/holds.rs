@@ -318,7 +318,7 @@ pub async fn release(
 
 /// Expires up to `limit` active holds past their deadline (skipping rows
 /// another instance is expiring): each becomes `expired`, its trucks
-/// searching again, and its transporter gets `hold_expired`. Run in a
+/// searching again (the caller tells its transporter). Run in a
 /// transaction.
 pub async fn expire_due(
     conn: &mut AsyncPgConnection,
@@ -347,27 +347,5 @@ pub async fn expire_due(
     for hold in &expired {
         crate::dispatch::schedule(conn, hold.order_id, Some(now)).await?;
     }
-    let events: Vec<crate::outbox::NewEvent> = expired
-        .iter()
-        .map(|hold| crate::outbox::NewEvent {
-            topic: "hold_expired",
-            recipients: vec![format!("transporter:{}", hold.transporter_id)],
-            payload: serde_json::json!({
-                "holdId": hold.id,
-                "orderId": hold.order_id,
-                "transporterId": hold.transporter_id,
-                "phase": "FLEX",
-                "status": "expired",
-                "reason": "timeout",
-                "vehicleType": hold.vehicle_type,
-                "vehicleSubtype": hold.vehicle_subtype,
-                "quantity": hold.quantity,
-                "expiredAt": now,
-                "message": "Your hold expired; the trucks are open to others again",
-            }),
-            order_id: Some(hold.order_id),
-        })
-        .collect();
-    crate::outbox::append(conn, &events, now).await?;
     Ok(expired)
 }

@@ -20,11 +20,11 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::cached::cached;
 use crate::raw_json::RawJson;
-use crate::rows::{AnswerKey, Order, Step, TruckRequest, order_rooms};
+use crate::rows::{AnswerKey, Order, Step, TruckRequest};
 
 /// One order of a batch: its rows, the key it is answered under, its first
 /// dispatch step (as for [`crate::orders::create`]).
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct NewOrder<'a> {
     /// The order row (with its first step's figures).
     pub order: &'a Order,
@@ -34,6 +34,17 @@ pub struct NewOrder<'a> {
     pub key: AnswerKey<'a>,
     /// The first dispatch step.
     pub first: Step<'a>,
+    /// The event that announces the order (its payload is the answer).
+    pub created: Announcement<'a>,
+}
+
+/// The name and rooms of the event a new order is announced with.
+#[derive(Debug, Clone, Copy)]
+pub struct Announcement<'a> {
+    /// Event name.
+    pub topic: &'a str,
+    /// Rooms.
+    pub rooms: &'a [String],
 }
 
 const CREATE_ALL_SQL: &str = "
@@ -89,7 +100,7 @@ WITH i AS (
     INSERT INTO outbox (topic, recipients, payload, order_id, created_at)
     SELECT x.topic, x.rooms, x.payload, x.order_id, x.at
     FROM (
-        SELECT i.position AS batch_position, 0::int8 AS position, 'order_created'::text AS topic,
+        SELECT i.position AS batch_position, 0::int8 AS position, ($50::text[])[i.position] AS topic,
             ARRAY(SELECT jsonb_array_elements_text(i.rooms)) AS rooms, i.answer AS payload,
             i.id AS order_id, i.created_at AS at
         FROM i
@@ -144,6 +155,7 @@ struct OrderColumns<'a> {
     answer: Vec<RawJson<'a>>,
     next_at: Vec<Option<chrono::DateTime<chrono::Utc>>>,
     rooms: Vec<serde_json::Value>,
+    topic: Vec<&'a str>,
 }
 
 /// The truck requests of every order.
@@ -212,7 +224,9 @@ fn columns<'a>(batch: &[NewOrder<'a>]) -> (OrderColumns<'a>, TruckColumns<'a>, S
         o.request_hash.push(item.key.request_hash);
         o.answer.push(RawJson(item.key.answer));
         o.next_at.push(item.first.next_at);
-        o.rooms.push(serde_json::Value::from(order_rooms(order)));
+        o.rooms
+            .push(serde_json::Value::from(item.created.rooms.to_vec()));
+        o.topic.push(item.created.topic);
         for truck in item.trucks {
             t.id.push(truck.id);
             t.order_id.push(order.id);
@@ -308,7 +322,8 @@ pub async fn create_all(
             .bind::<Array<Jsonb>, _>(s.event_rooms)
             .bind::<Array<Jsonb>, _>(s.event_payload)
             .bind::<Array<SqlUuid>, _>(s.event_order)
-            .bind::<Array<Timestamptz>, _>(s.event_at),
+            .bind::<Array<Timestamptz>, _>(s.event_at)
+            .bind::<Array<Text>, _>(o.topic),
     )
     .get_result::<Created>(conn)
     .await?;

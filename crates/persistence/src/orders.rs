@@ -11,9 +11,7 @@ use weelo_orders::input::{Place, ValidOrder};
 use weelo_orders::status::SEARCHING;
 use weelo_orders::{OrderStatus, TruckStatus};
 
-use crate::outbox::{self, NewEvent};
-use crate::rows::Step;
-pub use crate::rows::{AnswerKey, Order, TruckRequest, lock_order as lock, order_rooms};
+pub use crate::rows::{AnswerKey, Order, TruckRequest, lock_order as lock};
 use crate::schema::{orders, truck_requests};
 
 fn names(statuses: &[OrderStatus]) -> Vec<&'static str> {
@@ -112,17 +110,8 @@ pub fn new_rows(
 /// [`CreateRefused::ActiveOrderExists`].
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    order: &Order,
-    trucks: &[TruckRequest],
-    key: AnswerKey<'_>,
-    first: &Step<'_>,
+    item: crate::order_batch::NewOrder<'_>,
 ) -> QueryResult<Result<(), CreateRefused>> {
-    let item = crate::order_batch::NewOrder {
-        order,
-        trucks,
-        key,
-        first: *first,
-    };
     match crate::order_batch::create_all(conn, &[item]).await {
         Ok(written) if written == [true] => Ok(Ok(())),
         Ok(_) => Ok(Err(CreateRefused::KeyTaken)),
@@ -282,8 +271,8 @@ pub fn expiry_reason(order: &Order) -> &'static str {
 /// Expires order `id` if it is still searching and its window has ended:
 /// the one expiry function timers, the sweeper and the cleanup job share.
 /// A partly filled order continues as `fully_filled` with `total_trucks`
-/// reduced to what was filled; its unfilled trucks expire. Writes the
-/// `order_expired` event. `None` when someone else got there first.
+/// reduced to what was filled; its unfilled trucks expire. The caller
+/// writes the event. `None` when someone else got there first.
 pub async fn expire(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -347,42 +336,11 @@ pub async fn expire(
     } else {
         order
     };
-    let payload = json!({
-        "orderId": order.id,
-        "status": order.status,
-        "reasonCode": reason,
-        "reason": reason,
-        "trucksFilled": order.trucks_filled,
-        "totalTrucks": order.total_trucks,
-        "trucksExpired": trucks_expired,
-        "expiredAt": order.expired_at,
-        "message": expiry_message(reason),
-    });
-    let recipients = with_notified(conn, &order).await?;
-    outbox::append(
-        conn,
-        &[NewEvent {
-            topic: "order_expired",
-            recipients,
-            payload,
-            order_id: Some(order.id),
-        }],
-        now,
-    )
-    .await?;
     Ok(Some(Expired {
         order,
         reason_code: reason,
         trucks_expired,
     }))
-}
-
-fn expiry_message(reason: &str) -> &'static str {
-    match reason {
-        "PARTIAL_FILL_TIMEOUT" => "The search ended; the trucks already assigned will run",
-        "NO_ONLINE_TRANSPORTERS" => "No transporters were online near the pickup",
-        _ => "No transporter accepted in time",
-    }
 }
 
 /// Expires up to `limit` searching orders whose window has ended, skipping
@@ -517,70 +475,11 @@ pub async fn cancel(
     .execute(conn)
     .await?;
     let assignments_cancelled = crate::assignments::cancel_of_order(conn, id, now).await?;
-    let payload = json!({
-        "orderId": order.id,
-        "status": order.status,
-        "reason": reason.unwrap_or("customer_cancelled"),
-        "cancelledAt": order.cancelled_at,
-        "trucksCancelled": trucks_cancelled,
-        "message": "The customer cancelled this order",
-    });
-    let recipients = with_notified(conn, &order).await?;
-    let mut events = vec![NewEvent {
-        topic: "order_cancelled",
-        recipients,
-        payload,
-        order_id: Some(order.id),
-    }];
-    events.extend(assignments_cancelled.iter().map(|a| NewEvent {
-        topic: "trip_cancelled",
-        recipients: vec![
-            format!("driver:{}", a.driver_id),
-            format!("transporter:{}", a.transporter_id),
-        ],
-        payload: json!({
-            "orderId": order.id,
-            "bookingId": order.id,
-            "assignmentId": a.id,
-            "tripId": a.trip_id,
-            "vehicleNumber": a.vehicle_number,
-            "reason": reason.unwrap_or("customer_cancelled"),
-            "message": "The customer cancelled this trip",
-            "cancelledAt": order.cancelled_at,
-            "pickupAddress": order.pickup_address,
-            "dropAddress": order.drop_address,
-            "compensationAmount": 0,
-            "settlementState": "none",
-        }),
-        order_id: Some(order.id),
-    }));
-    outbox::append(conn, &events, now).await?;
     Ok(Cancel::Cancelled {
         order: Box::new(order),
         trucks_cancelled,
         assignments_cancelled,
     })
-}
-
-/// The order's rooms plus those of the transporters it was broadcast to
-/// (they must drop the broadcast when it is cancelled or expires).
-pub async fn with_notified(
-    conn: &mut AsyncPgConnection,
-    order: &Order,
-) -> QueryResult<Vec<String>> {
-    use crate::schema::order_notifications;
-    let transporters: Vec<Uuid> = order_notifications::table
-        .filter(order_notifications::order_id.eq(order.id))
-        .select(order_notifications::transporter_id)
-        .load(conn)
-        .await?;
-    let mut rooms = order_rooms(order);
-    rooms.extend(
-        transporters
-            .into_iter()
-            .map(|id| format!("transporter:{id}")),
-    );
-    Ok(rooms)
 }
 
 /// Order `id` locked `FOR SHARE`: holds of one order go side by side, but

@@ -101,14 +101,6 @@ pub struct AnswerKey<'a> {
     pub answer: &'a str,
 }
 
-/// Rooms an order's events go to.
-pub fn order_rooms(order: &Order) -> Vec<String> {
-    vec![
-        format!("customer:{}", order.customer_id),
-        format!("order:{}", order.id),
-    ]
-}
-
 /// Order `id` locked `FOR UPDATE`: the first lock of a change of an order.
 pub async fn lock_order(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Order>> {
     orders::table

@@ -8,6 +8,9 @@ use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_dispatch::accounts::{devices, users};
+use weelo_dispatch::events::{
+    BookingJoined, ClientEvent as Incoming, Connected, Event, Pong, Room, SocketError, room,
+};
 use weelo_realtime::{Args, ClientEvent, Emit, Gatekeeper, Handshake, Identity, Reply};
 
 use crate::AppState;
@@ -41,11 +44,11 @@ impl Gatekeeper for TokenGate {
                 .map_err(|error| error.to_string())?;
             let role = caller.role.as_str();
             let mut rooms = vec![
-                format!("user:{}", caller.user_id),
-                format!("role:{role}"),
-                format!("{role}:{}", caller.user_id),
+                Room::User(caller.user_id),
+                Room::Role(caller.role),
+                Room::of_role(caller.role, caller.user_id),
                 // A logout disconnects the session's sockets through it.
-                session_room(caller.session_id),
+                Room::Session(caller.session_id),
             ];
             if caller.role == Role::Driver {
                 // A driver hears its fleet's room, not its transporter's:
@@ -54,18 +57,16 @@ impl Gatekeeper for TokenGate {
                 if let Ok(Some(driver)) = users::find(&self.state.dispatch, caller.user_id).await
                     && let Some(transporter) = driver.transporter_id
                 {
-                    rooms.push(format!("fleet:{transporter}"));
+                    rooms.push(Room::Fleet(transporter));
                 }
             }
-            let welcome = Emit::new(
-                "connected",
-                json!({
-                    "socketId": handshake.sid,
-                    "userId": caller.user_id,
-                    "role": role,
-                    "rooms": rooms,
-                }),
-            );
+            let rooms = room::names(&rooms);
+            let welcome = emit(Event::Connected(Connected {
+                socket_id: handshake.sid,
+                user_id: caller.user_id,
+                role,
+                rooms: rooms.clone(),
+            }));
             let may_replay = || {
                 let now = self.state.clock.now();
                 let allowed = self
@@ -82,7 +83,7 @@ impl Gatekeeper for TokenGate {
                 (Role::Transporter, Some(after)) if may_replay() => {
                     missed(
                         &self.state,
-                        &format!("transporter:{}", caller.user_id),
+                        &Room::Transporter(caller.user_id).name(),
                         after,
                     )
                     .await
@@ -111,14 +112,22 @@ impl Gatekeeper for TokenGate {
 
     fn on_event<'a>(&'a self, who: &'a Identity, event: ClientEvent) -> BoxFuture<'a, Reply> {
         Box::pin(async move {
-            let mut reply = match event.name.as_str() {
-                "ping" => Reply {
-                    emits: vec![Emit::new("pong", json!({ "ok": true }))],
+            let mut reply = match Incoming::parse(&event.name) {
+                Some(Incoming::Ping) => Reply {
+                    emits: vec![emit(Event::Pong(Pong { ok: true }))],
                     ..Reply::default()
                 },
-                "join_booking" | "leave_booking" => self.booking_room(who, &event).await,
-                name => {
-                    self.handle(who, name, event.data()).await;
+                Some(Incoming::JoinBooking) => self.booking_room(who, &event, true).await,
+                Some(Incoming::LeaveBooking) => self.booking_room(who, &event, false).await,
+                Some(known) => {
+                    self.handle(who, known, event.data()).await;
+                    Reply::default()
+                }
+                None => {
+                    // Dispatch acks and the like: their features consume
+                    // them. Ignored without touching the database (a flood
+                    // of made-up events costs no connection).
+                    tracing::debug!(socket.event = %event.name, user.id = %who.user_id, "client event not handled");
                     Reply::default()
                 }
             };
@@ -135,32 +144,31 @@ impl TokenGate {
     /// a customer joins its own orders' rooms only. The id is read as a
     /// UUID in any of its spellings (upper case, braces) and the room named
     /// by its canonical form, the one events are sent to.
-    async fn booking_room(&self, who: &Identity, event: &ClientEvent) -> Reply {
+    async fn booking_room(&self, who: &Identity, event: &ClientEvent, joining: bool) -> Reply {
         let data = event.data();
         let raw = data
             .as_str()
             .or_else(|| data.get("orderId").and_then(Value::as_str))
             .unwrap_or("");
         let order_id = Uuid::parse_str(raw.trim()).ok();
-        let joining = event.name == "join_booking";
         let allowed = match order_id {
             Some(order_id) => !joining || self.may_join_order(who, order_id).await,
             None => false,
         };
         let Some(order_id) = order_id.filter(|_| allowed) else {
             return Reply {
-                emits: vec![Emit::new(
-                    "error",
-                    json!({ "message": "you cannot join this booking", "orderId": raw }),
-                )],
+                emits: vec![emit(Event::Error(SocketError {
+                    message: "you cannot join this booking",
+                    order_id: raw.to_owned(),
+                }))],
                 ..Reply::default()
             };
         };
-        let room = format!("order:{order_id}");
+        let room = Room::Order(order_id).name();
         if joining {
             Reply {
                 join: vec![room],
-                emits: vec![Emit::new("booking_joined", json!({ "orderId": order_id }))],
+                emits: vec![emit(Event::BookingJoined(BookingJoined { order_id }))],
                 ..Reply::default()
             }
         } else {
@@ -180,13 +188,12 @@ impl TokenGate {
             .unwrap_or(false)
     }
 
-    /// Heartbeats, fixes, device tokens; anything else is ignored without
-    /// touching the database (a flood of made-up events costs no connection).
-    async fn handle(&self, who: &Identity, name: &str, data: &Value) {
-        match name {
-            "update_location" => return self.location(who, data).await,
-            "heartbeat" => {}
-            "fcm_token_refresh" => {
+    /// Heartbeats, fixes, device tokens.
+    async fn handle(&self, who: &Identity, event: Incoming, data: &Value) {
+        match event {
+            Incoming::UpdateLocation => return self.location(who, data).await,
+            Incoming::Heartbeat => {}
+            Incoming::FcmTokenRefresh => {
                 let valid = data
                     .get("fcmToken")
                     .and_then(Value::as_str)
@@ -195,16 +202,12 @@ impl TokenGate {
                     return;
                 }
             }
-            // Dispatch acks and the like: their features consume them.
-            _ => {
-                tracing::debug!(socket.event = name, user.id = %who.user_id, "client event not handled");
-                return;
-            }
+            Incoming::Ping | Incoming::JoinBooking | Incoming::LeaveBooking => return,
         }
         let dispatch = &self.state.dispatch;
         let result = match data.get("fcmToken").and_then(Value::as_str) {
             // Without a device id a token another user holds stays theirs.
-            Some(token) if name == "fcm_token_refresh" => {
+            Some(token) if event == Incoming::FcmTokenRefresh => {
                 devices::register(dispatch, who.user_id, token, Some("android"), None).await
             }
             // The driver app beats over the socket while online (API.md:
@@ -212,7 +215,7 @@ impl TokenGate {
             _ => users::touch_last_seen(dispatch, who.user_id).await,
         };
         if let Err(error) = result {
-            tracing::warn!(socket.event = name, error = %error, "client event failed");
+            tracing::warn!(socket.event = event.name(), error = %error, "client event failed");
         }
     }
 }
@@ -256,7 +259,12 @@ impl TokenGate {
 
 /// The room of one login session's sockets.
 pub fn session_room(session_id: Uuid) -> String {
-    format!("session:{session_id}")
+    Room::Session(session_id).name()
+}
+
+/// `event` as the socket sends it.
+fn emit(event: Event) -> Emit {
+    Emit::new(event.name(), event.payload())
 }
 
 /// Disconnects the sockets of a login session on every instance (through

@@ -12,14 +12,19 @@ use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
+use weelo_orders::OrderStatus;
 use weelo_persistence::assignments::{self, Assignment, Confirmed, Ended, Pair, Unanswered};
-use weelo_persistence::orders::{Order, order_rooms, with_notified};
-use weelo_persistence::outbox::{self, NewEvent};
+use weelo_persistence::orders::Order;
 use weelo_persistence::users::User;
 use weelo_persistence::{PersistenceError, dispatch, orders, users};
 
 pub use error::AssignmentError;
 
+use crate::events::{
+    self, AssignmentStatusChanged, BookingCompleted, BookingFullyFilled, BroadcastDismissed,
+    BroadcastStateChanged, DriverTimeout, Event, OrderExpired, Outgoing, Room, TripAssigned,
+    TrucksRemaining,
+};
 use crate::idempotent::{self, Keyed, Tx};
 use crate::{Dispatch, DispatchError};
 
@@ -129,16 +134,8 @@ async fn record_confirm(
 ) -> diesel::QueryResult<Value> {
     let customer = users::find(conn, confirmed.order.customer_id).await?;
     let notified = dispatch::notified_of(conn, confirmed.order.id).await?;
-    let rooms = with_notified(conn, &confirmed.order).await?;
-    let events = confirm_events(
-        confirmed,
-        customer.as_ref(),
-        &notified,
-        rooms,
-        answer_secs,
-        now,
-    );
-    outbox::append(conn, &events, now).await?;
+    let events = confirm_events(confirmed, customer.as_ref(), &notified, answer_secs, now);
+    events::append(conn, &events, now).await?;
     let data = confirm_answer(confirmed, now);
     idempotent::complete(conn, keyed, confirmed.hold.transporter_id, &data).await?;
     Ok(data)
@@ -202,61 +199,75 @@ fn confirm_events(
     confirmed: &Confirmed,
     customer: Option<&User>,
     notified: &[Uuid],
-    with_notified: Vec<String>,
     answer_secs: i64,
     now: DateTime<Utc>,
-) -> Vec<NewEvent> {
+) -> Vec<Outgoing> {
     let order = &confirmed.order;
-    let mut events: Vec<NewEvent> = confirmed
+    let with_notified = Room::of_order_and(order, notified);
+    let mut events: Vec<Outgoing> = confirmed
         .assignments
         .iter()
         .zip(&confirmed.trucks)
-        .map(|(a, truck)| NewEvent {
-            topic: "trip_assigned",
-            recipients: vec![format!("driver:{}", a.driver_id)],
-            payload: view::trip_assigned(a, order, truck, customer, answer_secs),
-            order_id: Some(order.id),
+        .map(|(a, truck)| {
+            let trip = TripAssigned::of(
+                a,
+                order,
+                truck,
+                customer,
+                answer_secs,
+                view::route_points(order),
+            );
+            Event::TripAssigned(Box::new(trip)).to([Room::Driver(a.driver_id)], order.id)
         })
         .collect();
-    events.push(NewEvent {
-        topic: "trucks_remaining_update",
-        recipients: with_notified.clone(),
-        payload: view::trucks_remaining(order, &confirmed.hold.vehicle_type, now),
-        order_id: Some(order.id),
-    });
+    events.push(
+        Event::TrucksRemaining(TrucksRemaining::of(
+            order,
+            &confirmed.hold.vehicle_type,
+            now,
+        ))
+        .to(with_notified.clone(), order.id),
+    );
     if order.trucks_filled >= order.total_trucks {
-        events.push(NewEvent {
-            topic: "booking_fully_filled",
-            recipients: with_notified,
-            payload: json!({
-                "orderId": order.id, "bookingId": order.id,
-                "trucksFilled": order.trucks_filled, "trucksNeeded": order.total_trucks,
-                "status": order.status,
-            }),
-            order_id: Some(order.id),
-        });
-        events.push(NewEvent {
-            topic: "broadcast_state_changed",
-            recipients: order_rooms(order),
-            payload: json!({ "orderId": order.id, "status": order.status, "dispatchState": order.dispatch_state }),
-            order_id: Some(order.id),
-        });
-        let others: Vec<String> = notified
+        events.push(
+            Event::BookingFullyFilled(BookingFullyFilled {
+                order_id: order.id,
+                booking_id: order.id,
+                trucks_filled: order.trucks_filled,
+                trucks_needed: order.total_trucks,
+                status: order.status.clone(),
+            })
+            .to(with_notified, order.id),
+        );
+        events.push(
+            Event::BroadcastStateChanged(BroadcastStateChanged {
+                order_id: order.id,
+                status: order.status.clone(),
+                dispatch_state: order.dispatch_state.clone(),
+                step: None,
+                radius_km: None,
+                notified_transporters: None,
+                online_candidates: None,
+            })
+            .to(Room::of_order(order), order.id),
+        );
+        let others: Vec<Room> = notified
             .iter()
             .filter(|t| **t != confirmed.hold.transporter_id)
-            .map(|t| format!("transporter:{t}"))
+            .map(|t| Room::Transporter(*t))
             .collect();
         if !others.is_empty() {
-            events.push(NewEvent {
-                topic: "broadcast_dismissed",
-                recipients: others,
-                payload: json!({
-                    "broadcastId": order.id, "orderId": order.id, "reason": "fully_filled",
-                    "message": "All trucks of this order are taken",
-                    "trucksFilled": order.trucks_filled, "trucksNeeded": order.total_trucks,
-                }),
-                order_id: Some(order.id),
-            });
+            events.push(
+                Event::BroadcastDismissed(BroadcastDismissed {
+                    broadcast_id: order.id,
+                    order_id: order.id,
+                    reason: "fully_filled",
+                    message: "All trucks of this order are taken",
+                    trucks_filled: order.trucks_filled,
+                    trucks_needed: order.total_trucks,
+                })
+                .to(others, order.id),
+            );
         }
     }
     events
@@ -281,19 +292,12 @@ pub async fn accept(
                 .map_err(|refused| Tx::Refused(refused.into()))?;
             let order = orders::find(conn, accepted.order_id).await?;
             if let Some(order) = &order {
-                let mut recipients = order_rooms(order);
-                recipients.push(format!("transporter:{}", accepted.transporter_id));
-                outbox::append(
-                    conn,
-                    &[NewEvent {
-                        topic: "assignment_status_changed",
-                        recipients,
-                        payload: view::status_changed(&accepted, "The driver accepted the trip"),
-                        order_id: Some(order.id),
-                    }],
-                    now,
-                )
-                .await?;
+                let mut audience = Room::of_order(order);
+                audience.push(Room::Transporter(accepted.transporter_id));
+                let changed =
+                    AssignmentStatusChanged::of(&accepted, "The driver accepted the trip");
+                let event = Event::AssignmentStatusChanged(changed).to(audience, order.id);
+                events::append(conn, &[event], now).await?;
             }
             let data = one_view(conn, &accepted, now).await?;
             idempotent::complete(conn, keyed, driver, &data).await?;
@@ -442,69 +446,44 @@ async fn append_unanswered_events(
     } else {
         "The driver declined; the truck is open again"
     };
-    let mut for_customer = view::status_changed(a, message);
-    for_customer["status"] = json!("driver_declined");
-    for_customer["reason"] = json!(if timed_out { "timeout" } else { "declined" });
+    let mut for_customer = AssignmentStatusChanged::of(a, message);
+    for_customer.status = "driver_declined".to_owned();
+    for_customer.reason = Some(if timed_out { "timeout" } else { "declined" });
+    let transporter = Room::Transporter(a.transporter_id);
     let mut events = vec![
-        NewEvent {
-            topic: "assignment_status_changed",
-            recipients: vec![format!("transporter:{}", a.transporter_id)],
-            payload: view::status_changed(a, message),
-            order_id: Some(order.id),
-        },
-        NewEvent {
-            topic: "assignment_status_changed",
-            recipients: order_rooms(order),
-            payload: for_customer,
-            order_id: Some(order.id),
-        },
+        Event::AssignmentStatusChanged(AssignmentStatusChanged::of(a, message))
+            .to([transporter], order.id),
+        Event::AssignmentStatusChanged(for_customer).to(Room::of_order(order), order.id),
     ];
     if timed_out {
-        events.push(NewEvent {
-            topic: "driver_timeout",
-            recipients: vec![format!("transporter:{}", a.transporter_id)],
-            payload: json!({
-                "assignmentId": a.id, "tripId": a.trip_id, "orderId": order.id,
-                "driverId": a.driver_id, "driverName": driver_name,
-                "vehicleNumber": a.vehicle_number, "reason": "timeout",
-                "message": "The driver did not answer in time",
-            }),
-            order_id: Some(order.id),
-        });
+        events.push(
+            Event::DriverTimeout(DriverTimeout {
+                assignment_id: a.id,
+                trip_id: a.trip_id,
+                order_id: order.id,
+                driver_id: a.driver_id,
+                driver_name,
+                vehicle_number: a.vehicle_number.clone(),
+                reason: "timeout",
+                message: "The driver did not answer in time",
+            })
+            .to([transporter], order.id),
+        );
     }
-    let rooms = with_notified(conn, order).await?;
-    events.push(NewEvent {
-        topic: "trucks_remaining_update",
-        recipients: rooms.clone(),
-        payload: view::trucks_remaining(order, "", now),
-        order_id: Some(order.id),
-    });
-    if order.status == "completed" {
-        events.push(NewEvent {
-            topic: "booking_completed",
-            recipients: rooms.clone(),
-            payload: json!({
-                "orderId": order.id, "bookingId": order.id, "status": order.status,
-                "completedAt": order.completed_at, "trucksFilled": order.trucks_filled,
-                "message": "Every truck of this order has delivered",
-            }),
-            order_id: Some(order.id),
-        });
+    let notified = dispatch::notified_of(conn, order.id).await?;
+    let rooms = Room::of_order_and(order, &notified);
+    events.push(
+        Event::TrucksRemaining(TrucksRemaining::of(order, "", now)).to(rooms.clone(), order.id),
+    );
+    if order.status() == OrderStatus::Completed {
+        events
+            .push(Event::BookingCompleted(BookingCompleted::of(order)).to(rooms.clone(), order.id));
     }
-    if order.status == "expired" {
-        events.push(NewEvent {
-            topic: "order_expired",
-            recipients: rooms,
-            payload: json!({
-                "orderId": order.id, "status": order.status, "reasonCode": order.reason_code,
-                "reason": order.reason_code, "trucksFilled": order.trucks_filled,
-                "totalTrucks": order.total_trucks,
-                "message": "No driver accepted before the search ended",
-            }),
-            order_id: Some(order.id),
-        });
+    if order.status() == OrderStatus::Expired {
+        let expired = OrderExpired::of(order, usize::from(!ended.reopened));
+        events.push(Event::OrderExpired(expired).to(rooms, order.id));
     }
-    outbox::append(conn, &events, now).await.map(drop)
+    events::append(conn, &events, now).await.map(drop)
 }
 
 /// The driver's assignments still waiting for an answer, as the
@@ -528,10 +507,18 @@ pub async fn pending_trips(
             continue;
         };
         let customer = users::find(conn, order.customer_id).await?;
-        let mut data = view::trip_assigned(a, &order, &truck, customer.as_ref(), answer_secs);
-        data["remainingSeconds"] = json!(view::remaining_seconds(a, now));
-        data["_reconnectDelivery"] = json!(true);
-        events.push(("trip_assigned".to_owned(), data));
+        let mut trip = TripAssigned::of(
+            a,
+            &order,
+            &truck,
+            customer.as_ref(),
+            answer_secs,
+            view::route_points(&order),
+        );
+        trip.remaining_seconds = view::remaining_seconds(a, now);
+        trip.reconnect_delivery = Some(true);
+        let event = Event::TripAssigned(Box::new(trip));
+        events.push((event.name().to_owned(), event.payload()));
     }
     Ok(events)
 }

@@ -11,6 +11,7 @@ use weelo_persistence::orders::{Order, TruckRequest};
 use weelo_persistence::{PersistenceError, dispatch, outbox};
 
 use super::{broadcast, groups};
+use crate::events::{Event, Room, names};
 use crate::wire::iso;
 use crate::{Dispatch, DispatchError, ErrorCode};
 
@@ -51,7 +52,7 @@ pub async fn feed(state: &Dispatch, transporter: Uuid) -> Result<Vec<Value>, Per
                 .iter()
                 .map(|i| free(groups[*i].key).min(groups[*i].open))
                 .sum();
-            broadcast(
+            Event::NewBroadcast(Box::new(broadcast(
                 order,
                 &groups,
                 &mine,
@@ -59,7 +60,8 @@ pub async fn feed(state: &Dispatch, transporter: Uuid) -> Result<Vec<Value>, Per
                 *distance_m,
                 now.timestamp_millis(),
                 order.dispatch_attempts.max(1),
-            )
+            )))
+            .payload()
         })
         .collect())
 }
@@ -201,7 +203,7 @@ pub async fn replay(
     cursor: i64,
     limit: i64,
 ) -> Result<Value, DispatchError> {
-    let room = format!("transporter:{transporter}");
+    let room = Room::Transporter(transporter).name();
     let mut conn = dispatch.conn().await?;
     // What committed a moment ago is numbered now, so this page has it.
     outbox::number_committed(&mut conn).await?;
@@ -239,8 +241,8 @@ pub async fn replay(
 
 fn event_type(topic: &str) -> &str {
     match topic {
-        "new_broadcast" => "broadcast_created",
-        "broadcast_state_changed" => "broadcast_updated",
+        names::NEW_BROADCAST => "broadcast_created",
+        names::BROADCAST_STATE_CHANGED => "broadcast_updated",
         other => other,
     }
 }

@@ -8,12 +8,12 @@ pub mod feed;
 pub mod jobs;
 pub mod steps;
 
-use serde_json::{Value, json};
 use weelo_persistence::orders::{Order, TruckRequest};
 
 pub use feed::{active_requests, decline, feed, order_info, replay, requests_info, snapshot};
 pub use jobs::DispatchJobs;
 
+use crate::events::{NewBroadcast, Place, RequestedVehicle};
 use crate::wire::iso;
 
 /// One (type, subtype) line of an order.
@@ -53,10 +53,6 @@ pub(crate) fn groups(trucks: &[TruckRequest]) -> Vec<Group<'_>> {
     groups
 }
 
-fn place(latitude: f64, longitude: f64, address: &str, city: Option<&str>) -> Value {
-    json!({ "address": address, "city": city, "latitude": latitude, "longitude": longitude, "lat": latitude, "lng": longitude })
-}
-
 /// The personalised `new_broadcast` of weelo-clients.md §4.4.
 pub(crate) fn broadcast(
     order: &Order,
@@ -66,54 +62,48 @@ pub(crate) fn broadcast(
     distance_m: f64,
     now_ms: i64,
     step: i32,
-) -> Value {
+) -> NewBroadcast {
     let first = &groups[mine[0]];
-    let pickup = place(
-        order.pickup_latitude,
-        order.pickup_longitude,
-        &order.pickup_address,
-        order.pickup_city.as_deref(),
-    );
-    let drop = place(
-        order.drop_latitude,
-        order.drop_longitude,
-        &order.drop_address,
-        order.drop_city.as_deref(),
-    );
-    let requested: Vec<Value> = groups
+    let requested = groups
         .iter()
-        .map(|g| json!({ "vehicleType": g.vehicle_type, "vehicleSubtype": g.vehicle_subtype, "count": g.count, "filledCount": g.count - g.open, "farePerTruck": g.fare }))
+        .map(|g| RequestedVehicle {
+            vehicle_type: g.vehicle_type.to_owned(),
+            vehicle_subtype: g.vehicle_subtype.to_owned(),
+            count: g.count,
+            filled_count: g.count - g.open,
+            fare_per_truck: g.fare,
+        })
         .collect();
-    json!({
-        "broadcastId": order.id,
-        "orderId": order.id,
-        "customerId": order.customer_id,
-        "vehicleType": first.vehicle_type,
-        "vehicleSubtype": first.vehicle_subtype,
-        "trucksNeeded": order.total_trucks,
-        "totalTrucksNeeded": order.total_trucks,
-        "trucksFilled": order.trucks_filled,
-        "trucksStillNeeded": order.total_trucks - order.trucks_filled,
-        "farePerTruck": first.fare,
-        "pricePerTruck": first.fare,
-        "pickupLocation": pickup,
-        "dropLocation": drop,
-        "pickup": pickup,
-        "drop": drop,
-        "distance": order.distance_km,
-        "distanceKm": order.distance_km,
-        "goodsType": order.goods_type,
-        "isUrgent": false,
-        "expiresAt": iso(order.expires_at),
-        "requestedVehicles": requested,
-        "trucksYouCanProvide": can_provide,
-        "maxTrucksYouCanProvide": can_provide,
-        "yourAvailableTrucks": can_provide,
-        "isPersonalized": true,
-        "pickupDistanceKm": (distance_m / 100.0).round() / 10.0,
-        "dispatchRevision": step,
-        "orderLifecycleVersion": order.version,
-        "payloadVersion": 1,
-        "serverTimeMs": now_ms,
-    })
+    NewBroadcast {
+        broadcast_id: order.id,
+        order_id: order.id,
+        customer_id: order.customer_id,
+        vehicle_type: first.vehicle_type.to_owned(),
+        vehicle_subtype: first.vehicle_subtype.to_owned(),
+        trucks_needed: order.total_trucks,
+        total_trucks_needed: order.total_trucks,
+        trucks_filled: order.trucks_filled,
+        trucks_still_needed: order.total_trucks - order.trucks_filled,
+        fare_per_truck: first.fare,
+        price_per_truck: first.fare,
+        pickup_location: Place::pickup(order),
+        drop_location: Place::drop_of(order),
+        pickup: Place::pickup(order),
+        drop: Place::drop_of(order),
+        distance: order.distance_km,
+        distance_km: order.distance_km,
+        goods_type: order.goods_type.clone(),
+        is_urgent: false,
+        expires_at: iso(order.expires_at),
+        requested_vehicles: requested,
+        trucks_you_can_provide: can_provide,
+        max_trucks_you_can_provide: can_provide,
+        your_available_trucks: can_provide,
+        is_personalized: true,
+        pickup_distance_km: (distance_m / 100.0).round() / 10.0,
+        dispatch_revision: step,
+        order_lifecycle_version: order.version,
+        payload_version: 1,
+        server_time_ms: now_ms,
+    }
 }

@@ -19,17 +19,17 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::StreamExt;
-use serde_json::json;
 use uuid::Uuid;
 use weelo_availability::Point;
 use weelo_persistence::PersistenceError;
 use weelo_persistence::dispatch::{self, Notified, Step};
-use weelo_persistence::orders::{self, Order, TruckRequest, order_rooms};
+use weelo_persistence::orders::{self, Order, TruckRequest};
 use weelo_persistence::outbox::NewEvent;
 use weelo_persistence::quiet_steps::{self, DueStep, QuietStep};
 
 use super::{Group, broadcast, groups};
 use crate::Dispatch;
+use crate::events::{BroadcastStateChanged, Event, Room};
 
 /// What a run found and told.
 pub(crate) struct Told {
@@ -111,37 +111,38 @@ async fn find_and_tell(
             transporter_id: *transporter,
             distance_m: *distance_m,
         });
-        told.events.push(NewEvent {
-            topic: "new_broadcast",
-            recipients: vec![format!("transporter:{transporter}")],
-            payload: broadcast(
-                order,
-                groups,
-                lines,
-                can_provide,
-                *distance_m,
-                now.timestamp_millis(),
-                step,
-            ),
-            order_id: Some(order.id),
-        });
+        let offer = broadcast(
+            order,
+            groups,
+            lines,
+            can_provide,
+            *distance_m,
+            now.timestamp_millis(),
+            step,
+        );
+        told.events.push(
+            Event::NewBroadcast(Box::new(offer))
+                .to([Room::Transporter(*transporter)], order.id)
+                .record(),
+        );
     }
     if !told.notified.is_empty() {
-        told.events.push(NewEvent {
-            topic: "broadcast_state_changed",
-            recipients: order_rooms(order),
-            payload: json!({
-                "orderId": order.id,
-                "status": order.status,
-                "dispatchState": "broadcasting",
-                "step": step,
-                "radiusKm": radius_m / 1000.0,
-                "notifiedTransporters": order.notified_transporters
-                    + i32::try_from(told.notified.len()).unwrap_or(0),
-                "onlineCandidates": told.candidates,
-            }),
-            order_id: Some(order.id),
-        });
+        let state = BroadcastStateChanged {
+            order_id: order.id,
+            status: order.status.clone(),
+            dispatch_state: "broadcasting".to_owned(),
+            step: Some(step),
+            radius_km: Some(radius_m / 1000.0),
+            notified_transporters: Some(
+                order.notified_transporters + i32::try_from(told.notified.len()).unwrap_or(0),
+            ),
+            online_candidates: Some(told.candidates),
+        };
+        told.events.push(
+            Event::BroadcastStateChanged(state)
+                .to(Room::of_order(order), order.id)
+                .record(),
+        );
     }
     Ok(told)
 }

@@ -16,11 +16,12 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use weelo_cache::Cache;
-use weelo_persistence::order_batch::{self, NewOrder};
+use weelo_persistence::order_batch::{self, Announcement, NewOrder};
 use weelo_persistence::orders::{self, AnswerKey, CreateRefused, Order, TruckRequest};
 use weelo_persistence::{DbPool, PersistenceError};
 
 use crate::broadcast::steps::FirstStep;
+use crate::events::names;
 use crate::supervisor::{Supervisor, next_until_stopped};
 
 /// Idempotency scope of create-order keys.
@@ -40,6 +41,8 @@ pub(crate) struct Creating {
     pub(crate) answer: String,
     /// The first dispatch step.
     pub(crate) first: FirstStep,
+    /// The rooms `order_created` goes to.
+    pub(crate) rooms: Vec<String>,
 }
 
 impl Creating {
@@ -54,6 +57,10 @@ impl Creating {
                 answer: &self.answer,
             },
             first: self.first.step(),
+            created: Announcement {
+                topic: names::ORDER_CREATED,
+                rooms: &self.rooms,
+            },
         }
     }
 }
@@ -200,7 +207,7 @@ async fn write(db: &DbPool, cache: &Cache, batch: Vec<Job>) {
     }
     for job in batch {
         let item = job.creating.new_order();
-        let outcome = orders::create(&mut conn, item.order, item.trucks, item.key, &item.first)
+        let outcome = orders::create(&mut conn, item)
             .await
             .map_err(PersistenceError::from);
         if matches!(outcome, Ok(Ok(()))) {

@@ -21,10 +21,13 @@ use uuid::Uuid;
 use weelo_cache::Cache;
 use weelo_orders::Clock;
 use weelo_persistence::orders::{self, Expired};
-use weelo_persistence::{DbPool, PersistenceError, idempotency, limits, otp, outbox, sessions};
+use weelo_persistence::{
+    DbPool, PersistenceError, dispatch, idempotency, limits, otp, outbox, sessions,
+};
 
 use super::OrderSettings;
 use super::timers::Timers;
+use crate::events::{self, Event, HoldExpired, OrderExpired, Outgoing, Room};
 use crate::supervisor::Supervisor;
 
 /// The advisory-lock key of the cleanup job when Redis is down.
@@ -133,7 +136,9 @@ impl Expiry {
         let mut conn = self.db.get().await?;
         let expired = conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
-                orders::expire(conn, id, now).await
+                let expired = orders::expire(conn, id, now).await?;
+                announce_expired(conn, expired.as_slice(), now).await?;
+                Ok(expired)
             })
             .await?;
         if let Some(done) = &expired {
@@ -151,7 +156,9 @@ impl Expiry {
         let mut conn = self.db.get().await?;
         let expired = conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
-                orders::expire_due(conn, now, batch).await
+                let expired = orders::expire_due(conn, now, batch).await?;
+                announce_expired(conn, &expired, now).await?;
+                Ok(expired)
             })
             .await?;
         for done in &expired {
@@ -160,7 +167,16 @@ impl Expiry {
         }
         let holds = conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
-                weelo_persistence::holds::expire_due(conn, now, batch).await
+                let holds = weelo_persistence::holds::expire_due(conn, now, batch).await?;
+                let events: Vec<Outgoing> = holds
+                    .iter()
+                    .map(|hold| {
+                        Event::HoldExpired(HoldExpired::of(hold, now))
+                            .to([Room::Transporter(hold.transporter_id)], hold.order_id)
+                    })
+                    .collect();
+                events::append(conn, &events, now).await?;
+                Ok(holds)
             })
             .await?;
         for hold in &holds {
@@ -232,6 +248,7 @@ impl Expiry {
         };
         loop {
             let expired = orders::expire_due(conn, now, self.settings.sweep_batch).await?;
+            announce_expired(conn, &expired, now).await?;
             let full_batch =
                 expired.len() >= usize::try_from(self.settings.sweep_batch).unwrap_or(usize::MAX);
             report.expired += expired.len();
@@ -289,6 +306,25 @@ impl Expiry {
             });
         }
     }
+}
+
+/// Writes `order_expired` for each of `expired`, to the order's watchers
+/// and every transporter it was offered to, in the expiry's transaction.
+pub(crate) async fn announce_expired(
+    conn: &mut AsyncPgConnection,
+    expired: &[Expired],
+    now: DateTime<Utc>,
+) -> Result<(), diesel::result::Error> {
+    let mut announced = Vec::with_capacity(expired.len());
+    for done in expired {
+        let order = &done.order;
+        let notified = dispatch::notified_of(conn, order.id).await?;
+        announced.push(
+            Event::OrderExpired(OrderExpired::of(order, done.trucks_expired))
+                .to(Room::of_order_and(order, &notified), order.id),
+        );
+    }
+    events::append(conn, &announced, now).await.map(drop)
 }
 
 fn log_expired(done: &Expired, by: &'static str) {

@@ -11,11 +11,13 @@ use uuid::Uuid;
 use weelo_availability::{VehicleKey, vehicle_type};
 use weelo_cache::RateDecision;
 use weelo_orders::OrderDraft;
-use weelo_persistence::orders::{self, Cancel, CreateRefused};
+use weelo_persistence::assignments::Assignment;
+use weelo_persistence::orders::{self, Cancel, CreateRefused, Order};
 use weelo_persistence::{dispatch, idempotency};
 
 use super::batcher::{CREATE_SCOPE, Creating};
 use super::{OrderError, dto, mirror};
+use crate::events::{self, Event, OrderCancelled, Outgoing, Room, TripCancelled, room};
 use crate::{Dispatch, DispatchError};
 
 /// What a create answered: the HTTP status and `data`, fresh or replayed.
@@ -87,7 +89,9 @@ pub async fn create(
                 cause: format!("the create answer did not serialize: {error}"),
             }
         })?;
+    let rooms = room::names(&Room::of_order(&row));
     let creating = Arc::new(Creating {
+        rooms,
         order: row,
         trucks,
         key: key.to_owned(),
@@ -112,7 +116,9 @@ pub async fn create(
                     None
                 } else {
                     conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-                        orders::expire_customer_due(conn, customer_id, now).await
+                        let expired = orders::expire_customer_due(conn, customer_id, now).await?;
+                        super::expiry::announce_expired(conn, expired.as_slice(), now).await?;
+                        Ok(expired)
                     })
                     .await?
                 };
@@ -218,6 +224,52 @@ async fn undo_rate(state: &Dispatch, customer_id: Uuid, hit: Option<&str>) {
     }
 }
 
+/// `order_cancelled` for everyone the order concerns, `trip_cancelled` for
+/// each driver (and its transporter) whose trip it ended.
+fn cancel_events(
+    order: &Order,
+    trucks_cancelled: usize,
+    ended: &[Assignment],
+    notified: &[Uuid],
+    reason: &str,
+) -> Vec<Outgoing> {
+    let mut events = vec![
+        Event::OrderCancelled(OrderCancelled {
+            order_id: order.id,
+            status: order.status.clone(),
+            reason: reason.to_owned(),
+            cancelled_at: order.cancelled_at,
+            trucks_cancelled,
+            message: "The customer cancelled this order",
+        })
+        .to(Room::of_order_and(order, notified), order.id),
+    ];
+    events.extend(ended.iter().map(|a| {
+        Event::TripCancelled(TripCancelled {
+            order_id: order.id,
+            booking_id: order.id,
+            assignment_id: a.id,
+            trip_id: a.trip_id,
+            vehicle_number: a.vehicle_number.clone(),
+            reason: reason.to_owned(),
+            message: "The customer cancelled this trip",
+            cancelled_at: order.cancelled_at,
+            pickup_address: order.pickup_address.clone(),
+            drop_address: order.drop_address.clone(),
+            compensation_amount: 0,
+            settlement_state: "none",
+        })
+        .to(
+            [
+                Room::Driver(a.driver_id),
+                Room::Transporter(a.transporter_id),
+            ],
+            order.id,
+        )
+    }));
+    events
+}
+
 /// Cancels the customer's order; a cancelled or expired order answers its state.
 pub async fn cancel(
     state: &Dispatch,
@@ -229,7 +281,25 @@ pub async fn cancel(
     let mut conn = state.conn().await?;
     let outcome = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
-            orders::cancel(conn, customer_id, id, reason, now).await
+            let outcome = orders::cancel(conn, customer_id, id, reason, now).await?;
+            if let Cancel::Cancelled {
+                order,
+                trucks_cancelled,
+                assignments_cancelled,
+            } = &outcome
+            {
+                let notified = dispatch::notified_of(conn, order.id).await?;
+                let why = reason.unwrap_or("customer_cancelled");
+                let events = cancel_events(
+                    order,
+                    *trucks_cancelled,
+                    assignments_cancelled,
+                    &notified,
+                    why,
+                );
+                events::append(conn, &events, now).await?;
+            }
+            Ok(outcome)
         })
         .await?;
     let (order, trucks_cancelled, ended, already) = match outcome {

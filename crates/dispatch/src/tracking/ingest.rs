@@ -7,13 +7,14 @@
 use crate::sockets::Delivery;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 use weelo_orders::input::{INDIA_LATITUDE, INDIA_LONGITUDE};
 use weelo_persistence::trips::{self, NewPoint, ON_TRIP};
 use weelo_persistence::{PersistenceError, assignments::Assignment};
 
 use super::{Fix, Tracking, TrackingSettings};
+use crate::events::{Event, LocationUpdated, Room};
 use crate::wire::iso;
 
 /// Where fixes came from.
@@ -155,23 +156,28 @@ fn point(trip_id: Uuid, fix: &Fix) -> Option<NewPoint> {
 }
 
 /// `location_updated` for the customer's tracking screen.
-pub fn location_updated(a: &Assignment, fix: &Fix, now_ms: i64, stale_after_secs: i64) -> Value {
+pub fn location_updated(
+    a: &Assignment,
+    fix: &Fix,
+    now_ms: i64,
+    stale_after_secs: i64,
+) -> LocationUpdated {
     let age = (now_ms - fix.at_ms).max(0);
-    json!({
-        "tripId": a.trip_id,
-        "assignmentId": a.id,
-        "orderId": a.order_id,
-        "bookingId": a.order_id,
-        "driverId": a.driver_id,
-        "vehicleNumber": a.vehicle_number,
-        "latitude": fix.latitude,
-        "longitude": fix.longitude,
-        "speed": fix.speed.unwrap_or(0.0),
-        "bearing": fix.bearing.unwrap_or(0.0),
-        "timestamp": DateTime::<Utc>::from_timestamp_millis(fix.at_ms).map(iso),
-        "isStale": age > stale_after_secs.saturating_mul(1000),
-        "locationAgeMs": age,
-    })
+    LocationUpdated {
+        trip_id: a.trip_id,
+        assignment_id: a.id,
+        order_id: a.order_id,
+        booking_id: a.order_id,
+        driver_id: a.driver_id,
+        vehicle_number: a.vehicle_number.clone(),
+        latitude: fix.latitude,
+        longitude: fix.longitude,
+        speed: fix.speed.unwrap_or(0.0),
+        bearing: fix.bearing.unwrap_or(0.0),
+        timestamp: DateTime::<Utc>::from_timestamp_millis(fix.at_ms).map(iso),
+        is_stale: age > stale_after_secs.saturating_mul(1000),
+        location_age_ms: age,
+    }
 }
 
 impl Tracking {
@@ -245,10 +251,16 @@ impl Tracking {
         let emit = self.may_emit(trip_id, now_ms);
         self.keep_latest(trip_id, newest, emit).await;
         if emit {
+            let event = Event::LocationUpdated(location_updated(
+                &trip,
+                &newest,
+                now_ms,
+                settings.stale_after_secs,
+            ));
             let delivery = Delivery {
-                rooms: vec![format!("order:{}", trip.order_id)],
-                name: "location_updated".to_owned(),
-                data: location_updated(&trip, &newest, now_ms, settings.stale_after_secs),
+                rooms: vec![Room::Order(trip.order_id).name()],
+                name: event.name().to_owned(),
+                data: event.payload(),
                 event_id: format!("live-{}", Uuid::new_v4()),
                 server_time_ms: now_ms,
             };
@@ -285,6 +297,8 @@ impl From<IngestError> for crate::DispatchError {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn settings() -> TrackingSettings {

@@ -7,11 +7,11 @@ use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_orders::AssignmentStatus;
-use weelo_persistence::orders::order_rooms;
-use weelo_persistence::outbox::{self, NewEvent};
+use weelo_persistence::dispatch;
 use weelo_persistence::trips::{self, Advanced, TripRefused};
 
 use crate::assignments::Answer;
+use crate::events::{AssignmentStatusChanged, BookingCompleted, Event, Outgoing, Room};
 use crate::idempotent::{self, Keyed, Tx};
 use crate::{Dispatch, DispatchError, ErrorCode};
 
@@ -91,7 +91,13 @@ pub async fn change(
                     })
                 })?;
             if advanced.changed {
-                outbox::append(conn, &events(&advanced, word), now).await?;
+                let notified = if advanced.order_completed {
+                    dispatch::notified_of(conn, advanced.order.id).await?
+                } else {
+                    Vec::new()
+                };
+                let events = events(&advanced, word, &notified);
+                crate::events::append(conn, &events, now).await?;
             }
             let data = answer(&advanced, now.timestamp_millis());
             idempotent::complete(conn, keyed, driver, &data).await?;
@@ -128,32 +134,26 @@ fn answer(advanced: &Advanced, now_ms: i64) -> Value {
     })
 }
 
-fn events(advanced: &Advanced, word: &str) -> Vec<NewEvent> {
+/// `assignment_status_changed` for the order's watchers and the truck's
+/// transporter; `booking_completed` too when this trip completed the order,
+/// to everyone the order concerns (as when its last assignment ends
+/// unanswered).
+fn events(advanced: &Advanced, word: &str, notified: &[Uuid]) -> Vec<Outgoing> {
     let a = &advanced.assignment;
     let order = &advanced.order;
-    let mut recipients = order_rooms(order);
-    recipients.push(format!("transporter:{}", a.transporter_id));
-    let mut events = vec![NewEvent {
-        topic: "assignment_status_changed",
-        recipients: recipients.clone(),
-        payload: json!({
-            "assignmentId": a.id, "tripId": a.trip_id, "orderId": order.id, "bookingId": order.id,
-            "driverId": a.driver_id, "vehicleNumber": a.vehicle_number,
-            "status": word, "orderStatus": order.status, "message": message_of(word),
-        }),
-        order_id: Some(order.id),
-    }];
+    let transporter = Room::Transporter(a.transporter_id);
+    let mut audience = Room::of_order(order);
+    audience.push(transporter);
+    let mut changed = AssignmentStatusChanged::of(a, message_of(word));
+    changed.status = word.to_owned();
+    changed.order_status = Some(order.status.clone());
+    let mut events = vec![Event::AssignmentStatusChanged(changed).to(audience, order.id)];
     if advanced.order_completed {
-        events.push(NewEvent {
-            topic: "booking_completed",
-            recipients,
-            payload: json!({
-                "orderId": order.id, "bookingId": order.id, "status": order.status,
-                "completedAt": order.completed_at, "trucksFilled": order.trucks_filled,
-                "message": "Every truck of this order has delivered",
-            }),
-            order_id: Some(order.id),
-        });
+        let mut everyone = Room::of_order_and(order, notified);
+        if !everyone.contains(&transporter) {
+            everyone.push(transporter);
+        }
+        events.push(Event::BookingCompleted(BookingCompleted::of(order)).to(everyone, order.id));
     }
     events
 }

@@ -5,12 +5,11 @@
 //! assignment so instances never report it twice. A fix clears the mark.
 
 use diesel_async::AsyncConnection;
-use serde_json::json;
-use weelo_persistence::orders::{self, order_rooms};
-use weelo_persistence::outbox::{self, NewEvent};
+use weelo_persistence::orders;
 use weelo_persistence::{PersistenceError, trips, users};
 
 use crate::Dispatch;
+use crate::events::{DriverConnectivityIssue, DriverMayBeOffline, Event, Room};
 
 /// One pass over every trip on the road, a page at a time (each page's
 /// latest fixes in one Redis round trip); returns how many were reported.
@@ -73,31 +72,29 @@ async fn report_page(
                     .unwrap_or_else(|| "Driver".to_owned());
                 let seconds = silent_for_ms / 1000;
                 let events = [
-                    NewEvent {
-                        topic: "driver_connectivity_issue",
-                        recipients: order_rooms(&order),
-                        payload: json!({
-                            "tripId": trip.trip_id, "orderId": order.id, "driverName": driver_name,
-                            "vehicleNumber": trip.vehicle_number, "lastSeenSeconds": seconds,
-                            "message": "We have not heard from the truck for a while",
-                            "timestamp": crate::wire::iso(now),
-                        }),
-                        order_id: Some(order.id),
-                    },
-                    NewEvent {
-                        topic: "driver_may_be_offline",
-                        recipients: vec![format!("transporter:{}", trip.transporter_id)],
-                        payload: json!({
-                            "driverId": trip.driver_id, "driverName": driver_name,
-                            "vehicleNumber": trip.vehicle_number, "tripId": trip.trip_id,
-                            "assignmentId": trip.id, "lastSeenSeconds": seconds,
-                            "status": trip.status().trip_word(),
-                            "message": "The driver's phone has gone quiet on a trip",
-                        }),
-                        order_id: Some(order.id),
-                    },
+                    Event::DriverConnectivityIssue(DriverConnectivityIssue {
+                        trip_id: trip.trip_id,
+                        order_id: order.id,
+                        driver_name: driver_name.clone(),
+                        vehicle_number: trip.vehicle_number.clone(),
+                        last_seen_seconds: seconds,
+                        message: "We have not heard from the truck for a while",
+                        timestamp: crate::wire::iso(now),
+                    })
+                    .to(Room::of_order(&order), order.id),
+                    Event::DriverMayBeOffline(DriverMayBeOffline {
+                        driver_id: trip.driver_id,
+                        driver_name,
+                        vehicle_number: trip.vehicle_number.clone(),
+                        trip_id: trip.trip_id,
+                        assignment_id: trip.id,
+                        last_seen_seconds: seconds,
+                        status: trip.status().trip_word(),
+                        message: "The driver's phone has gone quiet on a trip",
+                    })
+                    .to([Room::Transporter(trip.transporter_id)], order.id),
                 ];
-                outbox::append(conn, &events, now).await?;
+                crate::events::append(conn, &events, now).await?;
                 Ok(true)
             })
             .await?;

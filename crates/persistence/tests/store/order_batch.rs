@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_orders::OrderDraft;
 use weelo_persistence::dispatch::{Notified, Step};
-use weelo_persistence::order_batch::{NewOrder, create_all};
-use weelo_persistence::orders::{self, AnswerKey, Order, TruckRequest, order_rooms};
+use weelo_persistence::order_batch::{Announcement, NewOrder, create_all};
+use weelo_persistence::orders::{self, AnswerKey, Order, TruckRequest};
 use weelo_persistence::outbox::NewEvent;
 use weelo_test_support::TestDb;
 
@@ -81,6 +81,7 @@ struct Made {
     answer: String,
     notified: Vec<Notified>,
     events: Vec<NewEvent>,
+    rooms: Vec<String>,
 }
 
 fn made(customer: Uuid, key: &str, now: DateTime<Utc>) -> Made {
@@ -93,6 +94,10 @@ fn made(customer: Uuid, key: &str, now: DateTime<Utc>) -> Made {
         orders::new_rows(customer, &valid, &keys, now + Duration::seconds(60), now);
     Made {
         answer: json!({ "orderId": order.id, "key": key }).to_string(),
+        rooms: vec![
+            format!("customer:{customer}"),
+            format!("order:{}", order.id),
+        ],
         order,
         trucks,
         key: key.to_owned(),
@@ -117,6 +122,10 @@ fn new_order(made: &Made, now: DateTime<Utc>) -> NewOrder<'_> {
             notified: &made.notified,
             events: &made.events,
             next_at: Some(now + Duration::seconds(8)),
+        },
+        created: Announcement {
+            topic: "order_created",
+            rooms: &made.rooms,
         },
     }
 }
@@ -190,7 +199,7 @@ async fn a_batch_writes_every_order_with_its_rows_and_events_in_order() {
         .filter(|e| e.topic == "order_created")
         .zip(&batch)
     {
-        assert_eq!(event.recipients, order_rooms(&made.order));
+        assert_eq!(event.recipients, made.rooms);
         assert_eq!(
             event.payload,
             serde_json::from_str::<Value>(&made.answer).unwrap()

@@ -8,6 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 use weelo_orders::OrderDraft;
 use weelo_persistence::dispatch::Step;
+use weelo_persistence::order_batch::{Announcement, NewOrder};
 use weelo_persistence::orders::{self, AnswerKey, CreateRefused, Order, TruckRequest};
 use weelo_persistence::users;
 use weelo_persistence::vehicles::{self, Upsert, Vehicle, VehicleInput};
@@ -61,7 +62,21 @@ pub async fn try_order(
         events: &[],
         next_at: Some(now + Duration::seconds(8)),
     };
-    orders::create(conn, &order, &rows, key, &first)
+    let rooms = [
+        format!("customer:{customer}"),
+        format!("order:{}", order.id),
+    ];
+    let item = NewOrder {
+        order: &order,
+        trucks: &rows,
+        key,
+        first,
+        created: Announcement {
+            topic: "order_created",
+            rooms: &rooms,
+        },
+    };
+    orders::create(conn, item)
         .await
         .unwrap()
         .map(|()| (order, rows))
