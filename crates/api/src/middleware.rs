@@ -23,15 +23,6 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// Whether a request may have committed outbox events: a successful
-/// mutation, except the high-rate presence and GPS calls, which write none.
-fn changes_state(method: &str, route: &str, status: u16) -> bool {
-    method != "GET"
-        && (200..300).contains(&status)
-        && !route.ends_with("/transporter/heartbeat")
-        && !route.ends_with("/tracking/batch")
-}
-
 /// The method as a metric label and log field: one of the seven standard
 /// methods the routes can match, else `OTHER` (a closed set, whatever the
 /// client sends).
@@ -76,11 +67,6 @@ pub async fn observe_request(
         .unwrap_or_else(|| "unmatched".to_owned());
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    if let Some(state) = &state
-        && changes_state(method, &route, status)
-    {
-        state.wake_relay();
-    }
     if let Some(state) = state {
         state
             .metrics

@@ -153,6 +153,7 @@ async fn settle_confirm(
         Err(Tx::Db(error)) => return Err(error::from_race(error)),
         Err(Tx::Refused(refused)) => return Err(refused.into()),
     };
+    state.wake_relay();
     after_confirm(state, transporter, &confirmed).await;
     Ok(Answer::Done(data))
 }
@@ -307,6 +308,7 @@ pub async fn accept(
     match result {
         Some(data) => {
             tracing::info!(assignment.id = %id, driver.id = %driver, "assignment accepted");
+            state.wake_relay();
             Ok(Answer::Done(data))
         }
         None => Ok(Answer::Replay),
@@ -346,6 +348,7 @@ pub async fn decline(
     };
     drop(conn);
     tracing::info!(assignment.id = %id, order.id = %ended.order.id, truck.reopened = ended.reopened, "assignment declined");
+    state.wake_relay();
     after_unanswered(state, &ended).await;
     Ok(Answer::Done(data))
 }

@@ -319,6 +319,7 @@ pub async fn cancel(
     };
     if !already {
         tracing::info!(order.id = %order.id, trucks_cancelled, assignments_cancelled = ended.len(), "order cancelled");
+        state.wake_relay();
     }
     let mut fleets: Vec<Uuid> = ended.iter().map(|a| a.transporter_id).collect();
     fleets.dedup();

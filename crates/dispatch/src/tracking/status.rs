@@ -109,6 +109,7 @@ pub async fn change(
         return Ok(Answer::Replay);
     };
     if advanced.changed {
+        state.wake_relay();
         tracing::info!(trip.id = %trip_id, trip.status = word, order.status = %advanced.order.status, "trip moved");
         state.tracking.remember(advanced.assignment.clone());
         crate::orders::mirror::publish(&state.cache, &advanced.order).await;

@@ -6,5 +6,6 @@ mod drivers;
 mod harness;
 mod holds;
 mod orders;
+mod relay;
 mod shutdown;
 mod trips;
