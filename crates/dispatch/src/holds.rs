@@ -4,7 +4,6 @@
 //! press at once; releasing gives them back.
 
 use chrono::Duration;
-use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_availability::VehicleKey;
@@ -13,7 +12,7 @@ use weelo_persistence::holds::{self, Hold, NewHold, Refused};
 use weelo_persistence::{dispatch, orders};
 
 use crate::assignments::Answer;
-use crate::idempotent::{self, Keyed, Tx};
+use crate::idempotent::{self, Change, Keyed, Tx};
 use crate::orders::OrderError;
 use crate::wire::iso;
 use crate::{Dispatch, DispatchError, ErrorCode};
@@ -64,76 +63,71 @@ pub async fn place(
     let now = dispatch.clock.now();
     let hold_secs = dispatch.orders.hold_secs;
     let (order_id, quantity, key) = (request.order_id, request.quantity, &request.key);
-    let mut conn = dispatch.conn().await?;
-    let placed = conn
-        .transaction::<_, Tx<DispatchError>, _>(async |conn| {
-            if !idempotent::claim(conn, keyed, transporter, now).await? {
-                return Ok(None);
-            }
-            let Some(order) = orders::find_shared(conn, order_id).await? else {
-                return Err(Tx::Refused(OrderError::OrderNotFound.into()));
-            };
-            if !dispatch::was_notified(conn, order_id, transporter).await? {
-                return Err(Tx::Refused(DispatchError::refused(
-                    ErrorCode::NotNotified,
-                    "this order was not offered to you",
-                )));
-            }
-            if dispatch::has_declined(conn, order_id, transporter).await? {
-                return Err(Tx::Refused(DispatchError::refused(
-                    ErrorCode::BroadcastDeclined,
-                    "you declined this request; it comes back if a truck is offered again",
-                )));
-            }
-            if matches!(
-                order.status(),
-                OrderStatus::FullyFilled | OrderStatus::InProgress | OrderStatus::Completed
-            ) {
-                // Filled, not expired: the app must not show "cancelled".
-                return Err(Tx::Refused(refusal(Refused::NotEnough { available: 0 })));
-            }
-            if !order.status().is_searching() || order.expires_at <= now {
-                return Err(Tx::Refused(DispatchError::refused(
-                    ErrorCode::BroadcastExpired,
-                    "this request has expired or was cancelled",
-                )));
-            }
-            // Holding the line already says more than counting vehicles.
-            if let Some(existing) =
-                holds::active_for(conn, transporter, order_id, key.as_str()).await?
-            {
-                let summary = holds::HoldSummary::from(&existing);
-                return Err(Tx::Refused(refusal(Refused::AlreadyHolding(Box::new(
-                    summary,
-                )))));
-            }
-            let spare = holds::spare_vehicles(conn, transporter, key.as_str(), now).await?;
-            if i64::from(quantity) > spare {
-                return Err(Tx::Refused(DispatchError::refused_with(
-                    ErrorCode::NotEnoughVehicles,
-                    format!(
-                        "you have {spare} free vehicle(s) of this type for {quantity} truck(s)"
-                    ),
-                    json!({ "freeVehicles": spare, "requested": quantity }),
-                )));
-            }
-            let new = NewHold {
-                transporter_id: transporter,
-                order_id,
-                vehicle_type: &request.vehicle_type,
-                vehicle_subtype: &request.vehicle_subtype,
-                vehicle_key: key.as_str(),
-                quantity,
-                expires_at: (now + Duration::seconds(hold_secs)).min(order.expires_at),
-            };
-            let (placed, trucks) = holds::place(conn, &new, now)
-                .await?
-                .map_err(|refused| Tx::Refused(refusal(refused)))?;
-            let data = hold_json(&placed, Some(&trucks), now.timestamp_millis());
-            idempotent::complete(conn, keyed, transporter, &data).await?;
-            Ok(Some((placed, data)))
+    let placed = idempotent::run(dispatch, keyed, transporter, async |conn| {
+        let Some(order) = orders::find_shared(conn, order_id).await? else {
+            return Err(Tx::Refused(OrderError::OrderNotFound.into()));
+        };
+        if !dispatch::was_notified(conn, order_id, transporter).await? {
+            return Err(Tx::Refused(DispatchError::refused(
+                ErrorCode::NotNotified,
+                "this order was not offered to you",
+            )));
+        }
+        if dispatch::has_declined(conn, order_id, transporter).await? {
+            return Err(Tx::Refused(DispatchError::refused(
+                ErrorCode::BroadcastDeclined,
+                "you declined this request; it comes back if a truck is offered again",
+            )));
+        }
+        if matches!(
+            order.status(),
+            OrderStatus::FullyFilled | OrderStatus::InProgress | OrderStatus::Completed
+        ) {
+            // Filled, not expired: the app must not show "cancelled".
+            return Err(Tx::Refused(refusal(Refused::NotEnough { available: 0 })));
+        }
+        if !order.status().is_searching() || order.expires_at <= now {
+            return Err(Tx::Refused(DispatchError::refused(
+                ErrorCode::BroadcastExpired,
+                "this request has expired or was cancelled",
+            )));
+        }
+        // Holding the line already says more than counting vehicles.
+        if let Some(existing) = holds::active_for(conn, transporter, order_id, key.as_str()).await?
+        {
+            let summary = holds::HoldSummary::from(&existing);
+            return Err(Tx::Refused(refusal(Refused::AlreadyHolding(Box::new(
+                summary,
+            )))));
+        }
+        let spare = holds::spare_vehicles(conn, transporter, key.as_str(), now).await?;
+        if i64::from(quantity) > spare {
+            return Err(Tx::Refused(DispatchError::refused_with(
+                ErrorCode::NotEnoughVehicles,
+                format!("you have {spare} free vehicle(s) of this type for {quantity} truck(s)"),
+                json!({ "freeVehicles": spare, "requested": quantity }),
+            )));
+        }
+        let new = NewHold {
+            transporter_id: transporter,
+            order_id,
+            vehicle_type: &request.vehicle_type,
+            vehicle_subtype: &request.vehicle_subtype,
+            vehicle_key: key.as_str(),
+            quantity,
+            expires_at: (now + Duration::seconds(hold_secs)).min(order.expires_at),
+        };
+        let (placed, trucks) = holds::place(conn, &new, now)
+            .await?
+            .map_err(|refused| Tx::Refused(refusal(refused)))?;
+        let answer = hold_json(&placed, Some(&trucks), now.timestamp_millis());
+        Ok(Change {
+            outcome: placed,
+            answer,
+            events: Vec::new(),
         })
-        .await?;
+    })
+    .await?;
     let Some((placed, data)) = placed else {
         return Ok(Answer::Replay);
     };
@@ -181,13 +175,16 @@ pub async fn release(
     hold_id: Uuid,
 ) -> Result<Value, DispatchError> {
     let now = dispatch.clock.now();
-    let mut conn = dispatch.conn().await?;
-    let released = conn
-        .transaction::<_, diesel::result::Error, _>(async |conn| {
-            holds::release(conn, transporter, hold_id, now).await
+    let ran = idempotent::run::<_, DispatchError, _>(dispatch, None, transporter, async |conn| {
+        let released = holds::release(conn, transporter, hold_id, now).await?;
+        Ok(Change {
+            outcome: released,
+            answer: Value::Null,
+            events: Vec::new(),
         })
-        .await?;
-    if !released {
+    })
+    .await?;
+    if !ran.is_some_and(|(released, _)| released) {
         // The app treats this code as success (the hold is gone either way).
         return Err(DispatchError::refused(
             ErrorCode::HoldNotFound,

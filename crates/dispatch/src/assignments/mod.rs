@@ -25,7 +25,7 @@ use crate::events::{
     BroadcastStateChanged, DriverTimeout, Event, OrderExpired, Outgoing, Room, TripAssigned,
     TrucksRemaining,
 };
-use crate::idempotent::{self, Keyed, Tx};
+use crate::idempotent::{self, Change, Keyed, Tx};
 use crate::{Dispatch, DispatchError};
 
 /// What a keyed change answers: its data, or "replay the stored answer".
@@ -48,20 +48,13 @@ pub async fn confirm(
     let now = state.clock.now();
     let answer_secs = state.orders.driver_answer_secs;
     let deadline = now + Duration::seconds(answer_secs);
-    let mut conn = state.conn().await?;
-    let result = conn
-        .transaction::<_, Tx<AssignmentError>, _>(async |conn| {
-            if !idempotent::claim(conn, keyed, transporter, now).await? {
-                return Ok(None);
-            }
-            let confirmed = assignments::confirm(conn, transporter, hold_id, pairs, deadline, now)
-                .await?
-                .map_err(|refused| Tx::Refused(refused.into()))?;
-            let data = record_confirm(conn, &confirmed, keyed, answer_secs, now).await?;
-            Ok(Some((confirmed, data)))
-        })
-        .await;
-    drop(conn);
+    let result = idempotent::run(state, keyed, transporter, async |conn| {
+        let confirmed = assignments::confirm(conn, transporter, hold_id, pairs, deadline, now)
+            .await?
+            .map_err(|refused| Tx::Refused(refused.into()))?;
+        Ok(record_confirm(conn, confirmed, answer_secs, now).await?)
+    })
+    .await;
     settle_confirm(state, transporter, result).await
 }
 
@@ -78,67 +71,59 @@ pub async fn accept_truck(
     let answer_secs = state.orders.driver_answer_secs;
     let deadline = now + Duration::seconds(answer_secs);
     let hold_secs = state.orders.hold_secs;
-    let mut conn = state.conn().await?;
-    let result = conn
-        .transaction::<_, Tx<AssignmentError>, _>(async |conn| {
-            if !idempotent::claim(conn, keyed, transporter, now).await? {
-                return Ok(None);
-            }
-            let refuse = |e| Tx::Refused(e);
-            let truck = orders::trucks_by_ids(conn, &[truck_id])
-                .await?
-                .pop()
-                .ok_or(refuse(AssignmentError::TruckNotFound))?;
-            let order = orders::lock(conn, truck.order_id)
-                .await?
-                .ok_or(refuse(AssignmentError::TruckNotFound))?;
-            if !dispatch::was_notified(conn, order.id, transporter).await? {
-                return Err(refuse(AssignmentError::NotNotified));
-            }
-            if !order.status().is_searching() || order.expires_at <= now {
-                return Err(refuse(AssignmentError::OrderClosed));
-            }
-            let until = (now + Duration::seconds(hold_secs)).min(order.expires_at);
-            let hold = weelo_persistence::holds::place_truck(conn, transporter, &truck, until, now)
-                .await?
-                .map_err(|refused| {
-                    refuse(match refused {
-                        weelo_persistence::holds::Refused::AlreadyHolding(_) => {
-                            AssignmentError::AlreadyHolding
-                        }
-                        weelo_persistence::holds::Refused::NotEnough { .. } => {
-                            AssignmentError::TruckTaken
-                        }
-                    })
-                })?;
-            let confirmed =
-                assignments::confirm(conn, transporter, hold.id, &[pair], deadline, now)
-                    .await?
-                    .map_err(|refused| Tx::Refused(refused.into()))?;
-            let data = record_confirm(conn, &confirmed, keyed, answer_secs, now).await?;
-            Ok(Some((confirmed, data)))
-        })
-        .await;
-    drop(conn);
+    let result = idempotent::run(state, keyed, transporter, async |conn| {
+        let refuse = |e| Tx::Refused(e);
+        let truck = orders::trucks_by_ids(conn, &[truck_id])
+            .await?
+            .pop()
+            .ok_or(refuse(AssignmentError::TruckNotFound))?;
+        let order = orders::lock(conn, truck.order_id)
+            .await?
+            .ok_or(refuse(AssignmentError::TruckNotFound))?;
+        if !dispatch::was_notified(conn, order.id, transporter).await? {
+            return Err(refuse(AssignmentError::NotNotified));
+        }
+        if !order.status().is_searching() || order.expires_at <= now {
+            return Err(refuse(AssignmentError::OrderClosed));
+        }
+        let until = (now + Duration::seconds(hold_secs)).min(order.expires_at);
+        let hold = weelo_persistence::holds::place_truck(conn, transporter, &truck, until, now)
+            .await?
+            .map_err(|refused| {
+                refuse(match refused {
+                    weelo_persistence::holds::Refused::AlreadyHolding(_) => {
+                        AssignmentError::AlreadyHolding
+                    }
+                    weelo_persistence::holds::Refused::NotEnough { .. } => {
+                        AssignmentError::TruckTaken
+                    }
+                })
+            })?;
+        let confirmed = assignments::confirm(conn, transporter, hold.id, &[pair], deadline, now)
+            .await?
+            .map_err(|refused| Tx::Refused(refused.into()))?;
+        Ok(record_confirm(conn, confirmed, answer_secs, now).await?)
+    })
+    .await;
     settle_confirm(state, transporter, result).await
 }
 
-/// Writes a confirm's events and stored answer in its transaction; returns
-/// the answer.
+/// A confirm's events and answer, read in its transaction.
 async fn record_confirm(
     conn: &mut AsyncPgConnection,
-    confirmed: &Confirmed,
-    keyed: Option<&Keyed>,
+    confirmed: Confirmed,
     answer_secs: i64,
     now: DateTime<Utc>,
-) -> diesel::QueryResult<Value> {
+) -> diesel::QueryResult<Change<Confirmed>> {
     let customer = users::find(conn, confirmed.order.customer_id).await?;
     let notified = dispatch::notified_of(conn, confirmed.order.id).await?;
-    let events = confirm_events(confirmed, customer.as_ref(), &notified, answer_secs, now);
-    events::append(conn, &events, now).await?;
-    let data = confirm_answer(confirmed, now);
-    idempotent::complete(conn, keyed, confirmed.hold.transporter_id, &data).await?;
-    Ok(data)
+    let events = confirm_events(&confirmed, customer.as_ref(), &notified, answer_secs, now);
+    let answer = confirm_answer(&confirmed, now);
+    Ok(Change {
+        outcome: confirmed,
+        answer,
+        events,
+    })
 }
 
 /// The answer of a confirm's transaction, and what follows a commit.
@@ -151,9 +136,9 @@ async fn settle_confirm(
         Ok(Some(done)) => done,
         Ok(None) => return Ok(Answer::Replay),
         Err(Tx::Db(error)) => return Err(error::from_race(error)),
+        Err(Tx::Unavailable(error)) => return Err(error.into()),
         Err(Tx::Refused(refused)) => return Err(refused.into()),
     };
-    state.wake_relay();
     after_confirm(state, transporter, &confirmed).await;
     Ok(Answer::Done(data))
 }
@@ -282,33 +267,29 @@ pub async fn accept(
     keyed: Option<&Keyed>,
 ) -> Result<Answer, DispatchError> {
     let now = state.clock.now();
-    let mut conn = state.conn().await?;
-    let result = conn
-        .transaction::<_, Tx<AssignmentError>, _>(async |conn| {
-            if !idempotent::claim(conn, keyed, driver, now).await? {
-                return Ok(None);
-            }
-            let accepted = assignments::accept(conn, driver, id, now)
-                .await?
-                .map_err(|refused| Tx::Refused(refused.into()))?;
-            let order = orders::find(conn, accepted.order_id).await?;
-            if let Some(order) = &order {
-                let mut audience = Room::of_order(order);
-                audience.push(Room::Transporter(accepted.transporter_id));
-                let changed =
-                    AssignmentStatusChanged::of(&accepted, "The driver accepted the trip");
-                let event = Event::AssignmentStatusChanged(changed).to(audience, order.id);
-                events::append(conn, &[event], now).await?;
-            }
-            let data = one_view(conn, &accepted, now).await?;
-            idempotent::complete(conn, keyed, driver, &data).await?;
-            Ok(Some(data))
+    let result = idempotent::run::<_, AssignmentError, _>(state, keyed, driver, async |conn| {
+        let accepted = assignments::accept(conn, driver, id, now)
+            .await?
+            .map_err(|refused| Tx::Refused(refused.into()))?;
+        let order = orders::find(conn, accepted.order_id).await?;
+        let mut events = Vec::new();
+        if let Some(order) = &order {
+            let mut audience = Room::of_order(order);
+            audience.push(Room::Transporter(accepted.transporter_id));
+            let changed = AssignmentStatusChanged::of(&accepted, "The driver accepted the trip");
+            events.push(Event::AssignmentStatusChanged(changed).to(audience, order.id));
+        }
+        let answer = one_view(conn, &accepted, now).await?;
+        Ok(Change {
+            outcome: (),
+            answer,
+            events,
         })
-        .await?;
+    })
+    .await?;
     match result {
-        Some(data) => {
+        Some(((), data)) => {
             tracing::info!(assignment.id = %id, driver.id = %driver, "assignment accepted");
-            state.wake_relay();
             Ok(Answer::Done(data))
         }
         None => Ok(Answer::Replay),
@@ -328,27 +309,23 @@ pub async fn decline(
         driver_id: driver,
         reason,
     };
-    let mut conn = state.conn().await?;
-    let result = conn
-        .transaction::<_, Tx<AssignmentError>, _>(async |conn| {
-            if !idempotent::claim(conn, keyed, driver, now).await? {
-                return Ok(None);
-            }
-            let ended = assignments::end_unanswered(conn, id, how, now)
-                .await?
-                .map_err(|refused| Tx::Refused(refused.into()))?;
-            append_unanswered_events(conn, &ended, now).await?;
-            let data = one_view(conn, &ended.assignment, now).await?;
-            idempotent::complete(conn, keyed, driver, &data).await?;
-            Ok(Some((ended, data)))
+    let result = idempotent::run::<_, AssignmentError, _>(state, keyed, driver, async |conn| {
+        let ended = assignments::end_unanswered(conn, id, how, now)
+            .await?
+            .map_err(|refused| Tx::Refused(refused.into()))?;
+        let events = unanswered_events(conn, &ended, now).await?;
+        let answer = one_view(conn, &ended.assignment, now).await?;
+        Ok(Change {
+            outcome: ended,
+            answer,
+            events,
         })
-        .await?;
+    })
+    .await?;
     let Some((ended, data)) = result else {
         return Ok(Answer::Replay);
     };
-    drop(conn);
     tracing::info!(assignment.id = %id, order.id = %ended.order.id, truck.reopened = ended.reopened, "assignment declined");
-    state.wake_relay();
     after_unanswered(state, &ended).await;
     Ok(Answer::Done(data))
 }
@@ -365,7 +342,8 @@ pub async fn time_out(state: &Dispatch, id: Uuid) -> Result<bool, PersistenceErr
             else {
                 return Ok(None);
             };
-            append_unanswered_events(conn, &ended, now).await?;
+            let events = unanswered_events(conn, &ended, now).await?;
+            events::append(conn, &events, now).await?;
             Ok(Some(ended))
         })
         .await?;
@@ -432,11 +410,13 @@ async fn after_unanswered(state: &Dispatch, ended: &Ended) {
     }
 }
 
-async fn append_unanswered_events(
+/// The events of an assignment that ended unanswered (declined or timed
+/// out), read in its transaction.
+async fn unanswered_events(
     conn: &mut AsyncPgConnection,
     ended: &Ended,
     now: DateTime<Utc>,
-) -> diesel::QueryResult<()> {
+) -> diesel::QueryResult<Vec<Outgoing>> {
     let a = &ended.assignment;
     let order = &ended.order;
     let timed_out = a.status == "timed_out";
@@ -486,7 +466,7 @@ async fn append_unanswered_events(
         let expired = OrderExpired::of(order, usize::from(!ended.reopened));
         events.push(Event::OrderExpired(expired).to(rooms, order.id));
     }
-    events::append(conn, &events, now).await.map(drop)
+    Ok(events)
 }
 
 /// The driver's assignments still waiting for an answer, as the

@@ -17,7 +17,8 @@ use weelo_persistence::{dispatch, idempotency};
 
 use super::batcher::{CREATE_SCOPE, Creating};
 use super::{OrderError, dto, mirror};
-use crate::events::{self, Event, OrderCancelled, Outgoing, Room, TripCancelled, room};
+use crate::events::{Event, OrderCancelled, Outgoing, Room, TripCancelled, room};
+use crate::idempotent::{self, Change};
 use crate::{Dispatch, DispatchError};
 
 /// What a create answered: the HTTP status and `data`, fresh or replayed.
@@ -278,30 +279,38 @@ pub async fn cancel(
     reason: Option<&str>,
 ) -> Result<Value, DispatchError> {
     let now = state.clock.now();
-    let mut conn = state.conn().await?;
-    let outcome = conn
-        .transaction::<_, diesel::result::Error, _>(async |conn| {
-            let outcome = orders::cancel(conn, customer_id, id, reason, now).await?;
-            if let Cancel::Cancelled {
+    let ran = idempotent::run::<_, DispatchError, _>(state, None, customer_id, async |conn| {
+        let outcome = orders::cancel(conn, customer_id, id, reason, now).await?;
+        let mut events = Vec::new();
+        if let Cancel::Cancelled {
+            order,
+            trucks_cancelled,
+            assignments_cancelled,
+        } = &outcome
+        {
+            let notified = dispatch::notified_of(conn, order.id).await?;
+            let why = reason.unwrap_or("customer_cancelled");
+            events = cancel_events(
                 order,
-                trucks_cancelled,
+                *trucks_cancelled,
                 assignments_cancelled,
-            } = &outcome
-            {
-                let notified = dispatch::notified_of(conn, order.id).await?;
-                let why = reason.unwrap_or("customer_cancelled");
-                let events = cancel_events(
-                    order,
-                    *trucks_cancelled,
-                    assignments_cancelled,
-                    &notified,
-                    why,
-                );
-                events::append(conn, &events, now).await?;
-            }
-            Ok(outcome)
+                &notified,
+                why,
+            );
+        }
+        // The answer is the order as it stands after the commit.
+        Ok(Change {
+            outcome,
+            answer: Value::Null,
+            events,
         })
-        .await?;
+    })
+    .await?;
+    let Some((outcome, _)) = ran else {
+        return Err(DispatchError::internal(
+            "a cancel without a key was answered as a replay",
+        ));
+    };
     let (order, trucks_cancelled, ended, already) = match outcome {
         Cancel::Cancelled {
             order,
@@ -319,7 +328,6 @@ pub async fn cancel(
     };
     if !already {
         tracing::info!(order.id = %order.id, trucks_cancelled, assignments_cancelled = ended.len(), "order cancelled");
-        state.wake_relay();
     }
     let mut fleets: Vec<Uuid> = ended.iter().map(|a| a.transporter_id).collect();
     fleets.dedup();

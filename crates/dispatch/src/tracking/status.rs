@@ -3,7 +3,6 @@
 //! (`assignment_status_changed` to the customer and the transporter, and
 //! `booking_completed` when the order's last trip ends).
 
-use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_orders::AssignmentStatus;
@@ -12,7 +11,7 @@ use weelo_persistence::trips::{self, Advanced, TripRefused};
 
 use crate::assignments::Answer;
 use crate::events::{AssignmentStatusChanged, BookingCompleted, Event, Outgoing, Room};
-use crate::idempotent::{self, Keyed, Tx};
+use crate::idempotent::{self, Change, Keyed, Tx};
 use crate::{Dispatch, DispatchError, ErrorCode};
 
 /// Why a status update was refused.
@@ -71,45 +70,39 @@ pub async fn change(
         )
     })?;
     let now = state.clock.now();
-    let mut conn = state.conn().await?;
-    let result = conn
-        .transaction::<_, Tx<TripError>, _>(async |conn| {
-            if !idempotent::claim(conn, keyed, driver, now).await? {
-                return Ok(None);
-            }
-            let advanced = trips::advance(conn, driver, trip_id, to, now)
-                .await?
-                .map_err(|refused| {
-                    Tx::Refused(match refused {
-                        TripRefused::NotFound => TripError::TripNotFound,
-                        TripRefused::InvalidTransition { current } => {
-                            TripError::InvalidTransition {
-                                current: current.trip_word(),
-                                requested: word.to_owned(),
-                            }
-                        }
-                    })
-                })?;
-            if advanced.changed {
-                let notified = if advanced.order_completed {
-                    dispatch::notified_of(conn, advanced.order.id).await?
-                } else {
-                    Vec::new()
-                };
-                let events = events(&advanced, word, &notified);
-                crate::events::append(conn, &events, now).await?;
-            }
-            let data = answer(&advanced, now.timestamp_millis());
-            idempotent::complete(conn, keyed, driver, &data).await?;
-            Ok(Some((advanced, data)))
+    let result = idempotent::run::<_, TripError, _>(state, keyed, driver, async |conn| {
+        let advanced = trips::advance(conn, driver, trip_id, to, now)
+            .await?
+            .map_err(|refused| {
+                Tx::Refused(match refused {
+                    TripRefused::NotFound => TripError::TripNotFound,
+                    TripRefused::InvalidTransition { current } => TripError::InvalidTransition {
+                        current: current.trip_word(),
+                        requested: word.to_owned(),
+                    },
+                })
+            })?;
+        let mut events = Vec::new();
+        if advanced.changed {
+            let notified = if advanced.order_completed {
+                dispatch::notified_of(conn, advanced.order.id).await?
+            } else {
+                Vec::new()
+            };
+            events = trip_events(&advanced, word, &notified);
+        }
+        let answer = answer(&advanced, now.timestamp_millis());
+        Ok(Change {
+            outcome: advanced,
+            answer,
+            events,
         })
-        .await?;
-    drop(conn);
+    })
+    .await?;
     let Some((advanced, data)) = result else {
         return Ok(Answer::Replay);
     };
     if advanced.changed {
-        state.wake_relay();
         tracing::info!(trip.id = %trip_id, trip.status = word, order.status = %advanced.order.status, "trip moved");
         state.tracking.remember(advanced.assignment.clone());
         crate::orders::mirror::publish(&state.cache, &advanced.order).await;
@@ -139,7 +132,7 @@ fn answer(advanced: &Advanced, now_ms: i64) -> Value {
 /// transporter; `booking_completed` too when this trip completed the order,
 /// to everyone the order concerns (as when its last assignment ends
 /// unanswered).
-fn events(advanced: &Advanced, word: &str, notified: &[Uuid]) -> Vec<Outgoing> {
+fn trip_events(advanced: &Advanced, word: &str, notified: &[Uuid]) -> Vec<Outgoing> {
     let a = &advanced.assignment;
     let order = &advanced.order;
     let transporter = Room::Transporter(a.transporter_id);

@@ -16,6 +16,7 @@ use weelo_dispatch::accounts::users;
 use weelo_dispatch::assignments::Answer;
 use weelo_dispatch::broadcast::DispatchJobs;
 use weelo_dispatch::holds::{self, HoldRequest};
+use weelo_dispatch::idempotent::Keyed;
 use weelo_dispatch::orders::service;
 use weelo_dispatch::presence::switch;
 use weelo_dispatch::sockets::NoSockets;
@@ -91,6 +92,16 @@ impl Harness {
 
     pub async fn conn(&self) -> AsyncPgConnection {
         self.db.connect().await.unwrap()
+    }
+
+    /// The `count` column of one row of `sql`.
+    pub async fn count(&self, sql: &str) -> i64 {
+        use diesel_async::RunQueryDsl;
+        let counted: Count = diesel::sql_query(sql)
+            .get_result(&mut self.conn().await)
+            .await
+            .unwrap();
+        counted.count
     }
 
     pub async fn customer(&self, phone: &str) -> Uuid {
@@ -179,6 +190,20 @@ impl Harness {
         order: Uuid,
         quantity: i32,
     ) -> Result<Value, DispatchError> {
+        match self.hold_keyed(fleet, order, quantity, None).await? {
+            Answer::Done(data) => Ok(data),
+            Answer::Replay => panic!("no key, no replay"),
+        }
+    }
+
+    /// [`Harness::hold`] under an idempotency key.
+    pub async fn hold_keyed(
+        &self,
+        fleet: &Fleet,
+        order: Uuid,
+        quantity: i32,
+        keyed: Option<&Keyed>,
+    ) -> Result<Answer, DispatchError> {
         let request = HoldRequest {
             order_id: order,
             vehicle_type: "open".to_owned(),
@@ -186,10 +211,7 @@ impl Harness {
             key: VehicleKey::new("open", "17 Feet").unwrap(),
             quantity,
         };
-        match holds::place(&self.dispatch, fleet.transporter, &request, None).await? {
-            Answer::Done(data) => Ok(data),
-            Answer::Replay => panic!("no key, no replay"),
-        }
+        holds::place(&self.dispatch, fleet.transporter, &request, keyed).await
     }
 
     /// Holds one truck and confirms it with the fleet's pair; the confirm's data.
@@ -254,4 +276,10 @@ pub fn code_of<T: std::fmt::Debug>(result: Result<T, DispatchError>) -> ErrorCod
 /// The id field `name` of a JSON answer.
 pub fn id(value: &Value, name: &str) -> Uuid {
     value[name].as_str().unwrap().parse().unwrap()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
 }

@@ -2,6 +2,7 @@
 //! winner per truck.
 
 use weelo_dispatch::assignments::{self, Answer};
+use weelo_dispatch::idempotent::Keyed;
 use weelo_dispatch::{ErrorCode, broadcast};
 use weelo_persistence::assignments::Pair;
 use weelo_persistence::orders;
@@ -111,4 +112,40 @@ async fn a_hold_confirms_once() {
     assert!(matches!(first, Answer::Done(_)));
     let again = assignments::confirm(&h.dispatch, fleet.transporter, hold_id, &[pair], None).await;
     assert_eq!(code_of(again), ErrorCode::HoldAlreadyConfirmed);
+}
+
+#[tokio::test]
+async fn a_refused_keyed_change_keeps_no_key_and_the_same_key_then_goes_through_once() {
+    let h = Harness::start().await;
+    let customer = h.customer("9876543210").await;
+    let order = h.order(customer, 1).await;
+    let keyed = Keyed::new("hold", "retry-1".to_owned(), "hash-1".to_owned());
+    // Online after the order went out: refused, and the refusal rolls the
+    // key's claim back with it.
+    let late = h.fleet_at(1, NEAR).await;
+    let refused = h.hold_keyed(&late, order, 1, Some(&keyed)).await;
+    assert_eq!(
+        code_of(refused.map(|_| serde_json::Value::Null)),
+        ErrorCode::NotNotified
+    );
+    let keys = "SELECT count(*) AS count FROM idempotency_keys WHERE scope = 'hold'";
+    assert_eq!(h.count(keys).await, 0);
+
+    // Told of a second order, the same key is a fresh attempt that holds.
+    let order2 = h.order(h.customer("9876543211").await, 1).await;
+    let events = "SELECT count(*) AS count FROM outbox";
+    let before = h.count(events).await;
+    let Answer::Done(held) = h.hold_keyed(&late, order2, 1, Some(&keyed)).await.unwrap() else {
+        panic!("the first attempt under the key is done, not replayed");
+    };
+    assert_eq!(held["quantity"], 1);
+    assert_eq!(h.count(keys).await, 1);
+    // A retry is answered from the key and changes nothing.
+    let again = h.hold_keyed(&late, order2, 1, Some(&keyed)).await.unwrap();
+    assert!(matches!(again, Answer::Replay));
+    let trucks = orders::trucks_of(&mut h.conn().await, order2)
+        .await
+        .unwrap();
+    assert_eq!(trucks[0].status, "held");
+    assert_eq!(h.count(events).await, before, "a hold announces nothing");
 }
