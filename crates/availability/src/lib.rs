@@ -10,13 +10,16 @@
 //! - [`catalogue`]: the vehicle types and subtypes the apps offer.
 //! - [`geo`]: points and haversine distances.
 //! - [`index`]: the geohash cell index and its exact k-nearest search.
+//! - [`vehicle_status`]: where a fleet vehicle is, with its transition table.
 
 pub mod catalogue;
 pub mod geo;
 pub mod index;
 pub mod vehicle_key;
+pub mod vehicle_status;
 
 pub use catalogue::{CATALOGUE, VehicleTypeEntry, vehicle_type};
 pub use geo::Point;
 pub use index::{Nearby, ProximityIndex, Query};
 pub use vehicle_key::{VehicleKey, VehicleKeyError};
+pub use vehicle_status::VehicleStatus;

@@ -42,6 +42,15 @@ pub const ON_THE_ROAD: [AssignmentStatus; 3] = [
     AssignmentStatus::Completed,
 ];
 
+/// Loaded and between pickup and drop: it starts its order, and the
+/// silence watchdog watches it.
+pub const MOVING: [AssignmentStatus; 2] =
+    [AssignmentStatus::InTransit, AssignmentStatus::ArrivedAtDrop];
+
+/// Ended without the driver taking it: the truck was given back.
+pub const UNANSWERED: [AssignmentStatus; 2] =
+    [AssignmentStatus::DriverDeclined, AssignmentStatus::TimedOut];
+
 /// Every assignment status, for exhaustive tests.
 pub const ASSIGNMENT_STATUSES: [AssignmentStatus; 11] = [
     AssignmentStatus::Pending,

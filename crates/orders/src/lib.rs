@@ -10,16 +10,23 @@
 //! - [`status`]: order and truck statuses with their transition tables.
 //! - [`input`]: the create-order body and its validation.
 //! - [`assignment`]: assignment statuses with their transition table.
+//! - [`filling`]: how an order's figures move when trucks are taken or
+//!   given back.
+//! - [`hold`]: hold statuses with their transition table, and an order's
+//!   dispatch state.
 //! - [`role`]: [`Role`], the three kinds of account.
 
 pub mod assignment;
 pub mod clock;
+pub mod filling;
+pub mod hold;
 pub mod input;
 pub mod role;
 pub mod status;
 
 pub use assignment::AssignmentStatus;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use hold::{DispatchState, HoldStatus};
 pub use input::{OrderDraft, OrderInputError, ValidOrder};
 pub use role::Role;
 pub use status::{OrderStatus, TruckStatus};

@@ -12,8 +12,12 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+use weelo_availability::VehicleStatus;
 use weelo_orders::AssignmentStatus;
+use weelo_orders::Role;
+use weelo_orders::TruckStatus;
 use weelo_orders::assignment::LIVE_ASSIGNMENT;
+use weelo_orders::{DispatchState, HoldStatus, filling};
 
 pub use crate::rows::Assignment;
 use crate::rows::{Hold, Order, TruckRequest, names};
@@ -107,7 +111,7 @@ async fn check_pairs(
         .await?;
     let drivers: Vec<(Uuid, Option<Uuid>, bool, bool)> = users::table
         .filter(users::id.eq_any(&driver_ids))
-        .filter(users::role.eq("driver"))
+        .filter(users::role.eq(Role::Driver.as_str()))
         .order(users::id.asc())
         .select((
             users::id,
@@ -134,7 +138,9 @@ async fn check_pairs(
                 Some("VEHICLE_NOT_FOUND")
             }
             (Some(v), _) if v.vehicle_key != vehicle_key => Some("VEHICLE_TYPE_MISMATCH"),
-            (Some(v), _) if v.status != "available" => Some("VEHICLE_NOT_AVAILABLE"),
+            (Some(v), _) if v.status != VehicleStatus::Available.as_str() => {
+                Some("VEHICLE_NOT_AVAILABLE")
+            }
             (_, None) => Some("DRIVER_NOT_FOUND"),
             (_, Some(d)) if d.1 != Some(transporter_id) => Some("DRIVER_NOT_FOUND"),
             (_, Some(d)) if !d.2 => Some("DRIVER_INACTIVE"),
@@ -185,7 +191,7 @@ pub async fn confirm(
         .for_update()
         .first(conn)
         .await?;
-    if hold.status != "active" {
+    if hold.status != HoldStatus::Active.as_str() {
         return Ok(Err(ConfirmRefused::HoldNotActive {
             status: hold.status,
         }));
@@ -207,7 +213,7 @@ pub async fn confirm(
     }
     let held: Vec<TruckRequest> = truck_requests::table
         .filter(truck_requests::hold_id.eq(hold_id))
-        .filter(truck_requests::status.eq("held"))
+        .filter(truck_requests::status.eq(TruckStatus::Held.as_str()))
         .order(truck_requests::request_number.asc())
         .select(TruckRequest::as_select())
         .for_update()
@@ -242,7 +248,7 @@ pub async fn confirm(
         trucks.push(
             diesel::update(truck_requests::table.find(truck.id))
                 .set((
-                    truck_requests::status.eq("assigned"),
+                    truck_requests::status.eq(TruckStatus::Assigned.as_str()),
                     truck_requests::vehicle_id.eq(pair.vehicle_id),
                     truck_requests::driver_id.eq(pair.driver_id),
                     truck_requests::assigned_at.eq(now),
@@ -254,7 +260,7 @@ pub async fn confirm(
         );
         diesel::update(vehicles::table.find(pair.vehicle_id))
             .set((
-                vehicles::status.eq("on_hold"),
+                vehicles::status.eq(VehicleStatus::OnHold.as_str()),
                 vehicles::current_trip_id.eq(assignment.trip_id),
                 vehicles::updated_at.eq(now),
             ))
@@ -263,32 +269,31 @@ pub async fn confirm(
         made.push(assignment);
     }
     let hold: Hold = diesel::update(holds::table.find(hold_id))
-        .set((holds::status.eq("confirmed"), holds::updated_at.eq(now)))
+        .set((
+            holds::status.eq(HoldStatus::Confirmed.as_str()),
+            holds::updated_at.eq(now),
+        ))
         .returning(Hold::as_returning())
         .get_result(conn)
         .await?;
-    let filled = order.trucks_filled + hold.quantity;
-    let full = filled >= order.total_trucks;
+    let filling = filling::after_confirm(
+        order.dispatch_state(),
+        order.trucks_filled,
+        order.total_trucks,
+        hold.quantity,
+    );
     let order: Order = diesel::update(orders::table.find(order_id))
         .set((
-            orders::trucks_filled.eq(filled),
-            orders::status.eq(if full {
-                "fully_filled"
-            } else {
-                "partially_filled"
-            }),
-            orders::dispatch_state.eq(if full {
-                "finished"
-            } else {
-                order.dispatch_state.as_str()
-            }),
+            orders::trucks_filled.eq(filling.trucks_filled),
+            orders::status.eq(filling.status.as_str()),
+            orders::dispatch_state.eq(filling.dispatch.as_str()),
             orders::updated_at.eq(now),
             orders::version.eq(orders::version + 1),
         ))
         .returning(Order::as_returning())
         .get_result(conn)
         .await?;
-    if full {
+    if filling.dispatch == DispatchState::Finished {
         crate::dispatch::unschedule(conn, order_id).await?;
     }
     Ok(Ok(Confirmed {
@@ -460,7 +465,7 @@ async fn free_vehicles(
 ) -> QueryResult<usize> {
     diesel::update(vehicles::table.filter(vehicles::current_trip_id.eq_any(trip_ids)))
         .set((
-            vehicles::status.eq("available"),
+            vehicles::status.eq(VehicleStatus::Available.as_str()),
             vehicles::current_trip_id.eq(None::<Uuid>),
             vehicles::updated_at.eq(now),
         ))
@@ -477,12 +482,8 @@ async fn give_back_truck(
     truck_id: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<(Order, bool)> {
-    let open_window = order.expires_at > now
-        && matches!(
-            order.status.as_str(),
-            "broadcasting" | "active" | "partially_filled" | "fully_filled"
-        );
-    let other_searching = open_window
+    let window_open = order.expires_at > now;
+    let another_searches = window_open
         && !order.status().is_searching()
         && diesel::select(diesel::dsl::exists(
             orders::table
@@ -492,12 +493,20 @@ async fn give_back_truck(
         ))
         .get_result::<bool>(conn)
         .await?;
-    let reopen = open_window && !other_searching;
+    let given = filling::after_giving_back(
+        order.status(),
+        order.dispatch_state(),
+        order.trucks_filled,
+        order.total_trucks,
+        window_open,
+        another_searches,
+    );
+    let reopen = given.reopened;
     let truck = diesel::update(truck_requests::table.find(truck_id));
     if reopen {
         truck
             .set((
-                truck_requests::status.eq("searching"),
+                truck_requests::status.eq(TruckStatus::Searching.as_str()),
                 truck_requests::hold_id.eq(None::<Uuid>),
                 truck_requests::transporter_id.eq(None::<Uuid>),
                 truck_requests::vehicle_id.eq(None::<Uuid>),
@@ -510,45 +519,25 @@ async fn give_back_truck(
     } else {
         truck
             .set((
-                truck_requests::status.eq("expired"),
+                truck_requests::status.eq(TruckStatus::Expired.as_str()),
                 truck_requests::updated_at.eq(now),
             ))
             .execute(conn)
             .await?;
     }
-    let filled = (order.trucks_filled - 1).max(0);
-    let total = if reopen {
-        order.total_trucks
-    } else {
-        order.total_trucks - 1
-    };
-    let status = if reopen {
-        if filled == 0 {
-            "active"
-        } else {
-            "partially_filled"
-        }
-    } else if total == 0 {
-        "expired"
-    } else {
-        order.status.as_str()
-    };
+    let after = given.filling;
     let order: Order = diesel::update(orders::table.find(order.id))
         .set((
-            orders::trucks_filled.eq(filled),
-            orders::total_trucks.eq(total.max(1)),
-            orders::status.eq(status),
-            orders::dispatch_state.eq(if reopen {
-                "broadcasting"
-            } else {
-                order.dispatch_state.as_str()
-            }),
-            orders::reason_code.eq(if total == 0 {
+            orders::trucks_filled.eq(after.trucks_filled),
+            orders::total_trucks.eq(after.total_trucks),
+            orders::status.eq(after.status.as_str()),
+            orders::dispatch_state.eq(after.dispatch.as_str()),
+            orders::reason_code.eq(if given.order_expired {
                 Some("NO_DRIVER_ACCEPTANCE")
             } else {
                 order.reason_code.as_deref()
             }),
-            orders::expired_at.eq(if total == 0 {
+            orders::expired_at.eq(if given.order_expired {
                 Some(now)
             } else {
                 order.expired_at

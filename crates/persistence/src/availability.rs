@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+use weelo_availability::VehicleStatus;
 
 use crate::schema::{users, vehicles};
 
@@ -87,7 +88,7 @@ pub async fn free_vehicle_keys(
     vehicles::table
         .filter(vehicles::transporter_id.eq(transporter_id))
         .filter(vehicles::deleted_at.is_null())
-        .filter(vehicles::status.eq("available"))
+        .filter(vehicles::status.eq(VehicleStatus::Available.as_str()))
         .select(vehicles::vehicle_key)
         .distinct()
         .order(vehicles::vehicle_key)

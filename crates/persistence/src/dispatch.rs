@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+use weelo_availability::VehicleStatus;
+use weelo_orders::DispatchState;
 
 use crate::cached::cached;
 use crate::outbox;
@@ -20,7 +22,7 @@ pub async fn free_vehicle_counts(
     vehicles::table
         .filter(vehicles::transporter_id.eq_any(transporters))
         .filter(vehicles::deleted_at.is_null())
-        .filter(vehicles::status.eq("available"))
+        .filter(vehicles::status.eq(VehicleStatus::Available.as_str()))
         .group_by((vehicles::transporter_id, vehicles::vehicle_key))
         .select((
             vehicles::transporter_id,
@@ -96,7 +98,7 @@ pub fn with_first_step(mut order: Order, step: &Step<'_>) -> Order {
     order.dispatch_attempts = step.number;
     order.online_candidates = step.online_candidates;
     order.notified_transporters = i32::try_from(step.notified.len()).unwrap_or(i32::MAX);
-    order.dispatch_state = "broadcasting".to_owned();
+    order.dispatch_state = DispatchState::Broadcasting.as_str().to_owned();
     order
 }
 
@@ -151,7 +153,7 @@ pub async fn record_step(
             )
             .bind::<diesel::sql_types::Integer, _>(step.number)
             .sql(")")),
-            orders::dispatch_state.eq("broadcasting"),
+            orders::dispatch_state.eq(DispatchState::Broadcasting.as_str()),
             orders::updated_at.eq(now),
             orders::version.eq(orders::version + 1),
         ))

@@ -6,6 +6,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+use weelo_availability::VehicleStatus;
+use weelo_orders::HoldStatus;
+use weelo_orders::TruckStatus;
 
 pub use crate::rows::Hold;
 use crate::schema::{holds, truck_requests};
@@ -71,10 +74,10 @@ async fn reopen_trucks(
     diesel::update(
         truck_requests::table
             .filter(truck_requests::hold_id.eq_any(hold_ids))
-            .filter(truck_requests::status.eq("held")),
+            .filter(truck_requests::status.eq(TruckStatus::Held.as_str())),
     )
     .set((
-        truck_requests::status.eq("searching"),
+        truck_requests::status.eq(TruckStatus::Searching.as_str()),
         truck_requests::hold_id.eq(None::<Uuid>),
         truck_requests::transporter_id.eq(None::<Uuid>),
         truck_requests::updated_at.eq(now),
@@ -94,7 +97,7 @@ pub async fn active_for(
         .filter(holds::transporter_id.eq(transporter_id))
         .filter(holds::order_id.eq(order_id))
         .filter(holds::vehicle_key.eq(vehicle_key))
-        .filter(holds::status.eq("active"))
+        .filter(holds::status.eq(HoldStatus::Active.as_str()))
         .select(Hold::as_select())
         .first(conn)
         .await
@@ -130,14 +133,16 @@ pub async fn spare_vehicles(
     }
     let row: Option<Spare> = diesel::sql_query(
         "SELECT (SELECT count(*) FROM vehicles WHERE transporter_id = $1 AND vehicle_key = $2 \
-                     AND status = 'available' AND deleted_at IS NULL) \
+                     AND status = $4 AND deleted_at IS NULL) \
               - (SELECT COALESCE(sum(quantity), 0) FROM holds WHERE transporter_id = $1 \
-                     AND vehicle_key = $2 AND status = 'active' AND expires_at > $3)::bigint \
+                     AND vehicle_key = $2 AND status = $5 AND expires_at > $3)::bigint \
                 AS spare",
     )
     .bind::<diesel::sql_types::Uuid, _>(transporter_id)
     .bind::<diesel::sql_types::Text, _>(vehicle_key)
     .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Text, _>(VehicleStatus::Available.as_str())
+    .bind::<diesel::sql_types::Text, _>(HoldStatus::Active.as_str())
     .get_result(conn)
     .await
     .optional()?;
@@ -162,7 +167,7 @@ pub async fn place(
     let claimed: Vec<Uuid> = truck_requests::table
         .filter(truck_requests::order_id.eq(hold.order_id))
         .filter(truck_requests::vehicle_key.eq(hold.vehicle_key))
-        .filter(truck_requests::status.eq("searching"))
+        .filter(truck_requests::status.eq(TruckStatus::Searching.as_str()))
         .order(truck_requests::request_number.asc())
         .limit(i64::from(hold.quantity))
         .select(truck_requests::id)
@@ -203,7 +208,7 @@ pub async fn place(
     };
     diesel::update(truck_requests::table.filter(truck_requests::id.eq_any(&claimed)))
         .set((
-            truck_requests::status.eq("held"),
+            truck_requests::status.eq(TruckStatus::Held.as_str()),
             truck_requests::hold_id.eq(placed.id),
             truck_requests::transporter_id.eq(hold.transporter_id),
             truck_requests::updated_at.eq(now),
@@ -231,7 +236,7 @@ pub async fn place_truck(
     }
     let open: Option<Uuid> = truck_requests::table
         .find(truck.id)
-        .filter(truck_requests::status.eq("searching"))
+        .filter(truck_requests::status.eq(TruckStatus::Searching.as_str()))
         .select(truck_requests::id)
         .for_update()
         .skip_locked()
@@ -258,7 +263,7 @@ pub async fn place_truck(
         .await?;
     diesel::update(truck_requests::table.find(truck.id))
         .set((
-            truck_requests::status.eq("held"),
+            truck_requests::status.eq(TruckStatus::Held.as_str()),
             truck_requests::hold_id.eq(placed.id),
             truck_requests::transporter_id.eq(transporter_id),
             truck_requests::updated_at.eq(now),
@@ -276,7 +281,7 @@ pub async fn active_of(
 ) -> QueryResult<Vec<Hold>> {
     holds::table
         .filter(holds::transporter_id.eq(transporter_id))
-        .filter(holds::status.eq("active"))
+        .filter(holds::status.eq(HoldStatus::Active.as_str()))
         .filter(holds::expires_at.gt(now))
         .order(holds::created_at.desc())
         .select(Hold::as_select())
@@ -297,9 +302,14 @@ pub async fn release(
         holds::table
             .filter(holds::id.eq(hold_id))
             .filter(holds::transporter_id.eq(transporter_id))
-            .filter(holds::status.eq("active")),
+            .filter(
+                holds::status.eq_any(hold_names(&HoldStatus::sources_of(HoldStatus::Released))),
+            ),
     )
-    .set((holds::status.eq("released"), holds::updated_at.eq(now)))
+    .set((
+        holds::status.eq(HoldStatus::Released.as_str()),
+        holds::updated_at.eq(now),
+    ))
     .execute(conn)
     .await?;
     if released == 0 {
@@ -326,7 +336,7 @@ pub async fn expire_due(
     limit: i64,
 ) -> QueryResult<Vec<Hold>> {
     let due: Vec<Uuid> = holds::table
-        .filter(holds::status.eq("active"))
+        .filter(holds::status.eq_any(hold_names(&HoldStatus::sources_of(HoldStatus::Expired))))
         .filter(holds::expires_at.le(now))
         .order(holds::expires_at.asc())
         .limit(limit)
@@ -339,7 +349,10 @@ pub async fn expire_due(
         return Ok(Vec::new());
     }
     let expired: Vec<Hold> = diesel::update(holds::table.filter(holds::id.eq_any(&due)))
-        .set((holds::status.eq("expired"), holds::updated_at.eq(now)))
+        .set((
+            holds::status.eq(HoldStatus::Expired.as_str()),
+            holds::updated_at.eq(now),
+        ))
         .returning(Hold::as_returning())
         .get_results(conn)
         .await?;
@@ -348,4 +361,9 @@ pub async fn expire_due(
         crate::dispatch::schedule(conn, hold.order_id, Some(now)).await?;
     }
     Ok(expired)
+}
+
+/// The stored names of hold `statuses`, for SQL guards.
+fn hold_names(statuses: &[HoldStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.as_str()).collect()
 }

@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
+use weelo_orders::DispatchState;
+use weelo_orders::HoldStatus;
 use weelo_orders::assignment::ON_THE_ROAD;
 use weelo_orders::input::{Place, ValidOrder};
 use weelo_orders::status::SEARCHING;
@@ -61,7 +63,7 @@ pub fn new_rows(
         trucks_filled: 0,
         total_amount: order.total_amount,
         status: OrderStatus::Active.as_str().to_owned(),
-        dispatch_state: "queued".to_owned(),
+        dispatch_state: DispatchState::Queued.as_str().to_owned(),
         dispatch_attempts: 0,
         online_candidates: 0,
         notified_transporters: 0,
@@ -306,7 +308,7 @@ pub async fn expire(
                 current.total_trucks
             }),
             orders::reason_code.eq(reason),
-            orders::dispatch_state.eq("finished"),
+            orders::dispatch_state.eq(DispatchState::Finished.as_str()),
             orders::expired_at.eq(now),
             orders::updated_at.eq(now),
             orders::version.eq(orders::version + 1),
@@ -314,7 +316,7 @@ pub async fn expire(
         .returning(Order::as_returning())
         .get_result(conn)
         .await?;
-    end_holds(conn, id, "expired", now).await?;
+    end_holds(conn, id, HoldStatus::Expired, now).await?;
     crate::dispatch::unschedule(conn, id).await?;
     let trucks_expired = diesel::update(
         truck_requests::table
@@ -449,7 +451,7 @@ pub async fn cancel(
             orders::status.eq(OrderStatus::Cancelled.as_str()),
             orders::cancel_reason.eq(reason),
             orders::reason_code.eq("CUSTOMER_CANCELLED"),
-            orders::dispatch_state.eq("finished"),
+            orders::dispatch_state.eq(DispatchState::Finished.as_str()),
             orders::cancelled_at.eq(now),
             orders::updated_at.eq(now),
             orders::version.eq(orders::version + 1),
@@ -457,7 +459,7 @@ pub async fn cancel(
         .returning(Order::as_returning())
         .get_result(conn)
         .await?;
-    end_holds(conn, id, "cancelled", now).await?;
+    end_holds(conn, id, HoldStatus::Cancelled, now).await?;
     crate::dispatch::unschedule(conn, id).await?;
     let trucks_cancelled = diesel::update(
         truck_requests::table
@@ -509,16 +511,20 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
 async fn end_holds(
     conn: &mut AsyncPgConnection,
     order_id: Uuid,
-    status: &str,
+    to: HoldStatus,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     use crate::schema::holds;
+    let from: Vec<&str> = HoldStatus::sources_of(to)
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
     diesel::update(
         holds::table
             .filter(holds::order_id.eq(order_id))
-            .filter(holds::status.eq("active")),
+            .filter(holds::status.eq_any(from)),
     )
-    .set((holds::status.eq(status), holds::updated_at.eq(now)))
+    .set((holds::status.eq(to.as_str()), holds::updated_at.eq(now)))
     .execute(conn)
     .await
 }

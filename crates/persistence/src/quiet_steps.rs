@@ -10,6 +10,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Array, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+use weelo_orders::DispatchState;
 use weelo_orders::TruckStatus;
 
 use crate::cached::cached;
@@ -96,7 +97,7 @@ WITH d AS (
     SELECT order_id FROM moved UNION ALL SELECT order_id FROM ended
 )
 UPDATE orders o SET dispatch_attempts = GREATEST(o.dispatch_attempts, d.step),
-    dispatch_state = 'broadcasting', updated_at = $4, version = o.version + 1
+    dispatch_state = $6, updated_at = $4, version = o.version + 1
 FROM d JOIN claimed c ON c.order_id = d.id
 WHERE o.id = d.id
 RETURNING o.*";
@@ -121,7 +122,8 @@ pub async fn record(
                 steps.iter().map(|s| s.next_at).collect::<Vec<_>>(),
             )
             .bind::<Timestamptz, _>(now)
-            .bind::<Array<Text>, _>(searching_names()),
+            .bind::<Array<Text>, _>(searching_names())
+            .bind::<Text, _>(DispatchState::Broadcasting.as_str()),
     )
     .load(conn)
     .await

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use weelo_orders::status::SEARCHING;
-use weelo_orders::{AssignmentStatus, OrderStatus};
+use weelo_orders::{AssignmentStatus, DispatchState, OrderStatus};
 
 use crate::outbox::NewEvent;
 use crate::schema::{assignments, holds, orders, truck_requests};
@@ -56,6 +56,11 @@ impl Order {
     /// The parsed status (`Expired` for an unknown one, which the CHECK forbids).
     pub fn status(&self) -> OrderStatus {
         OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Expired)
+    }
+
+    /// The parsed dispatch state (`Finished` for an unknown one).
+    pub fn dispatch_state(&self) -> DispatchState {
+        DispatchState::parse(&self.dispatch_state).unwrap_or(DispatchState::Finished)
     }
 }
 
@@ -143,6 +148,11 @@ impl Assignment {
     pub fn status(&self) -> AssignmentStatus {
         AssignmentStatus::parse(&self.status).unwrap_or(AssignmentStatus::Cancelled)
     }
+}
+
+/// The stored names of order `statuses`, for SQL guards.
+pub(crate) fn order_names(statuses: &[OrderStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.as_str()).collect()
 }
 
 /// The stored names of assignment `statuses`, for SQL guards.

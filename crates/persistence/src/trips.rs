@@ -8,11 +8,14 @@ use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+use weelo_availability::VehicleStatus;
 use weelo_orders::AssignmentStatus;
+use weelo_orders::OrderStatus;
+use weelo_orders::TruckStatus;
 pub use weelo_orders::assignment::ON_TRIP;
-use weelo_orders::assignment::{LIVE_ASSIGNMENT, TripStep};
+use weelo_orders::assignment::{LIVE_ASSIGNMENT, MOVING, TripStep, UNANSWERED};
 
-use crate::rows::{Assignment, Order, names};
+use crate::rows::{Assignment, Order, names, order_names};
 use crate::schema::{assignments, orders, trip_points, truck_requests, vehicles};
 
 /// Why a trip status update changed nothing.
@@ -126,14 +129,14 @@ pub async fn advance(
     if to == AssignmentStatus::InTransit {
         diesel::update(truck_requests::table.find(assignment.truck_request_id))
             .set((
-                truck_requests::status.eq("in_progress"),
+                truck_requests::status.eq(TruckStatus::InProgress.as_str()),
                 truck_requests::updated_at.eq(now),
             ))
             .execute(conn)
             .await?;
         diesel::update(vehicles::table.find(assignment.vehicle_id))
             .set((
-                vehicles::status.eq("in_transit"),
+                vehicles::status.eq(VehicleStatus::InTransit.as_str()),
                 vehicles::updated_at.eq(now),
             ))
             .execute(conn)
@@ -142,7 +145,7 @@ pub async fn advance(
     if done {
         diesel::update(truck_requests::table.find(assignment.truck_request_id))
             .set((
-                truck_requests::status.eq("completed"),
+                truck_requests::status.eq(TruckStatus::Completed.as_str()),
                 truck_requests::updated_at.eq(now),
             ))
             .execute(conn)
@@ -153,7 +156,7 @@ pub async fn advance(
                 .filter(vehicles::current_trip_id.eq(assignment.trip_id)),
         )
         .set((
-            vehicles::status.eq("available"),
+            vehicles::status.eq(VehicleStatus::Available.as_str()),
             vehicles::current_trip_id.eq(None::<Uuid>),
             vehicles::updated_at.eq(now),
         ))
@@ -186,10 +189,12 @@ async fn start(
     diesel::update(
         orders::table
             .find(order_id)
-            .filter(orders::status.eq("fully_filled")),
+            .filter(orders::status.eq_any(order_names(&OrderStatus::sources_of(
+                OrderStatus::InProgress,
+            )))),
     )
     .set((
-        orders::status.eq("in_progress"),
+        orders::status.eq(OrderStatus::InProgress.as_str()),
         orders::updated_at.eq(now),
         orders::version.eq(orders::version + 1),
     ))
@@ -211,7 +216,9 @@ pub async fn complete_if_done(
     diesel::update(
         orders::table
             .find(order_id)
-            .filter(orders::status.eq_any(["fully_filled", "in_progress"]))
+            .filter(orders::status.eq_any(order_names(&OrderStatus::sources_of(
+                OrderStatus::Completed,
+            ))))
             .filter(not(exists(
                 of_order().filter(assignments::status.eq_any(names(&LIVE_ASSIGNMENT))),
             )))
@@ -220,7 +227,7 @@ pub async fn complete_if_done(
             ))),
     )
     .set((
-        orders::status.eq("completed"),
+        orders::status.eq(OrderStatus::Completed.as_str()),
         orders::completed_at.eq(now),
         orders::updated_at.eq(now),
         orders::version.eq(orders::version + 1),
@@ -244,7 +251,7 @@ pub async fn catch_up(
     let moving: bool = diesel::select(exists(
         assignments::table
             .filter(assignments::order_id.eq(order_id))
-            .filter(assignments::status.eq_any(["in_transit", "arrived_at_drop"])),
+            .filter(assignments::status.eq_any(names(&MOVING))),
     ))
     .get_result(conn)
     .await?;
@@ -353,7 +360,7 @@ pub async fn of_order(
 ) -> QueryResult<Vec<Assignment>> {
     assignments::table
         .filter(assignments::order_id.eq(order_id))
-        .filter(assignments::status.ne_all(["driver_declined", "timed_out"]))
+        .filter(assignments::status.ne_all(names(&UNANSWERED)))
         .order(assignments::assigned_at.asc())
         .select(Assignment::as_select())
         .load(conn)
@@ -368,7 +375,7 @@ pub async fn moving_unreported(
     limit: i64,
 ) -> QueryResult<Vec<Assignment>> {
     let mut query = assignments::table
-        .filter(assignments::status.eq_any(["in_transit", "arrived_at_drop"]))
+        .filter(assignments::status.eq_any(names(&MOVING)))
         .filter(assignments::silence_reported_at.is_null())
         .into_boxed();
     if let Some(after) = after {

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+use weelo_availability::VehicleStatus;
+use weelo_availability::vehicle_status::OFF_THE_JOB;
 
 use crate::schema::vehicles;
 
@@ -177,12 +179,12 @@ pub async fn delete(
             .filter(vehicles::id.eq(id))
             .filter(vehicles::transporter_id.eq(transporter_id))
             .filter(vehicles::deleted_at.is_null())
-            .filter(vehicles::status.eq_any(["available", "maintenance", "inactive"]))
+            .filter(vehicles::status.eq_any(VehicleStatus::names(&OFF_THE_JOB)))
             .filter(vehicles::current_trip_id.is_null()),
     )
     .set((
         vehicles::deleted_at.eq(now),
-        vehicles::status.eq("inactive"),
+        vehicles::status.eq(VehicleStatus::Inactive.as_str()),
         vehicles::updated_at.eq(now),
     ))
     .execute(conn)

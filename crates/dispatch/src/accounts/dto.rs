@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use uuid::Uuid;
+use weelo_availability::VehicleStatus;
 use weelo_persistence::users::User;
 use weelo_persistence::vehicles::Vehicle;
 
@@ -204,7 +205,7 @@ impl From<&Vehicle> for VehicleDto {
             year: vehicle.year,
             rc_number: vehicle.rc_number.clone(),
             is_verified: vehicle.is_verified,
-            is_active: vehicle.status != "inactive",
+            is_active: vehicle.status != VehicleStatus::Inactive.as_str(),
             created_at: iso(vehicle.created_at),
             updated_at: iso(vehicle.updated_at),
         }

@@ -2,6 +2,7 @@
 //! its mapping to HTTP (the one place these become statuses).
 
 use serde_json::json;
+use weelo_orders::HoldStatus;
 use weelo_persistence::assignments::{AnswerRefused, ConfirmRefused, FailedPair};
 
 use crate::{DispatchError, ErrorCode};
@@ -130,7 +131,7 @@ impl From<AssignmentError> for DispatchError {
             AssignmentError::HoldNotFound => refused(ErrorCode::HoldNotFound),
             AssignmentError::NotFound => refused(ErrorCode::AssignmentNotFound),
             AssignmentError::HoldNotActive { status } => with(
-                if status == "confirmed" {
+                if status == HoldStatus::Confirmed.as_str() {
                     ErrorCode::HoldAlreadyConfirmed
                 } else {
                     ErrorCode::HoldNotActive

@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
+use weelo_orders::AssignmentStatus;
 use weelo_orders::OrderStatus;
 use weelo_persistence::assignments::{self, Assignment, Confirmed, Ended, Pair, Unanswered};
 use weelo_persistence::orders::Order;
@@ -419,7 +420,7 @@ async fn unanswered_events(
 ) -> diesel::QueryResult<Vec<Outgoing>> {
     let a = &ended.assignment;
     let order = &ended.order;
-    let timed_out = a.status == "timed_out";
+    let timed_out = a.status() == AssignmentStatus::TimedOut;
     let driver = users::find(conn, a.driver_id).await?;
     let driver_name = driver
         .and_then(|d| d.name)

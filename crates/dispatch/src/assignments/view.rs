@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use weelo_orders::AssignmentStatus;
 use weelo_persistence::assignments::Assignment;
 use weelo_persistence::orders::{Order, TruckRequest};
 use weelo_persistence::users::User;
@@ -50,7 +51,7 @@ pub fn route_points(order: &Order) -> Vec<Value> {
 
 /// Seconds left for the driver's answer; 0 once it is not pending.
 pub fn remaining_seconds(assignment: &Assignment, now: DateTime<Utc>) -> i64 {
-    if assignment.status != "pending" {
+    if assignment.status() != AssignmentStatus::Pending {
         return 0;
     }
     let millis = (assignment.driver_deadline - now).num_milliseconds();

@@ -8,6 +8,7 @@ pub mod feed;
 pub mod jobs;
 pub mod steps;
 
+use weelo_orders::TruckStatus;
 use weelo_persistence::orders::{Order, TruckRequest};
 
 pub use feed::{active_requests, decline, feed, order_info, replay, requests_info, snapshot};
@@ -31,7 +32,7 @@ pub(crate) struct Group<'a> {
 pub(crate) fn groups(trucks: &[TruckRequest]) -> Vec<Group<'_>> {
     let mut groups: Vec<Group<'_>> = Vec::new();
     for truck in trucks {
-        let open = usize::from(truck.status == "searching");
+        let open = usize::from(truck.status == TruckStatus::Searching.as_str());
         match groups
             .iter_mut()
             .find(|g| g.key == truck.vehicle_key && g.vehicle_subtype == truck.vehicle_subtype)

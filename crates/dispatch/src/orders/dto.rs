@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use weelo_persistence::orders::{Order, TruckRequest};
 
-use weelo_orders::OrderStatus;
+use weelo_orders::{OrderStatus, TruckStatus};
 
 use super::mirror::StatusSnapshot;
 use super::view::{CreatedView, OrderView, PlaceView, TruckView, remaining_seconds};
@@ -76,17 +76,22 @@ pub fn detail(
     now: DateTime<Utc>,
     window_secs: i64,
 ) -> Value {
-    let count = |status: &str| trucks.iter().filter(|t| t.status == status).count();
+    let count = |status: TruckStatus| {
+        trucks
+            .iter()
+            .filter(|t| t.status == status.as_str())
+            .count()
+    };
     let requests: Vec<TruckView<'_>> = trucks.iter().map(TruckView::new).collect();
     json!({
         "order": OrderView::new(order, now, window_secs),
         "summary": {
             "totalTrucks": order.total_trucks,
             "trucksFilled": order.trucks_filled,
-            "trucksSearching": count("searching"),
-            "trucksHeld": count("held"),
-            "trucksExpired": count("expired"),
-            "trucksCancelled": count("cancelled"),
+            "trucksSearching": count(TruckStatus::Searching),
+            "trucksHeld": count(TruckStatus::Held),
+            "trucksExpired": count(TruckStatus::Expired),
+            "trucksCancelled": count(TruckStatus::Cancelled),
         },
         "requests": requests,
         "truckRequests": requests,

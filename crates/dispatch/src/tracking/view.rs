@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use weelo_orders::AssignmentStatus;
 use weelo_persistence::assignments::Assignment;
 use weelo_persistence::orders::{Order, TruckRequest};
 use weelo_persistence::users::User;
@@ -116,7 +117,7 @@ pub fn trip_data(
         "vehicleNumber": a.vehicle_number,
         "customerName": customer.and_then(|c| c.name.as_deref()),
         "startedAt": a.trip_started_at.map(iso),
-        "completedAt": a.ended_at.filter(|_| a.status == "completed").map(iso),
+        "completedAt": a.ended_at.filter(|_| a.status() == AssignmentStatus::Completed).map(iso),
         "createdAt": iso(a.assigned_at),
     })
 }
