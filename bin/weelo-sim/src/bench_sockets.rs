@@ -86,7 +86,11 @@ fn cpu_ms(pid: u32) -> anyhow::Result<u64> {
 /// Runs the profile; prints one JSON line.
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let spawned = if options.spawn {
-        Some(Spawned::start().await?)
+        // One customer's sockets: the cap a real user meets (a sixth
+        // socket closes the oldest) would close all but five of them.
+        let room = (options.sockets + 1).to_string();
+        let caps = [("APP_REALTIME__MAX_SOCKETS_PER_USER", room)];
+        Some(Spawned::start_with(&caps).await?)
     } else {
         None
     };

@@ -25,6 +25,13 @@ pub struct Spawned {
 impl Spawned {
     /// Creates the database and starts the server; waits until it is ready.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Spawned::start`] with settings of the load profile (`APP_…`
+    /// overrides): one load tool on one address holds what many phones
+    /// would, so a profile raises the caps it would otherwise meet.
+    pub async fn start_with(overrides: &[(&str, String)]) -> anyhow::Result<Self> {
         let tag = std::process::id();
         let database = format!("weelo_sim_{tag}");
         let prefix = format!("weelo-sim-{tag}:");
@@ -66,6 +73,15 @@ impl Spawned {
             .env("APP_SERVER__HOST", "127.0.0.1")
             .env("APP_REDIS__KEY_PREFIX", &prefix)
             .env("APP_LOG__FILTER", "warn")
+            // Every simulated phone connects from this one address: the
+            // per-address session cap (200) stands for one phone's
+            // neighbourhood, not for a load tool.
+            .env("APP_REALTIME__MAX_SESSIONS_PER_IP", "1000000")
+            .envs(
+                overrides
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str())),
+            )
             .stdout(Stdio::from(std::fs::File::create("sim-server.log")?))
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
