@@ -543,7 +543,7 @@ async fn status_and_check_active_come_from_the_mirror_and_never_go_back_in_time(
     // the answer came from Redis.
     sql(
         &app,
-        &format!("UPDATE orders SET dispatch_state = 'probe' WHERE id = '{id}'"),
+        &format!("UPDATE orders SET dispatch_state = 'finished' WHERE id = '{id}'"),
     )
     .await;
     let (_, body) = app
@@ -562,7 +562,7 @@ async fn status_and_check_active_come_from_the_mirror_and_never_go_back_in_time(
     let (_, body) = app
         .get_as(&format!("bookings/orders/{id}/status"), &token)
         .await;
-    assert_eq!(body["data"]["dispatchState"], "probe");
+    assert_eq!(body["data"]["dispatchState"], "finished");
 
     // A cancel is visible at once: the newer snapshot was written before the answer.
     let (status, _) = app

@@ -80,6 +80,12 @@ impl VehicleStatus {
     }
 }
 
+impl std::fmt::Display for VehicleStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::VehicleStatus::*;

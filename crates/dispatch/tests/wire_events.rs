@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_dispatch::events::*;
-use weelo_orders::Role;
+use weelo_orders::{AssignmentStatus, DispatchState, HoldStatus, OrderStatus, Role, TruckStatus};
 use weelo_persistence::assignments::Assignment;
 use weelo_persistence::holds::Hold;
 use weelo_persistence::orders::{Order, TruckRequest};
@@ -49,8 +49,8 @@ fn order() -> Order {
         total_trucks: 2,
         trucks_filled: 1,
         total_amount: 30_000,
-        status: "partially_filled".to_owned(),
-        dispatch_state: "broadcasting".to_owned(),
+        status: OrderStatus::PartiallyFilled,
+        dispatch_state: DispatchState::Broadcasting,
         dispatch_attempts: 1,
         online_candidates: 3,
         notified_transporters: 2,
@@ -75,7 +75,7 @@ fn truck() -> TruckRequest {
         vehicle_subtype: "17ft".to_owned(),
         vehicle_key: "open:17ft".to_owned(),
         price_per_truck: 15_000,
-        status: "assigned".to_owned(),
+        status: TruckStatus::Assigned,
         hold_id: Some(id(8)),
         transporter_id: Some(id(3)),
         vehicle_id: Some(id(9)),
@@ -97,7 +97,7 @@ fn assignment() -> Assignment {
         vehicle_id: id(9),
         driver_id: id(4),
         vehicle_number: "MH12AB1234".to_owned(),
-        status: "pending".to_owned(),
+        status: AssignmentStatus::Pending,
         driver_deadline: at(50),
         decline_reason: None,
         assigned_at: at(5),
@@ -267,8 +267,8 @@ fn new_broadcast() {
 fn broadcast_state_changed_after_a_step_and_when_filled() {
     let step = BroadcastStateChanged {
         order_id: id(1),
-        status: "broadcasting".to_owned(),
-        dispatch_state: "broadcasting".to_owned(),
+        status: OrderStatus::Broadcasting,
+        dispatch_state: DispatchState::Broadcasting,
         step: Some(2),
         radius_km: Some(10.0),
         notified_transporters: Some(3),
@@ -284,8 +284,8 @@ fn broadcast_state_changed_after_a_step_and_when_filled() {
     );
     let filled = BroadcastStateChanged {
         order_id: id(1),
-        status: "fully_filled".to_owned(),
-        dispatch_state: "finished".to_owned(),
+        status: OrderStatus::FullyFilled,
+        dispatch_state: DispatchState::Finished,
         step: None,
         radius_km: None,
         notified_transporters: None,
@@ -327,7 +327,7 @@ fn hold_expired() {
         vehicle_subtype: "17ft".to_owned(),
         vehicle_key: "open:17ft".to_owned(),
         quantity: 2,
-        status: "expired".to_owned(),
+        status: HoldStatus::Expired,
         expires_at: at(20),
         created_at: at(5),
         updated_at: at(20),
@@ -401,7 +401,7 @@ fn booking_fully_filled() {
             booking_id: id(1),
             trucks_filled: 2,
             trucks_needed: 2,
-            status: "fully_filled".to_owned(),
+            status: OrderStatus::FullyFilled,
         }),
         "booking_fully_filled",
         json!({ "orderId": ORDER, "bookingId": ORDER, "trucksFilled": 2, "trucksNeeded": 2, "status": "fully_filled" }),
@@ -477,7 +477,7 @@ fn driver_timeout() {
 #[test]
 fn booking_completed() {
     let mut order = order();
-    order.status = "completed".to_owned();
+    order.status = OrderStatus::Completed;
     order.trucks_filled = 2;
     order.completed_at = Some(at(3600));
     pinned(
@@ -494,7 +494,7 @@ fn booking_completed() {
 #[test]
 fn order_expired_is_one_shape_whoever_expires_it() {
     let mut order = order();
-    order.status = "fully_filled".to_owned();
+    order.status = OrderStatus::FullyFilled;
     order.total_trucks = 1;
     order.reason_code = Some("PARTIAL_FILL_TIMEOUT".to_owned());
     order.expired_at = Some(at(60));
@@ -508,7 +508,7 @@ fn order_expired_is_one_shape_whoever_expires_it() {
             "message": "The search ended; the trucks already assigned will run",
         }),
     );
-    order.status = "expired".to_owned();
+    order.status = OrderStatus::Expired;
     order.reason_code = Some("NO_ONLINE_TRANSPORTERS".to_owned());
     let payload = Event::OrderExpired(OrderExpired::of(&order, 2)).payload();
     assert_eq!(
@@ -525,7 +525,7 @@ fn order_cancelled_and_trip_cancelled() {
     pinned(
         Event::OrderCancelled(OrderCancelled {
             order_id: id(1),
-            status: "cancelled".to_owned(),
+            status: OrderStatus::Cancelled,
             reason: "changed plans".to_owned(),
             cancelled_at: Some(at(30)),
             trucks_cancelled: 1,

@@ -195,6 +195,25 @@ impl TruckStatus {
     }
 }
 
+/// The stored name, for logs and messages.
+macro_rules! display_as_stored {
+    ($($status:ty),*) => {$(
+        impl std::fmt::Display for $status {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+display_as_stored!(
+    OrderStatus,
+    TruckStatus,
+    crate::AssignmentStatus,
+    crate::HoldStatus,
+    crate::DispatchState
+);
+
 #[cfg(test)]
 mod tests {
     use super::OrderStatus::*;

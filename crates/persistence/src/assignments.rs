@@ -52,7 +52,7 @@ pub enum ConfirmRefused {
     /// The hold was confirmed, released, expired or cancelled already.
     HoldNotActive {
         /// Its status now.
-        status: String,
+        status: HoldStatus,
     },
     /// The hold's time is up (the sweeper is about to expire it).
     HoldExpired,
@@ -138,9 +138,7 @@ async fn check_pairs(
                 Some("VEHICLE_NOT_FOUND")
             }
             (Some(v), _) if v.vehicle_key != vehicle_key => Some("VEHICLE_TYPE_MISMATCH"),
-            (Some(v), _) if v.status != VehicleStatus::Available.as_str() => {
-                Some("VEHICLE_NOT_AVAILABLE")
-            }
+            (Some(v), _) if v.status != VehicleStatus::Available => Some("VEHICLE_NOT_AVAILABLE"),
             (_, None) => Some("DRIVER_NOT_FOUND"),
             (_, Some(d)) if d.1 != Some(transporter_id) => Some("DRIVER_NOT_FOUND"),
             (_, Some(d)) if !d.2 => Some("DRIVER_INACTIVE"),
@@ -191,7 +189,7 @@ pub async fn confirm(
         .for_update()
         .first(conn)
         .await?;
-    if hold.status != HoldStatus::Active.as_str() {
+    if hold.status != HoldStatus::Active {
         return Ok(Err(ConfirmRefused::HoldNotActive {
             status: hold.status,
         }));
@@ -277,7 +275,7 @@ pub async fn confirm(
         .get_result(conn)
         .await?;
     let filling = filling::after_confirm(
-        order.dispatch_state(),
+        order.dispatch_state,
         order.trucks_filled,
         order.total_trucks,
         hold.quantity,
@@ -495,7 +493,7 @@ async fn give_back_truck(
         .await?;
     let given = filling::after_giving_back(
         order.status(),
-        order.dispatch_state(),
+        order.dispatch_state,
         order.trucks_filled,
         order.total_trucks,
         window_open,

@@ -98,7 +98,7 @@ pub fn with_first_step(mut order: Order, step: &Step<'_>) -> Order {
     order.dispatch_attempts = step.number;
     order.online_candidates = step.online_candidates;
     order.notified_transporters = i32::try_from(step.notified.len()).unwrap_or(i32::MAX);
-    order.dispatch_state = DispatchState::Broadcasting.as_str().to_owned();
+    order.dispatch_state = DispatchState::Broadcasting;
     order
 }
 

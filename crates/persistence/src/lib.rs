@@ -49,6 +49,7 @@ pub mod rows;
 pub mod schema;
 pub mod sessions;
 pub mod settings;
+pub mod stored;
 pub mod tls;
 pub mod trips;
 pub mod users;

@@ -212,8 +212,8 @@ fn columns<'a>(batch: &[NewOrder<'a>]) -> (OrderColumns<'a>, TruckColumns<'a>, S
         o.goods_type.push(order.goods_type.as_deref());
         o.total_trucks.push(order.total_trucks);
         o.total_amount.push(order.total_amount);
-        o.status.push(&order.status);
-        o.dispatch_state.push(&order.dispatch_state);
+        o.status.push(order.status.as_str());
+        o.dispatch_state.push(order.dispatch_state.as_str());
         o.expires_at.push(order.expires_at);
         o.dispatch_attempts.push(order.dispatch_attempts);
         o.online_candidates.push(order.online_candidates);

@@ -8,10 +8,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use weelo_orders::status::SEARCHING;
-use weelo_orders::{AssignmentStatus, DispatchState, OrderStatus};
+use weelo_orders::{AssignmentStatus, DispatchState, HoldStatus, OrderStatus, TruckStatus};
 
 use crate::outbox::NewEvent;
 use crate::schema::{assignments, holds, orders, truck_requests};
+use crate::stored::Stored;
 
 /// A row of `orders`.
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
@@ -36,8 +37,10 @@ pub struct Order {
     pub total_trucks: i32,
     pub trucks_filled: i32,
     pub total_amount: i64,
-    pub status: String,
-    pub dispatch_state: String,
+    #[diesel(deserialize_as = Stored<OrderStatus>)]
+    pub status: OrderStatus,
+    #[diesel(deserialize_as = Stored<DispatchState>)]
+    pub dispatch_state: DispatchState,
     pub dispatch_attempts: i32,
     pub online_candidates: i32,
     pub notified_transporters: i32,
@@ -55,12 +58,7 @@ pub struct Order {
 impl Order {
     /// The parsed status (`Expired` for an unknown one, which the CHECK forbids).
     pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Expired)
-    }
-
-    /// The parsed dispatch state (`Finished` for an unknown one).
-    pub fn dispatch_state(&self) -> DispatchState {
-        DispatchState::parse(&self.dispatch_state).unwrap_or(DispatchState::Finished)
+        self.status
     }
 }
 
@@ -76,7 +74,8 @@ pub struct TruckRequest {
     pub vehicle_subtype: String,
     pub vehicle_key: String,
     pub price_per_truck: i32,
-    pub status: String,
+    #[diesel(deserialize_as = Stored<TruckStatus>)]
+    pub status: TruckStatus,
     pub hold_id: Option<Uuid>,
     pub transporter_id: Option<Uuid>,
     pub vehicle_id: Option<Uuid>,
@@ -131,7 +130,8 @@ pub struct Assignment {
     pub vehicle_id: Uuid,
     pub driver_id: Uuid,
     pub vehicle_number: String,
-    pub status: String,
+    #[diesel(deserialize_as = Stored<AssignmentStatus>)]
+    pub status: AssignmentStatus,
     pub driver_deadline: DateTime<Utc>,
     pub decline_reason: Option<String>,
     pub assigned_at: DateTime<Utc>,
@@ -146,7 +146,7 @@ pub struct Assignment {
 impl Assignment {
     /// The parsed status (`Cancelled` for an unknown one, which the CHECK forbids).
     pub fn status(&self) -> AssignmentStatus {
-        AssignmentStatus::parse(&self.status).unwrap_or(AssignmentStatus::Cancelled)
+        self.status
     }
 }
 
@@ -172,7 +172,8 @@ pub struct Hold {
     pub vehicle_subtype: String,
     pub vehicle_key: String,
     pub quantity: i32,
-    pub status: String,
+    #[diesel(deserialize_as = Stored<HoldStatus>)]
+    pub status: HoldStatus,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -34,8 +34,9 @@ pub struct Vehicle {
     pub year: Option<i32>,
     /// RC number.
     pub rc_number: Option<String>,
-    /// `available`, `on_hold`, `in_transit`, `maintenance`, `inactive`.
-    pub status: String,
+    /// Where it is.
+    #[diesel(deserialize_as = crate::stored::Stored<VehicleStatus>)]
+    pub status: VehicleStatus,
     /// The trip it is on.
     pub current_trip_id: Option<Uuid>,
     /// The driver bound to it.

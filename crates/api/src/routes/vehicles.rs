@@ -5,6 +5,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
+use weelo_availability::VehicleStatus;
 use weelo_availability::{CATALOGUE, VehicleKey, vehicle_type};
 use weelo_persistence::vehicles::VehicleInput;
 
@@ -32,15 +33,15 @@ async fn list(
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
     let fleet = fleet::vehicles_of(&state.dispatch, caller.user_id()).await?;
-    let count = |status: &str| fleet.iter().filter(|v| v.status == status).count();
+    let count = |status: VehicleStatus| fleet.iter().filter(|v| v.status == status).count();
     Ok(ok(json!({
         "vehicles": fleet.iter().map(VehicleDto::from).collect::<Vec<_>>(),
         "total": fleet.len(),
-        "available": count("available"),
-        "onHold": count("on_hold"),
-        "inTransit": count("in_transit"),
-        "maintenance": count("maintenance"),
-        "inactive": count("inactive"),
+        "available": count(VehicleStatus::Available),
+        "onHold": count(VehicleStatus::OnHold),
+        "inTransit": count(VehicleStatus::InTransit),
+        "maintenance": count(VehicleStatus::Maintenance),
+        "inactive": count(VehicleStatus::Inactive),
     })))
 }
 

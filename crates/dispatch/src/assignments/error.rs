@@ -85,7 +85,9 @@ impl From<ConfirmRefused> for AssignmentError {
     fn from(refused: ConfirmRefused) -> Self {
         match refused {
             ConfirmRefused::HoldNotFound => Self::HoldNotFound,
-            ConfirmRefused::HoldNotActive { status } => Self::HoldNotActive { status },
+            ConfirmRefused::HoldNotActive { status } => Self::HoldNotActive {
+                status: status.as_str().to_owned(),
+            },
             ConfirmRefused::HoldExpired => Self::HoldExpired,
             ConfirmRefused::OrderClosed => Self::OrderClosed,
             ConfirmRefused::CountMismatch { held } => Self::CountMismatch { held },
@@ -99,7 +101,7 @@ impl From<AnswerRefused> for AssignmentError {
         match refused {
             AnswerRefused::NotFound => Self::NotFound,
             AnswerRefused::NotPending(found) => Self::NotPending {
-                status: found.status,
+                status: found.status.as_str().to_owned(),
             },
             AnswerRefused::TooLate => Self::TooLate,
         }

@@ -222,15 +222,15 @@ fn confirm_events(
                 booking_id: order.id,
                 trucks_filled: order.trucks_filled,
                 trucks_needed: order.total_trucks,
-                status: order.status.clone(),
+                status: order.status,
             })
             .to(with_notified, order.id),
         );
         events.push(
             Event::BroadcastStateChanged(BroadcastStateChanged {
                 order_id: order.id,
-                status: order.status.clone(),
-                dispatch_state: order.dispatch_state.clone(),
+                status: order.status,
+                dispatch_state: order.dispatch_state,
                 step: None,
                 radius_km: None,
                 notified_transporters: None,

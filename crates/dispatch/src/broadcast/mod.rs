@@ -32,7 +32,7 @@ pub(crate) struct Group<'a> {
 pub(crate) fn groups(trucks: &[TruckRequest]) -> Vec<Group<'_>> {
     let mut groups: Vec<Group<'_>> = Vec::new();
     for truck in trucks {
-        let open = usize::from(truck.status == TruckStatus::Searching.as_str());
+        let open = usize::from(truck.status == TruckStatus::Searching);
         match groups
             .iter_mut()
             .find(|g| g.key == truck.vehicle_key && g.vehicle_subtype == truck.vehicle_subtype)

@@ -30,6 +30,7 @@ use weelo_persistence::quiet_steps::{self, DueStep, QuietStep};
 use super::{Group, broadcast, groups};
 use crate::Dispatch;
 use crate::events::{BroadcastStateChanged, Event, Room};
+use weelo_orders::DispatchState;
 
 /// What a run found and told.
 pub(crate) struct Told {
@@ -129,8 +130,8 @@ async fn find_and_tell(
     if !told.notified.is_empty() {
         let state = BroadcastStateChanged {
             order_id: order.id,
-            status: order.status.clone(),
-            dispatch_state: "broadcasting".to_owned(),
+            status: order.status,
+            dispatch_state: DispatchState::Broadcasting,
             step: Some(step),
             radius_km: Some(radius_m / 1000.0),
             notified_transporters: Some(

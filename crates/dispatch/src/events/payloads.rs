@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
+use weelo_orders::{DispatchState, HoldStatus, OrderStatus};
 use weelo_persistence::assignments::Assignment;
 use weelo_persistence::holds::Hold;
 use weelo_persistence::orders::{Order, TruckRequest};
@@ -126,8 +127,8 @@ pub struct NewBroadcast {
 #[serde(rename_all = "camelCase")]
 pub struct BroadcastStateChanged {
     pub order_id: Uuid,
-    pub status: String,
-    pub dispatch_state: String,
+    pub status: OrderStatus,
+    pub dispatch_state: DispatchState,
     /// The radius step just taken (only after a step).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<i32>,
@@ -191,8 +192,8 @@ pub struct TrucksRemaining {
     pub total_trucks: i32,
     pub trucks_filled: i32,
     pub trucks_remaining: i32,
-    pub order_status: String,
-    pub status: String,
+    pub order_status: OrderStatus,
+    pub status: OrderStatus,
     pub event_version: i32,
     pub server_time_ms: i64,
 }
@@ -209,8 +210,8 @@ impl TrucksRemaining {
             total_trucks: order.total_trucks,
             trucks_filled: order.trucks_filled,
             trucks_remaining: order.total_trucks - order.trucks_filled,
-            order_status: order.status.clone(),
-            status: order.status.clone(),
+            order_status: order.status,
+            status: order.status,
             event_version: order.version,
             server_time_ms: now.timestamp_millis(),
         }
@@ -225,7 +226,7 @@ pub struct BookingFullyFilled {
     pub booking_id: Uuid,
     pub trucks_filled: i32,
     pub trucks_needed: i32,
-    pub status: String,
+    pub status: OrderStatus,
 }
 
 /// `broadcast_dismissed`: the order is gone from a transporter's list.
@@ -272,7 +273,7 @@ impl AssignmentStatusChanged {
             booking_id: a.order_id,
             driver_id: a.driver_id,
             vehicle_number: a.vehicle_number.clone(),
-            status: a.status.clone(),
+            status: a.status.as_str().to_owned(),
             order_status: None,
             reason: None,
             message,
@@ -300,7 +301,7 @@ pub struct DriverTimeout {
 pub struct BookingCompleted {
     pub order_id: Uuid,
     pub booking_id: Uuid,
-    pub status: String,
+    pub status: OrderStatus,
     pub completed_at: Option<DateTime<Utc>>,
     pub trucks_filled: i32,
     pub message: &'static str,
@@ -312,7 +313,7 @@ impl BookingCompleted {
         Self {
             order_id: order.id,
             booking_id: order.id,
-            status: order.status.clone(),
+            status: order.status,
             completed_at: order.completed_at,
             trucks_filled: order.trucks_filled,
             message: "Every truck of this order has delivered",
@@ -326,7 +327,7 @@ impl BookingCompleted {
 pub struct OrderExpired {
     pub order_id: Uuid,
     /// `expired`, or `fully_filled` when the trucks taken go on.
-    pub status: String,
+    pub status: OrderStatus,
     pub reason_code: Option<String>,
     pub reason: Option<String>,
     pub trucks_filled: i32,
@@ -341,7 +342,7 @@ impl OrderExpired {
     pub fn of(order: &Order, trucks_expired: usize) -> Self {
         Self {
             order_id: order.id,
-            status: order.status.clone(),
+            status: order.status,
             reason_code: order.reason_code.clone(),
             reason: order.reason_code.clone(),
             trucks_filled: order.trucks_filled,
@@ -369,7 +370,7 @@ pub struct HoldExpired {
     pub order_id: Uuid,
     pub transporter_id: Uuid,
     pub phase: &'static str,
-    pub status: String,
+    pub status: HoldStatus,
     pub reason: &'static str,
     pub vehicle_type: String,
     pub vehicle_subtype: String,
@@ -386,7 +387,7 @@ impl HoldExpired {
             order_id: hold.order_id,
             transporter_id: hold.transporter_id,
             phase: "FLEX",
-            status: hold.status.clone(),
+            status: hold.status,
             reason: "timeout",
             vehicle_type: hold.vehicle_type.clone(),
             vehicle_subtype: hold.vehicle_subtype.clone(),
@@ -402,7 +403,7 @@ impl HoldExpired {
 #[serde(rename_all = "camelCase")]
 pub struct OrderCancelled {
     pub order_id: Uuid,
-    pub status: String,
+    pub status: OrderStatus,
     pub reason: String,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub trucks_cancelled: usize,

@@ -76,12 +76,7 @@ pub fn detail(
     now: DateTime<Utc>,
     window_secs: i64,
 ) -> Value {
-    let count = |status: TruckStatus| {
-        trucks
-            .iter()
-            .filter(|t| t.status == status.as_str())
-            .count()
-    };
+    let count = |status: TruckStatus| trucks.iter().filter(|t| t.status == status).count();
     let requests: Vec<TruckView<'_>> = trucks.iter().map(TruckView::new).collect();
     json!({
         "order": OrderView::new(order, now, window_secs),

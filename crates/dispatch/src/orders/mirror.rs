@@ -55,11 +55,11 @@ impl From<&Order> for StatusSnapshot {
         Self {
             order_id: order.id,
             customer_id: order.customer_id,
-            status: order.status.clone(),
+            status: order.status.as_str().to_owned(),
             expires_at: order.expires_at,
             total_trucks: order.total_trucks,
             trucks_filled: order.trucks_filled,
-            dispatch_state: order.dispatch_state.clone(),
+            dispatch_state: order.dispatch_state.as_str().to_owned(),
             dispatch_attempts: order.dispatch_attempts,
             online_candidates: order.online_candidates,
             notified_transporters: order.notified_transporters,

@@ -237,7 +237,7 @@ fn cancel_events(
     let mut events = vec![
         Event::OrderCancelled(OrderCancelled {
             order_id: order.id,
-            status: order.status.clone(),
+            status: order.status,
             reason: reason.to_owned(),
             cancelled_at: order.cancelled_at,
             trucks_cancelled,
@@ -320,7 +320,7 @@ pub async fn cancel(
         Cancel::AlreadyFinal(order) => (order, 0, Vec::new(), true),
         Cancel::Blocked(order) => {
             return Err(OrderError::CancelBlocked {
-                status: order.status,
+                status: order.status.as_str().to_owned(),
             }
             .into());
         }

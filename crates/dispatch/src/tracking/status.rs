@@ -140,7 +140,7 @@ fn trip_events(advanced: &Advanced, word: &str, notified: &[Uuid]) -> Vec<Outgoi
     audience.push(transporter);
     let mut changed = AssignmentStatusChanged::of(a, message_of(word));
     changed.status = word.to_owned();
-    changed.order_status = Some(order.status.clone());
+    changed.order_status = Some(order.status.as_str().to_owned());
     let mut events = vec![Event::AssignmentStatusChanged(changed).to(audience, order.id)];
     if advanced.order_completed {
         let mut everyone = Room::of_order_and(order, notified);

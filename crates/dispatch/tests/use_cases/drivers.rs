@@ -34,7 +34,7 @@ async fn an_accepted_assignment_is_the_drivers_and_cannot_be_answered_again() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.status, "driver_accepted");
+    assert_eq!(stored.status.as_str(), "driver_accepted");
     let again = assignments::decline(&h.dispatch, fleet.driver, assignment, "too far", None).await;
     assert_eq!(code_of(again), ErrorCode::AssignmentNotPending);
     // Another driver cannot see it.
@@ -70,9 +70,9 @@ async fn a_declined_assignment_reopens_the_truck() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.status, "driver_declined");
+    assert_eq!(stored.status.as_str(), "driver_declined");
     let trucks = orders::trucks_of(&mut conn, order).await.unwrap();
-    assert_eq!(trucks[0].status, "searching");
+    assert_eq!(trucks[0].status.as_str(), "searching");
     let stored_order = orders::find(&mut conn, order).await.unwrap().unwrap();
     assert_eq!(stored_order.trucks_filled, 0);
 }
@@ -90,9 +90,9 @@ async fn a_silent_driver_times_out_at_the_deadline_and_not_before() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.status, "timed_out");
+    assert_eq!(stored.status.as_str(), "timed_out");
     let trucks = orders::trucks_of(&mut conn, order).await.unwrap();
-    assert_eq!(trucks[0].status, "searching");
+    assert_eq!(trucks[0].status.as_str(), "searching");
     assert_eq!(
         code_of(assignments::accept(&h.dispatch, fleet.driver, assignment, None).await),
         ErrorCode::AssignmentNotPending

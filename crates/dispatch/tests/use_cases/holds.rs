@@ -21,7 +21,7 @@ async fn only_a_transporter_the_order_was_offered_to_may_hold_it() {
         ErrorCode::NotNotified
     );
     let trucks = orders::trucks_of(&mut h.conn().await, order).await.unwrap();
-    assert_eq!(trucks[0].status, "searching");
+    assert_eq!(trucks[0].status.as_str(), "searching");
 }
 
 #[tokio::test]
@@ -79,7 +79,7 @@ async fn a_confirm_assigns_the_truck_and_tells_the_driver() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.status, "pending");
+    assert_eq!(stored.status.as_str(), "pending");
     assert_eq!(stored.driver_id, fleet.driver);
     assert_eq!(stored.vehicle_id, fleet.vehicle);
     assert_eq!(
@@ -146,6 +146,6 @@ async fn a_refused_keyed_change_keeps_no_key_and_the_same_key_then_goes_through_
     let trucks = orders::trucks_of(&mut h.conn().await, order2)
         .await
         .unwrap();
-    assert_eq!(trucks[0].status, "held");
+    assert_eq!(trucks[0].status.as_str(), "held");
     assert_eq!(h.count(events).await, before, "a hold announces nothing");
 }

@@ -24,7 +24,7 @@ async fn a_created_order_is_stored_with_its_trucks_and_offered_to_the_fleet_near
     assert!(order.status().is_searching());
     let trucks = orders::trucks_of(&mut conn, order_id).await.unwrap();
     assert_eq!(trucks.len(), 2);
-    assert!(trucks.iter().all(|t| t.status == "searching"));
+    assert!(trucks.iter().all(|t| t.status.as_str() == "searching"));
     let to_near = h
         .events_to(order_id, &format!("transporter:{}", near.transporter))
         .await;
@@ -131,9 +131,12 @@ async fn a_cancelled_order_frees_its_trucks_and_says_so_once() {
     assert_eq!(answer["status"], "cancelled");
     let mut conn = h.conn().await;
     let stored = orders::find(&mut conn, order).await.unwrap().unwrap();
-    assert_eq!(stored.status, "cancelled");
+    assert_eq!(stored.status.as_str(), "cancelled");
     let trucks = orders::trucks_of(&mut conn, order).await.unwrap();
-    assert!(trucks.iter().all(|t| t.status == "cancelled"), "{trucks:?}");
+    assert!(
+        trucks.iter().all(|t| t.status.as_str() == "cancelled"),
+        "{trucks:?}"
+    );
     let cancelled = h
         .events(order)
         .await

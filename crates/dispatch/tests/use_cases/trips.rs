@@ -47,7 +47,7 @@ async fn a_trip_runs_step_by_step_to_completion_and_the_order_completes() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.status, "completed");
+    assert_eq!(stored.status.as_str(), "completed");
     let to_customer = h.events_to(order, &format!("customer:{customer}")).await;
     assert_eq!(
         to_customer.last().map(String::as_str),

@@ -9,4 +9,5 @@ mod limits;
 mod order_batch;
 mod outbox;
 mod statements;
+mod stored;
 mod support;

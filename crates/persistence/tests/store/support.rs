@@ -128,7 +128,10 @@ pub fn saved(upsert: Upsert) -> (Box<Vehicle>, bool) {
 pub async fn truck_statuses(conn: &mut AsyncPgConnection, order: Uuid) -> Vec<String> {
     let mut trucks = orders::trucks_of(conn, order).await.unwrap();
     trucks.sort_by_key(|t| t.request_number);
-    trucks.into_iter().map(|t| t.status).collect()
+    trucks
+        .into_iter()
+        .map(|t| t.status.as_str().to_owned())
+        .collect()
 }
 
 /// Now to the whole second: what PostgreSQL stores (microseconds) compares
