@@ -108,6 +108,69 @@ pub fn after_giving_back(
     }
 }
 
+/// Why an order ended without every truck filled (`orders.reason_code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The window ended with some trucks taken; those run.
+    PartialFillTimeout,
+    /// Nobody was online near the pickup.
+    NoOnlineTransporters,
+    /// Transporters were told; none took a truck in time.
+    NoTransporterAcceptance,
+    /// The last truck's driver declined or did not answer after the window.
+    NoDriverAcceptance,
+    /// The customer cancelled.
+    CustomerCancelled,
+}
+
+const END_REASONS: [EndReason; 5] = [
+    EndReason::PartialFillTimeout,
+    EndReason::NoOnlineTransporters,
+    EndReason::NoTransporterAcceptance,
+    EndReason::NoDriverAcceptance,
+    EndReason::CustomerCancelled,
+];
+
+impl EndReason {
+    /// Why the window of an order with these figures ended.
+    pub fn of_expiry(trucks_filled: i32, notified_transporters: i32) -> Self {
+        if trucks_filled > 0 {
+            Self::PartialFillTimeout
+        } else if notified_transporters == 0 {
+            Self::NoOnlineTransporters
+        } else {
+            Self::NoTransporterAcceptance
+        }
+    }
+
+    /// The stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PartialFillTimeout => "PARTIAL_FILL_TIMEOUT",
+            Self::NoOnlineTransporters => "NO_ONLINE_TRANSPORTERS",
+            Self::NoTransporterAcceptance => "NO_TRANSPORTER_ACCEPTANCE",
+            Self::NoDriverAcceptance => "NO_DRIVER_ACCEPTANCE",
+            Self::CustomerCancelled => "CUSTOMER_CANCELLED",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Option<Self> {
+        END_REASONS.into_iter().find(|r| r.as_str() == code)
+    }
+
+    /// What the customer reads.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::PartialFillTimeout => "The search ended; the trucks already assigned will run",
+            Self::NoOnlineTransporters => "No transporters were online near the pickup",
+            Self::NoTransporterAcceptance => "No transporter accepted in time",
+            Self::NoDriverAcceptance => "No driver accepted before the search ended",
+            Self::CustomerCancelled => "The customer cancelled this order",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +228,18 @@ mod tests {
             true,
         );
         assert!(searching.reopened);
+    }
+
+    #[test]
+    fn an_expired_order_says_why_and_the_codes_read_back() {
+        assert_eq!(EndReason::of_expiry(1, 3), EndReason::PartialFillTimeout);
+        assert_eq!(EndReason::of_expiry(0, 0), EndReason::NoOnlineTransporters);
+        assert_eq!(
+            EndReason::of_expiry(0, 2),
+            EndReason::NoTransporterAcceptance
+        );
+        for reason in END_REASONS {
+            assert_eq!(EndReason::parse(reason.as_str()), Some(reason));
+        }
     }
 }

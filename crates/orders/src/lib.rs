@@ -14,6 +14,7 @@
 //!   given back.
 //! - [`hold`]: hold statuses with their transition table, and an order's
 //!   dispatch state.
+//! - [`pairing`]: whether a vehicle and a driver may take a held truck.
 //! - [`role`]: [`Role`], the three kinds of account.
 
 pub mod assignment;
@@ -21,6 +22,7 @@ pub mod clock;
 pub mod filling;
 pub mod hold;
 pub mod input;
+pub mod pairing;
 pub mod role;
 pub mod status;
 

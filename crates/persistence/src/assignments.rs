@@ -17,6 +17,8 @@ use weelo_orders::AssignmentStatus;
 use weelo_orders::Role;
 use weelo_orders::TruckStatus;
 use weelo_orders::assignment::LIVE_ASSIGNMENT;
+use weelo_orders::filling::EndReason;
+use weelo_orders::pairing::{DriverFacts, PairProblem, VehicleFacts, check_pair};
 use weelo_orders::{DispatchState, HoldStatus, filling};
 
 pub use crate::rows::Assignment;
@@ -40,8 +42,8 @@ pub struct FailedPair {
     pub vehicle_id: Uuid,
     /// The driver named.
     pub driver_id: Uuid,
-    /// A stable reason code.
-    pub reason: &'static str,
+    /// Why it cannot.
+    pub reason: PairProblem,
 }
 
 /// Why a confirm changed nothing.
@@ -132,20 +134,19 @@ async fn check_pairs(
     for pair in pairs {
         let vehicle = fleet.iter().find(|v| v.id == pair.vehicle_id);
         let driver = drivers.iter().find(|d| d.0 == pair.driver_id);
-        let reason = match (vehicle, driver) {
-            (None, _) => Some("VEHICLE_NOT_FOUND"),
-            (Some(v), _) if v.transporter_id != transporter_id || v.deleted_at.is_some() => {
-                Some("VEHICLE_NOT_FOUND")
-            }
-            (Some(v), _) if v.vehicle_key != vehicle_key => Some("VEHICLE_TYPE_MISMATCH"),
-            (Some(v), _) if v.status != VehicleStatus::Available => Some("VEHICLE_NOT_AVAILABLE"),
-            (_, None) => Some("DRIVER_NOT_FOUND"),
-            (_, Some(d)) if d.1 != Some(transporter_id) => Some("DRIVER_NOT_FOUND"),
-            (_, Some(d)) if !d.2 => Some("DRIVER_INACTIVE"),
-            (_, Some(d)) if !d.3 => Some("DRIVER_OFFLINE"),
-            (_, Some(d)) if busy.contains(&d.0) => Some("DRIVER_BUSY"),
-            _ => None,
-        };
+        let reason = check_pair(
+            vehicle.map(|v| VehicleFacts {
+                in_fleet: v.transporter_id == transporter_id && v.deleted_at.is_none(),
+                of_held_type: v.vehicle_key == vehicle_key,
+                free: v.status == VehicleStatus::Available,
+            }),
+            driver.map(|d| DriverFacts {
+                in_fleet: d.1 == Some(transporter_id),
+                active: d.2,
+                online: d.3,
+                busy: busy.contains(&d.0),
+            }),
+        );
         if let Some(reason) = reason {
             failed.push(FailedPair {
                 vehicle_id: pair.vehicle_id,
@@ -531,7 +532,7 @@ async fn give_back_truck(
             orders::status.eq(after.status.as_str()),
             orders::dispatch_state.eq(after.dispatch.as_str()),
             orders::reason_code.eq(if given.order_expired {
-                Some("NO_DRIVER_ACCEPTANCE")
+                Some(EndReason::NoDriverAcceptance.as_str())
             } else {
                 order.reason_code.as_deref()
             }),

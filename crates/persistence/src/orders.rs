@@ -9,6 +9,7 @@ use uuid::Uuid;
 use weelo_orders::DispatchState;
 use weelo_orders::HoldStatus;
 use weelo_orders::assignment::ON_THE_ROAD;
+use weelo_orders::filling::EndReason;
 use weelo_orders::input::{Place, ValidOrder};
 use weelo_orders::status::SEARCHING;
 use weelo_orders::{OrderStatus, TruckStatus};
@@ -261,13 +262,7 @@ pub struct Expired {
 
 /// Why an order's window ended without filling it.
 pub fn expiry_reason(order: &Order) -> &'static str {
-    if order.trucks_filled > 0 {
-        "PARTIAL_FILL_TIMEOUT"
-    } else if order.notified_transporters == 0 {
-        "NO_ONLINE_TRANSPORTERS"
-    } else {
-        "NO_TRANSPORTER_ACCEPTANCE"
-    }
+    EndReason::of_expiry(order.trucks_filled, order.notified_transporters).as_str()
 }
 
 /// Expires order `id` if it is still searching and its window has ended:
@@ -450,7 +445,7 @@ pub async fn cancel(
         .set((
             orders::status.eq(OrderStatus::Cancelled.as_str()),
             orders::cancel_reason.eq(reason),
-            orders::reason_code.eq("CUSTOMER_CANCELLED"),
+            orders::reason_code.eq(EndReason::CustomerCancelled.as_str()),
             orders::dispatch_state.eq(DispatchState::Finished.as_str()),
             orders::cancelled_at.eq(now),
             orders::updated_at.eq(now),

@@ -64,17 +64,9 @@ pub enum AssignmentError {
 }
 
 fn describe(failed: &[FailedPair]) -> String {
-    let reason = failed.first().map_or("", |f| f.reason);
-    let text = match reason {
-        "VEHICLE_NOT_FOUND" => "a vehicle is not one of yours",
-        "VEHICLE_TYPE_MISMATCH" => "a vehicle is not of the held type",
-        "VEHICLE_NOT_AVAILABLE" => "a vehicle is not available",
-        "DRIVER_NOT_FOUND" => "a driver is not one of yours",
-        "DRIVER_INACTIVE" => "a driver's account is inactive",
-        "DRIVER_OFFLINE" => "a driver is offline",
-        "DRIVER_BUSY" => "a driver is already on another trip",
-        _ => "an assignment cannot be made",
-    };
+    let text = failed
+        .first()
+        .map_or("an assignment cannot be made", |f| f.reason.describe());
     format!(
         "{text}; nothing was assigned ({} of the pairs failed)",
         failed.len()

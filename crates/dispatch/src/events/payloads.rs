@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
+use weelo_orders::filling::EndReason;
 use weelo_orders::{DispatchState, HoldStatus, OrderStatus};
 use weelo_persistence::assignments::Assignment;
 use weelo_persistence::holds::Hold;
@@ -355,11 +356,10 @@ impl OrderExpired {
 }
 
 fn expiry_message(reason: Option<&str>) -> &'static str {
-    match reason {
-        Some("PARTIAL_FILL_TIMEOUT") => "The search ended; the trucks already assigned will run",
-        Some("NO_ONLINE_TRANSPORTERS") => "No transporters were online near the pickup",
-        _ => "No transporter accepted in time",
-    }
+    reason.and_then(EndReason::parse).map_or(
+        EndReason::NoTransporterAcceptance.message(),
+        EndReason::message,
+    )
 }
 
 /// `hold_expired`: a transporter's hold ran out; its trucks are open again.
