@@ -14,7 +14,8 @@
 //!   given back.
 //! - [`hold`]: hold statuses with their transition table, and an order's
 //!   dispatch state.
-//! - [`pairing`]: whether a vehicle and a driver may take a held truck.
+//! - [`pairing`]: whether a hold may be confirmed, and a vehicle and a
+//!   driver take a held truck.
 //! - [`role`]: [`Role`], the three kinds of account.
 
 pub mod assignment;

@@ -1,6 +1,7 @@
-//! Whether a vehicle and a driver may take a held truck: the checks a
-//! confirm makes on each pair it is given, as a pure function of what the
-//! storage layer read under its locks.
+//! Whether a hold may be confirmed ([`check_hold`]) and whether a vehicle
+//! and a driver may take a held truck ([`check_pair`]): the checks a
+//! confirm makes, as pure functions of what the storage layer read under
+//! its locks.
 
 use serde::Serialize;
 
@@ -97,6 +98,61 @@ pub fn check_pair(
     }
 }
 
+/// Why a hold cannot be confirmed as it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldProblem {
+    /// The hold was confirmed, released, expired or cancelled already.
+    NotActive(crate::HoldStatus),
+    /// Its time is up (the sweeper is about to expire it).
+    Expired,
+    /// The order no longer takes trucks.
+    OrderClosed,
+    /// The number of pairs is not the number of held trucks.
+    CountMismatch {
+        /// Trucks held.
+        held: i32,
+    },
+}
+
+/// What a confirm read of the hold and its order.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldFacts<Instant> {
+    /// The hold's status.
+    pub status: crate::HoldStatus,
+    /// When it ends.
+    pub expires_at: Instant,
+    /// Trucks it holds.
+    pub quantity: i32,
+    /// The order's status.
+    pub order_status: crate::OrderStatus,
+    /// When the order's window ends.
+    pub order_expires_at: Instant,
+}
+
+/// Whether a hold may be confirmed at `now` with `pairs` pairs: an active,
+/// unexpired hold of an order still searching, one pair per held truck.
+pub fn check_hold<Instant: PartialOrd>(
+    hold: &HoldFacts<Instant>,
+    pairs: usize,
+    now: &Instant,
+) -> Result<(), HoldProblem> {
+    if hold.status != crate::HoldStatus::Active {
+        return Err(HoldProblem::NotActive(hold.status));
+    }
+    if hold.expires_at <= *now {
+        return Err(HoldProblem::Expired);
+    }
+    if !hold.order_status.is_searching() || hold.order_expires_at <= *now {
+        return Err(HoldProblem::OrderClosed);
+    }
+    if usize::try_from(hold.quantity).ok() != Some(pairs) {
+        return Err(HoldProblem::CountMismatch {
+            held: hold.quantity,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +217,36 @@ mod tests {
             let json = serde_json::to_value(problem).unwrap();
             assert_eq!(json, problem.code());
         }
+    }
+
+    #[test]
+    fn a_hold_confirms_only_while_active_unexpired_searching_and_whole() {
+        use crate::{HoldStatus, OrderStatus};
+        let ok = HoldFacts {
+            status: HoldStatus::Active,
+            expires_at: 20,
+            quantity: 2,
+            order_status: OrderStatus::Active,
+            order_expires_at: 60,
+        };
+        assert_eq!(check_hold(&ok, 2, &10), Ok(()));
+        let released = HoldFacts {
+            status: HoldStatus::Released,
+            ..ok
+        };
+        assert_eq!(
+            check_hold(&released, 2, &10),
+            Err(HoldProblem::NotActive(HoldStatus::Released))
+        );
+        assert_eq!(check_hold(&ok, 2, &20), Err(HoldProblem::Expired));
+        let filled = HoldFacts {
+            order_status: OrderStatus::FullyFilled,
+            ..ok
+        };
+        assert_eq!(check_hold(&filled, 2, &10), Err(HoldProblem::OrderClosed));
+        assert_eq!(
+            check_hold(&ok, 1, &10),
+            Err(HoldProblem::CountMismatch { held: 2 })
+        );
     }
 }

@@ -18,7 +18,9 @@ use weelo_orders::Role;
 use weelo_orders::TruckStatus;
 use weelo_orders::assignment::LIVE_ASSIGNMENT;
 use weelo_orders::filling::EndReason;
-use weelo_orders::pairing::{DriverFacts, PairProblem, VehicleFacts, check_pair};
+use weelo_orders::pairing::{
+    DriverFacts, HoldFacts, HoldProblem, PairProblem, VehicleFacts, check_hold, check_pair,
+};
 use weelo_orders::{DispatchState, HoldStatus, filling};
 
 pub use crate::rows::Assignment;
@@ -190,20 +192,19 @@ pub async fn confirm(
         .for_update()
         .first(conn)
         .await?;
-    if hold.status != HoldStatus::Active {
-        return Ok(Err(ConfirmRefused::HoldNotActive {
-            status: hold.status,
-        }));
-    }
-    if hold.expires_at <= now {
-        return Ok(Err(ConfirmRefused::HoldExpired));
-    }
-    if !order.status().is_searching() || order.expires_at <= now {
-        return Ok(Err(ConfirmRefused::OrderClosed));
-    }
-    if usize::try_from(hold.quantity).ok() != Some(pairs.len()) {
-        return Ok(Err(ConfirmRefused::CountMismatch {
-            held: hold.quantity,
+    let facts = HoldFacts {
+        status: hold.status,
+        expires_at: hold.expires_at,
+        quantity: hold.quantity,
+        order_status: order.status,
+        order_expires_at: order.expires_at,
+    };
+    if let Err(problem) = check_hold(&facts, pairs.len(), &now) {
+        return Ok(Err(match problem {
+            HoldProblem::NotActive(status) => ConfirmRefused::HoldNotActive { status },
+            HoldProblem::Expired => ConfirmRefused::HoldExpired,
+            HoldProblem::OrderClosed => ConfirmRefused::OrderClosed,
+            HoldProblem::CountMismatch { held } => ConfirmRefused::CountMismatch { held },
         }));
     }
     let (failed, fleet) = check_pairs(conn, transporter_id, &hold.vehicle_key, pairs).await?;
