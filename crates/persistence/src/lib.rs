@@ -13,6 +13,8 @@
 //! - [`error`]: what this crate can fail with.
 //! - [`rows`]: the rows the statement modules share (orders, trucks,
 //!   assignments, holds, a dispatch step): their bottom floor.
+//! - [`stored`]: status columns read into the types of `weelo-orders`
+//!   and `weelo-availability`.
 //! - [`users`], [`sessions`], [`otp`] and [`device_tokens`]: identity.
 //! - [`limits`]: abuse limits (per-address counters, the SMS budget, OTP
 //!   lockouts), kept here so that losing Redis never lifts them.
