@@ -47,11 +47,6 @@ impl VehicleStatus {
         }
     }
 
-    /// The stored names of `statuses`, for SQL guards.
-    pub fn names(statuses: &[Self]) -> Vec<&'static str> {
-        statuses.iter().map(|s| s.as_str()).collect()
-    }
-
     /// Parses a stored name.
     pub fn parse(name: &str) -> Option<Self> {
         VEHICLE_STATUSES.into_iter().find(|s| s.as_str() == name)

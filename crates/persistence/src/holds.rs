@@ -12,6 +12,7 @@ use weelo_orders::TruckStatus;
 
 pub use crate::rows::Hold;
 use crate::schema::{holds, truck_requests};
+use crate::stored::names;
 
 /// A hold to place.
 #[derive(Debug, Clone)]
@@ -302,9 +303,7 @@ pub async fn release(
         holds::table
             .filter(holds::id.eq(hold_id))
             .filter(holds::transporter_id.eq(transporter_id))
-            .filter(
-                holds::status.eq_any(hold_names(&HoldStatus::sources_of(HoldStatus::Released))),
-            ),
+            .filter(holds::status.eq_any(names(&HoldStatus::sources_of(HoldStatus::Released)))),
     )
     .set((
         holds::status.eq(HoldStatus::Released.as_str()),
@@ -336,7 +335,7 @@ pub async fn expire_due(
     limit: i64,
 ) -> QueryResult<Vec<Hold>> {
     let due: Vec<Uuid> = holds::table
-        .filter(holds::status.eq_any(hold_names(&HoldStatus::sources_of(HoldStatus::Expired))))
+        .filter(holds::status.eq_any(names(&HoldStatus::sources_of(HoldStatus::Expired))))
         .filter(holds::expires_at.le(now))
         .order(holds::expires_at.asc())
         .limit(limit)
@@ -361,9 +360,4 @@ pub async fn expire_due(
         crate::dispatch::schedule(conn, hold.order_id, Some(now)).await?;
     }
     Ok(expired)
-}
-
-/// The stored names of hold `statuses`, for SQL guards.
-fn hold_names(statuses: &[HoldStatus]) -> Vec<&'static str> {
-    statuses.iter().map(|s| s.as_str()).collect()
 }

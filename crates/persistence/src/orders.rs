@@ -17,13 +17,7 @@ use weelo_orders::{OrderStatus, TruckStatus};
 pub use crate::rows::{AnswerKey, Order, TruckRequest, lock_order as lock};
 use crate::schema::{orders, truck_requests};
 
-fn names(statuses: &[OrderStatus]) -> Vec<&'static str> {
-    statuses.iter().map(|s| s.as_str()).collect()
-}
-
-fn truck_names(statuses: &[TruckStatus]) -> Vec<&'static str> {
-    statuses.iter().map(|s| s.as_str()).collect()
-}
+use crate::stored::names;
 
 /// Why a create did not happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,7 +310,7 @@ pub async fn expire(
     let trucks_expired = diesel::update(
         truck_requests::table
             .filter(truck_requests::order_id.eq(id))
-            .filter(truck_requests::status.eq_any(truck_names(&weelo_orders::status::OPEN_TRUCKS))),
+            .filter(truck_requests::status.eq_any(names(&weelo_orders::status::OPEN_TRUCKS))),
     )
     .set((
         truck_requests::status.eq(TruckStatus::Expired.as_str()),
@@ -404,7 +398,7 @@ pub enum Cancel {
 /// included: their status alone does not say so).
 pub async fn has_a_truck_on_the_road(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     use crate::schema::assignments;
-    let on_the_road: Vec<&str> = ON_THE_ROAD.iter().map(|s| s.as_str()).collect();
+    let on_the_road = names(&ON_THE_ROAD);
     diesel::select(diesel::dsl::exists(
         assignments::table
             .filter(assignments::order_id.eq(id))
@@ -460,9 +454,8 @@ pub async fn cancel(
         truck_requests::table
             .filter(truck_requests::order_id.eq(id))
             .filter(
-                truck_requests::status.eq_any(truck_names(&TruckStatus::sources_of(
-                    TruckStatus::Cancelled,
-                ))),
+                truck_requests::status
+                    .eq_any(names(&TruckStatus::sources_of(TruckStatus::Cancelled))),
             ),
     )
     .set((
@@ -510,10 +503,7 @@ async fn end_holds(
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     use crate::schema::holds;
-    let from: Vec<&str> = HoldStatus::sources_of(to)
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
+    let from = names(&HoldStatus::sources_of(to));
     diesel::update(
         holds::table
             .filter(holds::order_id.eq(order_id))

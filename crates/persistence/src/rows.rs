@@ -88,7 +88,7 @@ pub struct TruckRequest {
 /// The stored names of the searching statuses: the SQL guard of every
 /// query about orders still looking for trucks.
 pub(crate) fn searching_names() -> Vec<&'static str> {
-    SEARCHING.iter().map(|s| s.as_str()).collect()
+    names(&SEARCHING)
 }
 
 /// The idempotency key a create is answered under.
@@ -150,15 +150,7 @@ impl Assignment {
     }
 }
 
-/// The stored names of order `statuses`, for SQL guards.
-pub(crate) fn order_names(statuses: &[OrderStatus]) -> Vec<&'static str> {
-    statuses.iter().map(|s| s.as_str()).collect()
-}
-
-/// The stored names of assignment `statuses`, for SQL guards.
-pub(crate) fn names(statuses: &[AssignmentStatus]) -> Vec<&'static str> {
-    statuses.iter().map(|s| s.as_str()).collect()
-}
+pub(crate) use crate::stored::names;
 
 /// A row of `holds`.
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -15,9 +15,16 @@ use weelo_orders::{AssignmentStatus, DispatchState, HoldStatus, OrderStatus, Tru
 pub struct Stored<T>(T);
 
 /// A status type with stored names.
-pub trait StoredName: Sized {
+pub trait StoredName: Copy + Sized {
     /// The status called `name`, if any.
     fn from_stored(name: &str) -> Option<Self>;
+    /// Its stored name.
+    fn stored_name(self) -> &'static str;
+}
+
+/// The stored names of `statuses`, for SQL guards (`status = ANY(..)`).
+pub fn names<T: StoredName>(statuses: &[T]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.stored_name()).collect()
 }
 
 impl<T: StoredName> FromSql<Text, Pg> for Stored<T> {
@@ -34,6 +41,10 @@ macro_rules! stored {
         impl StoredName for $status {
             fn from_stored(name: &str) -> Option<Self> {
                 <$status>::parse(name)
+            }
+
+            fn stored_name(self) -> &'static str {
+                self.as_str()
             }
         }
 

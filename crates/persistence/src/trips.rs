@@ -15,7 +15,7 @@ use weelo_orders::TruckStatus;
 pub use weelo_orders::assignment::ON_TRIP;
 use weelo_orders::assignment::{LIVE_ASSIGNMENT, MOVING, TripStep, UNANSWERED};
 
-use crate::rows::{Assignment, Order, names, order_names};
+use crate::rows::{Assignment, Order, names};
 use crate::schema::{assignments, orders, trip_points, truck_requests, vehicles};
 
 /// Why a trip status update changed nothing.
@@ -187,11 +187,9 @@ async fn start(
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Order>> {
     diesel::update(
-        orders::table
-            .find(order_id)
-            .filter(orders::status.eq_any(order_names(&OrderStatus::sources_of(
-                OrderStatus::InProgress,
-            )))),
+        orders::table.find(order_id).filter(
+            orders::status.eq_any(names(&OrderStatus::sources_of(OrderStatus::InProgress))),
+        ),
     )
     .set((
         orders::status.eq(OrderStatus::InProgress.as_str()),
@@ -216,9 +214,7 @@ pub async fn complete_if_done(
     diesel::update(
         orders::table
             .find(order_id)
-            .filter(orders::status.eq_any(order_names(&OrderStatus::sources_of(
-                OrderStatus::Completed,
-            ))))
+            .filter(orders::status.eq_any(names(&OrderStatus::sources_of(OrderStatus::Completed))))
             .filter(not(exists(
                 of_order().filter(assignments::status.eq_any(names(&LIVE_ASSIGNMENT))),
             )))

@@ -180,7 +180,7 @@ pub async fn delete(
             .filter(vehicles::id.eq(id))
             .filter(vehicles::transporter_id.eq(transporter_id))
             .filter(vehicles::deleted_at.is_null())
-            .filter(vehicles::status.eq_any(VehicleStatus::names(&OFF_THE_JOB)))
+            .filter(vehicles::status.eq_any(crate::stored::names(&OFF_THE_JOB)))
             .filter(vehicles::current_trip_id.is_null()),
     )
     .set((

@@ -1,31 +1,21 @@
 //! The driver's answer: accept, decline (the truck reopens) and the
 //! deadline that answers for a silent driver.
 
-#![expect(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
-
 use weelo_dispatch::ErrorCode;
 use weelo_dispatch::assignments::{self, Answer};
 use weelo_persistence::orders;
 
-use crate::harness::{Harness, NEAR, code_of};
-
-async fn assigned(h: &Harness) -> (crate::harness::Fleet, uuid::Uuid, uuid::Uuid) {
-    let fleet = h.fleet_at(1, NEAR).await;
-    let customer = h.customer("9876543210").await;
-    let order = h.order(customer, 1).await;
-    let confirmed = h.take_one(&fleet, order).await;
-    let assignment = confirmed["assignmentIds"][0]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    (fleet, order, assignment)
-}
+use crate::harness::{Assigned, Harness, NEAR, code_of};
 
 #[tokio::test]
 async fn an_accepted_assignment_is_the_drivers_and_cannot_be_answered_again() {
     let h = Harness::start().await;
-    let (fleet, order, assignment) = assigned(&h).await;
+    let Assigned {
+        fleet,
+        order,
+        assignment,
+        ..
+    } = h.assigned().await;
     let answer = assignments::accept(&h.dispatch, fleet.driver, assignment, None)
         .await
         .unwrap();
@@ -55,7 +45,12 @@ async fn an_accepted_assignment_is_the_drivers_and_cannot_be_answered_again() {
 #[tokio::test]
 async fn a_declined_assignment_reopens_the_truck() {
     let h = Harness::start().await;
-    let (fleet, order, assignment) = assigned(&h).await;
+    let Assigned {
+        fleet,
+        order,
+        assignment,
+        ..
+    } = h.assigned().await;
     assignments::decline(
         &h.dispatch,
         fleet.driver,
@@ -80,7 +75,12 @@ async fn a_declined_assignment_reopens_the_truck() {
 #[tokio::test]
 async fn a_silent_driver_times_out_at_the_deadline_and_not_before() {
     let h = Harness::start().await;
-    let (fleet, order, assignment) = assigned(&h).await;
+    let Assigned {
+        fleet,
+        order,
+        assignment,
+        ..
+    } = h.assigned().await;
     h.advance(44);
     assert_eq!(h.jobs.sweep_dispatch().await.unwrap().timed_out, 0);
     h.advance(2);

@@ -48,6 +48,15 @@ pub struct Fleet {
     pub driver: Uuid,
 }
 
+/// What [`Harness::assigned`] made.
+pub struct Assigned {
+    pub fleet: Fleet,
+    pub customer: Uuid,
+    pub order: Uuid,
+    pub assignment: Uuid,
+    pub trip: Uuid,
+}
+
 impl Harness {
     pub async fn start() -> Self {
         Self::start_tuned(|_| {}).await
@@ -212,6 +221,23 @@ impl Harness {
             quantity,
         };
         holds::place(&self.dispatch, fleet.transporter, &request, keyed).await
+    }
+
+    /// Fleet 1 near the pickup, a customer's one-truck order, and that
+    /// truck held and confirmed by the fleet.
+    pub async fn assigned(&self) -> Assigned {
+        let fleet = self.fleet_at(1, NEAR).await;
+        let customer = self.customer("9876543210").await;
+        let order = self.order(customer, 1).await;
+        let confirmed = self.take_one(&fleet, order).await;
+        let first = |name: &str| -> Uuid { confirmed[name][0].as_str().unwrap().parse().unwrap() };
+        Assigned {
+            assignment: first("assignmentIds"),
+            trip: first("tripIds"),
+            fleet,
+            customer,
+            order,
+        }
     }
 
     /// Holds one truck and confirms it with the fleet's pair; the confirm's data.

@@ -12,7 +12,7 @@ use weelo_dispatch::relay::Relay;
 use weelo_dispatch::tracking::ingest::Source;
 use weelo_dispatch::wire::iso;
 
-use crate::harness::{Harness, NEAR};
+use crate::harness::{Assigned, Harness};
 
 #[derive(QueryableByName)]
 struct Count {
@@ -27,16 +27,12 @@ async fn shutdown_stops_every_loop_and_writes_the_gps_points_still_queued() {
         settings.orders.cleanup_interval_secs = 1;
     })
     .await;
-    let fleet = h.fleet_at(1, NEAR).await;
-    let customer = h.customer("9876543210").await;
-    let order = h.order(customer, 1).await;
-    let confirmed = h.take_one(&fleet, order).await;
-    let assignment = confirmed["assignmentIds"][0]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let trip = confirmed["tripIds"][0].as_str().unwrap().parse().unwrap();
+    let Assigned {
+        fleet,
+        assignment,
+        trip,
+        ..
+    } = h.assigned().await;
     assignments::accept(&h.dispatch, fleet.driver, assignment, None)
         .await
         .unwrap();

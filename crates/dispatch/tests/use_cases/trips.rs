@@ -8,21 +8,18 @@ use weelo_dispatch::tracking::ingest::Source;
 use weelo_dispatch::tracking::status;
 use weelo_persistence::orders;
 
-use crate::harness::{Harness, NEAR, code_of};
+use crate::harness::{Assigned, Harness, NEAR, code_of};
 
 #[tokio::test]
 async fn a_trip_runs_step_by_step_to_completion_and_the_order_completes() {
     let h = Harness::start().await;
-    let fleet = h.fleet_at(1, NEAR).await;
-    let customer = h.customer("9876543210").await;
-    let order = h.order(customer, 1).await;
-    let confirmed = h.take_one(&fleet, order).await;
-    let assignment = confirmed["assignmentIds"][0]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let trip = confirmed["tripIds"][0].as_str().unwrap().parse().unwrap();
+    let Assigned {
+        fleet,
+        customer,
+        order,
+        assignment,
+        trip,
+    } = h.assigned().await;
     assignments::accept(&h.dispatch, fleet.driver, assignment, None)
         .await
         .unwrap();
@@ -64,16 +61,12 @@ async fn a_trip_runs_step_by_step_to_completion_and_the_order_completes() {
 #[tokio::test]
 async fn a_drivers_fix_becomes_the_trips_latest_position() {
     let h = Harness::start().await;
-    let fleet = h.fleet_at(1, NEAR).await;
-    let customer = h.customer("9876543210").await;
-    let order = h.order(customer, 1).await;
-    let confirmed = h.take_one(&fleet, order).await;
-    let assignment = confirmed["assignmentIds"][0]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let trip = confirmed["tripIds"][0].as_str().unwrap().parse().unwrap();
+    let Assigned {
+        fleet,
+        assignment,
+        trip,
+        ..
+    } = h.assigned().await;
     assignments::accept(&h.dispatch, fleet.driver, assignment, None)
         .await
         .unwrap();
