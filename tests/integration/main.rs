@@ -11,6 +11,7 @@ mod helpers;
 mod orders;
 mod presence;
 mod protocol;
+mod push;
 mod realtime;
 mod redis_pool;
 mod startup;

@@ -22,6 +22,7 @@ use weelo_api::auth::{AuthSettings, SmsProvider, SmsSettings};
 use weelo_cache::RedisSettings;
 use weelo_dispatch::orders::OrderSettings;
 use weelo_dispatch::presence::PresenceSettings;
+use weelo_dispatch::push::{PushProvider, PushSettings};
 use weelo_dispatch::tracking::TrackingSettings;
 use weelo_persistence::DatabaseSettings;
 
@@ -100,6 +101,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Per-user limits on repeated calls.
     pub limits: weelo_api::limits::LimitSettings,
+    /// Push notifications.
+    pub push: PushSettings,
 }
 
 /// The `[metrics]` section: who may read `GET /metrics`.
@@ -230,6 +233,19 @@ impl Settings {
                  Configure a provider, or set sms.allow_logging_sender = true for a staging box"
             );
         }
+        if self.is_deployed()
+            && self.push.provider == PushProvider::Log
+            && !self.push.allow_log_provider
+        {
+            anyhow::bail!(
+                "push.provider is `log`, which sends no push: drivers would never hear of \
+                 their trips. Configure `fcm`, or set push.allow_log_provider = true for a \
+                 staging box"
+            );
+        }
+        if self.push.provider == PushProvider::Fcm && self.push.fcm_credentials_file.is_none() {
+            anyhow::bail!("push.provider = \"fcm\" needs push.fcm_credentials_file");
+        }
         Ok(())
     }
 }
@@ -342,6 +358,7 @@ mod tests {
                 "APP_SMS__ALLOW_LOGGING_SENDER".to_owned(),
                 "true".to_owned(),
             ),
+            ("APP_PUSH__ALLOW_LOG_PROVIDER".to_owned(), "true".to_owned()),
         ])
     }
 
@@ -388,6 +405,39 @@ mod tests {
             error.as_deref().is_some_and(|e| e.contains("sms.provider")),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn production_refuses_the_logging_push_provider_unless_allowed() {
+        let mut vars = production_vars();
+        vars.remove("APP_PUSH__ALLOW_LOG_PROVIDER");
+        let error = Settings::load(&config_dir(), Environment::Production, &vars)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("push.provider")),
+            "{error:?}"
+        );
+        let mut fcm = production_vars();
+        fcm.remove("APP_PUSH__ALLOW_LOG_PROVIDER");
+        fcm.insert("APP_PUSH__PROVIDER".to_owned(), "fcm".to_owned());
+        let error = Settings::load(&config_dir(), Environment::Production, &fcm)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("fcm_credentials_file")),
+            "{error:?}"
+        );
+        fcm.insert(
+            "APP_PUSH__FCM_CREDENTIALS_FILE".to_owned(),
+            "/etc/weelo/fcm.json".to_owned(),
+        );
+        let settings = Settings::load(&config_dir(), Environment::Production, &fcm);
+        assert!(settings.is_ok(), "{:?}", settings.err());
     }
 
     #[test]

@@ -18,9 +18,10 @@ use weelo_cache::{Cache, TlsMode};
 use weelo_dispatch::broadcast::DispatchJobs;
 use weelo_dispatch::orders::Expiry;
 use weelo_dispatch::presence::Presence;
+use weelo_dispatch::push::{PushMetrics, PushProvider};
 use weelo_dispatch::relay::Relay;
 use weelo_dispatch::supervisor::Supervisor;
-use weelo_dispatch::{Dispatch, DispatchSettings};
+use weelo_dispatch::{Dispatch, DispatchSettings, PushParts};
 use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations_for};
 use weelo_realtime::{EngineConfig, Hub, Realtime};
@@ -71,6 +72,16 @@ impl Application {
                  (sms.allow_logging_sender = true)"
             );
         }
+        if settings.is_deployed() && settings.push.provider == PushProvider::Log {
+            tracing::warn!(
+                "THE LOGGING PUSH PROVIDER IS ON: no push reaches a phone, drivers without a \
+                 socket never hear of their trips (push.allow_log_provider = true)"
+            );
+        }
+        let metrics = HttpMetrics::new()?;
+        let push_metrics = PushMetrics::new()?;
+        push_metrics.register(metrics.registry())?;
+        let push_sender = weelo_dispatch::push::sender_for(&settings.push)?;
         let hub = Hub::new(settings.realtime.socket_queue);
         let dispatch = Dispatch::build(
             db,
@@ -80,8 +91,13 @@ impl Application {
                 orders: settings.orders.clone(),
                 presence: settings.presence.clone(),
                 tracking: settings.tracking.clone(),
+                push: settings.push.clone(),
             },
             Arc::new(HubSockets(hub.clone())),
+            PushParts {
+                sender: push_sender,
+                metrics: push_metrics,
+            },
         );
         let (expiry, presence) = (dispatch.expiry.clone(), dispatch.presence.clone());
         let state = AppState {
@@ -90,7 +106,7 @@ impl Application {
                 settings.auth.clone(),
                 Arc::new(LoggingSmsSender),
             )),
-            metrics: HttpMetrics::new()?,
+            metrics,
             hub: hub.clone(),
             limits: Arc::new(weelo_api::limits::UserLimits::new(settings.limits.clone())),
             trusted_proxies: Arc::new(
@@ -128,6 +144,7 @@ impl Application {
         );
         let jobs = DispatchJobs::new(state.dispatch.clone());
         let supervisor = state.supervisor.clone();
+        let background = state.dispatch.clone();
         let data = web::Data::new(state);
         let (metrics_server, metrics_port) = match &settings.metrics.listen {
             Some(address) => {
@@ -161,6 +178,8 @@ impl Application {
         expiry.spawn_loops(&supervisor);
         jobs.spawn_loop(&supervisor);
         presence.spawn_tail(&supervisor);
+        background.push.live.spawn_renewal(&supervisor);
+        weelo_dispatch::push::worker::spawn(&background);
         relay.spawn(
             Duration::from_millis(settings.realtime.relay_interval_ms.max(5)),
             &supervisor,

@@ -31,6 +31,12 @@ pub struct HttpMetrics {
 }
 
 impl HttpMetrics {
+    /// The registry behind `GET /metrics` (other parts register their
+    /// figures in it).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// Registers the metrics in a fresh registry.
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("weelo".to_owned()), None)?;

@@ -14,6 +14,7 @@
 //! - [`lock`]: short owner-token locks that spare duplicate work.
 //! - [`presence`]: presence hashes, the online set and the event stream.
 //! - [`mirror`]: JSON snapshots written after commit, read before PostgreSQL.
+//! - [`sockets`]: which users have a live socket on any instance.
 
 pub mod client;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod pool;
 pub mod presence;
 pub mod rate_limit;
 pub mod settings;
+pub mod sockets;
 
 pub use client::{Cache, TlsMode};
 pub use error::CacheError;

@@ -10,6 +10,7 @@ use weelo_persistence::{DbConn, DbPool, PersistenceError};
 use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
 use crate::presence::{Presence, PresenceSettings};
+use crate::push::{Push, PushMetrics, PushSender, PushSettings};
 use crate::sockets::Sockets;
 use crate::supervisor::Supervisor;
 use crate::tracking::{Tracking, TrackingSettings};
@@ -41,6 +42,8 @@ pub struct Dispatch {
     /// Pokes this instance's outbox relay after a commit with events, so
     /// they go out now rather than at the relay's next poll.
     pub relay_wake: Arc<tokio::sync::Notify>,
+    /// Push notifications for whoever has no live socket.
+    pub push: Push,
 }
 
 /// The configuration sections the use cases read.
@@ -52,6 +55,16 @@ pub struct DispatchSettings {
     pub presence: PresenceSettings,
     /// `[tracking]`: GPS fixes and the silence watchdog.
     pub tracking: TrackingSettings,
+    /// `[push]`: the push provider and its retries.
+    pub push: PushSettings,
+}
+
+/// The push provider and where its figures go.
+pub struct PushParts {
+    /// Sends the pushes.
+    pub sender: Arc<dyn PushSender>,
+    /// Its metrics (registered by the caller).
+    pub metrics: PushMetrics,
 }
 
 impl Dispatch {
@@ -64,6 +77,7 @@ impl Dispatch {
         clock: Arc<dyn Clock>,
         settings: DispatchSettings,
         sockets: Arc<dyn Sockets>,
+        push: PushParts,
     ) -> Self {
         let supervisor = Supervisor::new();
         let orders = Arc::new(settings.orders);
@@ -96,7 +110,15 @@ impl Dispatch {
             orders.create_batches_in_flight,
             &supervisor,
         );
+        let push = Push::new(
+            settings.push,
+            push.sender,
+            push.metrics,
+            cache.clone(),
+            clock.clone(),
+        );
         Self {
+            push,
             db,
             cache,
             clock,
@@ -119,5 +141,6 @@ impl Dispatch {
     /// Tells the relay that events were just committed.
     pub fn wake_relay(&self) {
         self.relay_wake.notify_one();
+        self.push.wake.notify_one();
     }
 }

@@ -25,6 +25,7 @@
 //!   transaction and storing its answer.
 //! - [`orders`]: create and cancel, the order JSON, the expiry jobs.
 //! - [`presence`]: online transporters, the proximity index, the stream.
+//! - [`push`]: push notifications (FCM) for whoever has no live socket.
 //! - [`relay`]: the outbox relay that sends committed events to every
 //!   instance's sockets.
 //! - [`sockets`]: this instance's sockets as the use cases see them.
@@ -45,11 +46,12 @@ pub mod holds;
 pub mod idempotent;
 pub mod orders;
 pub mod presence;
+pub mod push;
 pub mod relay;
 pub mod sockets;
 pub mod supervisor;
 pub mod tracking;
 pub mod wire;
 
-pub use context::{Dispatch, DispatchSettings};
+pub use context::{Dispatch, DispatchSettings, PushParts};
 pub use error::{DispatchError, ErrorCode};

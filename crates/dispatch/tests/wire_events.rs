@@ -665,3 +665,49 @@ fn the_socket_greeting_and_its_answers() {
         json!({ "message": "you cannot join this booking", "orderId": "not-an-id" }),
     );
 }
+
+#[test]
+fn broadcast_expired_driver_accepted_and_driver_declined() {
+    let mut expired = order();
+    expired.status = OrderStatus::Expired;
+    expired.expired_at = Some(at(60));
+    pinned(
+        Event::BroadcastExpired(BroadcastExpired::of(&expired)),
+        "broadcast_expired",
+        json!({
+            "broadcastId": ORDER, "orderId": ORDER, "bookingId": ORDER, "status": "expired",
+            "reason": "timeout", "trucksFilled": 1, "trucksNeeded": 2,
+            "expiredAt": "2027-01-15T08:01:00Z", "message": "This request has expired",
+        }),
+    );
+    let mut accepted = assignment();
+    accepted.status = AssignmentStatus::DriverAccepted;
+    pinned(
+        Event::DriverAccepted(DriverAccepted::of(&accepted, "Ravi".to_owned())),
+        "driver_accepted",
+        json!({
+            "holdId": HOLD, "assignmentId": ASSIGNMENT, "tripId": TRIP, "orderId": ORDER,
+            "bookingId": ORDER, "driverId": DRIVER, "driverName": "Ravi",
+            "vehicleNumber": "MH12AB1234", "status": "driver_accepted",
+            "message": "Your driver accepted the trip",
+        }),
+    );
+    pinned(
+        Event::DriverDeclined(DriverDeclined {
+            order_id: id(1),
+            assignment_id: id(5),
+            trip_id: id(6),
+            driver_id: id(4),
+            driver_name: "Ravi".to_owned(),
+            vehicle_number: "MH12AB1234".to_owned(),
+            reason: "vehicle breakdown".to_owned(),
+            message: "The driver declined; the truck is open again",
+        }),
+        "driver_declined",
+        json!({
+            "orderId": ORDER, "assignmentId": ASSIGNMENT, "tripId": TRIP, "driverId": DRIVER,
+            "driverName": "Ravi", "vehicleNumber": "MH12AB1234", "reason": "vehicle breakdown",
+            "message": "The driver declined; the truck is open again",
+        }),
+    );
+}

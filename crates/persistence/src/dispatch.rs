@@ -262,3 +262,25 @@ pub async fn decline(
     }
     was_notified(conn, order_id, transporter_id).await
 }
+
+/// Records that `transporter_id`'s app acknowledged the offer of `order_id`
+/// at `now` (the first acknowledgement counts); returns when it was
+/// offered, or `None` when it was not offered or was acknowledged already.
+pub async fn acknowledge(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    transporter_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    diesel::update(
+        order_notifications::table
+            .filter(order_notifications::order_id.eq(order_id))
+            .filter(order_notifications::transporter_id.eq(transporter_id))
+            .filter(order_notifications::acked_at.is_null()),
+    )
+    .set(order_notifications::acked_at.eq(now))
+    .returning(order_notifications::notified_at)
+    .get_result(conn)
+    .await
+    .optional()
+}

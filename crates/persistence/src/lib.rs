@@ -29,6 +29,7 @@
 //! - [`cached`]: statements kept prepared although diesel would not.
 //! - [`outbox`] and [`idempotency`]: events and stored answers, written in
 //!   the transaction of the change.
+//! - [`push_jobs`]: the pushes an event owes, claimed by the push workers.
 
 pub mod assignments;
 pub mod availability;
@@ -45,6 +46,7 @@ pub mod orders;
 pub mod otp;
 pub mod outbox;
 pub mod pool;
+pub mod push_jobs;
 pub mod quiet_steps;
 pub mod raw_json;
 pub mod rows;

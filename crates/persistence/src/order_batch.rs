@@ -97,19 +97,20 @@ WITH i AS (
     JOIN o ON o.id = x.order_id
     RETURNING 1
 ), e AS (
-    INSERT INTO outbox (topic, recipients, payload, order_id, created_at)
-    SELECT x.topic, x.rooms, x.payload, x.order_id, x.at
+    INSERT INTO outbox (topic, recipients, payload, order_id, created_at, push_to)
+    SELECT x.topic, x.rooms, x.payload, x.order_id, x.at, x.push_to
     FROM (
         SELECT i.position AS batch_position, 0::int8 AS position, ($50::text[])[i.position] AS topic,
             ARRAY(SELECT jsonb_array_elements_text(i.rooms)) AS rooms, i.answer AS payload,
-            i.id AS order_id, i.created_at AS at
+            i.id AS order_id, i.created_at AS at, '{}'::text[] AS push_to
         FROM i
         UNION ALL
         SELECT y.batch_position, y.position, y.topic,
-            ARRAY(SELECT jsonb_array_elements_text(y.rooms)), y.payload, y.order_id, y.at
+            ARRAY(SELECT jsonb_array_elements_text(y.rooms)), y.payload, y.order_id, y.at,
+            ARRAY(SELECT jsonb_array_elements_text(y.push_to))
         FROM unnest($44::int8[], $45::text[], $46::jsonb[], $47::jsonb[], $48::uuid[],
-            $49::timestamptz[]) WITH ORDINALITY
-            AS y(batch_position, topic, rooms, payload, order_id, at, position)
+            $49::timestamptz[], $51::jsonb[]) WITH ORDINALITY
+            AS y(batch_position, topic, rooms, payload, order_id, at, push_to, position)
     ) AS x
     JOIN o ON o.id = x.order_id
     ORDER BY x.batch_position, x.position
@@ -185,6 +186,7 @@ struct StepColumns<'a> {
     event_payload: Vec<&'a serde_json::Value>,
     event_order: Vec<uuid::Uuid>,
     event_at: Vec<chrono::DateTime<chrono::Utc>>,
+    event_push_to: Vec<serde_json::Value>,
 }
 
 fn columns<'a>(batch: &[NewOrder<'a>]) -> (OrderColumns<'a>, TruckColumns<'a>, StepColumns<'a>) {
@@ -252,6 +254,8 @@ fn columns<'a>(batch: &[NewOrder<'a>]) -> (OrderColumns<'a>, TruckColumns<'a>, S
             s.event_payload.push(&event.payload);
             s.event_order.push(order.id);
             s.event_at.push(order.created_at);
+            s.event_push_to
+                .push(serde_json::Value::from(event.push_to.clone()));
         }
     }
     (o, t, s)
@@ -323,7 +327,8 @@ pub async fn create_all(
             .bind::<Array<Jsonb>, _>(s.event_payload)
             .bind::<Array<SqlUuid>, _>(s.event_order)
             .bind::<Array<Timestamptz>, _>(s.event_at)
-            .bind::<Array<Text>, _>(o.topic),
+            .bind::<Array<Text>, _>(o.topic)
+            .bind::<Array<Jsonb>, _>(s.event_push_to),
     )
     .get_result::<Created>(conn)
     .await?;

@@ -22,6 +22,10 @@ pub struct NewEvent {
     pub payload: serde_json::Value,
     /// The order it concerns.
     pub order_id: Option<Uuid>,
+    /// The rooms among `recipients` whose user is also told by push when
+    /// no socket of theirs is live (a push job per user with a device
+    /// token, written by the outbox's trigger in this transaction).
+    pub push_to: Vec<String>,
 }
 
 /// Appends `events`; returns their ids.
@@ -47,6 +51,7 @@ pub async fn append(
                 outbox::payload.eq(&event.payload),
                 outbox::order_id.eq(event.order_id),
                 outbox::created_at.eq(now),
+                outbox::push_to.eq(&event.push_to),
             )
         })
         .collect();

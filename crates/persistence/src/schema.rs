@@ -77,6 +77,7 @@ diesel::table! {
         distance_m -> Float8,
         notified_at -> Timestamptz,
         declined_at -> Nullable<Timestamptz>,
+        acked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -151,6 +152,20 @@ diesel::table! {
         published_at -> Nullable<Timestamptz>,
         order_id -> Nullable<Uuid>,
         seq -> Nullable<Int8>,
+        push_to -> Array<Nullable<Text>>,
+    }
+}
+
+diesel::table! {
+    push_jobs (id) {
+        id -> Int8,
+        outbox_id -> Int8,
+        room -> Text,
+        user_id -> Uuid,
+        tokens -> Nullable<Array<Nullable<Text>>>,
+        attempts -> Int4,
+        due_at -> Timestamptz,
+        created_at -> Timestamptz,
     }
 }
 
@@ -269,6 +284,7 @@ diesel::joinable!(order_notifications -> orders (order_id));
 diesel::joinable!(order_notifications -> users (transporter_id));
 diesel::joinable!(orders -> users (customer_id));
 diesel::joinable!(otp_challenges -> users (requested_by));
+diesel::joinable!(push_jobs -> outbox (outbox_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(truck_requests -> orders (order_id));
 diesel::joinable!(truck_requests -> vehicles (vehicle_id));
@@ -284,6 +300,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     otp_challenges,
     otp_lockouts,
     outbox,
+    push_jobs,
     rate_counters,
     sessions,
     trip_points,

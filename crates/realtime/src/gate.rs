@@ -120,4 +120,9 @@ pub trait Gatekeeper: Send + Sync {
 
     /// Answers a client event of a connected socket.
     fn on_event<'a>(&'a self, who: &'a Identity, event: ClientEvent) -> BoxFuture<'a, Reply>;
+
+    /// The main namespace's socket of `who` closed (a DISCONNECT, a lost
+    /// connection, missed pings). Called once per connected socket; it must
+    /// not block (spawn what takes time).
+    fn disconnected(&self, _who: &Identity) {}
 }

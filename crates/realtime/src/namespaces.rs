@@ -113,6 +113,7 @@ impl SocketIo {
         if let Some(main) = self.find(MAIN) {
             let user = main.identity.user_id;
             self.guard.remove_socket(user, self.engine_sid);
+            self.gate.disconnected(&main.identity);
         }
         if self.leave(MAIN) {
             self.membership = None;

@@ -26,6 +26,7 @@ fn broadcast_to(room: &str, n: i64) -> NewEvent {
         recipients: vec![room.to_owned()],
         payload: json!({ "n": n }),
         order_id: None,
+        push_to: Vec::new(),
     }
 }
 

@@ -36,6 +36,7 @@ pub fn production_settings(extra: &[(&str, &str)]) -> anyhow::Result<Settings> {
             "APP_SMS__ALLOW_LOGGING_SENDER".to_owned(),
             "true".to_owned(),
         ),
+        ("APP_PUSH__ALLOW_LOG_PROVIDER".to_owned(), "true".to_owned()),
     ]);
     for (key, value) in extra {
         vars.insert((*key).to_owned(), (*value).to_owned());

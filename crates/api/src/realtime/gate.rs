@@ -98,6 +98,8 @@ impl Gatekeeper for TokenGate {
                     .map(|(name, data)| Emit::new(name, data)),
             );
             let valid_for = caller.expires_at - self.state.clock.now().timestamp();
+            // From here on its events reach it by socket, not by push.
+            self.state.push.live.arrived(caller.user_id).await;
             Ok(Identity {
                 user_id: caller.user_id,
                 role: role.to_owned(),
@@ -124,9 +126,9 @@ impl Gatekeeper for TokenGate {
                     Reply::default()
                 }
                 None => {
-                    // Dispatch acks and the like: their features consume
-                    // them. Ignored without touching the database (a flood
-                    // of made-up events costs no connection).
+                    // Events no feature consumes: ignored without touching
+                    // the database (a flood of made-up events costs no
+                    // connection).
                     tracing::debug!(socket.event = %event.name, user.id = %who.user_id, "client event not handled");
                     Reply::default()
                 }
@@ -136,6 +138,13 @@ impl Gatekeeper for TokenGate {
             }
             reply
         })
+    }
+
+    fn disconnected(&self, who: &Identity) {
+        self.state
+            .push
+            .live
+            .left(who.user_id, &self.state.supervisor);
     }
 }
 
@@ -192,6 +201,7 @@ impl TokenGate {
     async fn handle(&self, who: &Identity, event: Incoming, data: &Value) {
         match event {
             Incoming::UpdateLocation => return self.location(who, data).await,
+            Incoming::DispatchAck | Incoming::BroadcastAck => return self.ack(who, data).await,
             Incoming::Heartbeat => {}
             Incoming::FcmTokenRefresh => {
                 let valid = data
@@ -232,6 +242,36 @@ async fn pending_trips(state: &AppState, driver: Uuid) -> Vec<(String, Value)> {
 }
 
 impl TokenGate {
+    /// A transporter's app acknowledging an offer: recorded once, for the
+    /// delivery-latency figures.
+    async fn ack(&self, who: &Identity, data: &Value) {
+        if who.role != Role::Transporter.as_str() {
+            return;
+        }
+        let Some(order_id) = data
+            .get("orderId")
+            .or_else(|| data.get("broadcastId"))
+            .and_then(Value::as_str)
+            .and_then(|id| Uuid::parse_str(id.trim()).ok())
+        else {
+            return;
+        };
+        let source = data
+            .get("source")
+            .and_then(Value::as_str)
+            .unwrap_or("socket");
+        if let Err(error) = weelo_dispatch::broadcast::acks::record(
+            &self.state.dispatch,
+            who.user_id,
+            order_id,
+            source,
+        )
+        .await
+        {
+            tracing::debug!(order.id = %order_id, error = %error, "acknowledgement not recorded");
+        }
+    }
+
     /// A driver's GPS fix over the socket (`update_location {tripId, …}`);
     /// fixes of anyone else's trip are dropped.
     async fn location(&self, who: &Identity, data: &Value) {

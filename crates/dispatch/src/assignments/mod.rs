@@ -23,8 +23,8 @@ pub use error::AssignmentError;
 
 use crate::events::{
     self, AssignmentStatusChanged, BookingCompleted, BookingFullyFilled, BroadcastDismissed,
-    BroadcastStateChanged, DriverTimeout, Event, OrderExpired, Outgoing, Room, TripAssigned,
-    TrucksRemaining,
+    BroadcastStateChanged, DriverAccepted, DriverDeclined, DriverTimeout, Event, OrderExpired,
+    Outgoing, Room, TripAssigned, TrucksRemaining,
 };
 use crate::idempotent::{self, Change, Keyed, Tx};
 use crate::{Dispatch, DispatchError};
@@ -276,9 +276,18 @@ pub async fn accept(
         let mut events = Vec::new();
         if let Some(order) = &order {
             let mut audience = Room::of_order(order);
-            audience.push(Room::Transporter(accepted.transporter_id));
+            let transporter = Room::Transporter(accepted.transporter_id);
+            audience.push(transporter);
             let changed = AssignmentStatusChanged::of(&accepted, "The driver accepted the trip");
             events.push(Event::AssignmentStatusChanged(changed).to(audience, order.id));
+            let driver_name = users::find(conn, accepted.driver_id)
+                .await?
+                .and_then(|d| d.name)
+                .unwrap_or_else(|| "Driver".to_owned());
+            events.push(
+                Event::DriverAccepted(DriverAccepted::of(&accepted, driver_name))
+                    .to([transporter], order.id),
+            );
         }
         let answer = one_view(conn, &accepted, now).await?;
         Ok(Change {
@@ -434,11 +443,36 @@ async fn unanswered_events(
     for_customer.status = "driver_declined".to_owned();
     for_customer.reason = Some(if timed_out { "timeout" } else { "declined" });
     let transporter = Room::Transporter(a.transporter_id);
+    let mut for_transporter = AssignmentStatusChanged::of(a, message);
+    if timed_out {
+        // The captain app knows `expired` (and `driver_declined`), not
+        // `timed_out`: its trip-status screen would show "waiting for
+        // driver" after a timeout.
+        for_transporter.status = "expired".to_owned();
+        for_transporter.reason = Some("timeout");
+    }
     let mut events = vec![
-        Event::AssignmentStatusChanged(AssignmentStatusChanged::of(a, message))
-            .to([transporter], order.id),
+        Event::AssignmentStatusChanged(for_transporter).to([transporter], order.id),
         Event::AssignmentStatusChanged(for_customer).to(Room::of_order(order), order.id),
     ];
+    if !timed_out {
+        events.push(
+            Event::DriverDeclined(DriverDeclined {
+                order_id: order.id,
+                assignment_id: a.id,
+                trip_id: a.trip_id,
+                driver_id: a.driver_id,
+                driver_name: driver_name.clone(),
+                vehicle_number: a.vehicle_number.clone(),
+                reason: a
+                    .decline_reason
+                    .clone()
+                    .unwrap_or_else(|| "declined".to_owned()),
+                message: "The driver declined; the truck is open again",
+            })
+            .to([transporter], order.id),
+        );
+    }
     if timed_out {
         events.push(
             Event::DriverTimeout(DriverTimeout {

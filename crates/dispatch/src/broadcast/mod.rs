@@ -4,6 +4,7 @@
 //! Who was told is recorded in PostgreSQL (the right to hold the trucks);
 //! each step is one transaction with its `new_broadcast` events.
 
+pub mod acks;
 pub mod feed;
 pub mod jobs;
 pub mod steps;

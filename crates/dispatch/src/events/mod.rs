@@ -6,7 +6,9 @@
 //! the outbox in the transaction of the change it describes ([`append`]).
 
 pub mod payloads;
+pub mod push;
 pub mod room;
+mod text;
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
@@ -82,6 +84,13 @@ events! {
     OrderExpired(OrderExpired) = ORDER_EXPIRED "order_expired",
     /// The customer cancelled an order.
     OrderCancelled(OrderCancelled) = ORDER_CANCELLED "order_cancelled",
+    /// An offer's window closed before the order filled (to the
+    /// transporters it was offered to).
+    BroadcastExpired(BroadcastExpired) = BROADCAST_EXPIRED "broadcast_expired",
+    /// A transporter's driver accepted a trip.
+    DriverAccepted(DriverAccepted) = DRIVER_ACCEPTED "driver_accepted",
+    /// A transporter's driver declined a trip.
+    DriverDeclined(DriverDeclined) = DRIVER_DECLINED "driver_declined",
     /// A driver's trip ended by a cancel.
     TripCancelled(TripCancelled) = TRIP_CANCELLED "trip_cancelled",
     /// The customer's truck has gone quiet.
@@ -131,11 +140,13 @@ impl Event {
 impl Outgoing {
     /// The outbox row.
     pub fn record(&self) -> NewEvent {
+        let topic = self.event.name();
         NewEvent {
-            topic: self.event.name(),
+            topic,
             recipients: room::names(&self.audience),
             payload: self.event.payload(),
             order_id: self.order_id,
+            push_to: push::rooms(topic, &self.audience),
         }
     }
 }
@@ -193,4 +204,8 @@ client_events! {
     Heartbeat = "heartbeat",
     /// A new push token for this device.
     FcmTokenRefresh = "fcm_token_refresh",
+    /// The captain app got an offer (`{orderId, source, receivedAt}`).
+    DispatchAck = "dispatch_ack",
+    /// The same, under the broadcast flow's name.
+    BroadcastAck = "broadcast_ack",
 }

@@ -410,6 +410,89 @@ pub struct OrderCancelled {
     pub message: &'static str,
 }
 
+/// `broadcast_expired`: an offer's window closed before the order filled
+/// (the captain removes the overlay; `order_expired` says the same to the
+/// customer).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BroadcastExpired {
+    pub broadcast_id: Uuid,
+    pub order_id: Uuid,
+    pub booking_id: Uuid,
+    pub status: OrderStatus,
+    pub reason: &'static str,
+    pub trucks_filled: i32,
+    pub trucks_needed: i32,
+    pub expired_at: Option<DateTime<Utc>>,
+    pub message: &'static str,
+}
+
+impl BroadcastExpired {
+    /// The offer of `order`, expired.
+    pub fn of(order: &Order) -> Self {
+        Self {
+            broadcast_id: order.id,
+            order_id: order.id,
+            booking_id: order.id,
+            status: order.status,
+            reason: "timeout",
+            trucks_filled: order.trucks_filled,
+            trucks_needed: order.total_trucks,
+            expired_at: order.expired_at,
+            message: "This request has expired",
+        }
+    }
+}
+
+/// `driver_accepted`: the transporter's driver accepted a trip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriverAccepted {
+    pub hold_id: Option<Uuid>,
+    pub assignment_id: Uuid,
+    pub trip_id: Uuid,
+    pub order_id: Uuid,
+    pub booking_id: Uuid,
+    pub driver_id: Uuid,
+    pub driver_name: String,
+    pub vehicle_number: String,
+    pub status: String,
+    pub message: &'static str,
+}
+
+impl DriverAccepted {
+    /// `a`, just accepted by its driver `driver_name`.
+    pub fn of(a: &Assignment, driver_name: String) -> Self {
+        Self {
+            hold_id: a.hold_id,
+            assignment_id: a.id,
+            trip_id: a.trip_id,
+            order_id: a.order_id,
+            booking_id: a.order_id,
+            driver_id: a.driver_id,
+            driver_name,
+            vehicle_number: a.vehicle_number.clone(),
+            status: a.status.as_str().to_owned(),
+            message: "Your driver accepted the trip",
+        }
+    }
+}
+
+/// `driver_declined`: the transporter's driver declined a trip (or let it
+/// time out: `reason`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriverDeclined {
+    pub order_id: Uuid,
+    pub assignment_id: Uuid,
+    pub trip_id: Uuid,
+    pub driver_id: Uuid,
+    pub driver_name: String,
+    pub vehicle_number: String,
+    pub reason: String,
+    pub message: &'static str,
+}
+
 /// `trip_cancelled`: a driver's trip ended by the customer's cancel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -27,7 +27,7 @@ use weelo_persistence::{
 
 use super::OrderSettings;
 use super::timers::Timers;
-use crate::events::{self, Event, HoldExpired, OrderExpired, Outgoing, Room};
+use crate::events::{self, BroadcastExpired, Event, HoldExpired, OrderExpired, Outgoing, Room};
 use crate::supervisor::Supervisor;
 
 /// The advisory-lock key of the cleanup job when Redis is down.
@@ -323,6 +323,14 @@ pub(crate) async fn announce_expired(
             Event::OrderExpired(OrderExpired::of(order, done.trucks_expired))
                 .to(Room::of_order_and(order, &notified), order.id),
         );
+        // The captain's own word for an offer that closed (API.md tier 1);
+        // its push is this one, not `order_expired`'s.
+        if !notified.is_empty() {
+            announced.push(
+                Event::BroadcastExpired(BroadcastExpired::of(order))
+                    .to(notified.iter().copied().map(Room::Transporter), order.id),
+            );
+        }
     }
     events::append(conn, &announced, now).await.map(drop)
 }

@@ -40,6 +40,17 @@ async fn an_accepted_assignment_is_the_drivers_and_cannot_be_answered_again() {
         events.iter().any(|e| e == "assignment_status_changed"),
         "{events:?}"
     );
+    assert!(events.iter().any(|e| e == "driver_accepted"), "{events:?}");
+    let accepted = h.events(order).await;
+    let told = accepted
+        .iter()
+        .find(|e| e.topic == "driver_accepted")
+        .unwrap();
+    assert_eq!(told.payload["assignmentId"], assignment.to_string());
+    assert_eq!(
+        told.payload["driverName"].as_str().map(str::is_empty),
+        Some(false)
+    );
 }
 
 #[tokio::test]
@@ -70,6 +81,21 @@ async fn a_declined_assignment_reopens_the_truck() {
     assert_eq!(trucks[0].status.as_str(), "searching");
     let stored_order = orders::find(&mut conn, order).await.unwrap().unwrap();
     assert_eq!(stored_order.trucks_filled, 0);
+    let transporter = format!("transporter:{}", fleet.transporter);
+    let declined = h
+        .events(order)
+        .await
+        .into_iter()
+        .find(|e| e.topic == "driver_declined")
+        .unwrap();
+    assert!(
+        declined
+            .recipients
+            .iter()
+            .flatten()
+            .any(|r| *r == transporter)
+    );
+    assert_eq!(declined.payload["reason"], "vehicle broke down");
 }
 
 #[tokio::test]
@@ -101,4 +127,17 @@ async fn a_silent_driver_times_out_at_the_deadline_and_not_before() {
         .events_to(order, &format!("transporter:{}", fleet.transporter))
         .await;
     assert!(told.iter().any(|e| e == "driver_timeout"), "{told:?}");
+    // The captain app knows `expired`, not `timed_out`.
+    let transporter = format!("transporter:{}", fleet.transporter);
+    let status = h
+        .events(order)
+        .await
+        .into_iter()
+        .find(|e| {
+            e.topic == "assignment_status_changed"
+                && e.recipients.iter().flatten().any(|r| *r == transporter)
+        })
+        .unwrap();
+    assert_eq!(status.payload["status"], "expired");
+    assert_eq!(status.payload["reason"], "timeout");
 }

@@ -19,8 +19,9 @@ use weelo_dispatch::holds::{self, HoldRequest};
 use weelo_dispatch::idempotent::Keyed;
 use weelo_dispatch::orders::service;
 use weelo_dispatch::presence::switch;
+use weelo_dispatch::push::{LogSender, PushMetrics};
 use weelo_dispatch::sockets::NoSockets;
-use weelo_dispatch::{Dispatch, DispatchError, DispatchSettings, ErrorCode, fleet};
+use weelo_dispatch::{Dispatch, DispatchError, DispatchSettings, ErrorCode, PushParts, fleet};
 use weelo_orders::{ManualClock, Role};
 use weelo_persistence::outbox::{self, StoredEvent};
 use weelo_persistence::users::NewDriver;
@@ -75,6 +76,7 @@ impl Harness {
             orders: config_section("orders").unwrap(),
             presence: config_section("presence").unwrap(),
             tracking: config_section("tracking").unwrap(),
+            push: config_section("push").unwrap(),
         };
         tune(&mut settings);
         let clock = Arc::new(ManualClock::starting_now());
@@ -84,6 +86,10 @@ impl Harness {
             clock.clone(),
             settings,
             Arc::new(NoSockets),
+            PushParts {
+                sender: Arc::new(LogSender),
+                metrics: PushMetrics::new().unwrap(),
+            },
         );
         let jobs = DispatchJobs::new(dispatch.clone());
         Self {

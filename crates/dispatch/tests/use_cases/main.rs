@@ -6,6 +6,7 @@ mod drivers;
 mod harness;
 mod holds;
 mod orders;
+mod push;
 mod relay;
 mod shutdown;
 mod trips;

@@ -153,6 +153,9 @@ async fn a_batch_writes_every_order_with_its_rows_and_events_in_order() {
     let mut conn = db.connect().await.unwrap();
     let customers = three_customers(&mut conn).await;
     let transporter = user(&mut conn, "9000000009", "transporter").await;
+    weelo_persistence::device_tokens::register(&mut conn, transporter, "tok-t", None, None)
+        .await
+        .unwrap();
     let now = Utc::now();
     let mut batch = one_each(&customers, now);
     // The second order told one transporter in its first step.
@@ -166,6 +169,7 @@ async fn a_batch_writes_every_order_with_its_rows_and_events_in_order() {
         recipients: vec![format!("transporter:{transporter}")],
         payload: json!({ "orderId": second }),
         order_id: Some(second),
+        push_to: vec![format!("transporter:{transporter}")],
     });
     let items: Vec<NewOrder<'_>> = batch.iter().map(|m| new_order(m, now)).collect();
     assert_eq!(create_all(&mut conn, &items).await.unwrap(), [true; 3]);
@@ -175,6 +179,11 @@ async fn a_batch_writes_every_order_with_its_rows_and_events_in_order() {
     assert_eq!(count(&mut conn, "idempotency_keys").await, 3);
     assert_eq!(count(&mut conn, "order_notifications").await, 1);
     assert_eq!(count(&mut conn, "dispatch_schedule").await, 3);
+    assert_eq!(
+        count(&mut conn, "push_jobs").await,
+        1,
+        "the offer's push job is written with it (the transporter has a token)"
+    );
     let events: Vec<Event> =
         diesel::sql_query("SELECT topic, order_id, recipients, payload FROM outbox ORDER BY id")
             .load(&mut conn)

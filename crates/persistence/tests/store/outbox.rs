@@ -17,6 +17,7 @@ fn event(n: i64) -> NewEvent {
         recipients: vec![ROOM.to_owned()],
         payload: json!({ "n": n }),
         order_id: None,
+        push_to: Vec::new(),
     }
 }
 
