@@ -1,13 +1,80 @@
 //! Fleet rules: the vehicle registration number, what fleet calls can fail
-//! with, and onboarding a driver.
+//! with, and onboarding a driver. Each change to a fleet tells its owner's
+//! apps in the same transaction (`vehicle_*`, `fleet_updated`,
+//! `driver_added`), with the counters as they now stand.
 
 use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
-use weelo_persistence::availability;
 use weelo_persistence::users::{self, NewDriver, User};
 use weelo_persistence::vehicles::{self, Delete, Upsert, Vehicle, VehicleInput};
+use weelo_persistence::{availability, fleet_stats};
 
+use crate::events::{
+    self, DriverAdded, DriverBrief, Event, Outgoing, Room, VehicleBrief, VehicleChange,
+    VehicleRegistered,
+};
 use crate::{Dispatch, DispatchError, ErrorCode};
+
+/// What happened to a vehicle, for its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VehicleAction {
+    /// It joined the fleet.
+    Registered,
+    /// Its details changed.
+    Updated,
+    /// It left the fleet.
+    Deleted,
+    /// It went on or came off a job.
+    StatusChanged,
+}
+
+/// The events of a change to vehicle `id` of `transporter` (`vehicle` as it
+/// now stands, when it still does): the change itself and `fleet_updated`,
+/// each with the fleet's counters read in the caller's transaction.
+pub async fn vehicle_events(
+    conn: &mut AsyncPgConnection,
+    transporter: Uuid,
+    id: Uuid,
+    vehicle: Option<&Vehicle>,
+    action: VehicleAction,
+) -> diesel::QueryResult<Vec<Outgoing>> {
+    let fleet_stats = fleet_stats::fleet(conn, transporter).await?;
+    let brief = vehicle.map(VehicleBrief::of);
+    let change = |action: &'static str| VehicleChange {
+        action,
+        vehicle_id: id,
+        vehicle: brief.clone(),
+        fleet_stats,
+    };
+    let first = match action {
+        VehicleAction::Registered => Event::VehicleRegistered(VehicleRegistered {
+            vehicle: brief.clone().unwrap_or(VehicleBrief {
+                id,
+                vehicle_number: String::new(),
+                vehicle_type: String::new(),
+                vehicle_subtype: String::new(),
+                status: String::new(),
+            }),
+            message: "Vehicle added to your fleet",
+            fleet_stats,
+        }),
+        VehicleAction::Updated => Event::VehicleUpdated(change("updated")),
+        VehicleAction::Deleted => Event::VehicleDeleted(change("deleted")),
+        VehicleAction::StatusChanged => Event::VehicleStatusChanged(change("status_changed")),
+    };
+    let action_word = match action {
+        VehicleAction::Registered => "registered",
+        VehicleAction::Updated => "updated",
+        VehicleAction::Deleted => "deleted",
+        VehicleAction::StatusChanged => "status_changed",
+    };
+    let room = [Room::Transporter(transporter)];
+    Ok(vec![
+        first.to_fleet(room),
+        Event::FleetUpdated(change(action_word)).to_fleet(room),
+    ])
+}
 
 /// What vehicle and driver management can fail with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +113,38 @@ impl From<FleetError> for DispatchError {
     }
 }
 
+/// `vehicle_status_changed` for each `(transporter, vehicle)` that went on
+/// or came off a job, and one `fleet_updated` per fleet, with its counters
+/// read in the caller's transaction.
+pub async fn vehicles_moved(
+    conn: &mut AsyncPgConnection,
+    moved: &[(Uuid, Uuid)],
+) -> diesel::QueryResult<Vec<Outgoing>> {
+    let mut fleets: Vec<Uuid> = moved.iter().map(|(transporter, _)| *transporter).collect();
+    fleets.sort_unstable();
+    fleets.dedup();
+    let mut told = Vec::with_capacity(moved.len() + fleets.len());
+    for transporter in fleets {
+        let fleet_stats = fleet_stats::fleet(conn, transporter).await?;
+        let room = [Room::Transporter(transporter)];
+        let change = |vehicle_id| VehicleChange {
+            action: "status_changed",
+            vehicle_id,
+            vehicle: None,
+            fleet_stats,
+        };
+        let mut last = None;
+        for (_, vehicle) in moved.iter().filter(|(owner, _)| *owner == transporter) {
+            told.push(Event::VehicleStatusChanged(change(*vehicle)).to_fleet(room));
+            last = Some(*vehicle);
+        }
+        if let Some(vehicle) = last {
+            told.push(Event::FleetUpdated(change(vehicle)).to_fleet(room));
+        }
+    }
+    Ok(told)
+}
+
 /// Creates the driver account of a finished onboarding; a phone that is a
 /// driver already is `DRIVER_EXISTS` (the unique index decides, so two
 /// transporters finishing at once cannot both create it).
@@ -53,9 +152,31 @@ pub async fn create_driver(
     dispatch: &Dispatch,
     driver: &NewDriver<'_>,
 ) -> Result<User, DispatchError> {
+    let now = dispatch.clock.now();
     let mut conn = dispatch.conn().await?;
-    match users::create_driver(&mut conn, driver).await {
-        Ok(driver) => Ok(driver),
+    let created = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            let created = users::create_driver(conn, driver).await?;
+            let driver_stats = fleet_stats::drivers(conn, driver.transporter_id).await?;
+            let added = Event::DriverAdded(DriverAdded {
+                driver: DriverBrief::of(&created),
+                message: "Driver added to your fleet",
+                driver_stats,
+            });
+            events::append(
+                conn,
+                &[added.to_fleet([Room::Transporter(driver.transporter_id)])],
+                now,
+            )
+            .await?;
+            Ok(created)
+        })
+        .await;
+    match created {
+        Ok(driver) => {
+            dispatch.wake_relay();
+            Ok(driver)
+        }
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
@@ -92,10 +213,28 @@ pub async fn save_vehicle(
     transporter: Uuid,
     input: &VehicleInput<'_>,
 ) -> Result<(Box<Vehicle>, bool), DispatchError> {
+    let now = dispatch.clock.now();
     let mut conn = dispatch.conn().await?;
-    match vehicles::upsert(&mut conn, transporter, input, dispatch.clock.now()).await? {
+    let saved = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            let saved = vehicles::upsert(conn, transporter, input, now).await?;
+            if let Upsert::Saved(vehicle, is_new) = &saved {
+                let action = if *is_new {
+                    VehicleAction::Registered
+                } else {
+                    VehicleAction::Updated
+                };
+                let told =
+                    vehicle_events(conn, transporter, vehicle.id, Some(vehicle), action).await?;
+                events::append(conn, &told, now).await?;
+            }
+            Ok(saved)
+        })
+        .await?;
+    match saved {
         Upsert::Saved(vehicle, is_new) => {
             drop(conn);
+            dispatch.wake_relay();
             dispatch.presence.refresh_keys(transporter).await?;
             tracing::info!(vehicle.id = %vehicle.id, transporter.id = %transporter, vehicle.is_new = is_new, "vehicle saved");
             Ok((vehicle, is_new))
@@ -110,9 +249,24 @@ pub async fn delete_vehicle(
     transporter: Uuid,
     id: Uuid,
 ) -> Result<(), DispatchError> {
+    let now = dispatch.clock.now();
     let mut conn = dispatch.conn().await?;
-    match vehicles::delete(&mut conn, transporter, id, dispatch.clock.now()).await? {
-        Delete::Deleted => Ok(()),
+    let outcome = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            let outcome = vehicles::delete(conn, transporter, id, now).await?;
+            if outcome == Delete::Deleted {
+                let told =
+                    vehicle_events(conn, transporter, id, None, VehicleAction::Deleted).await?;
+                events::append(conn, &told, now).await?;
+            }
+            Ok(outcome)
+        })
+        .await?;
+    match outcome {
+        Delete::Deleted => {
+            dispatch.wake_relay();
+            Ok(())
+        }
         Delete::NotFound => Err(FleetError::VehicleNotFound.into()),
         Delete::InUse => Err(FleetError::VehicleInUse.into()),
     }

@@ -711,3 +711,47 @@ fn broadcast_expired_driver_accepted_and_driver_declined() {
         }),
     );
 }
+
+#[test]
+fn the_fleet_events_carry_the_counters_the_captain_app_keeps() {
+    use weelo_persistence::fleet_stats::{DriverStats, FleetStats};
+    let fleet_stats = FleetStats {
+        total: 3,
+        available: 1,
+        in_transit: 1,
+        maintenance: 1,
+    };
+    pinned(
+        Event::VehicleStatusChanged(VehicleChange {
+            action: "status_changed",
+            vehicle_id: id(9),
+            vehicle: None,
+            fleet_stats,
+        }),
+        "vehicle_status_changed",
+        json!({
+            "action": "status_changed", "vehicleId": "00000000-0000-0000-0000-000000000009",
+            "fleetStats": { "total": 3, "available": 1, "in_transit": 1, "maintenance": 1 },
+        }),
+    );
+    pinned(
+        Event::DriverStatusChanged(DriverStatusChanged {
+            driver_id: id(4),
+            driver_name: "Ravi".to_owned(),
+            is_online: true,
+            action: "online",
+            timestamp: "2027-01-15T08:00:00.000Z".to_owned(),
+            driver_stats: DriverStats {
+                total: 2,
+                available: 1,
+                on_trip: 1,
+            },
+        }),
+        "driver_status_changed",
+        json!({
+            "driverId": DRIVER, "driverName": "Ravi", "isOnline": true, "action": "online",
+            "timestamp": "2027-01-15T08:00:00.000Z",
+            "driverStats": { "total": 2, "available": 1, "onTrip": 1 },
+        }),
+    );
+}

@@ -19,6 +19,7 @@
 //! - [`limits`]: abuse limits (per-address counters, the SMS budget, OTP
 //!   lockouts), kept here so that losing Redis never lifts them.
 //! - [`vehicles`]: the vehicles of fleets.
+//! - [`fleet_stats`]: a fleet's vehicle and driver counters.
 //! - [`availability`]: the last online toggle and a fleet's free vehicle keys.
 //! - [`dispatch`]: who was notified of an order, and its dispatch figures.
 //! - [`holds`]: transporters' claims on searching trucks.
@@ -37,6 +38,7 @@ pub mod cached;
 pub mod device_tokens;
 pub mod dispatch;
 pub mod error;
+pub mod fleet_stats;
 pub mod holds;
 pub mod idempotency;
 pub mod limits;

@@ -247,18 +247,21 @@ pub async fn last_seq(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
 }
 
 /// Numbered events addressed to `room` after sequence `after`, oldest
-/// first, at most `limit` (the dispatch replay of a transporter). An event
-/// not numbered yet is left out: it gets a number above every one given so
+/// first, at most `limit`, leaving out the topics in `except` (the dispatch
+/// replay of a transporter leaves out its fleet's events). An event not
+/// numbered yet is left out: it gets a number above every one given so
 /// far, so a client resuming from the last it saw will get it.
 pub async fn for_room_after(
     conn: &mut AsyncPgConnection,
     room: &str,
     after: i64,
     limit: i64,
+    except: &[&str],
 ) -> QueryResult<Vec<StoredEvent>> {
     outbox::table
         .filter(outbox::recipients.contains(vec![Some(room.to_owned())]))
         .filter(outbox::seq.gt(after))
+        .filter(outbox::topic.ne_all(except))
         .order(outbox::seq.asc())
         .limit(limit)
         .select(StoredEvent::as_select())

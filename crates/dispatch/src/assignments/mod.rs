@@ -118,7 +118,13 @@ async fn record_confirm(
 ) -> diesel::QueryResult<Change<Confirmed>> {
     let customer = users::find(conn, confirmed.order.customer_id).await?;
     let notified = dispatch::notified_of(conn, confirmed.order.id).await?;
-    let events = confirm_events(&confirmed, customer.as_ref(), &notified, answer_secs, now);
+    let mut events = confirm_events(&confirmed, customer.as_ref(), &notified, answer_secs, now);
+    let held: Vec<(Uuid, Uuid)> = confirmed
+        .assignments
+        .iter()
+        .map(|a| (a.transporter_id, a.vehicle_id))
+        .collect();
+    events.extend(crate::fleet::vehicles_moved(conn, &held).await?);
     let answer = confirm_answer(&confirmed, now);
     Ok(Change {
         outcome: confirmed,
@@ -488,6 +494,7 @@ async fn unanswered_events(
             .to([transporter], order.id),
         );
     }
+    events.extend(crate::fleet::vehicles_moved(conn, &[(a.transporter_id, a.vehicle_id)]).await?);
     let notified = dispatch::notified_of(conn, order.id).await?;
     let rooms = Room::of_order_and(order, &notified);
     events.push(

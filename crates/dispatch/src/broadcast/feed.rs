@@ -207,7 +207,14 @@ pub async fn replay(
     let mut conn = dispatch.conn().await?;
     // What committed a moment ago is numbered now, so this page has it.
     outbox::number_committed(&mut conn).await?;
-    let mut events = outbox::for_room_after(&mut conn, &room, cursor, limit + 1).await?;
+    let mut events = outbox::for_room_after(
+        &mut conn,
+        &room,
+        cursor,
+        limit + 1,
+        crate::events::FLEET_EVENTS,
+    )
+    .await?;
     let has_more = events.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let oldest = outbox::oldest_seq(&mut conn).await?.unwrap_or(0);

@@ -5,6 +5,7 @@
 //! case builds an [`Event`], addresses it ([`Event::to`]) and appends it to
 //! the outbox in the transaction of the change it describes ([`append`]).
 
+pub mod fleet;
 pub mod payloads;
 pub mod push;
 pub mod room;
@@ -17,6 +18,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use weelo_persistence::outbox::{self, NewEvent};
 
+pub use fleet::*;
 pub use payloads::*;
 pub use room::Room;
 
@@ -91,6 +93,20 @@ events! {
     DriverAccepted(DriverAccepted) = DRIVER_ACCEPTED "driver_accepted",
     /// A transporter's driver declined a trip.
     DriverDeclined(DriverDeclined) = DRIVER_DECLINED "driver_declined",
+    /// A vehicle joined a fleet.
+    VehicleRegistered(VehicleRegistered) = VEHICLE_REGISTERED "vehicle_registered",
+    /// A vehicle's details changed.
+    VehicleUpdated(VehicleChange) = VEHICLE_UPDATED "vehicle_updated",
+    /// A vehicle left a fleet.
+    VehicleDeleted(VehicleChange) = VEHICLE_DELETED "vehicle_deleted",
+    /// A vehicle went on or came off a job.
+    VehicleStatusChanged(VehicleChange) = VEHICLE_STATUS_CHANGED "vehicle_status_changed",
+    /// A fleet's counters moved (with every vehicle change).
+    FleetUpdated(VehicleChange) = FLEET_UPDATED "fleet_updated",
+    /// A driver joined a fleet.
+    DriverAdded(DriverAdded) = DRIVER_ADDED "driver_added",
+    /// A driver went online or offline.
+    DriverStatusChanged(DriverStatusChanged) = DRIVER_STATUS_CHANGED "driver_status_changed",
     /// A driver's trip ended by a cancel.
     TripCancelled(TripCancelled) = TRIP_CANCELLED "trip_cancelled",
     /// The customer's truck has gone quiet.
@@ -108,6 +124,18 @@ events! {
     /// A socket request refused.
     Error(SocketError) = ERROR "error",
 }
+
+/// The events about a fleet rather than an order: live counters, not part
+/// of the dispatch replay or a reconnect's backlog.
+pub const FLEET_EVENTS: &[&str] = &[
+    names::VEHICLE_REGISTERED,
+    names::VEHICLE_UPDATED,
+    names::VEHICLE_DELETED,
+    names::VEHICLE_STATUS_CHANGED,
+    names::FLEET_UPDATED,
+    names::DRIVER_ADDED,
+    names::DRIVER_STATUS_CHANGED,
+];
 
 fn to_json<T: Serialize>(payload: &T) -> Value {
     // Serialising these plain structs cannot fail: no maps with non-string
@@ -133,6 +161,17 @@ impl Event {
             event: self,
             audience: audience.into_iter().collect(),
             order_id: Some(order_id),
+        }
+    }
+}
+
+impl Event {
+    /// This event for `audience`, about no order (a fleet's changes).
+    pub fn to_fleet(self, audience: impl IntoIterator<Item = Room>) -> Outgoing {
+        Outgoing {
+            event: self,
+            audience: audience.into_iter().collect(),
+            order_id: None,
         }
     }
 }

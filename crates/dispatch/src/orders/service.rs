@@ -297,6 +297,11 @@ pub async fn cancel(
                 &notified,
                 why,
             );
+            let freed: Vec<(Uuid, Uuid)> = assignments_cancelled
+                .iter()
+                .map(|a| (a.transporter_id, a.vehicle_id))
+                .collect();
+            events.extend(crate::fleet::vehicles_moved(conn, &freed).await?);
         }
         // The answer is the order as it stands after the commit.
         Ok(Change {

@@ -1,12 +1,18 @@
 //! The availability toggle of a transporter or driver: one compare-and-set
 //! under the cooldown, so a flapping switch cannot flood the dispatch index.
+//! A driver's switch tells its fleet owner (`driver_status_changed`) in the
+//! same transaction: the list of drivers who can be assigned follows it.
 
-use chrono::Duration;
-use diesel_async::AsyncConnection;
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
+use weelo_orders::Role;
 use weelo_persistence::availability::{self, Toggle};
+use weelo_persistence::{fleet_stats, users};
 
+use crate::events::{self, DriverStatusChanged, Event, Room};
 use crate::fleet::FleetError;
+use crate::wire::iso;
 use crate::{Dispatch, DispatchError, ErrorCode};
 
 /// Sets `id`'s availability unless the last switch was less than
@@ -23,11 +29,18 @@ pub async fn toggle(
     let cooldown = Duration::milliseconds(cooldown_ms);
     let outcome = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
-            availability::toggle(conn, id, available, cooldown, now).await
+            let outcome = availability::toggle(conn, id, available, cooldown, now).await?;
+            if outcome == Toggle::Changed {
+                tell_the_fleet(conn, id, available, now).await?;
+            }
+            Ok(outcome)
         })
         .await?;
     match outcome {
-        Toggle::Changed => Ok(true),
+        Toggle::Changed => {
+            dispatch.wake_relay();
+            Ok(true)
+        }
         Toggle::Unchanged { .. } => Ok(false),
         Toggle::TooSoon { retry_after } => Err(DispatchError::RateLimited {
             code: ErrorCode::ToggleRateLimited,
@@ -38,4 +51,38 @@ pub async fn toggle(
         }),
         Toggle::NotFound => Err(FleetError::UserNotFound.into()),
     }
+}
+
+/// When `id` is a driver: `driver_status_changed` to its transporter.
+async fn tell_the_fleet(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    online: bool,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
+    let Some(driver) = users::find(conn, id).await? else {
+        return Ok(());
+    };
+    let Some(transporter) = driver
+        .transporter_id
+        .filter(|_| Role::parse(&driver.role) == Some(Role::Driver))
+    else {
+        return Ok(());
+    };
+    let driver_stats = fleet_stats::drivers(conn, transporter).await?;
+    let changed = Event::DriverStatusChanged(DriverStatusChanged {
+        driver_id: id,
+        driver_name: driver.name.unwrap_or_default(),
+        is_online: online,
+        action: if online { "online" } else { "offline" },
+        timestamp: iso(now),
+        driver_stats,
+    });
+    events::append(
+        conn,
+        &[changed.to_fleet([Room::Transporter(transporter)])],
+        now,
+    )
+    .await?;
+    Ok(())
 }

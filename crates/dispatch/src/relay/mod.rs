@@ -537,7 +537,8 @@ pub async fn backlog(
     let mut conn = dispatch.conn().await?;
     // What committed a moment ago is numbered now, so the backlog has it.
     outbox::number_committed(&mut conn).await?;
-    let events = outbox::for_room_after(&mut conn, room, after, limit).await?;
+    let events =
+        outbox::for_room_after(&mut conn, room, after, limit, crate::events::FLEET_EVENTS).await?;
     let now_ms = dispatch.clock.now().timestamp_millis();
     Ok(events
         .into_iter()

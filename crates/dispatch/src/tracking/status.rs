@@ -90,6 +90,14 @@ pub async fn change(
                 Vec::new()
             };
             events = trip_events(&advanced, word, &notified);
+            if matches!(
+                to,
+                AssignmentStatus::InTransit | AssignmentStatus::Completed
+            ) {
+                let a = &advanced.assignment;
+                let moved = [(a.transporter_id, a.vehicle_id)];
+                events.extend(crate::fleet::vehicles_moved(conn, &moved).await?);
+            }
         }
         let answer = answer(&advanced, now.timestamp_millis());
         Ok(Change {

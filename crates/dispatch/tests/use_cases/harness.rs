@@ -276,6 +276,19 @@ impl Harness {
             .unwrap()
     }
 
+    /// Every event sent to `room` (fleet events included), oldest first.
+    pub async fn events_of_room(&self, room: &str) -> Vec<StoredEvent> {
+        use diesel_async::RunQueryDsl;
+        diesel::sql_query(
+            "SELECT id, seq, topic, recipients, payload, order_id, created_at FROM outbox \
+             WHERE $1 = ANY(recipients) ORDER BY id",
+        )
+        .bind::<diesel::sql_types::Text, _>(room)
+        .load(&mut self.conn().await)
+        .await
+        .unwrap()
+    }
+
     /// The names of the order's events sent to `room`.
     pub async fn events_to(&self, order: Uuid, room: &str) -> Vec<String> {
         self.events(order)

@@ -3,6 +3,7 @@
 //! database and a key prefix of its own, with a clock it moves.
 
 mod drivers;
+mod fleet;
 mod harness;
 mod holds;
 mod orders;
