@@ -14,6 +14,7 @@ mod city;
 mod client;
 mod flags;
 mod herd;
+mod push_stand_in;
 mod socket;
 mod spawn;
 mod stats;
@@ -57,6 +58,10 @@ city          N transporters (1-2 trucks and a driver each) go online and
               then checked in PostgreSQL). Other options: --drain-seconds,
               --hold-probability, --think-ms, --decline-rate, --timeout-rate,
               --stage-ms, --fixes-per-trip, --database-url, --server-pid, --tag.
+              --push-stand-in: the spawned server pushes through FCM HTTP v1
+              to a local stand-in, and the drivers run as the shipped app
+              does (no socket: trips by push, fixes by tracking/batch); the
+              report adds the pushes and their commit → arrival latency.
               Defaults: 200 transporters, 2 orders/s, 60 s.";
 
 #[tokio::main]

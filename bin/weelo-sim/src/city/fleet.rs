@@ -228,9 +228,9 @@ pub async fn transporter(
             busy: false,
             assignment: None,
         });
-        let (token, socket, events) = driver_setup(&api, &phone).await?;
+        let (token, link, events) = driver_setup(&api, &phone).await?;
         let (api, plan, yard, stop) = (api.clone(), plan.clone(), yard.clone(), stop.clone());
-        tokio::spawn(driver_loop(api, plan, yard, token, socket, events, stop));
+        tokio::spawn(driver_loop(api, plan, yard, token, link, events, stop));
     }
     let online = json!({ "isAvailable": true });
     api.call(
@@ -408,8 +408,17 @@ async fn take(
 
 type Events = mpsc::UnboundedReceiver<Incoming>;
 
-/// Logs the driver in, takes it online and connects its socket.
-async fn driver_setup(api: &Api, phone: &str) -> anyhow::Result<(String, Arc<Socket>, Events)> {
+/// How a driver hears of its trips and sends its fixes: a socket, or (as
+/// the shipped driver app does) pushes and HTTP batches.
+#[derive(Clone)]
+enum Link {
+    Socket(Arc<Socket>),
+    Push,
+}
+
+/// Logs the driver in, takes it online and connects its socket (or, with
+/// the push stand-in, registers its device token and opens none).
+async fn driver_setup(api: &Api, phone: &str) -> anyhow::Result<(String, Link, Events)> {
     let token = driver_login(api, phone).await?;
     let online = json!({ "isOnline": true, "currentLocation": null });
     let (status, body) = api
@@ -426,9 +435,51 @@ async fn driver_setup(api: &Api, phone: &str) -> anyhow::Result<(String, Arc<Soc
         bail!("driver could not go online: {body}");
     }
     let (events_in, events) = mpsc::unbounded_channel();
+    if let Some(push) = api.push() {
+        let device = format!("sim-device-{phone}");
+        let mut pushes = push.route(&device);
+        let register = json!({ "token": device, "deviceType": "android", "deviceId": device });
+        let (status, body) = api
+            .call(
+                "notifications/register-token",
+                Method::POST,
+                "notifications/register-token",
+                Some(&token),
+                Some(&register),
+                None,
+            )
+            .await?;
+        if !status.is_success() {
+            bail!("driver could not register its device: {body}");
+        }
+        tokio::spawn(async move {
+            while let Some(data) = pushes.recv().await {
+                let name = data["type"].as_str().unwrap_or_default().to_owned();
+                let event = Incoming {
+                    name,
+                    data: trip_of_push(&data),
+                    at: std::time::Instant::now(),
+                };
+                if events_in.send(event).is_err() {
+                    break;
+                }
+            }
+        });
+        return Ok((token, Link::Push, events));
+    }
     let socket = Arc::new(Socket::connect(api.base(), &token, events_in).await?);
     api.metrics().sockets.fetch_add(1, Ordering::Relaxed);
-    Ok((token, socket, events))
+    Ok((token, Link::Socket(socket), events))
+}
+
+/// A `trip_assigned` push (flat string keys) in the socket event's shape.
+fn trip_of_push(data: &Value) -> Value {
+    let number = |key: &str| data[key].as_str().and_then(|v| v.parse::<f64>().ok());
+    json!({
+        "assignmentId": data["assignmentId"],
+        "tripId": data["tripId"],
+        "pickup": { "lat": number("pickupLat"), "lng": number("pickupLng") },
+    })
 }
 
 /// Answers the driver's trips until `stop`.
@@ -437,7 +488,7 @@ async fn driver_loop(
     plan: Arc<Plan>,
     yard: Arc<Yard>,
     token: String,
-    socket: Arc<Socket>,
+    link: Link,
     mut events: Events,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -450,9 +501,9 @@ async fn driver_loop(
                 if event.name != "trip_assigned" || event.data["_reconnectDelivery"] == true {
                     continue;
                 }
-                let (api, plan, yard, token, socket) = (api.clone(), plan.clone(), yard.clone(), token.clone(), socket.clone());
+                let (api, plan, yard, token, link) = (api.clone(), plan.clone(), yard.clone(), token.clone(), link.clone());
                 tokio::spawn(async move {
-                    if let Err(error) = answer_trip(&api, &plan, &yard, &token, &socket, &event.data).await {
+                    if let Err(error) = answer_trip(&api, &plan, &yard, &token, &link, &event.data).await {
                         api.metrics().error("trip");
                         eprintln!("trip: {error:#}");
                     }
@@ -460,7 +511,9 @@ async fn driver_loop(
             }
         }
     }
-    api.metrics().sockets.fetch_sub(1, Ordering::Relaxed);
+    if matches!(link, Link::Socket(_)) {
+        api.metrics().sockets.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Accepts (and runs), declines or ignores one trip.
@@ -469,7 +522,7 @@ async fn answer_trip(
     plan: &Plan,
     yard: &Yard,
     token: &str,
-    socket: &Socket,
+    link: &Link,
     trip: &Value,
 ) -> anyhow::Result<()> {
     let assignment = trip["assignmentId"].as_str().unwrap_or_default().to_owned();
@@ -538,7 +591,26 @@ async fn answer_trip(
         at.0 += 0.003;
         at.1 += 0.002;
         let fix = json!({ "tripId": trip_id, "latitude": at.0, "longitude": at.1, "speed": 11.0, "bearing": 45.0 });
-        socket.emit("update_location", &fix);
+        match link {
+            Link::Socket(socket) => {
+                socket.emit("update_location", &fix);
+            }
+            Link::Push => {
+                // The shipped driver app: one-point batches over HTTP.
+                let mut point = fix.clone();
+                point["timestamp"] = json!(chrono::Utc::now().to_rfc3339());
+                let batch = json!({ "tripId": trip_id, "points": [point] });
+                api.call(
+                    "tracking/batch",
+                    Method::POST,
+                    "tracking/batch",
+                    Some(token),
+                    Some(&batch),
+                    None,
+                )
+                .await?;
+            }
+        }
     }
     let body = json!({ "status": "completed" });
     api.call(

@@ -227,6 +227,8 @@ pub struct Api {
     client: reqwest::Client,
     base: String,
     metrics: std::sync::Arc<Metrics>,
+    /// Where the server's pushes land, with `--push-stand-in`.
+    push: Option<std::sync::Arc<crate::push_stand_in::PushStandIn>>,
 }
 
 /// A call's outcome: status and body.
@@ -243,7 +245,19 @@ impl Api {
             client,
             base: base.trim_end_matches('/').to_owned(),
             metrics,
+            push: None,
         })
+    }
+
+    /// These calls, with the server's pushes landing at `push`.
+    pub fn with_push(mut self, push: std::sync::Arc<crate::push_stand_in::PushStandIn>) -> Self {
+        self.push = Some(push);
+        self
+    }
+
+    /// The push stand-in, with `--push-stand-in`.
+    pub fn push(&self) -> Option<&crate::push_stand_in::PushStandIn> {
+        self.push.as_deref()
     }
 
     /// The server's base URL.

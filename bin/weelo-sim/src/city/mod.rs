@@ -20,14 +20,37 @@ use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use crate::chart::{self, Line};
+use crate::push_stand_in::PushStandIn;
 use crate::spawn::Spawned;
 use metrics::{Api, Metrics, Series};
 pub use plan::Plan;
 
 /// Runs the city.
 pub async fn run(mut plan: Plan) -> anyhow::Result<()> {
+    let push = if plan.push_stand_in {
+        let push = Arc::new(PushStandIn::start().await?);
+        eprintln!(
+            "push stand-in at {} ({})",
+            push.url,
+            push.credentials.display()
+        );
+        if !plan.spawn {
+            eprintln!(
+                "--url: start that server with {}",
+                push.env()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+        Some(push)
+    } else {
+        None
+    };
     let spawned = if plan.spawn {
-        let spawned = Spawned::start().await?;
+        let overrides = push.as_ref().map(|p| p.env()).unwrap_or_default();
+        let spawned = Spawned::start_with(&overrides).await?;
         plan.url = spawned.url.clone();
         plan.database_url = Some(spawned.database_url.clone());
         plan.server_pid = Some(spawned.pid());
@@ -42,7 +65,10 @@ pub async fn run(mut plan: Plan) -> anyhow::Result<()> {
     };
     let plan = Arc::new(plan);
     let metrics = Arc::new(Metrics::new());
-    let api = Api::new(&plan.url, metrics.clone())?;
+    let mut api = Api::new(&plan.url, metrics.clone())?;
+    if let Some(push) = &push {
+        api = api.with_push(push.clone());
+    }
     let (stop_all, all_stopped) = watch::channel(false);
     let (stop_booking, booking_stopped) = watch::channel(false);
 
@@ -150,7 +176,13 @@ pub async fn run(mut plan: Plan) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let rss = plan.server_pid.and_then(report::rss_mib);
-    let summary = report::build(&plan, &metrics, &checks, rss, &trails);
+    let mut summary = report::build(&plan, &metrics, &checks, rss, &trails);
+    if let Some(push) = &push {
+        summary["push"] = serde_json::json!({
+            "received": push.received(),
+            "commitToArrival": report::summary(push.latencies()),
+        });
+    }
     std::fs::write(&plan.report, serde_json::to_string_pretty(&summary)?)?;
     std::fs::write(&plan.chart, latency_chart(&metrics, &plan))?;
     println!("{summary}");

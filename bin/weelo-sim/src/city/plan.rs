@@ -50,6 +50,8 @@ pub struct Plan {
     pub chart: String,
     /// Run tag: spreads phone numbers and plates between runs.
     pub tag: u64,
+    /// Push through a local FCM stand-in; drivers run without a socket.
+    pub push_stand_in: bool,
 }
 
 impl Plan {
@@ -73,10 +75,12 @@ impl Plan {
             report: "sim-report.json".to_owned(),
             chart: "sim-latency.svg".to_owned(),
             tag: rand::rng().random_range(0..900),
+            push_stand_in: false,
         };
-        crate::flags::parse(args, &["--spawn"], |flag, value| {
+        crate::flags::parse(args, &["--spawn", "--push-stand-in"], |flag, value| {
             match flag {
                 "--spawn" => plan.spawn = true,
+                "--push-stand-in" => plan.push_stand_in = true,
                 "--url" => plan.url = value.trim_end_matches('/').to_owned(),
                 "--database-url" => plan.database_url = Some(value.to_owned()),
                 "--server-pid" => plan.server_pid = Some(value.parse()?),

@@ -16,7 +16,7 @@ use super::metrics::{Metrics, Series};
 use super::plan::Plan;
 use crate::stats::{ms, percentile};
 
-fn summary(mut values: Vec<Duration>) -> Value {
+pub fn summary(mut values: Vec<Duration>) -> Value {
     values.sort_unstable();
     json!({
         "count": values.len(),
