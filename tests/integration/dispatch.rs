@@ -536,6 +536,12 @@ async fn a_decline_and_a_timeout_each_reopen_the_truck_and_it_is_broadcast_again
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_error(&late_answer, "ASSIGNMENT_NOT_PENDING");
+    // The trip-status screen reloads it in the word the captain app knows.
+    let (status, seen) = app
+        .get_as(&format!("assignments/{assignment}"), &t1.token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert_eq!(seen["data"]["status"], "expired", "{seen}");
     let types = app.replayed_event_types(&t1.token).await;
     assert!(types.iter().any(|t| t == "driver_timeout"), "{types:?}");
 }

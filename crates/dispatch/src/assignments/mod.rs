@@ -454,7 +454,7 @@ async fn unanswered_events(
         // The captain app knows `expired` (and `driver_declined`), not
         // `timed_out`: its trip-status screen would show "waiting for
         // driver" after a timeout.
-        for_transporter.status = "expired".to_owned();
+        for_transporter.status = view::status_word(a.status()).to_owned();
         for_transporter.reason = Some("timeout");
     }
     let mut events = vec![

@@ -62,6 +62,17 @@ pub fn remaining_seconds(assignment: &Assignment, now: DateTime<Utc>) -> i64 {
     }
 }
 
+/// The status as the captain app knows it: a timed-out assignment is
+/// `expired` there (its trip-status screen maps `expired` and
+/// `driver_declined`, and would show "waiting for driver" for `timed_out`);
+/// the stored status stays `timed_out`.
+pub fn status_word(status: AssignmentStatus) -> &'static str {
+    match status {
+        AssignmentStatus::TimedOut => "expired",
+        other => other.as_str(),
+    }
+}
+
 /// `AssignmentData`: the flat shape `GET assignments/{id}` returns and the
 /// lists carry.
 pub fn assignment_data(
@@ -88,7 +99,7 @@ pub fn assignment_data(
         "driverName": name_of(people.driver, "Driver"),
         "driverPhone": people.driver.map(|d| d.phone.as_str()),
         "tripId": a.trip_id,
-        "status": a.status,
+        "status": status_word(a.status),
         "assignedAt": iso(a.assigned_at),
         "expiresAt": iso(a.driver_deadline),
         "remainingSeconds": remaining_seconds(a, now),
