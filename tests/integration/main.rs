@@ -3,6 +3,7 @@
 
 mod auth;
 mod dispatch;
+mod driver_figures;
 mod errors;
 mod fleet;
 mod hardening;

@@ -49,6 +49,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::VehicleNotFound
         | C::OnboardingNotFound
         | C::UserNotFound
+        | C::DriverNotFound
         | C::OrderNotFound
         | C::HoldNotFound
         | C::BroadcastNotFound

@@ -82,6 +82,8 @@ error_codes! {
     OnboardingNotFound = "ONBOARDING_NOT_FOUND",
     /// No such user.
     UserNotFound = "USER_NOT_FOUND",
+    /// No such driver in the caller's fleet.
+    DriverNotFound = "DRIVER_NOT_FOUND",
     /// The device token belongs to another user's device.
     DeviceTokenInUse = "DEVICE_TOKEN_IN_USE",
     /// An online toggle too soon after the last.

@@ -624,10 +624,33 @@ pub async fn of_driver(
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<Assignment>, i64)> {
+    of_whom(conn, Whose::Driver(driver_id), status, limit, offset).await
+}
+
+/// Whose assignments a history lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whose {
+    /// One driver's.
+    Driver(Uuid),
+    /// Every driver's of one transporter's fleet.
+    Fleet(Uuid),
+}
+
+/// [`of_driver`] for one driver or a whole fleet, newest first, with the
+/// total.
+pub async fn of_whom(
+    conn: &mut AsyncPgConnection,
+    whose: Whose,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Assignment>, i64)> {
     let filtered = || {
-        let mut query = assignments::table
-            .filter(assignments::driver_id.eq(driver_id))
-            .into_boxed();
+        let mut query = assignments::table.into_boxed();
+        query = match whose {
+            Whose::Driver(id) => query.filter(assignments::driver_id.eq(id)),
+            Whose::Fleet(id) => query.filter(assignments::transporter_id.eq(id)),
+        };
         if let Some(status) = status {
             query = query.filter(assignments::status.eq(status.to_owned()));
         }

@@ -20,6 +20,7 @@
 //!   lockouts), kept here so that losing Redis never lifts them.
 //! - [`vehicles`]: the vehicles of fleets.
 //! - [`fleet_stats`]: a fleet's vehicle and driver counters.
+//! - [`driver_figures`]: a driver's trips, earnings and answers.
 //! - [`availability`]: the last online toggle and a fleet's free vehicle keys.
 //! - [`dispatch`]: who was notified of an order, and its dispatch figures.
 //! - [`holds`]: transporters' claims on searching trucks.
@@ -37,6 +38,7 @@ pub mod availability;
 pub mod cached;
 pub mod device_tokens;
 pub mod dispatch;
+pub mod driver_figures;
 pub mod error;
 pub mod fleet_stats;
 pub mod holds;

@@ -28,13 +28,7 @@ async fn list(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
 ) -> Result<HttpResponse, ApiError> {
-    let drivers = users::drivers_of(&state.dispatch, caller.user_id()).await?;
-    // A driver is online from its toggle until it goes offline (API.md);
-    // trips arrive with their issue.
-    let rows: Vec<FleetDriverDto> = drivers
-        .iter()
-        .map(|d| FleetDriverDto::new(d, d.is_available, false))
-        .collect();
+    let rows: Vec<FleetDriverDto> = users::fleet_drivers(&state.dispatch, caller.user_id()).await?;
     let online = rows.iter().filter(|d| d.is_online).count();
     let on_trip = rows.iter().filter(|d| d.is_on_trip).count();
     let available = rows.iter().filter(|d| d.is_available).count();

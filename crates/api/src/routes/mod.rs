@@ -4,6 +4,7 @@ pub mod assignments;
 pub mod auth;
 pub mod broadcasts;
 pub mod driver_auth;
+pub mod driver_figures;
 pub mod drivers;
 pub mod health;
 pub mod holds;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(profile::configure)
                 .configure(vehicles::configure)
                 .configure(drivers::configure)
+                .configure(driver_figures::configure)
                 .configure(notifications::configure)
                 .configure(orders::configure)
                 .configure(broadcasts::configure)

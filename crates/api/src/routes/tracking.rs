@@ -16,6 +16,7 @@ use weelo_dispatch::assignments::Answer;
 use weelo_dispatch::tracking::ingest::Source;
 use weelo_dispatch::tracking::queries;
 use weelo_dispatch::tracking::status;
+use weelo_persistence::assignments::Whose;
 
 /// Mounts the tracking routes (the fixed paths before `tracking/{tripId}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -141,11 +142,14 @@ struct HistoryQuery {
     status: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
+    driver_id: Option<String>,
 }
 
+/// The driver's trips; for a transporter, its whole fleet's (the Trips
+/// tab) or one of its drivers' (`driverId`).
 async fn driver_trips(
     state: web::Data<AppState>,
-    caller: Authed<DriverRole>,
+    caller: Caller,
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = super::bounded("limit", query.limit.unwrap_or(50), 1..=100)?;
@@ -162,7 +166,15 @@ async fn driver_trips(
             ));
         }
     };
-    let data =
-        queries::driver_trips(&state.dispatch, caller.user_id(), status, limit, offset).await?;
+    let wanted = super::driver_figures::driver_id(query.driver_id.as_deref())?;
+    let whose = match (caller.role, wanted) {
+        (weelo_orders::Role::Transporter, None) => Whose::Fleet(caller.user_id),
+        (role, wanted) => Whose::Driver(
+            weelo_dispatch::drivers::subject(&state.dispatch, role, caller.user_id, wanted)
+                .await?
+                .id,
+        ),
+    };
+    let data = queries::driver_trips(&state.dispatch, whose, status, limit, offset).await?;
     Ok(ok(data))
 }

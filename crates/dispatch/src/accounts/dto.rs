@@ -5,6 +5,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 use weelo_availability::VehicleStatus;
+use weelo_persistence::driver_figures::DriverWork;
 use weelo_persistence::users::User;
 use weelo_persistence::vehicles::Vehicle;
 
@@ -120,7 +121,7 @@ pub struct FleetDriverDto {
     phone: String,
     name: Option<String>,
     license_number: Option<String>,
-    /// From presence (a later issue); `false` until then.
+    /// Its availability toggle.
     pub is_online: bool,
     /// Online and not on a trip.
     pub is_available: bool,
@@ -128,6 +129,7 @@ pub struct FleetDriverDto {
     pub is_on_trip: bool,
     status: &'static str,
     assigned_vehicle_id: Option<Uuid>,
+    assigned_vehicle_number: Option<String>,
     current_trip_id: Option<Uuid>,
     rating: Option<f64>,
     total_trips: i64,
@@ -137,8 +139,12 @@ pub struct FleetDriverDto {
 }
 
 impl FleetDriverDto {
-    /// A driver with its live state.
-    pub fn new(driver: &User, is_online: bool, is_on_trip: bool) -> Self {
+    /// A driver with its live state: online from its toggle, on a trip
+    /// while an assignment of its has not ended (waiting for its answer
+    /// or running), with that trip's vehicle, and its completed trips.
+    pub fn new(driver: &User, is_online: bool, work: Option<&DriverWork>) -> Self {
+        let current_trip_id = work.and_then(|w| w.current_trip_id);
+        let is_on_trip = current_trip_id.is_some();
         let status = match (is_on_trip, is_online) {
             (true, _) => "on_trip",
             (false, true) => "available",
@@ -154,10 +160,11 @@ impl FleetDriverDto {
             is_available: is_online && !is_on_trip,
             is_on_trip,
             status,
-            assigned_vehicle_id: None,
-            current_trip_id: None,
+            assigned_vehicle_id: work.and_then(|w| w.vehicle_id),
+            assigned_vehicle_number: work.and_then(|w| w.vehicle_number.clone()),
+            current_trip_id,
             rating: None,
-            total_trips: 0,
+            total_trips: work.map_or(0, |w| w.total_trips),
             is_verified: driver.is_verified,
             last_seen_at: driver.last_seen_at.map(iso),
             created_at: iso(driver.created_at),

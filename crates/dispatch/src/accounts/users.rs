@@ -68,6 +68,22 @@ pub async fn drivers_of(
     Ok(users::drivers_of(&mut conn, transporter).await?)
 }
 
+/// The transporter's drivers with what each is doing now (its live trip
+/// and vehicle) and its completed trips, oldest first: two queries,
+/// whatever the fleet's size.
+pub async fn fleet_drivers(
+    dispatch: &Dispatch,
+    transporter: Uuid,
+) -> Result<Vec<crate::accounts::dto::FleetDriverDto>, DispatchError> {
+    let mut conn = dispatch.conn().await?;
+    let drivers = users::drivers_of(&mut conn, transporter).await?;
+    let work = weelo_persistence::driver_figures::work_of_fleet(&mut conn, transporter).await?;
+    Ok(drivers
+        .iter()
+        .map(|d| crate::accounts::dto::FleetDriverDto::new(d, d.is_available, work.get(&d.id)))
+        .collect())
+}
+
 /// Marks `id` as seen now (at most every 30 s).
 pub async fn touch_last_seen(dispatch: &Dispatch, id: Uuid) -> Result<(), DispatchError> {
     let mut conn = dispatch.conn().await?;

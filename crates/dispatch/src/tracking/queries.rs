@@ -159,17 +159,18 @@ pub async fn booking_trucks(
     Ok(json!({ "orderId": order_id, "trucks": listed }))
 }
 
-/// The driver's trips, newest first, optionally of one status (`completed`,
-/// `cancelled`, `in_transit`).
+/// A driver's trips, or a whole fleet's (the transporter's Trips tab),
+/// newest first, optionally of one status (`completed`, `cancelled`,
+/// `in_transit`).
 pub async fn driver_trips(
     state: &Dispatch,
-    driver: Uuid,
+    whose: stored::Whose,
     status: Option<&str>,
     limit: i64,
     offset: i64,
 ) -> Result<Value, DispatchError> {
     let mut conn = state.conn().await?;
-    let (list, total) = stored::of_driver(&mut conn, driver, status, limit, offset).await?;
+    let (list, total) = stored::of_whom(&mut conn, whose, status, limit, offset).await?;
     let order_ids: Vec<Uuid> = list.iter().map(|a| a.order_id).collect();
     let all_orders = orders::find_many(&mut conn, &order_ids).await?;
     let truck_ids: Vec<Uuid> = list.iter().map(|a| a.truck_request_id).collect();
