@@ -13,6 +13,7 @@ mod orders;
 mod presence;
 mod protocol;
 mod push;
+mod ratings;
 mod realtime;
 mod redis_pool;
 mod startup;

@@ -92,7 +92,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::AlreadyHolding
         | C::NotEnoughAvailable
         | C::NotEnoughVehicles
-        | C::InvalidTransition => StatusCode::CONFLICT,
+        | C::InvalidTransition
+        | C::AlreadyRated
+        | C::TripNotCompleted => StatusCode::CONFLICT,
     }
 }
 

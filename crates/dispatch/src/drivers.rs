@@ -5,15 +5,16 @@
 //! its own; a transporter sees its fleet's drivers' (`driverId`), and
 //! another fleet's driver is `DRIVER_NOT_FOUND`. Days are India's days.
 //!
-//! Ratings come with the ratings work: until then `rating` and
-//! `totalRatings` are 0. `onTimeDeliveryRate` is left out: no trip has a
-//! promised arrival time to be on time for (the ETA work brings one).
+//! `rating` and `totalRatings` are the customers' ratings of the driver's
+//! trips. `onTimeDeliveryRate` is left out: no trip has a promised arrival
+//! time to be on time for (the ETA work brings one).
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_orders::Role;
 use weelo_persistence::driver_figures::{self, Answers, Totals};
+use weelo_persistence::ratings::{self, Average};
 use weelo_persistence::users::User;
 use weelo_persistence::{orders, trips, users};
 
@@ -122,12 +123,12 @@ fn percent(part: i64, whole: i64) -> f64 {
     (part as f64 * 1000.0 / whole as f64).round() / 10.0
 }
 
-fn performance_of(answers: &Answers, total_distance: i64) -> Value {
+fn performance_of(answers: &Answers, total_distance: i64, rating: Average) -> Value {
     let answered = answers.accepted + answers.declined + answers.timed_out;
     let finished = answers.completed + answers.cancelled_after_accepting;
     json!({
-        "rating": 0.0,
-        "totalRatings": 0,
+        "rating": rating.stars,
+        "totalRatings": rating.count,
         "acceptanceRate": percent(answers.accepted, answered),
         "completionRate": percent(answers.completed, finished),
         "totalTrips": answers.completed,
@@ -144,7 +145,8 @@ pub async fn performance(state: &Dispatch, driver: &User) -> Result<Value, Dispa
     let answers = driver_figures::answers(&mut conn, driver.id).await?;
     let all =
         driver_figures::completed_since(&mut conn, driver.id, DateTime::<Utc>::UNIX_EPOCH).await?;
-    Ok(performance_of(&answers, all.distance_km))
+    let rating = ratings::average_of(&mut conn, driver.id).await?;
+    Ok(performance_of(&answers, all.distance_km, rating))
 }
 
 /// `GET driver/earnings?period=`: the period's fares with a day-by-day
@@ -218,7 +220,8 @@ pub async fn dashboard(state: &Dispatch, driver: &User) -> Result<Value, Dispatc
             customers.iter().find(|c| c.id == order.customer_id),
         ))
     };
-    let performance = performance_of(&answers, all.distance_km);
+    let rating = ratings::average_of(&mut conn, driver.id).await?;
+    let performance = performance_of(&answers, all.distance_km, rating);
     Ok(json!({
         "driver": {
             "id": driver.id,

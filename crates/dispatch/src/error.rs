@@ -138,6 +138,10 @@ error_codes! {
     TripNotFound = "TRIP_NOT_FOUND",
     /// A trip status that does not follow from the current one.
     InvalidTransition = "INVALID_TRANSITION",
+    /// The trip was rated already, differently.
+    AlreadyRated = "ALREADY_RATED",
+    /// Only a completed trip is rated.
+    TripNotCompleted = "TRIP_NOT_COMPLETED",
 }
 
 /// A failed use case.

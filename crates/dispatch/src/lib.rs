@@ -27,6 +27,7 @@
 //! - [`orders`]: create and cancel, the order JSON, the expiry jobs.
 //! - [`presence`]: online transporters, the proximity index, the stream.
 //! - [`push`]: push notifications (FCM) for whoever has no live socket.
+//! - [`ratings`]: customers rating completed trips; drivers' averages.
 //! - [`relay`]: the outbox relay that sends committed events to every
 //!   instance's sockets.
 //! - [`sockets`]: this instance's sockets as the use cases see them.
@@ -49,6 +50,7 @@ pub mod idempotent;
 pub mod orders;
 pub mod presence;
 pub mod push;
+pub mod ratings;
 pub mod relay;
 pub mod sockets;
 pub mod supervisor;

@@ -21,6 +21,7 @@
 //! - [`vehicles`]: the vehicles of fleets.
 //! - [`fleet_stats`]: a fleet's vehicle and driver counters.
 //! - [`driver_figures`]: a driver's trips, earnings and answers.
+//! - [`ratings`]: ratings of completed trips and the drivers' averages.
 //! - [`availability`]: the last online toggle and a fleet's free vehicle keys.
 //! - [`dispatch`]: who was notified of an order, and its dispatch figures.
 //! - [`holds`]: transporters' claims on searching trucks.
@@ -52,6 +53,7 @@ pub mod outbox;
 pub mod pool;
 pub mod push_jobs;
 pub mod quiet_steps;
+pub mod ratings;
 pub mod raw_json;
 pub mod rows;
 pub mod schema;

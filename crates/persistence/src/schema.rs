@@ -42,6 +42,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    driver_ratings (driver_id) {
+        driver_id -> Uuid,
+        stars_sum -> Int8,
+        rating_count -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     holds (id) {
         id -> Uuid,
         transporter_id -> Uuid,
@@ -178,6 +187,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    ratings (id) {
+        id -> Uuid,
+        assignment_id -> Uuid,
+        order_id -> Uuid,
+        customer_id -> Uuid,
+        driver_id -> Uuid,
+        transporter_id -> Uuid,
+        stars -> Int2,
+        tags -> Array<Nullable<Text>>,
+        comment -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -278,6 +302,7 @@ diesel::joinable!(assignments -> truck_requests (truck_request_id));
 diesel::joinable!(assignments -> vehicles (vehicle_id));
 diesel::joinable!(device_tokens -> users (user_id));
 diesel::joinable!(dispatch_schedule -> orders (order_id));
+diesel::joinable!(driver_ratings -> users (driver_id));
 diesel::joinable!(holds -> orders (order_id));
 diesel::joinable!(holds -> users (transporter_id));
 diesel::joinable!(order_notifications -> orders (order_id));
@@ -285,6 +310,8 @@ diesel::joinable!(order_notifications -> users (transporter_id));
 diesel::joinable!(orders -> users (customer_id));
 diesel::joinable!(otp_challenges -> users (requested_by));
 diesel::joinable!(push_jobs -> outbox (outbox_id));
+diesel::joinable!(ratings -> assignments (assignment_id));
+diesel::joinable!(ratings -> orders (order_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(truck_requests -> orders (order_id));
 diesel::joinable!(truck_requests -> vehicles (vehicle_id));
@@ -293,6 +320,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     device_tokens,
     dispatch_schedule,
+    driver_ratings,
     holds,
     idempotency_keys,
     order_notifications,
@@ -302,6 +330,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     push_jobs,
     rate_counters,
+    ratings,
     sessions,
     trip_points,
     truck_requests,

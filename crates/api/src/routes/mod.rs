@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod orders;
 pub mod presence;
 pub mod profile;
+pub mod ratings;
 pub mod tracking;
 pub mod vehicles;
 
@@ -47,7 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(broadcasts::configure)
                 .configure(holds::configure)
                 .configure(assignments::configure)
-                .configure(tracking::configure),
+                .configure(tracking::configure)
+                .configure(ratings::configure),
         )
         .default_service(web::to(route_not_found));
 }

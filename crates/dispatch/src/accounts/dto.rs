@@ -170,6 +170,12 @@ impl FleetDriverDto {
             created_at: iso(driver.created_at),
         }
     }
+
+    /// With the customers' average rating of the driver, when it has one.
+    pub fn rated(mut self, rating: Option<f64>) -> Self {
+        self.rating = rating;
+        self
+    }
 }
 
 /// A vehicle as the captain app reads it.

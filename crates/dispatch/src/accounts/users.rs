@@ -69,8 +69,8 @@ pub async fn drivers_of(
 }
 
 /// The transporter's drivers with what each is doing now (its live trip
-/// and vehicle) and its completed trips, oldest first: two queries,
-/// whatever the fleet's size.
+/// and vehicle), its completed trips and its rating, oldest first: three
+/// queries, whatever the fleet's size.
 pub async fn fleet_drivers(
     dispatch: &Dispatch,
     transporter: Uuid,
@@ -78,9 +78,14 @@ pub async fn fleet_drivers(
     let mut conn = dispatch.conn().await?;
     let drivers = users::drivers_of(&mut conn, transporter).await?;
     let work = weelo_persistence::driver_figures::work_of_fleet(&mut conn, transporter).await?;
+    let ids: Vec<Uuid> = drivers.iter().map(|d| d.id).collect();
+    let ratings = weelo_persistence::ratings::averages_of(&mut conn, &ids).await?;
     Ok(drivers
         .iter()
-        .map(|d| crate::accounts::dto::FleetDriverDto::new(d, d.is_available, work.get(&d.id)))
+        .map(|d| {
+            crate::accounts::dto::FleetDriverDto::new(d, d.is_available, work.get(&d.id))
+                .rated(ratings.get(&d.id).map(|r| r.stars))
+        })
         .collect())
 }
 

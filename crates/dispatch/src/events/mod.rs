@@ -107,6 +107,8 @@ events! {
     DriverAdded(DriverAdded) = DRIVER_ADDED "driver_added",
     /// A driver went online or offline.
     DriverStatusChanged(DriverStatusChanged) = DRIVER_STATUS_CHANGED "driver_status_changed",
+    /// A customer rated a driver's trip.
+    DriverRatingUpdated(DriverRatingUpdated) = DRIVER_RATING_UPDATED "driver_rating_updated",
     /// A driver's trip ended by a cancel.
     TripCancelled(TripCancelled) = TRIP_CANCELLED "trip_cancelled",
     /// The customer's truck has gone quiet.

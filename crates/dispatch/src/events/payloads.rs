@@ -493,6 +493,21 @@ pub struct DriverDeclined {
     pub message: &'static str,
 }
 
+/// `driver_rating_updated`: a customer rated the driver's trip; the
+/// driver's average now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriverRatingUpdated {
+    pub driver_id: Uuid,
+    pub assignment_id: Uuid,
+    pub trip_id: Uuid,
+    pub order_id: Uuid,
+    pub stars: i16,
+    pub rating: f64,
+    pub total_ratings: i64,
+    pub message: &'static str,
+}
+
 /// `trip_cancelled`: a driver's trip ended by the customer's cancel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -94,8 +94,10 @@ pub fn detail(
     })
 }
 
-/// An order as `BookingData` (the customer's history, reference §3.13).
-pub fn booking(order: &Order, trucks: &[TruckRequest]) -> Value {
+/// An order as `BookingData` (the customer's history, reference §3.13);
+/// `rated` is (completed trips, rated trips).
+pub fn booking(order: &Order, trucks: &[TruckRequest], rated: (i64, i64)) -> Value {
+    let (completed, rated) = rated;
     let first = trucks.first();
     json!({
         "id": order.id,
@@ -115,7 +117,7 @@ pub fn booking(order: &Order, trucks: &[TruckRequest]) -> Value {
         "createdAt": iso(order.created_at),
         "expiresAt": iso(order.expires_at),
         "completedAt": order.completed_at.map(iso),
-        "isRated": false,
-        "hasUnratedTrips": false,
+        "isRated": completed > 0 && rated >= completed,
+        "hasUnratedTrips": rated < completed,
     })
 }

@@ -124,6 +124,7 @@ pub async fn history(
     let (rows, total) = orders::history(&mut conn, customer, limit, offset).await?;
     let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
     let trucks = orders::trucks_of_many(&mut conn, &ids).await?;
+    let rated = weelo_persistence::ratings::rated_counts(&mut conn, &ids).await?;
     let bookings: Vec<Value> = rows
         .iter()
         .map(|order| {
@@ -132,7 +133,11 @@ pub async fn history(
                 .filter(|t| t.order_id == order.id)
                 .cloned()
                 .collect();
-            dto::booking(order, &mine)
+            dto::booking(
+                order,
+                &mine,
+                rated.get(&order.id).copied().unwrap_or((0, 0)),
+            )
         })
         .collect();
     let shown = offset.saturating_add(i64::try_from(bookings.len()).unwrap_or(0));
@@ -148,7 +153,10 @@ pub async fn history(
 /// One order of the customer's in the booking shape.
 pub async fn booking(state: &Dispatch, customer: Uuid, id: Uuid) -> Result<Value, DispatchError> {
     let (order, trucks) = load_with_trucks(state, customer, id).await?;
-    Ok(json!({ "booking": dto::booking(&order, &trucks) }))
+    let mut conn = state.conn().await?;
+    let rated = weelo_persistence::ratings::rated_counts(&mut conn, &[order.id]).await?;
+    let rated = rated.get(&order.id).copied().unwrap_or((0, 0));
+    Ok(json!({ "booking": dto::booking(&order, &trucks, rated) }))
 }
 
 /// Whether `order_id` is `customer`'s.

@@ -1,0 +1,2 @@
+DROP TABLE driver_ratings;
+DROP TABLE ratings;
