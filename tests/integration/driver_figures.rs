@@ -154,6 +154,19 @@ async fn a_drivers_completed_trip_shows_in_its_dashboard_earnings_and_performanc
     let during: DashboardData = data(status, &body);
     assert_eq!(during.active_trip.map(|t| t.id).as_deref(), Some(trip));
     assert!(during.driver.is_on_trip);
+    let (_, active) = app.get_as("driver/trips/active", &t1.driver_token).await;
+    assert_eq!(active["data"]["trip"]["id"], trip, "TripData.id: {active}");
+    // The fill reaches a replaying captain under a name its coordinator
+    // removes the offer on.
+    let replayed = app.replayed_event_types(&t1.token).await;
+    assert!(
+        replayed.iter().any(|t| t == "order_fully_filled"),
+        "{replayed:?}"
+    );
+    assert!(
+        !replayed.iter().any(|t| t == "booking_fully_filled"),
+        "{replayed:?}"
+    );
     for word in ["at_pickup", "loading_complete", "in_transit", "completed"] {
         assert_eq!(
             set_status(&app, &t1.driver_token, trip, word).await.0,

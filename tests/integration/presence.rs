@@ -78,10 +78,18 @@ async fn an_online_transporter_is_found_near_its_beat_and_not_after_the_ttl() {
     assert_eq!(body["data"]["count"], 1);
     let truck = &body["data"]["vehicles"][0];
     assert_eq!(truck["latitude"], 19.08, "rounded to about 1 km");
+    assert_eq!(
+        (
+            truck["vehicleType"].clone(),
+            truck["vehicleSubtype"].clone()
+        ),
+        (serde_json::json!("open"), serde_json::json!("Open 17 Feet")),
+        "each entry names its kind"
+    );
     assert!(truck["distanceKm"].as_f64().unwrap() <= 1.0);
     assert_eq!(
         truck.as_object().unwrap().len(),
-        3,
+        5,
         "no id or phone: {truck}"
     );
 

@@ -171,6 +171,17 @@ async fn a_completed_trip_is_rated_once_and_the_drivers_average_follows() {
     );
     let (_, list) = app.get_as("driver/list", &t1.token).await;
     assert_eq!(list["data"]["drivers"][0]["rating"], 4.0);
+    let (_, trucks) = app
+        .get_as(&format!("bookings/{order}/trucks"), &customer)
+        .await;
+    let truck = &trucks["data"]["trucks"][0];
+    assert_eq!(
+        (
+            truck["driverRating"].clone(),
+            truck["driverTotalRatings"].clone()
+        ),
+        (json!(4.0), json!(1))
+    );
     let told: Vec<Vec<String>> = outbox_of(&app, &order)
         .await
         .into_iter()

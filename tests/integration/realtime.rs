@@ -801,6 +801,23 @@ async fn exactly_one_of_two_transporters_pressing_at_once_holds_the_trucks() {
     assert_eq!(refused["error"]["code"], "NOT_NOTIFIED");
     let (_, mine) = app.get_as("truck-hold/my-active", winner).await;
     assert_eq!(mine["data"]["holdId"], won[0].1["data"]["holdId"]);
+    // The app reconciles one order line: its hold, or `data: null`.
+    let line = format!(
+        "truck-hold/my-active?orderId={order_id}&vehicleType=open&vehicleSubtype=17%20Feet"
+    );
+    let (_, this_line) = app.get_as(&line, winner).await;
+    assert_eq!(this_line["data"]["holdId"], won[0].1["data"]["holdId"]);
+    assert_eq!(this_line["data"]["orderId"], order_id.as_str());
+    let other = format!(
+        "truck-hold/my-active?orderId={order_id}&vehicleType=container&vehicleSubtype=20%20Feet"
+    );
+    let (status, none) = app.get_as(&other, winner).await;
+    assert_eq!(status, StatusCode::OK, "{none}");
+    assert_eq!(none["data"], Value::Null, "no hold of that line: {none}");
+    let (status, half) = app
+        .get_as(&format!("truck-hold/my-active?orderId={order_id}"), winner)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{half}");
     assert_eq!(
         app.count_rows("truck_requests WHERE status = 'held'").await,
         2
@@ -874,7 +891,7 @@ async fn exactly_one_of_two_transporters_pressing_at_once_holds_the_trucks() {
     assert_eq!(app.count_rows("holds WHERE status = 'active'").await, 0);
     assert_eq!(app.count_rows("holds WHERE status = 'expired'").await, 1);
     let (_, mine) = app.get_as("truck-hold/my-active", loser).await;
-    assert_eq!(mine["data"]["holds"], serde_json::json!([]));
+    assert_eq!(mine["data"], Value::Null, "no hold is data: null");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

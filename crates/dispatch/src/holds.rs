@@ -152,18 +152,29 @@ fn refusal(refused: Refused) -> DispatchError {
 
 /// The transporter's live holds: the first one's fields at the top (what
 /// the app reads) and all of them under `holds`.
-pub async fn active(dispatch: &Dispatch, transporter: Uuid) -> Result<Value, DispatchError> {
+pub async fn active(
+    dispatch: &Dispatch,
+    transporter: Uuid,
+    of: Option<(Uuid, &weelo_availability::VehicleKey)>,
+) -> Result<Value, DispatchError> {
     let now = dispatch.clock.now();
     let mut conn = dispatch.conn().await?;
     let active = holds::active_of(&mut conn, transporter, now).await?;
-    let all: Vec<_> = active
+    let matching: Vec<_> = active
+        .iter()
+        .filter(|h| {
+            of.is_none_or(|(order, key)| h.order_id == order && h.vehicle_key == key.as_str())
+        })
+        .collect();
+    let all: Vec<_> = matching
         .iter()
         .map(|h| hold_json(h, None, now.timestamp_millis()))
         .collect();
-    let mut data = all
-        .first()
-        .cloned()
-        .unwrap_or_else(|| json!({ "holdId": null, "status": "none" }));
+    // No hold is `data: null`: the app reads `data ?: no hold`, and a
+    // placeholder with a null `holdId` would pass for a hold.
+    let Some(mut data) = all.first().cloned() else {
+        return Ok(Value::Null);
+    };
     data["holds"] = json!(all);
     Ok(data)
 }

@@ -68,11 +68,48 @@ async fn hold(
     }
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActiveQuery {
+    order_id: Option<Uuid>,
+    vehicle_type: Option<String>,
+    vehicle_subtype: Option<String>,
+}
+
+/// The transporter's live hold of one order line (`orderId`,
+/// `vehicleType`, `vehicleSubtype`, as the app reconciles an uncertain
+/// hold), or of any without them; `data: null` when there is none.
 async fn my_active(
     state: web::Data<AppState>,
     caller: Authed<TransporterRole>,
+    query: web::Query<ActiveQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(holds::active(&state.dispatch, caller.user_id()).await?))
+    let key = match (&query.vehicle_type, &query.vehicle_subtype) {
+        (Some(kind), subtype) => Some(
+            VehicleKey::new(kind, subtype.as_deref().unwrap_or_default())
+                .map_err(|error| ApiError::invalid_field("vehicleType", error.to_string()))?,
+        ),
+        (None, Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "vehicleType",
+                "vehicleSubtype needs vehicleType",
+            ));
+        }
+        (None, None) => None,
+    };
+    let of = match (query.order_id, key.as_ref()) {
+        (Some(order), Some(key)) => Some((order, key)),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "orderId",
+                "orderId and vehicleType go together",
+            ));
+        }
+    };
+    Ok(ok(
+        holds::active(&state.dispatch, caller.user_id(), of).await?
+    ))
 }
 
 #[derive(Deserialize)]

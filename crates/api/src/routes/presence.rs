@@ -171,7 +171,13 @@ async fn nearby(
             "radiusKm must be between 0.1 and 100",
         ));
     }
-    let vehicles = switch::nearby(&state.dispatch, &key, at, limit, radius_km);
+    let mut vehicles = switch::nearby(&state.dispatch, &key, at, limit, radius_km);
+    // Each entry names its kind too (API.md): the map draws each truck's
+    // icon from it.
+    for vehicle in &mut vehicles {
+        vehicle["vehicleType"] = json!(entry.id);
+        vehicle["vehicleSubtype"] = json!(subtype);
+    }
     Ok(ok(json!({
         "vehicleType": entry.id,
         "vehicleSubtype": subtype,

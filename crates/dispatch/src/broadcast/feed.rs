@@ -246,10 +246,17 @@ pub async fn replay(
     }))
 }
 
+/// A replayed event under the name the captain app's coordinator acts on:
+/// it adds on `broadcast_created`, updates on `broadcast_updated`, and
+/// removes an offer only on `order_cancelled`, `order_expired` or
+/// `order_fully_filled` (a fill or an expiry missed while the socket was
+/// down must still take the offer off the screen).
 fn event_type(topic: &str) -> &str {
     match topic {
         names::NEW_BROADCAST => "broadcast_created",
-        names::BROADCAST_STATE_CHANGED => "broadcast_updated",
+        names::BROADCAST_STATE_CHANGED | names::TRUCKS_REMAINING_UPDATE => "broadcast_updated",
+        names::BOOKING_FULLY_FILLED | names::BROADCAST_DISMISSED => "order_fully_filled",
+        names::BROADCAST_EXPIRED => "order_expired",
         other => other,
     }
 }

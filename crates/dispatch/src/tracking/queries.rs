@@ -145,16 +145,22 @@ pub async fn booking_trucks(
     let trucks = orders::trucks_by_ids(&mut conn, &truck_ids).await?;
     let driver_ids: Vec<Uuid> = list.iter().map(|a| a.driver_id).collect();
     let drivers = users::find_many(&mut conn, &driver_ids).await?;
+    let ratings = weelo_persistence::ratings::averages_of(&mut conn, &driver_ids).await?;
     drop(conn);
     let mut listed = Vec::with_capacity(list.len());
     for trip in &list {
         let fix = state.tracking.latest(trip.trip_id).await;
-        listed.push(view::booking_truck(
+        let mut truck = view::booking_truck(
             trip,
             trucks.iter().find(|t| t.id == trip.truck_request_id),
             drivers.iter().find(|d| d.id == trip.driver_id),
             fix.as_ref(),
-        ));
+        );
+        if let Some(rating) = ratings.get(&trip.driver_id) {
+            truck["driverRating"] = json!(rating.stars);
+            truck["driverTotalRatings"] = json!(rating.count);
+        }
+        listed.push(truck);
     }
     Ok(json!({ "orderId": order_id, "trucks": listed }))
 }

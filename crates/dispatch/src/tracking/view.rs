@@ -47,6 +47,8 @@ pub fn active_trip(
     fix: Option<&Fix>,
 ) -> Value {
     json!({
+        // `TripData.id` (non-null in the captain app): the trip.
+        "id": a.trip_id,
         "assignmentId": a.id,
         "tripId": a.trip_id,
         "status": a.status().trip_word(),
