@@ -19,7 +19,7 @@ use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use weelo_cache::Cache;
-use weelo_orders::Clock;
+use weelo_orders::{Clock, OrderStatus};
 use weelo_persistence::orders::{self, Expired};
 use weelo_persistence::{
     DbPool, PersistenceError, dispatch, idempotency, limits, otp, outbox, sessions,
@@ -27,7 +27,10 @@ use weelo_persistence::{
 
 use super::OrderSettings;
 use super::timers::Timers;
-use crate::events::{self, BroadcastExpired, Event, HoldExpired, OrderExpired, Outgoing, Room};
+use crate::events::{
+    self, BookingFullyFilled, BroadcastExpired, Event, HoldExpired, OrderExpired, Outgoing, Room,
+    TrucksRemaining,
+};
 use crate::supervisor::Supervisor;
 
 /// The advisory-lock key of the cleanup job when Redis is down.
@@ -309,7 +312,8 @@ impl Expiry {
 }
 
 /// Writes `order_expired` for each of `expired`, to the order's watchers
-/// and every transporter it was offered to, in the expiry's transaction.
+/// and every transporter it was offered to, in the expiry's transaction (a
+/// partly filled order: see [`settled_at_what_it_got`]).
 pub(crate) async fn announce_expired(
     conn: &mut AsyncPgConnection,
     expired: &[Expired],
@@ -319,10 +323,25 @@ pub(crate) async fn announce_expired(
     for done in expired {
         let order = &done.order;
         let notified = dispatch::notified_of(conn, order.id).await?;
-        announced.push(
-            Event::OrderExpired(OrderExpired::of(order, done.trucks_expired))
-                .to(Room::of_order_and(order, &notified), order.id),
-        );
+        if order.status == OrderStatus::Expired {
+            announced.push(
+                Event::OrderExpired(OrderExpired::of(order, done.trucks_expired))
+                    .to(Room::of_order_and(order, &notified), order.id),
+            );
+        } else {
+            // Partly filled: the trucks taken go on. The customer app turns
+            // any `order_expired` into its timeout screen (whose Retry
+            // cancels the running trucks), so the customer hears the search
+            // settle at what it got; the transporters still hear it closed.
+            announced.extend(settled_at_what_it_got(order, now));
+            let transporters: Vec<Room> = notified.iter().copied().map(Room::Transporter).collect();
+            if !transporters.is_empty() {
+                announced.push(
+                    Event::OrderExpired(OrderExpired::of(order, done.trucks_expired))
+                        .to(transporters, order.id),
+                );
+            }
+        }
         // The captain's own word for an offer that closed (API.md tier 1);
         // its push is this one, not `order_expired`'s.
         if !notified.is_empty() {
@@ -333,6 +352,31 @@ pub(crate) async fn announce_expired(
         }
     }
     events::append(conn, &announced, now).await.map(drop)
+}
+
+/// For the customer of a partly filled order whose window ended: the
+/// search is over at the trucks it got (`trucks_remaining_update` with
+/// nothing remaining, `booking_fully_filled`), so the app opens tracking.
+fn settled_at_what_it_got(
+    order: &weelo_persistence::orders::Order,
+    now: DateTime<Utc>,
+) -> Vec<Outgoing> {
+    let got = order.trucks_filled;
+    let mut remaining = TrucksRemaining::of(order, "", now);
+    remaining.trucks_needed = got;
+    remaining.total_trucks = got;
+    remaining.trucks_remaining = 0;
+    vec![
+        Event::TrucksRemaining(remaining).to(Room::of_order(order), order.id),
+        Event::BookingFullyFilled(BookingFullyFilled {
+            order_id: order.id,
+            booking_id: order.id,
+            trucks_filled: got,
+            trucks_needed: got,
+            status: order.status,
+        })
+        .to(Room::of_order(order), order.id),
+    ]
 }
 
 fn log_expired(done: &Expired, by: &'static str) {

@@ -271,7 +271,12 @@ fn cancel_events(
     events
 }
 
-/// Cancels the customer's order; a cancelled or expired order answers its state.
+/// The reason the customer app gives when its timeout screen's Retry
+/// cancels the old order before booking again.
+pub const RETRY_AFTER_TIMEOUT: &str = "retry_after_timeout";
+
+/// Cancels the customer's order; a cancelled or expired order answers its
+/// state.
 pub async fn cancel(
     state: &Dispatch,
     customer_id: Uuid,
@@ -279,6 +284,34 @@ pub async fn cancel(
     reason: Option<&str>,
 ) -> Result<Value, DispatchError> {
     let now = state.clock.now();
+    if reason == Some(RETRY_AFTER_TIMEOUT) {
+        // The customer app's timeout screen cancels before it books again,
+        // also when the window ended with trucks taken: those run on, so
+        // the cancel of an order no longer searching changes nothing.
+        let mut conn = state.conn().await?;
+        if let Some(order) = orders::find(&mut conn, id).await?
+            && order.customer_id == customer_id
+            && !order.status.is_searching()
+            && !order.status.is_terminal()
+        {
+            return Ok(json!({
+                "orderId": order.id,
+                "status": order.status,
+                "cancelledAt": null,
+                "reasonCode": order.reason_code,
+                "alreadyFinal": false,
+                "kept": true,
+                "message": "The trucks already on this order keep going",
+                "trucksCancelled": 0,
+                "transportersNotified": 0,
+                "driversNotified": 0,
+                "assignmentsCancelled": 0,
+                "cancelDecision": "allowed",
+                "policyStage": "kept_running_trucks",
+                "serverTimeMs": now.timestamp_millis(),
+            }));
+        }
+    }
     let ran = idempotent::run::<_, DispatchError, _>(state, None, customer_id, async |conn| {
         let outcome = orders::cancel(conn, customer_id, id, reason, now).await?;
         let mut events = Vec::new();

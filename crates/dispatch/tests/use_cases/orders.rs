@@ -186,3 +186,62 @@ async fn an_order_nobody_fills_expires_when_its_window_ends_and_the_customer_hea
     // The customer may order again at once.
     h.order(customer, 1).await;
 }
+
+#[tokio::test]
+async fn a_partly_filled_order_whose_window_ends_settles_for_the_customer_and_keeps_its_trucks() {
+    let h = Harness::start().await;
+    let fleet = h.fleet_at(1, NEAR).await;
+    let customer = h.customer("9876543210").await;
+    let order = h.order(customer, 2).await;
+    let confirmed = h.take_one(&fleet, order).await;
+    let assignment: uuid::Uuid = confirmed["assignmentIds"][0]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    h.advance(61);
+    assert_eq!(h.dispatch.expiry.sweep_once().await.unwrap().len(), 1);
+
+    let to_customer = h.events_to(order, &format!("customer:{customer}")).await;
+    assert!(
+        !to_customer.iter().any(|e| e == "order_expired"),
+        "the customer app would show its timeout screen: {to_customer:?}"
+    );
+    let settled = h
+        .events(order)
+        .await
+        .into_iter()
+        .rev()
+        .find(|e| e.topic == "trucks_remaining_update")
+        .unwrap();
+    assert_eq!(settled.payload["trucksNeeded"], 1);
+    assert_eq!(settled.payload["trucksRemaining"], 0);
+    assert_eq!(
+        to_customer.last().map(String::as_str),
+        Some("booking_fully_filled")
+    );
+    let to_fleet = h
+        .events_to(order, &format!("transporter:{}", fleet.transporter))
+        .await;
+    assert!(
+        to_fleet.iter().any(|e| e == "order_expired"),
+        "{to_fleet:?}"
+    );
+    assert!(
+        to_fleet.iter().any(|e| e == "broadcast_expired"),
+        "{to_fleet:?}"
+    );
+
+    // Its timeout screen's Retry cancels first: the running truck stays.
+    let kept = service::cancel(&h.dispatch, customer, order, Some("retry_after_timeout"))
+        .await
+        .unwrap();
+    assert_eq!(kept["kept"], true, "{kept}");
+    let stored = weelo_persistence::assignments::find(&mut h.conn().await, assignment)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status.as_str(), "pending");
+    let status = queries::status(&h.dispatch, customer, order).await.unwrap();
+    assert_ne!(status["status"], "cancelled");
+}
