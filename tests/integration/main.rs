@@ -2,6 +2,7 @@
 //! and a Redis key prefix of its own (see `helpers`).
 
 mod auth;
+mod custom_bookings;
 mod dispatch;
 mod driver_figures;
 mod errors;

@@ -15,6 +15,7 @@
 //! - [`broadcast`]: the radius steps and re-dispatch, the transporter's feed,
 //!   the sweeper of due steps and unanswered assignments.
 //! - [`context`]: [`Dispatch`], the shared handles.
+//! - [`custom_bookings`]: customers' long-term booking requests.
 //! - [`drivers`]: a driver's dashboard, earnings and performance.
 //! - [`error`]: [`DispatchError`] and [`ErrorCode`].
 //! - [`events`]: the wire contract of the sockets: every event, its payload
@@ -41,6 +42,7 @@ pub mod accounts;
 pub mod assignments;
 pub mod broadcast;
 pub mod context;
+pub mod custom_bookings;
 pub mod drivers;
 pub mod error;
 pub mod events;

@@ -17,9 +17,11 @@
 //! - [`pairing`]: whether a hold may be confirmed, and a vehicle and a
 //!   driver take a held truck.
 //! - [`role`]: [`Role`], the three kinds of account.
+//! - [`custom_booking`]: a custom long-term booking request's statuses.
 
 pub mod assignment;
 pub mod clock;
+pub mod custom_booking;
 pub mod filling;
 pub mod hold;
 pub mod input;
@@ -29,6 +31,7 @@ pub mod status;
 
 pub use assignment::AssignmentStatus;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use custom_booking::CustomBookingStatus;
 pub use hold::{DispatchState, HoldStatus};
 pub use input::{OrderDraft, OrderInputError, ValidOrder};
 pub use role::Role;

@@ -22,6 +22,7 @@
 //! - [`fleet_stats`]: a fleet's vehicle and driver counters.
 //! - [`driver_figures`]: a driver's trips, earnings and answers.
 //! - [`ratings`]: ratings of completed trips and the drivers' averages.
+//! - [`custom_bookings`]: customers' long-term booking requests.
 //! - [`availability`]: the last online toggle and a fleet's free vehicle keys.
 //! - [`dispatch`]: who was notified of an order, and its dispatch figures.
 //! - [`holds`]: transporters' claims on searching trucks.
@@ -37,6 +38,7 @@
 pub mod assignments;
 pub mod availability;
 pub mod cached;
+pub mod custom_bookings;
 pub mod device_tokens;
 pub mod dispatch;
 pub mod driver_figures;

@@ -25,6 +25,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    custom_bookings (id) {
+        id -> Uuid,
+        customer_id -> Uuid,
+        pickup_city -> Text,
+        pickup_state -> Nullable<Text>,
+        drop_city -> Text,
+        drop_state -> Nullable<Text>,
+        vehicle_requirements -> Jsonb,
+        start_date -> Date,
+        end_date -> Date,
+        is_flexible -> Bool,
+        goods_type -> Nullable<Text>,
+        estimated_weight -> Nullable<Text>,
+        special_requests -> Nullable<Text>,
+        company_name -> Nullable<Text>,
+        customer_email -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     device_tokens (token) {
         token -> Text,
         user_id -> Uuid,
@@ -300,6 +324,7 @@ diesel::joinable!(assignments -> holds (hold_id));
 diesel::joinable!(assignments -> orders (order_id));
 diesel::joinable!(assignments -> truck_requests (truck_request_id));
 diesel::joinable!(assignments -> vehicles (vehicle_id));
+diesel::joinable!(custom_bookings -> users (customer_id));
 diesel::joinable!(device_tokens -> users (user_id));
 diesel::joinable!(dispatch_schedule -> orders (order_id));
 diesel::joinable!(driver_ratings -> users (driver_id));
@@ -318,6 +343,7 @@ diesel::joinable!(truck_requests -> vehicles (vehicle_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     assignments,
+    custom_bookings,
     device_tokens,
     dispatch_schedule,
     driver_ratings,

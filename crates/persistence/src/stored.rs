@@ -8,7 +8,9 @@ use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::pg::{Pg, PgValue};
 use diesel::sql_types::Text;
 use weelo_availability::VehicleStatus;
-use weelo_orders::{AssignmentStatus, DispatchState, HoldStatus, OrderStatus, TruckStatus};
+use weelo_orders::{
+    AssignmentStatus, CustomBookingStatus, DispatchState, HoldStatus, OrderStatus, TruckStatus,
+};
 
 /// A status read from a `TEXT` column (see the module doc).
 #[derive(Debug, Clone, Copy, FromSqlRow)]
@@ -62,5 +64,6 @@ stored!(
     TruckStatus,
     AssignmentStatus,
     HoldStatus,
-    VehicleStatus
+    VehicleStatus,
+    CustomBookingStatus
 );

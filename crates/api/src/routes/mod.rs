@@ -3,6 +3,7 @@
 pub mod assignments;
 pub mod auth;
 pub mod broadcasts;
+pub mod custom_bookings;
 pub mod driver_auth;
 pub mod driver_figures;
 pub mod drivers;
@@ -49,7 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(holds::configure)
                 .configure(assignments::configure)
                 .configure(tracking::configure)
-                .configure(ratings::configure),
+                .configure(ratings::configure)
+                .configure(custom_bookings::configure),
         )
         .default_service(web::to(route_not_found));
 }
