@@ -94,6 +94,36 @@ async fn a_driver_logs_in_with_the_otp_sent_to_its_transporter() {
     let (status, body) = app.get_as("driver/profile", token).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["driver"]["name"], "Suresh");
+    // The profile screen's `DriverProfileWithPhotos`: a photos block and a
+    // non-null `updatedAt`.
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    #[expect(dead_code, reason = "parsed the way the app parses it")]
+    struct DriverProfileWithPhotos {
+        id: String,
+        name: String,
+        phone: String,
+        email: Option<String>,
+        license_number: Option<String>,
+        vehicle_type: Option<String>,
+        address: Option<String>,
+        language: Option<String>,
+        photos: Option<DriverPhotos>,
+        is_profile_completed: bool,
+        created_at: String,
+        updated_at: String,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    #[expect(dead_code, reason = "parsed the way the app parses it")]
+    struct DriverPhotos {
+        profile_photo: Option<String>,
+        license_front: Option<String>,
+        license_back: Option<String>,
+    }
+    let profile: DriverProfileWithPhotos =
+        serde_json::from_value(body["data"]["driver"].clone()).unwrap();
+    assert!(profile.photos.is_some(), "{body}");
 }
 
 #[tokio::test]

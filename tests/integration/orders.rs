@@ -652,3 +652,22 @@ async fn concurrent_creates_of_many_customers_each_get_their_own_order_and_answe
     assert_eq!(app.count_rows("idempotency_keys").await, 12);
     assert_eq!(app.count_rows("dispatch_schedule").await, 12);
 }
+
+#[tokio::test]
+async fn the_legacy_booking_screen_cancels_with_patch() {
+    let app = spawn_app().await;
+    let token = app.token("9876543210", "customer").await;
+    let (_, body) = app.create_order(&token, "k1", &order_body()).await;
+    let id = body["data"]["order"]["id"].as_str().unwrap();
+    let (status, cancelled) = app
+        .call(
+            Method::PATCH,
+            &format!("bookings/{id}/cancel"),
+            Some(&token),
+            Some(json!({ "reason": "changed plans" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["data"]["status"], "cancelled");
+    assert_eq!(app.count_rows("orders WHERE status = 'cancelled'").await, 1);
+}

@@ -30,6 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orders/{id}/cancel-preview", web::get().to(cancel_preview))
         .route("/bookings/orders/{id}/cancel", web::post().to(cancel))
         .route("/orders/{id}/cancel", web::post().to(cancel))
+        // The legacy single-truck screen (`BookingRequestActivity`) cancels
+        // a still-searching order here; the same cancel.
+        .route("/bookings/{id}/cancel", web::patch().to(cancel))
         .route("/bookings", web::get().to(history))
         .route("/bookings/{id}", web::get().to(booking));
 }

@@ -87,9 +87,28 @@ pub struct DriverDto {
     license_number: Option<String>,
     profile_photo: Option<String>,
     preferred_language: Option<String>,
+    /// The same, under the profile screen's name.
+    language: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+    /// A driver drives whatever truck it is assigned: none of its own.
+    vehicle_type: Option<String>,
+    /// `DriverProfileWithPhotos.photos`: the licence photos arrive with the
+    /// documents work; until then only the profile photo can be set.
+    photos: DriverPhotos,
     is_verified: bool,
     is_profile_completed: bool,
     created_at: String,
+    updated_at: String,
+}
+
+/// A driver's photos as the profile screen reads them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DriverPhotos {
+    profile_photo: Option<String>,
+    license_front: Option<String>,
+    license_back: Option<String>,
 }
 
 impl DriverDto {
@@ -105,9 +124,19 @@ impl DriverDto {
             license_number: driver.license_number.clone(),
             profile_photo: driver.profile_photo.clone(),
             preferred_language: driver.preferred_language.clone(),
+            language: driver.preferred_language.clone(),
+            email: driver.email.clone(),
+            address: driver.address.clone(),
+            vehicle_type: None,
+            photos: DriverPhotos {
+                profile_photo: driver.profile_photo.clone(),
+                license_front: None,
+                license_back: None,
+            },
             is_verified: driver.is_verified,
             is_profile_completed: is_profile_complete(driver),
             created_at: iso(driver.created_at),
+            updated_at: iso(driver.updated_at),
         }
     }
 }
