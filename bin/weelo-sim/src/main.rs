@@ -62,6 +62,9 @@ city          N transporters (1-2 trucks and a driver each) go online and
               to a local stand-in, and the drivers run as the shipped app
               does (no socket: trips by push, fixes by tracking/batch); the
               report adds the pushes and their commit → arrival latency.
+              --rate-share (0.6): customers rate their trips after
+              booking_completed; the invariants check every driver's
+              average against the ratings rows.
               Defaults: 200 transporters, 2 orders/s, 60 s.";
 
 #[tokio::main]

@@ -70,6 +70,7 @@ async fn customer(
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Arc<Customer>> {
     let token = login_customer(&api, &plan.customer_phone(n)).await?;
+    let rate_share = plan.rate_share;
     let (events_in, mut events) = mpsc::unbounded_channel();
     let socket = Socket::connect(api.base(), &token, events_in).await?;
     api.metrics().sockets.fetch_add(1, Ordering::Relaxed);
@@ -88,12 +89,55 @@ async fn customer(
                     let Some(event) = event else { break };
                     api.metrics().socket_events.fetch_add(1, Ordering::Relaxed);
                     follow(&api, &me, &event);
+                    if event.name == "booking_completed" && rand::random::<f64>() < rate_share {
+                        let (api, token) = (api.clone(), me.token.clone());
+                        let order = event.data["orderId"].as_str().unwrap_or_default().to_owned();
+                        tokio::spawn(async move { rate_trips(&api, &token, &order).await });
+                    }
                 }
             }
         }
         api.metrics().sockets.fetch_sub(1, Ordering::Relaxed);
     });
     Ok(customer)
+}
+
+/// The rating sheet after `booking_completed`: the order's trips still to
+/// rate, each given 3 to 5 stars and a tag.
+async fn rate_trips(api: &Api, token: &str, order: &str) {
+    let Ok((StatusCode::OK, pending)) = api
+        .call(
+            "rating/pending",
+            Method::GET,
+            "rating/pending",
+            Some(token),
+            None,
+            None,
+        )
+        .await
+    else {
+        return;
+    };
+    let trips = pending["data"].as_array().cloned().unwrap_or_default();
+    for trip in trips.iter().filter(|t| t["bookingId"] == order) {
+        let stars = 3 + rand::random::<u8>() % 3;
+        let tag = if stars == 5 {
+            "professional"
+        } else {
+            "on_time"
+        };
+        let body = serde_json::json!({ "assignmentId": trip["assignmentId"], "stars": stars, "tags": [tag] });
+        let _ = api
+            .call(
+                "rating",
+                Method::POST,
+                "rating",
+                Some(token),
+                Some(&body),
+                None,
+            )
+            .await;
+    }
 }
 
 /// What the customer's app does with each event of its orders.

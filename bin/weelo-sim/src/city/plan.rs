@@ -52,6 +52,8 @@ pub struct Plan {
     pub tag: u64,
     /// Push through a local FCM stand-in; drivers run without a socket.
     pub push_stand_in: bool,
+    /// Chance a customer rates its trips once its order completes.
+    pub rate_share: f64,
 }
 
 impl Plan {
@@ -76,11 +78,13 @@ impl Plan {
             chart: "sim-latency.svg".to_owned(),
             tag: rand::rng().random_range(0..900),
             push_stand_in: false,
+            rate_share: 0.6,
         };
         crate::flags::parse(args, &["--spawn", "--push-stand-in"], |flag, value| {
             match flag {
                 "--spawn" => plan.spawn = true,
                 "--push-stand-in" => plan.push_stand_in = true,
+                "--rate-share" => plan.rate_share = value.parse()?,
                 "--url" => plan.url = value.trim_end_matches('/').to_owned(),
                 "--database-url" => plan.database_url = Some(value.to_owned()),
                 "--server-pid" => plan.server_pid = Some(value.parse()?),
@@ -101,7 +105,12 @@ impl Plan {
             }
             Ok(())
         })?;
-        let rates = [plan.hold_probability, plan.decline_rate, plan.timeout_rate];
+        let rates = [
+            plan.hold_probability,
+            plan.decline_rate,
+            plan.timeout_rate,
+            plan.rate_share,
+        ];
         if plan.transporters == 0 || plan.transporters > 50_000 {
             bail!("--transporters must be 1..=50000");
         }

@@ -45,7 +45,7 @@ pub async fn invariants(
             "SELECT count(*) AS n FROM (SELECT {column} FROM assignments WHERE status IN {LIVE} GROUP BY {column} HAVING count(*) > 1) x"
         )
     };
-    let checks: [(&'static str, String); 6] = [
+    let checks: [(&'static str, String); 8] = [
         ("trucksAssignedTwice", twice("truck_request_id")),
         ("vehiclesOnTwoLiveAssignments", twice("vehicle_id")),
         ("driversOnTwoLiveAssignments", twice("driver_id")),
@@ -58,6 +58,19 @@ pub async fn invariants(
         (
             "ordersNotEnded",
             "SELECT count(*) AS n FROM orders WHERE id = ANY($1) AND status NOT IN ('completed','cancelled','expired')".to_owned(),
+        ),
+        (
+            "driversWhoseAverageDisagreesWithTheirRatings",
+            "SELECT count(*) AS n FROM driver_ratings d WHERE d.rating_count <> \
+             (SELECT count(*) FROM ratings r WHERE r.driver_id = d.driver_id) OR d.stars_sum <> \
+             (SELECT COALESCE(sum(r.stars), 0) FROM ratings r WHERE r.driver_id = d.driver_id)"
+                .to_owned(),
+        ),
+        (
+            "ratingsOfTripsNotCompleted",
+            "SELECT count(*) AS n FROM ratings r JOIN assignments a ON a.id = r.assignment_id \
+             WHERE a.status <> 'completed'"
+                .to_owned(),
         ),
         (
             "busyVehiclesWithoutALiveAssignment",
