@@ -2,6 +2,7 @@
 //! and a Redis key prefix of its own (see `helpers`).
 
 mod auth;
+mod cancel_policy;
 mod custom_bookings;
 mod dispatch;
 mod driver_figures;

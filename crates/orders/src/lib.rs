@@ -18,8 +18,10 @@
 //!   driver take a held truck.
 //! - [`role`]: [`Role`], the three kinds of account.
 //! - [`custom_booking`]: a custom long-term booking request's statuses.
+//! - [`cancel_policy`]: what a customer's cancel costs at each stage.
 
 pub mod assignment;
+pub mod cancel_policy;
 pub mod clock;
 pub mod custom_booking;
 pub mod filling;

@@ -23,6 +23,7 @@
 //! - [`driver_figures`]: a driver's trips, earnings and answers.
 //! - [`ratings`]: ratings of completed trips and the drivers' averages.
 //! - [`custom_bookings`]: customers' long-term booking requests.
+//! - [`cancellations`]: the cancellation ledger and disputes.
 //! - [`availability`]: the last online toggle and a fleet's free vehicle keys.
 //! - [`dispatch`]: who was notified of an order, and its dispatch figures.
 //! - [`holds`]: transporters' claims on searching trucks.
@@ -38,6 +39,7 @@
 pub mod assignments;
 pub mod availability;
 pub mod cached;
+pub mod cancellations;
 pub mod custom_bookings;
 pub mod device_tokens;
 pub mod dispatch;

@@ -25,6 +25,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    cancellations (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        customer_id -> Uuid,
+        stage -> Text,
+        decision -> Text,
+        reason -> Nullable<Text>,
+        penalty_amount -> Int8,
+        penalty_breakdown -> Jsonb,
+        driver_compensation -> Jsonb,
+        settlement_state -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     custom_bookings (id) {
         id -> Uuid,
         customer_id -> Uuid,
@@ -62,6 +78,19 @@ diesel::table! {
     dispatch_schedule (order_id) {
         order_id -> Uuid,
         due_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    disputes (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        customer_id -> Uuid,
+        stage -> Text,
+        reason_code -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -324,9 +353,13 @@ diesel::joinable!(assignments -> holds (hold_id));
 diesel::joinable!(assignments -> orders (order_id));
 diesel::joinable!(assignments -> truck_requests (truck_request_id));
 diesel::joinable!(assignments -> vehicles (vehicle_id));
+diesel::joinable!(cancellations -> orders (order_id));
+diesel::joinable!(cancellations -> users (customer_id));
 diesel::joinable!(custom_bookings -> users (customer_id));
 diesel::joinable!(device_tokens -> users (user_id));
 diesel::joinable!(dispatch_schedule -> orders (order_id));
+diesel::joinable!(disputes -> orders (order_id));
+diesel::joinable!(disputes -> users (customer_id));
 diesel::joinable!(driver_ratings -> users (driver_id));
 diesel::joinable!(holds -> orders (order_id));
 diesel::joinable!(holds -> users (transporter_id));
@@ -343,9 +376,11 @@ diesel::joinable!(truck_requests -> vehicles (vehicle_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     assignments,
+    cancellations,
     custom_bookings,
     device_tokens,
     dispatch_schedule,
+    disputes,
     driver_ratings,
     holds,
     idempotency_keys,

@@ -12,11 +12,22 @@ use uuid::Uuid;
 use super::ok;
 use crate::auth::{Authed, CustomerRole};
 use crate::{ApiError, ApiJson, AppState, validate};
-use weelo_dispatch::orders::{OrderError, queries, service};
+use weelo_dispatch::orders::{OrderError, cancel_policy, queries, service};
 
 /// Mounts the order routes (fixed paths before `{id}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/orders/check-active", web::get().to(check_active))
+        .route(
+            "/orders/pending-settlements",
+            web::get().to(pending_settlements),
+        )
+        .route(
+            "/bookings/orders/{id}/cancel/dispute",
+            web::post().to(open_dispute),
+        )
+        .route("/orders/{id}/cancel/dispute", web::post().to(open_dispute))
+        .route("/bookings/orders/{id}/disputes", web::get().to(disputes))
+        .route("/orders/{id}/disputes", web::get().to(disputes))
         .route("/bookings/orders", web::post().to(create))
         .route("/orders", web::post().to(create))
         .route("/bookings/orders/{id}", web::get().to(detail))
@@ -166,4 +177,59 @@ async fn booking(
     Ok(ok(
         queries::booking(&state.dispatch, caller.user_id(), *id).await?
     ))
+}
+
+async fn pending_settlements(
+    state: web::Data<AppState>,
+    caller: Authed<CustomerRole>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(cancel_policy::pending_settlements(
+        &state.dispatch,
+        caller.user_id(),
+    )
+    .await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct DisputeBody {
+    reason_code: Option<String>,
+    notes: Option<String>,
+}
+
+async fn open_dispute(
+    state: web::Data<AppState>,
+    caller: Authed<CustomerRole>,
+    id: web::Path<Uuid>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body: DisputeBody = if body.iter().all(u8::is_ascii_whitespace) {
+        DisputeBody::default()
+    } else {
+        crate::json::parse(&body)?
+    };
+    let reason_code = validate::text("reasonCode", body.reason_code.as_deref(), 60)?;
+    let notes = validate::text("notes", body.notes.as_deref(), 1000)?;
+    let data = cancel_policy::open_dispute(
+        &state.dispatch,
+        caller.user_id(),
+        *id,
+        reason_code.as_deref(),
+        notes.as_deref(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "success": true, "data": data })))
+}
+
+async fn disputes(
+    state: web::Data<AppState>,
+    caller: Authed<CustomerRole>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(cancel_policy::disputes(
+        &state.dispatch,
+        caller.user_id(),
+        *id,
+    )
+    .await?))
 }

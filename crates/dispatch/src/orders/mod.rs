@@ -6,6 +6,7 @@
 //! The rules they apply (transitions, validation) live in `weelo-orders`.
 
 pub mod batcher;
+pub mod cancel_policy;
 pub mod dto;
 pub mod error;
 pub mod expiry;

@@ -91,25 +91,24 @@ pub async fn cancel_preview(
 ) -> Result<Value, DispatchError> {
     let order = load(state, customer, id).await?;
     let status = order.status();
+    let now = state.clock.now();
     let mut conn = state.conn().await?;
+    let priced = super::cancel_policy::price(&mut conn, order.id, now).await?;
     let on_the_road = orders::has_a_truck_on_the_road(&mut conn, order.id).await?;
     drop(conn);
-    let decision = if status.is_terminal() || (status.is_cancellable() && !on_the_road) {
-        "allowed"
-    } else {
-        "blocked_dispute_only"
-    };
-    Ok(json!({
-        "orderId": order.id,
-        "status": order.status,
-        "cancelDecision": decision,
-        "reasonRequired": false,
-        "pendingPenaltyAmount": 0,
-        "policyStage": if status.is_searching() { "searching" } else { order.status.as_str() },
-        "settlementState": "none",
-        "eventVersion": order.version,
-        "serverTimeMs": state.clock.now().timestamp_millis(),
-    }))
+    let mut answer = priced.fields();
+    if status.is_terminal() {
+        answer = json!({ "cancelDecision": "allowed", "policyStage": order.status.as_str(),
+            "reasonRequired": false, "pendingPenaltyAmount": 0, "settlementState": "none" });
+    } else if !status.is_cancellable() || on_the_road {
+        answer["cancelDecision"] = json!("blocked_dispute_only");
+        answer["settlementState"] = json!("waived");
+    }
+    answer["orderId"] = json!(order.id);
+    answer["status"] = json!(order.status);
+    answer["eventVersion"] = json!(order.version);
+    answer["serverTimeMs"] = json!(now.timestamp_millis());
+    Ok(answer)
 }
 
 /// Page `number` (from 1) of the customer's orders, newest first.

@@ -18,7 +18,7 @@ use weelo_persistence::{dispatch, idempotency};
 use super::batcher::{CREATE_SCOPE, Creating};
 use super::{OrderError, dto, mirror};
 use crate::events::{Event, OrderCancelled, Outgoing, Room, TripCancelled, room};
-use crate::idempotent::{self, Change};
+use crate::idempotent::{self, Change, Tx};
 use crate::{Dispatch, DispatchError};
 
 /// What a create answered: the HTTP status and `data`, fresh or replayed.
@@ -313,6 +313,20 @@ pub async fn cancel(
         }
     }
     let ran = idempotent::run::<_, DispatchError, _>(state, None, customer_id, async |conn| {
+        let priced = super::cancel_policy::price(conn, id, now).await?;
+        // Another customer's order is only ever "not found".
+        let owned = orders::find(conn, id)
+            .await?
+            .is_some_and(|o| o.customer_id == customer_id);
+        if owned && priced.evaluation.reason_required && reason.is_none() {
+            return Err(Tx::Refused(DispatchError::invalid_field(
+                "reason",
+                format!(
+                    "a reason is required to cancel at this stage ({})",
+                    priced.evaluation.stage.as_str()
+                ),
+            )));
+        }
         let outcome = orders::cancel(conn, customer_id, id, reason, now).await?;
         let mut events = Vec::new();
         if let Cancel::Cancelled {
@@ -335,16 +349,18 @@ pub async fn cancel(
                 .map(|a| (a.transporter_id, a.vehicle_id))
                 .collect();
             events.extend(crate::fleet::vehicles_moved(conn, &freed).await?);
+            let row = priced.ledger(order.id, customer_id, reason, now);
+            weelo_persistence::cancellations::record(conn, &row).await?;
         }
         // The answer is the order as it stands after the commit.
         Ok(Change {
-            outcome,
+            outcome: (outcome, priced),
             answer: Value::Null,
             events,
         })
     })
     .await?;
-    let Some((outcome, _)) = ran else {
+    let Some(((outcome, priced), _)) = ran else {
         return Err(DispatchError::internal(
             "a cancel without a key was answered as a replay",
         ));
@@ -374,18 +390,34 @@ pub async fn cancel(
     drivers.sort_unstable();
     drivers.dedup();
     mirror::publish(&state.cache, &order).await;
-    Ok(json!({
-        "orderId": order.id,
-        "status": order.status,
-        "cancelledAt": order.cancelled_at.map(crate::wire::iso),
-        "reasonCode": order.reason_code,
-        "alreadyFinal": already,
-        "trucksCancelled": trucks_cancelled,
-        "transportersNotified": if already { 0 } else { order.notified_transporters },
-        "driversNotified": drivers.len(),
-        "assignmentsCancelled": ended.len(),
-        "cancelDecision": "allowed",
-        "policyStage": "searching",
-        "serverTimeMs": now.timestamp_millis(),
-    }))
+    let mut answer = if already {
+        json!({ "cancelDecision": "allowed", "policyStage": order.status.as_str(), "pendingPenaltyAmount": 0, "settlementState": "none" })
+    } else {
+        priced.fields()
+    };
+    for (key, value) in [
+        ("orderId", json!(order.id)),
+        ("status", json!(order.status)),
+        (
+            "cancelledAt",
+            json!(order.cancelled_at.map(crate::wire::iso)),
+        ),
+        ("reasonCode", json!(order.reason_code)),
+        ("alreadyFinal", json!(already)),
+        ("trucksCancelled", json!(trucks_cancelled)),
+        (
+            "transportersNotified",
+            json!(if already {
+                0
+            } else {
+                order.notified_transporters
+            }),
+        ),
+        ("driversNotified", json!(drivers.len())),
+        ("assignmentsCancelled", json!(ended.len())),
+        ("serverTimeMs", json!(now.timestamp_millis())),
+    ] {
+        answer[key] = value;
+    }
+    Ok(answer)
 }
