@@ -136,6 +136,20 @@ async fn a_drivers_completed_trip_shows_in_its_dashboard_earnings_and_performanc
         made["tripIds"][0].as_str().unwrap(),
     );
 
+    // The customer's booking screen shows who is coming.
+    let (_, booked) = app
+        .get_as(&format!("bookings/orders/{order_id}"), &customer)
+        .await;
+    let request = &booked["data"]["requests"][0];
+    assert_eq!(request["tripId"], trip, "{booked}");
+    assert_eq!(request["assignedDriverName"], "Driver 1");
+    assert!(
+        request["assignedVehicleNumber"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("MH12"))
+    );
+    assert!(request["assignedDriverPhone"].is_string());
+
     // Waiting for its answer, the driver is not offered for another truck.
     let row = drivers_row(&app, &t1.token, &t1.driver).await;
     assert_eq!(row["isOnTrip"], true, "{row}");

@@ -62,12 +62,37 @@ pub async fn check_active(state: &Dispatch, customer: Uuid) -> Result<Value, Dis
 pub async fn detail(state: &Dispatch, customer: Uuid, id: Uuid) -> Result<Value, DispatchError> {
     let (order, trucks) = load_with_trucks(state, customer, id).await?;
     let now = state.clock.now();
-    Ok(dto::detail(
-        &order,
-        &trucks,
-        now,
-        state.orders.search_window_secs,
-    ))
+    let mut data = dto::detail(&order, &trucks, now, state.orders.search_window_secs);
+    // Each taken truck with its vehicle, driver and trip (the booking
+    // screen shows who is coming; a cancelled one shows who was).
+    let mut conn = state.conn().await?;
+    let running = weelo_persistence::trips::of_order(&mut conn, order.id).await?;
+    let driver_ids: Vec<Uuid> = running.iter().map(|a| a.driver_id).collect();
+    let drivers = weelo_persistence::users::find_many(&mut conn, &driver_ids).await?;
+    drop(conn);
+    for list in ["requests", "truckRequests"] {
+        let Some(requests) = data[list].as_array_mut() else {
+            continue;
+        };
+        for request in requests {
+            let Some(a) = running
+                .iter()
+                .rev()
+                .find(|a| request["id"] == json!(a.truck_request_id))
+            else {
+                continue;
+            };
+            let driver = drivers.iter().find(|d| d.id == a.driver_id);
+            request["assignmentId"] = json!(a.id);
+            request["tripId"] = json!(a.trip_id);
+            request["assignedTransporterId"] = json!(a.transporter_id);
+            request["assignedVehicleNumber"] = json!(a.vehicle_number);
+            request["assignedDriverName"] = json!(driver.and_then(|d| d.name.clone()));
+            request["assignedDriverPhone"] = json!(driver.map(|d| d.phone.clone()));
+            request["assignmentStatus"] = json!(a.status().trip_word());
+        }
+    }
+    Ok(data)
 }
 
 /// One order's status (from the mirror when it has it).
