@@ -64,7 +64,9 @@ city          N transporters (1-2 trucks and a driver each) go online and
               report adds the pushes and their commit → arrival latency.
               --rate-share (0.6): customers rate their trips after
               booking_completed; the invariants check every driver's
-              average against the ratings rows.
+              average against the ratings rows. --cancel-share (0.02):
+              customers cancel at each stage (searching, driver accepted,
+              at the pickup, loaded); every cancel must have its ledger row.
               Defaults: 200 transporters, 2 orders/s, 60 s.";
 
 #[tokio::main]

@@ -70,7 +70,7 @@ async fn customer(
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Arc<Customer>> {
     let token = login_customer(&api, &plan.customer_phone(n)).await?;
-    let rate_share = plan.rate_share;
+    let (rate_share, cancel_share) = (plan.rate_share, plan.cancel_share);
     let (events_in, mut events) = mpsc::unbounded_channel();
     let socket = Socket::connect(api.base(), &token, events_in).await?;
     api.metrics().sockets.fetch_add(1, Ordering::Relaxed);
@@ -89,6 +89,12 @@ async fn customer(
                     let Some(event) = event else { break };
                     api.metrics().socket_events.fetch_add(1, Ordering::Relaxed);
                     follow(&api, &me, &event);
+                    if cancels_now(&event) && rand::random::<f64>() < cancel_share {
+                        let (api, token) = (api.clone(), me.token.clone());
+                        let order = event.data["orderId"].as_str().unwrap_or_default().to_owned();
+                        let stage = event.data["status"].as_str().unwrap_or("searching").to_owned();
+                        tokio::spawn(async move { cancel(&api, &token, &order, &stage).await });
+                    }
                     if event.name == "booking_completed" && rand::random::<f64>() < rate_share {
                         let (api, token) = (api.clone(), me.token.clone());
                         let order = event.data["orderId"].as_str().unwrap_or_default().to_owned();
@@ -100,6 +106,47 @@ async fn customer(
         api.metrics().sockets.fetch_sub(1, Ordering::Relaxed);
     });
     Ok(customer)
+}
+
+/// The moments a customer may change its mind: the search under way, a
+/// driver accepted, a truck at the pickup or loaded.
+fn cancels_now(event: &Incoming) -> bool {
+    match event.name.as_str() {
+        "broadcast_state_changed" => event.data["status"] != "fully_filled",
+        "assignment_status_changed" => matches!(
+            event.data["status"].as_str(),
+            Some("driver_accepted" | "at_pickup" | "loading_complete")
+        ),
+        _ => false,
+    }
+}
+
+/// Cancels `order` as the app does: the preview, then the cancel with a
+/// reason (required from the pickup on).
+async fn cancel(api: &Api, token: &str, order: &str, stage: &str) {
+    let preview = format!("bookings/orders/{order}/cancel-preview");
+    let _ = api
+        .call(
+            "cancel-preview",
+            Method::GET,
+            &preview,
+            Some(token),
+            None,
+            None,
+        )
+        .await;
+    let body = serde_json::json!({ "reason": format!("changed plans ({stage})") });
+    let path = format!("bookings/orders/{order}/cancel");
+    let _ = api
+        .call(
+            "bookings/orders/cancel",
+            Method::POST,
+            &path,
+            Some(token),
+            Some(&body),
+            None,
+        )
+        .await;
 }
 
 /// The rating sheet after `booking_completed`: the order's trips still to

@@ -54,6 +54,9 @@ pub struct Plan {
     pub push_stand_in: bool,
     /// Chance a customer rates its trips once its order completes.
     pub rate_share: f64,
+    /// Chance a customer cancels its order at each stage (searching, a
+    /// driver accepted, at the pickup, loaded).
+    pub cancel_share: f64,
 }
 
 impl Plan {
@@ -79,12 +82,14 @@ impl Plan {
             tag: rand::rng().random_range(0..900),
             push_stand_in: false,
             rate_share: 0.6,
+            cancel_share: 0.02,
         };
         crate::flags::parse(args, &["--spawn", "--push-stand-in"], |flag, value| {
             match flag {
                 "--spawn" => plan.spawn = true,
                 "--push-stand-in" => plan.push_stand_in = true,
                 "--rate-share" => plan.rate_share = value.parse()?,
+                "--cancel-share" => plan.cancel_share = value.parse()?,
                 "--url" => plan.url = value.trim_end_matches('/').to_owned(),
                 "--database-url" => plan.database_url = Some(value.to_owned()),
                 "--server-pid" => plan.server_pid = Some(value.parse()?),
@@ -110,6 +115,7 @@ impl Plan {
             plan.decline_rate,
             plan.timeout_rate,
             plan.rate_share,
+            plan.cancel_share,
         ];
         if plan.transporters == 0 || plan.transporters > 50_000 {
             bail!("--transporters must be 1..=50000");

@@ -45,7 +45,7 @@ pub async fn invariants(
             "SELECT count(*) AS n FROM (SELECT {column} FROM assignments WHERE status IN {LIVE} GROUP BY {column} HAVING count(*) > 1) x"
         )
     };
-    let checks: [(&'static str, String); 8] = [
+    let checks: [(&'static str, String); 9] = [
         ("trucksAssignedTwice", twice("truck_request_id")),
         ("vehiclesOnTwoLiveAssignments", twice("vehicle_id")),
         ("driversOnTwoLiveAssignments", twice("driver_id")),
@@ -64,6 +64,12 @@ pub async fn invariants(
             "SELECT count(*) AS n FROM driver_ratings d WHERE d.rating_count <> \
              (SELECT count(*) FROM ratings r WHERE r.driver_id = d.driver_id) OR d.stars_sum <> \
              (SELECT COALESCE(sum(r.stars), 0) FROM ratings r WHERE r.driver_id = d.driver_id)"
+                .to_owned(),
+        ),
+        (
+            "ordersCancelledWithoutALedgerRow",
+            "SELECT count(*) AS n FROM orders o WHERE o.id = ANY($1) AND o.status = 'cancelled' \
+             AND NOT EXISTS (SELECT 1 FROM cancellations c WHERE c.order_id = o.id)"
                 .to_owned(),
         ),
         (
