@@ -19,6 +19,7 @@
 //! - [`role`]: [`Role`], the three kinds of account.
 //! - [`custom_booking`]: a custom long-term booking request's statuses.
 //! - [`cancel_policy`]: what a customer's cancel costs at each stage.
+//! - [`pricing`]: prices from the rate card in `config/pricing.toml`.
 
 pub mod assignment;
 pub mod cancel_policy;
@@ -28,6 +29,7 @@ pub mod filling;
 pub mod hold;
 pub mod input;
 pub mod pairing;
+pub mod pricing;
 pub mod role;
 pub mod status;
 
