@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod orders;
 mod presence;
+mod pricing;
 mod protocol;
 mod push;
 mod ratings;

@@ -103,6 +103,10 @@ pub struct Settings {
     pub limits: weelo_api::limits::LimitSettings,
     /// Push notifications.
     pub push: PushSettings,
+    /// The rate card, read from `pricing.toml` beside the other files (not
+    /// layered: it is data, not settings).
+    #[serde(skip)]
+    pub pricing: Option<std::sync::Arc<weelo_orders::pricing::Catalogue>>,
 }
 
 /// The `[metrics]` section: who may read `GET /metrics`.
@@ -198,7 +202,14 @@ impl Settings {
             )
             .set_override("environment", environment.as_str())?
             .build()?;
-        let settings: Self = loaded.try_deserialize()?;
+        let mut settings: Self = loaded.try_deserialize()?;
+        let rate_card = dir.join("pricing.toml");
+        let pricing: weelo_orders::pricing::Catalogue = config::Config::builder()
+            .add_source(config::File::from(rate_card.as_path()).required(true))
+            .build()?
+            .try_deserialize()
+            .map_err(|error| anyhow::anyhow!("{}: {error}", rate_card.display()))?;
+        settings.pricing = Some(std::sync::Arc::new(pricing));
         settings.validate()?;
         if settings.environment == Environment::Production {
             refuse_a_secret_from(dir, &settings)?;

@@ -113,6 +113,9 @@ impl Application {
                 TrustedProxies::parse(&settings.server.trusted_proxies)
                     .map_err(anyhow::Error::msg)?,
             ),
+            pricing: settings.pricing.clone().ok_or_else(|| {
+                anyhow::anyhow!("no rate card: config/pricing.toml is read at load")
+            })?,
         };
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod orders;
 pub mod presence;
+pub mod pricing;
 pub mod profile;
 pub mod ratings;
 pub mod tracking;
@@ -41,6 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(auth::configure)
                 .configure(driver_auth::configure)
                 .configure(profile::configure)
+                // Before `vehicles/{id}`: `vehicles/pricing` is public.
+                .configure(pricing::configure)
                 .configure(vehicles::configure)
                 .configure(drivers::configure)
                 .configure(driver_figures::configure)
