@@ -29,6 +29,10 @@ async fn behind_a_freezable_redis() -> (TestApp, FreezableRedis) {
     // The tests run the sweeps themselves: a background pass would ask
     // Redis too and blur the count of what one sweep asks.
     settings.orders.sweep_interval_ms = 0;
+    // Enough connections that the background work hanging on the frozen
+    // Redis (relay publishes, the presence tail) never leaves the sweep
+    // without one to ask with: the count is of what the sweep asks.
+    settings.redis.pool_size = 16;
     (spawn_with(settings, db, redis).await, proxy)
 }
 
