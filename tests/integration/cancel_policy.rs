@@ -14,7 +14,7 @@ use chrono::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::dispatch::{Fleet, fleet_at, take_one, two_trucks};
+use crate::dispatch::{Fleet, fleet_at, one_truck, take_one, two_trucks};
 use crate::helpers::{TestApp, assert_error, spawn_app};
 use crate::trips::set_status;
 
@@ -22,9 +22,7 @@ use crate::trips::set_status;
 /// (customer, order id, trip id).
 async fn taken(app: &TestApp, fleet: &Fleet, accept: bool) -> (String, String, String) {
     let customer = app.token("9876543210", "customer").await;
-    let mut body = two_trucks();
-    body["vehicleRequirements"][0]["quantity"] = json!(1);
-    let (_, created) = app.create_order(&customer, "key-1", &body).await;
+    let (_, created) = app.create_order(&customer, "key-1", &one_truck()).await;
     let order = created["data"]["order"]["id"].as_str().unwrap().to_owned();
     let made = take_one(app, fleet, &order).await;
     if accept {

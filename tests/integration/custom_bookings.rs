@@ -2,11 +2,6 @@
 //! a request stored once under its idempotency key, read back, listed,
 //! withdrawn while undecided; bad input named and nothing written.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "helpers of tests fail loudly on purpose"
-)]
-
 use chrono::{Duration, Utc};
 use diesel_async::RunQueryDsl;
 use reqwest::{Method, StatusCode};
@@ -42,16 +37,8 @@ fn request() -> Value {
 }
 
 async fn post(app: &TestApp, token: &str, key: &str, body: &Value) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .post(format!("{}/api/v1/custom-booking", app.address))
-        .bearer_auth(token)
-        .header("X-Idempotency-Key", key)
-        .json(body)
-        .send()
+    app.post_keyed("custom-booking", token, key, body.clone())
         .await
-        .unwrap();
-    crate::helpers::status_and_json(response).await
 }
 
 #[tokio::test]

@@ -27,6 +27,13 @@ pub(crate) fn two_trucks() -> Value {
     })
 }
 
+/// One 17 ft truck from Mumbai to Pune.
+pub(crate) fn one_truck() -> Value {
+    let mut body = two_trucks();
+    body["vehicleRequirements"][0]["quantity"] = json!(1);
+    body
+}
+
 /// A transporter near the pickup with one truck and one online driver:
 /// (token, vehicle id, driver id, driver token).
 pub(crate) struct Fleet {

@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::dispatch::{fleet_at, take_one, two_trucks};
+use crate::dispatch::{fleet_at, one_truck, take_one};
 use crate::helpers::{TestApp, assert_error, spawn_app};
 use crate::trips::set_status;
 
@@ -103,12 +103,6 @@ struct PerformanceResponseData {
 fn data<T: serde::de::DeserializeOwned>(status: StatusCode, body: &Value) -> T {
     assert_eq!(status, StatusCode::OK, "{body}");
     serde_json::from_value(body["data"].clone()).unwrap()
-}
-
-fn one_truck() -> Value {
-    let mut body = two_trucks();
-    body["vehicleRequirements"][0]["quantity"] = json!(1);
-    body
 }
 
 async fn drivers_row(app: &TestApp, transporter: &str, driver: &str) -> Value {

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::dispatch::{Fleet, fleet_at, take_one, two_trucks};
+use crate::dispatch::{Fleet, fleet_at, one_truck, take_one};
 use crate::helpers::{TestApp, assert_error, spawn_app};
 use crate::orders::outbox_of;
 use crate::trips::set_status;
@@ -48,9 +48,7 @@ async fn rate(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
 /// token, order id, assignment, trip).
 async fn accepted_trip(app: &TestApp, fleet: &Fleet) -> (String, String, String, String) {
     let customer = app.token("9876543210", "customer").await;
-    let mut body = two_trucks();
-    body["vehicleRequirements"][0]["quantity"] = json!(1);
-    let (_, created) = app.create_order(&customer, "key-1", &body).await;
+    let (_, created) = app.create_order(&customer, "key-1", &one_truck()).await;
     let order = created["data"]["order"]["id"].as_str().unwrap().to_owned();
     let made = take_one(app, fleet, &order).await;
     let assignment = made["assignmentIds"][0].as_str().unwrap().to_owned();

@@ -9,7 +9,7 @@
 //! trips. `onTimeDeliveryRate` is left out: no trip has a promised arrival
 //! time to be on time for (the ETA work brings one).
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_orders::Role;
@@ -19,11 +19,8 @@ use weelo_persistence::users::User;
 use weelo_persistence::{orders, trips, users};
 
 use crate::tracking::view::trip_data;
-use crate::wire::iso;
+use crate::wire::{INDIA, iso};
 use crate::{Dispatch, DispatchError, ErrorCode};
-
-/// India Standard Time, +05:30 (no daylight saving).
-const IST_SECONDS: i32 = 5 * 3600 + 30 * 60;
 
 /// The periods of `driver/earnings`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,11 +66,9 @@ impl Period {
 
 /// The last midnight in India before `now`.
 pub fn midnight_in_india(now: DateTime<Utc>) -> DateTime<Utc> {
-    let Some(ist) = FixedOffset::east_opt(IST_SECONDS) else {
-        return now;
-    };
-    let day = now.with_timezone(&ist).date_naive();
-    ist.from_local_datetime(&day.and_time(NaiveTime::MIN))
+    let day = now.with_timezone(&INDIA).date_naive();
+    INDIA
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
         .single()
         .map_or(now, |midnight| midnight.with_timezone(&Utc))
 }

@@ -27,6 +27,7 @@
 //!   transaction and storing its answer.
 //! - [`orders`]: create and cancel, the order JSON, the expiry jobs.
 //! - [`presence`]: online transporters, the proximity index, the stream.
+//! - [`pricing`]: prices from the rate card, with the quote to sign.
 //! - [`push`]: push notifications (FCM) for whoever has no live socket.
 //! - [`ratings`]: customers rating completed trips; drivers' averages.
 //! - [`relay`]: the outbox relay that sends committed events to every
@@ -51,6 +52,7 @@ pub mod holds;
 pub mod idempotent;
 pub mod orders;
 pub mod presence;
+pub mod pricing;
 pub mod push;
 pub mod ratings;
 pub mod relay;

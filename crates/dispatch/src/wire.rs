@@ -12,6 +12,13 @@ pub fn iso(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// India Standard Time, +05:30 (no daylight saving): the apps' days,
+/// surge hours and dates are India's.
+pub const INDIA: chrono::FixedOffset = match chrono::FixedOffset::east_opt(5 * 3600 + 30 * 60) {
+    Some(offset) => offset,
+    None => panic!("+05:30 is a valid offset"),
+};
+
 /// Masks a device token for logs: its first and last four characters.
 pub fn mask_token(token: &str) -> String {
     let chars: Vec<char> = token.chars().collect();

@@ -15,21 +15,14 @@ use std::time::Duration;
 
 use chrono::Duration as Span;
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use weelo_server::Clock;
 
-use crate::dispatch::{Fleet, fleet_at, take_one, two_trucks};
+use crate::dispatch::{Fleet, fleet_at, one_truck, take_one};
 use crate::helpers::{Sibling, TestApp, spawn_tuned, test_settings};
 use crate::realtime::Client;
 use crate::trips::set_status;
 use stand_in::{Answer, FcmStandIn};
-
-/// One 17 ft truck from Mumbai to Pune.
-fn one_truck() -> Value {
-    let mut body = two_trucks();
-    body["vehicleRequirements"][0]["quantity"] = json!(1);
-    body
-}
 
 async fn register_token(app: &TestApp, bearer: &str, device_token: &str) {
     let body = json!({ "token": device_token, "deviceType": "android", "deviceId": device_token });
