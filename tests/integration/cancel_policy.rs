@@ -115,6 +115,14 @@ async fn a_cancel_with_a_driver_assigned_costs_50_and_is_owed_until_settled() {
         (json!(50), json!(1))
     );
     assert_eq!(due["data"]["items"][0]["orderId"], order.as_str());
+
+    // The next order shows what is still owed.
+    let (status, next) = app.create_order(&customer, "key-2", &one_truck()).await;
+    assert_eq!(status, StatusCode::CREATED, "{next}");
+    assert_eq!(
+        next["data"]["pendingSettlement"],
+        json!({ "totalPending": 50, "count": 1 })
+    );
 }
 
 #[tokio::test]
@@ -166,8 +174,8 @@ async fn once_loaded_the_fare_share_is_charged() {
     }
     let seen = preview(&app, &customer, &order).await;
     assert_eq!(seen["policyStage"], "loading_started");
-    assert_eq!(seen["pendingPenaltyAmount"], 2700, "30 % of ₹9 000");
-    assert_eq!(seen["driverCompensationTotal"], 1350, "15 %");
+    assert_eq!(seen["pendingPenaltyAmount"], 7200, "30 % of ₹24 000");
+    assert_eq!(seen["driverCompensationTotal"], 3600, "15 %");
 }
 
 #[tokio::test]
@@ -238,4 +246,9 @@ async fn a_searching_order_cancels_free_and_owes_nothing() {
     );
     let (_, due) = app.get_as("orders/pending-settlements", &customer).await;
     assert_eq!(due["data"]["totalPending"], 0);
+    let (_, next) = app.create_order(&customer, "key-2", &two_trucks()).await;
+    assert_eq!(
+        next["data"]["pendingSettlement"],
+        json!({ "totalPending": 0, "count": 0 })
+    );
 }

@@ -21,7 +21,7 @@ pub(crate) fn two_trucks() -> Value {
         "drop": { "latitude": 18.5204, "longitude": 73.8567, "address": "Hadapsar, Pune", "city": "Pune" },
         "distanceKm": 150,
         "vehicleRequirements": [
-            { "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2, "pricePerTruck": 9000 }
+            { "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2, "pricePerTruck": 24000 }
         ],
         "goodsType": "General"
     })
@@ -198,7 +198,7 @@ async fn two_transporters_fill_an_order_and_their_drivers_accept() {
         assert_eq!(trip["orderId"], order_id.as_str());
         assert_eq!(trip["pickup"]["lat"], 19.076);
         assert_eq!(trip["driverAcceptTimeoutSeconds"], 45);
-        assert_eq!(trip["farePerTruck"], 9000);
+        assert_eq!(trip["farePerTruck"], 24000);
         let (_, listed) = app.get_as("assignments/driver", &fleet.driver_token).await;
         assert_eq!(listed["data"]["total"], 1, "{listed}");
         assert_eq!(listed["data"]["assignments"][0]["status"], "pending");

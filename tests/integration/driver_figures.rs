@@ -192,7 +192,7 @@ async fn a_drivers_completed_trip_shows_in_its_dashboard_earnings_and_performanc
     assert_eq!((s.today_trips, s.total_trips), (1, 1));
     assert_eq!(
         (s.today_earnings, s.week_earnings, s.month_earnings),
-        (9000.0, 9000.0, 9000.0)
+        (24000.0, 24000.0, 24000.0)
     );
     assert_eq!((s.today_distance, s.total_distance), (150.0, 150.0));
     assert_eq!(s.acceptance_rate, 100.0);
@@ -203,7 +203,7 @@ async fn a_drivers_completed_trip_shows_in_its_dashboard_earnings_and_performanc
         (last.id.as_str(), last.status.as_str()),
         (trip, "completed")
     );
-    assert_eq!((last.fare, last.distance_km), (9000.0, 150.0));
+    assert_eq!((last.fare, last.distance_km), (24000.0, 150.0));
     assert_eq!(last.pickup.address, "Andheri East, Mumbai");
     assert!(last.pickup.latitude > 19.0 && last.drop.longitude > 73.0);
 
@@ -212,11 +212,11 @@ async fn a_drivers_completed_trip_shows_in_its_dashboard_earnings_and_performanc
         .await;
     let today: EarningsResponseData = data(status, &body);
     assert_eq!(today.period, "today");
-    assert_eq!((today.total_earnings, today.total_trips), (9000.0, 1));
-    assert_eq!(today.average_per_trip, 9000.0);
+    assert_eq!((today.total_earnings, today.total_trips), (24000.0, 1));
+    assert_eq!(today.average_per_trip, 24000.0);
     assert_eq!(today.breakdown.len(), 1);
     let day = &today.breakdown[0];
-    assert_eq!((day.earnings, day.trips, day.distance), (9000.0, 1, 150.0));
+    assert_eq!((day.earnings, day.trips, day.distance), (24000.0, 1, 150.0));
     assert_eq!(day.date.len(), 10, "an ISO date: {}", day.date);
 
     // The transporter reads the same of its driver, and nothing of another

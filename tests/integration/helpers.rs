@@ -294,15 +294,16 @@ impl Drop for TestApp {
     }
 }
 
-/// A valid two-line order from Mumbai to Pune (3 trucks, Rs 27 000).
+/// A valid two-line order from Mumbai to Pune (3 trucks, Rs 72 000: above
+/// the rate card at any hour, so the server keeps the offer).
 pub fn order_body() -> Value {
     json!({
         "pickup": { "latitude": 19.0760, "longitude": 72.8777, "address": "Andheri East, Mumbai", "city": "Mumbai", "state": null },
         "drop": { "latitude": 18.5204, "longitude": 73.8567, "address": "Hadapsar, Pune", "city": "Pune" },
         "distanceKm": 150,
         "vehicleRequirements": [
-            { "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2, "pricePerTruck": 9000 },
-            { "vehicleType": "container", "vehicleSubtype": "20 Feet", "quantity": 1, "pricePerTruck": 9000 }
+            { "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": 2, "pricePerTruck": 24000 },
+            { "vehicleType": "container", "vehicleSubtype": "20 Feet", "quantity": 1, "pricePerTruck": 24000 }
         ],
         "goodsType": "General"
     })

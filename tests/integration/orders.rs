@@ -67,7 +67,7 @@ async fn a_created_order_reports_its_trucks_and_its_status() {
     let id = data["order"]["id"].as_str().unwrap();
     assert_eq!(data["order"]["status"], "active");
     assert_eq!(data["order"]["totalTrucks"], 3);
-    assert_eq!(data["order"]["totalAmount"], 27_000);
+    assert_eq!(data["order"]["totalAmount"], 72_000);
     assert_eq!(data["order"]["expiresIn"], 60);
     assert_eq!(data["timeoutSeconds"], 60);
     assert_eq!(data["truckRequests"].as_array().unwrap().len(), 3);
@@ -101,7 +101,7 @@ async fn a_created_order_reports_its_trucks_and_its_status() {
     let (_, body) = app.get_as("bookings?page=1&limit=50", &token).await;
     assert_eq!(body["data"]["total"], 1);
     assert_eq!(body["data"]["bookings"][0]["trucksNeeded"], 3);
-    assert_eq!(body["data"]["bookings"][0]["pricePerTruck"], 9000);
+    assert_eq!(body["data"]["bookings"][0]["pricePerTruck"], 24000);
     assert_eq!(topics_of(&app, id).await, ["order_created"]);
 }
 

@@ -199,7 +199,7 @@ async fn two_trips_run_to_completion_and_the_customer_follows_them() {
         .get_as("driver/trips?status=completed", &t1.driver_token)
         .await;
     assert_eq!(history["data"]["total"], 1, "{history}");
-    assert_eq!(history["data"]["trips"][0]["fare"], 9000);
+    assert_eq!(history["data"]["trips"][0]["fare"], 24000);
     let (_, nothing) = app.get_as("driver/trips/active", &t1.driver_token).await;
     assert_eq!(nothing["data"]["hasActiveTrip"], false);
 }

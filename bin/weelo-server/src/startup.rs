@@ -18,6 +18,7 @@ use weelo_cache::{Cache, TlsMode};
 use weelo_dispatch::broadcast::DispatchJobs;
 use weelo_dispatch::orders::Expiry;
 use weelo_dispatch::presence::Presence;
+use weelo_dispatch::pricing::Prices;
 use weelo_dispatch::push::{PushMetrics, PushProvider};
 use weelo_dispatch::relay::Relay;
 use weelo_dispatch::supervisor::Supervisor;
@@ -83,6 +84,16 @@ impl Application {
         push_metrics.register(metrics.registry())?;
         let push_sender = weelo_dispatch::push::sender_for(&settings.push)?;
         let hub = Hub::new(settings.realtime.socket_queue);
+        let auth = Arc::new(AuthContext::new(
+            settings.auth.clone(),
+            Arc::new(LoggingSmsSender),
+        ));
+        let prices = Prices {
+            catalogue: settings.pricing.clone().ok_or_else(|| {
+                anyhow::anyhow!("no rate card: config/pricing.toml is read at load")
+            })?,
+            seal: auth.keys.quote_seal(),
+        };
         let dispatch = Dispatch::build(
             db,
             cache,
@@ -98,14 +109,12 @@ impl Application {
                 sender: push_sender,
                 metrics: push_metrics,
             },
+            prices,
         );
         let (expiry, presence) = (dispatch.expiry.clone(), dispatch.presence.clone());
         let state = AppState {
             dispatch,
-            auth: Arc::new(AuthContext::new(
-                settings.auth.clone(),
-                Arc::new(LoggingSmsSender),
-            )),
+            auth,
             metrics,
             hub: hub.clone(),
             limits: Arc::new(weelo_api::limits::UserLimits::new(settings.limits.clone())),
@@ -113,9 +122,6 @@ impl Application {
                 TrustedProxies::parse(&settings.server.trusted_proxies)
                     .map_err(anyhow::Error::msg)?,
             ),
-            pricing: settings.pricing.clone().ok_or_else(|| {
-                anyhow::anyhow!("no rate card: config/pricing.toml is read at load")
-            })?,
         };
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;

@@ -94,7 +94,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::NotEnoughVehicles
         | C::InvalidTransition
         | C::AlreadyRated
-        | C::TripNotCompleted => StatusCode::CONFLICT,
+        | C::TripNotCompleted
+        | C::PriceStale => StatusCode::CONFLICT,
     }
 }
 

@@ -26,8 +26,6 @@ pub struct AppState {
     pub hub: weelo_realtime::Hub,
     /// The proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<TrustedProxies>,
-    /// The rate card (`config/pricing.toml`).
-    pub pricing: Arc<weelo_orders::pricing::Catalogue>,
 }
 
 impl std::ops::Deref for AppState {

@@ -10,6 +10,7 @@ use weelo_persistence::{DbConn, DbPool, PersistenceError};
 use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
 use crate::presence::{Presence, PresenceSettings};
+use crate::pricing::Prices;
 use crate::push::{Push, PushMetrics, PushSender, PushSettings};
 use crate::sockets::Sockets;
 use crate::supervisor::Supervisor;
@@ -44,6 +45,8 @@ pub struct Dispatch {
     pub relay_wake: Arc<tokio::sync::Notify>,
     /// Push notifications for whoever has no live socket.
     pub push: Push,
+    /// The rate card and the quote key.
+    pub prices: Prices,
 }
 
 /// The configuration sections the use cases read.
@@ -78,6 +81,7 @@ impl Dispatch {
         settings: DispatchSettings,
         sockets: Arc<dyn Sockets>,
         push: PushParts,
+        prices: Prices,
     ) -> Self {
         let supervisor = Supervisor::new();
         let orders = Arc::new(settings.orders);
@@ -119,6 +123,7 @@ impl Dispatch {
         );
         Self {
             push,
+            prices,
             db,
             cache,
             clock,

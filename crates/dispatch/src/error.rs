@@ -142,6 +142,9 @@ error_codes! {
     AlreadyRated = "ALREADY_RATED",
     /// Only a completed trip is rated.
     TripNotCompleted = "TRIP_NOT_COMPLETED",
+    /// A price quote expired, was altered or was for another trip;
+    /// `details.pricing` is a fresh one.
+    PriceStale = "PRICE_STALE",
 }
 
 /// A failed use case.

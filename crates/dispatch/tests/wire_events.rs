@@ -83,6 +83,8 @@ fn truck() -> TruckRequest {
         assigned_at: Some(at(5)),
         created_at: at(0),
         updated_at: at(5),
+        client_price_per_truck: Some(15_000),
+        server_price_per_truck: Some(14_200),
     }
 }
 

@@ -53,6 +53,9 @@ pub struct LineDraft {
     pub quantity: i64,
     /// Rupees per truck.
     pub price_per_truck: i64,
+    /// A quote the server signed for this line (`pricing/estimate`), when
+    /// the app sends one: the price it promised is honoured.
+    pub quote_token: Option<String>,
 }
 
 /// The create-order body.
@@ -71,7 +74,14 @@ pub struct OrderDraft {
     pub vehicle_requirements: Vec<LineDraft>,
     /// What is carried.
     pub goods_type: Option<String>,
+    /// Cargo per truck, kg, when the app knows it (priced by its tonnage).
+    pub cargo_weight_kg: Option<f64>,
+    /// The quote of a one-line order, sent beside the line.
+    pub quote_token: Option<String>,
 }
+
+/// Heaviest cargo per truck accepted, kg.
+pub const MAX_CARGO_KG: f64 = 100_000.0;
 
 /// A checked place.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,8 +107,15 @@ pub struct Line {
     pub vehicle_subtype: String,
     /// Trucks.
     pub quantity: i32,
-    /// Rupees per truck.
+    /// Rupees per truck, in force (the client's until the server's price
+    /// check replaces it).
     pub price_per_truck: i32,
+    /// What the client offered per truck.
+    pub client_price_per_truck: i32,
+    /// What the server priced per truck, once checked.
+    pub server_price_per_truck: Option<i32>,
+    /// The quote the client showed, unverified.
+    pub quote_token: Option<String>,
 }
 
 /// An order that passed every check.
@@ -120,6 +137,27 @@ pub struct ValidOrder {
     pub total_trucks: i32,
     /// Rupees in all.
     pub total_amount: i64,
+    /// Cargo per truck, kg, when given.
+    pub cargo_weight_kg: Option<f64>,
+}
+
+impl ValidOrder {
+    /// Puts `server` price on line `index` (and, when `replace`, in force),
+    /// keeping the total in step.
+    pub fn set_server_price(&mut self, index: usize, server: i32, replace: bool) {
+        let Some(line) = self.lines.get_mut(index) else {
+            return;
+        };
+        line.server_price_per_truck = Some(server);
+        if replace {
+            line.price_per_truck = server;
+        }
+        self.total_amount = self
+            .lines
+            .iter()
+            .map(|l| i64::from(l.quantity) * i64::from(l.price_per_truck))
+            .sum();
+    }
 }
 
 /// Why an order was refused: the field and what is wrong.
@@ -195,11 +233,15 @@ impl OrderDraft {
             }
             total_trucks += line.quantity;
             total_amount += line.quantity * line.price_per_truck;
+            let price = i32::try_from(line.price_per_truck).unwrap_or(i32::MAX);
             lines.push(Line {
                 vehicle_type: vehicle_type.to_owned(),
                 vehicle_subtype: subtype.to_owned(),
                 quantity: i32::try_from(line.quantity).unwrap_or(i32::MAX),
-                price_per_truck: i32::try_from(line.price_per_truck).unwrap_or(i32::MAX),
+                price_per_truck: price,
+                client_price_per_truck: price,
+                server_price_per_truck: None,
+                quote_token: token(&at("quoteToken"), line.quote_token.as_deref())?,
             });
         }
         if total_trucks > MAX_TRUCKS {
@@ -209,6 +251,26 @@ impl OrderDraft {
             ));
         }
         let goods_type = text("goodsType", self.goods_type.as_deref(), 60)?;
+        if let Some(order_quote) = token("quoteToken", self.quote_token.as_deref())? {
+            match lines.as_mut_slice() {
+                [only] if only.quote_token.is_none() => only.quote_token = Some(order_quote),
+                _ => {
+                    return Err(refuse(
+                        "quoteToken",
+                        "a quoteToken beside the lines fits an order of one line; send one per line",
+                    ));
+                }
+            }
+        }
+        let cargo_weight_kg = match self.cargo_weight_kg {
+            Some(kg) if !(kg.is_finite() && kg > 0.0 && kg <= MAX_CARGO_KG) => {
+                return Err(refuse(
+                    "cargoWeightKg",
+                    format!("cargoWeightKg must be above 0 and at most {MAX_CARGO_KG}"),
+                ));
+            }
+            kg => kg,
+        };
         Ok(ValidOrder {
             pickup,
             drop,
@@ -218,6 +280,7 @@ impl OrderDraft {
             goods_type,
             total_trucks: i32::try_from(total_trucks).unwrap_or(i32::MAX),
             total_amount,
+            cargo_weight_kg,
         })
     }
 
@@ -269,6 +332,20 @@ fn place(field: &str, draft: &PlaceDraft) -> Result<Place, OrderInputError> {
         city: text(&format!("{field}.city"), draft.city.as_deref(), 100)?,
         state: text(&format!("{field}.state"), draft.state.as_deref(), 100)?,
     })
+}
+
+/// A quote token as sent: short printable text, or nothing.
+fn token(field: &str, raw: Option<&str>) -> Result<Option<String>, OrderInputError> {
+    let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.len() > 2_048 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(refuse(
+            field,
+            "quoteToken is not a quote this server issued",
+        ));
+    }
+    Ok(Some(value.to_owned()))
 }
 
 fn text(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, OrderInputError> {
@@ -366,6 +443,38 @@ mod tests {
             field_of(|d| d.vehicle_requirements[0].quantity = 50),
             "vehicleRequirements"
         );
+        assert_eq!(field_of(|d| d.cargo_weight_kg = Some(0.0)), "cargoWeightKg");
+        assert_eq!(
+            field_of(|d| d.vehicle_requirements[0].quote_token = Some("a b".into())),
+            "vehicleRequirements[0].quoteToken"
+        );
+        assert_eq!(
+            field_of(|d| d.quote_token = Some("q".into())),
+            "quoteToken",
+            "a quote beside two lines is ambiguous"
+        );
+    }
+
+    #[test]
+    fn a_quote_beside_a_single_line_goes_on_it() {
+        let mut draft = draft();
+        draft.vehicle_requirements.truncate(1);
+        draft.quote_token = Some("signed.quote".into());
+        let order = draft.validate(known).unwrap();
+        assert_eq!(order.lines[0].quote_token.as_deref(), Some("signed.quote"));
+        assert_eq!(order.lines[0].client_price_per_truck, 9000);
+    }
+
+    #[test]
+    fn a_server_price_keeps_the_total_in_step() {
+        let mut order = draft().validate(known).unwrap();
+        order.set_server_price(0, 10_000, true);
+        order.set_server_price(1, 8_000, false);
+        assert_eq!(order.lines[0].price_per_truck, 10_000);
+        assert_eq!(order.lines[0].client_price_per_truck, 9_000);
+        assert_eq!(order.lines[1].price_per_truck, 9_000);
+        assert_eq!(order.lines[1].server_price_per_truck, Some(8_000));
+        assert_eq!(order.total_amount, 2 * 10_000 + 9_000);
     }
 
     #[test]

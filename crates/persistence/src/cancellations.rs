@@ -53,6 +53,27 @@ pub async fn pending_of(
         .await
 }
 
+/// What `customer_id` still owes: ₹ in all and how many cancels (the
+/// partial index of pending rows answers it).
+pub async fn pending_total(
+    conn: &mut AsyncPgConnection,
+    customer_id: Uuid,
+) -> QueryResult<(i64, i64)> {
+    use diesel::dsl::{count_star, sql};
+    use diesel::sql_types::BigInt;
+    cancellations::table
+        .filter(cancellations::customer_id.eq(customer_id))
+        .filter(cancellations::settlement_state.eq("pending"))
+        // SUM of BIGINT is NUMERIC in PostgreSQL: cast back (a customer's
+        // penalties are far below 2^63 rupees).
+        .select((
+            sql::<BigInt>("COALESCE(SUM(penalty_amount), 0)::int8"),
+            count_star(),
+        ))
+        .first(conn)
+        .await
+}
+
 /// The order's trucks still running (not ended), locked so that no trip
 /// step moves them while a cancel is priced.
 pub async fn running_of_order(

@@ -83,10 +83,12 @@ WITH i AS (
     RETURNING id
 ), t AS (
     INSERT INTO truck_requests (id, order_id, request_number, vehicle_type, vehicle_subtype,
-        vehicle_key, price_per_truck, created_at, updated_at)
-    SELECT x.id, x.order_id, x.n, x.t, x.s, x.k, x.p, x.at, x.at
+        vehicle_key, price_per_truck, created_at, updated_at, client_price_per_truck,
+        server_price_per_truck)
+    SELECT x.id, x.order_id, x.n, x.t, x.s, x.k, x.p, x.at, x.at, x.cp, x.sp
     FROM unnest($31::uuid[], $32::uuid[], $33::int4[], $34::text[], $35::text[], $36::text[],
-        $37::int4[], $38::timestamptz[]) AS x(id, order_id, n, t, s, k, p, at)
+        $37::int4[], $38::timestamptz[], $52::int4[], $53::int4[])
+        AS x(id, order_id, n, t, s, k, p, at, cp, sp)
     JOIN o ON o.id = x.order_id
     RETURNING 1
 ), n AS (
@@ -170,6 +172,8 @@ struct TruckColumns<'a> {
     vehicle_key: Vec<&'a str>,
     price: Vec<i32>,
     at: Vec<chrono::DateTime<chrono::Utc>>,
+    client_price: Vec<Option<i32>>,
+    server_price: Vec<Option<i32>>,
 }
 
 /// The first steps' notifications and events of every order.
@@ -238,6 +242,8 @@ fn columns<'a>(batch: &[NewOrder<'a>]) -> (OrderColumns<'a>, TruckColumns<'a>, S
             t.vehicle_key.push(&truck.vehicle_key);
             t.price.push(truck.price_per_truck);
             t.at.push(order.created_at);
+            t.client_price.push(truck.client_price_per_truck);
+            t.server_price.push(truck.server_price_per_truck);
         }
         for notified in item.first.notified {
             s.notified_order.push(order.id);
@@ -328,7 +334,9 @@ pub async fn create_all(
             .bind::<Array<SqlUuid>, _>(s.event_order)
             .bind::<Array<Timestamptz>, _>(s.event_at)
             .bind::<Array<Text>, _>(o.topic)
-            .bind::<Array<Jsonb>, _>(s.event_push_to),
+            .bind::<Array<Jsonb>, _>(s.event_push_to)
+            .bind::<Array<Nullable<Integer>>, _>(t.client_price)
+            .bind::<Array<Nullable<Integer>>, _>(t.server_price),
     )
     .get_result::<Created>(conn)
     .await?;

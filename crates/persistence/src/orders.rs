@@ -91,6 +91,8 @@ pub fn new_rows(
                 assigned_at: None,
                 created_at: now,
                 updated_at: now,
+                client_price_per_truck: Some(line.client_price_per_truck),
+                server_price_per_truck: line.server_price_per_truck,
             });
         }
     }

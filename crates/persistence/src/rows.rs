@@ -83,6 +83,8 @@ pub struct TruckRequest {
     pub assigned_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub client_price_per_truck: Option<i32>,
+    pub server_price_per_truck: Option<i32>,
 }
 
 /// The stored names of the searching statuses: the SQL guard of every

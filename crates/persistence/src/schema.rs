@@ -297,6 +297,8 @@ diesel::table! {
         assigned_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        client_price_per_truck -> Nullable<Int4>,
+        server_price_per_truck -> Nullable<Int4>,
     }
 }
 

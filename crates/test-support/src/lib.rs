@@ -16,4 +16,4 @@ mod settings;
 pub use database::TestDb;
 pub use postgres::PostgresServer;
 pub use redis::{RedisServer, TestRedis};
-pub use settings::{TestServers, config_dir, config_section};
+pub use settings::{TestServers, config_dir, config_section, rate_card};

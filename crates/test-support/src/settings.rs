@@ -52,6 +52,14 @@ pub fn config_section<T: DeserializeOwned>(name: &str) -> anyhow::Result<T> {
     Ok(layered()?.get(name)?)
 }
 
+/// The rate card the server prices with (`config/pricing.toml`), typed.
+pub fn rate_card<T: DeserializeOwned>() -> anyhow::Result<T> {
+    Ok(config::Config::builder()
+        .add_source(config::File::from(config_dir().join("pricing.toml")))
+        .build()?
+        .try_deserialize()?)
+}
+
 impl TestServers {
     /// Reads the test configuration.
     pub fn load() -> anyhow::Result<Self> {

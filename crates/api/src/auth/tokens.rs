@@ -66,29 +66,9 @@ impl TokenKeys {
         Self { secret }
     }
 
-    /// A quote token: `payload`, signed, so a later request can show the
-    /// price was the server's (`base64url(payload).base64url(mac)`).
-    pub fn sign_quote(&self, payload: &str) -> String {
-        let mut mac = self.mac("quote");
-        mac.update(payload.as_bytes());
-        let signature = mac.finalize().into_bytes();
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(payload),
-            URL_SAFE_NO_PAD.encode(signature)
-        )
-    }
-
-    /// The payload of a quote token this server signed; `None` when it was
-    /// altered or is not one.
-    pub fn verify_quote(&self, token: &str) -> Option<String> {
-        let (payload, signature) = token.split_once('.')?;
-        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let mut mac = self.mac("quote");
-        mac.update(payload.as_bytes());
-        mac.verify_slice(&signature).ok()?;
-        Some(payload)
+    /// The seal of price quotes, under the same secret (its own label).
+    pub fn quote_seal(&self) -> weelo_dispatch::pricing::QuoteSeal {
+        weelo_dispatch::pricing::QuoteSeal::new(self.secret.expose_secret().as_bytes())
     }
 
     fn mac(&self, label: &str) -> HmacSha256 {
@@ -219,22 +199,6 @@ mod tests {
 
     fn keys() -> TokenKeys {
         TokenKeys::new(SecretString::from("k".repeat(32)))
-    }
-
-    #[test]
-    fn a_quote_token_verifies_only_as_signed() {
-        let payload = r#"{"pricePerTruck":9000,"validUntilMs":1}"#;
-        let token = keys().sign_quote(payload);
-        assert_eq!(keys().verify_quote(&token).as_deref(), Some(payload));
-        let (_, signature) = token.split_once('.').unwrap();
-        let forged = format!(
-            "{}.{signature}",
-            URL_SAFE_NO_PAD.encode(r#"{"pricePerTruck":1,"validUntilMs":1}"#)
-        );
-        assert_eq!(keys().verify_quote(&forged), None, "a changed price");
-        let other = TokenKeys::new(SecretString::from("o".repeat(32)));
-        assert_eq!(other.verify_quote(&token), None, "another server's key");
-        assert_eq!(keys().verify_quote("not-a-token"), None);
     }
 
     fn claims(now: DateTime<Utc>) -> AccessClaims {

@@ -1,11 +1,11 @@
 //! Prices the server stands behind: `GET vehicles/pricing` (public, exactly
 //! what the customer app sends before login) and `POST pricing/estimate`.
-//! The use case prices; the edge signs its quote with the server's key.
+//! The use case prices and signs the quote.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use weelo_dispatch::pricing::{self, PriceRequest, Priced};
+use serde_json::Value;
+use weelo_dispatch::pricing::{self, PriceRequest};
 
 use super::ok;
 use crate::auth::Caller;
@@ -51,7 +51,5 @@ fn priced(state: &AppState, query: &PriceQuery) -> Result<Value, ApiError> {
         trucks_needed: query.trucks_needed,
         cargo_weight_kg: query.cargo_weight_kg,
     };
-    let Priced { mut pricing, quote } = pricing::price(&state.dispatch, &state.pricing, &request)?;
-    pricing["quoteToken"] = json!(state.auth.keys.sign_quote(&quote.to_string()));
-    Ok(json!({ "pricing": pricing }))
+    Ok(pricing::price(&state.dispatch, &request)?)
 }

@@ -9,25 +9,18 @@ use weelo_persistence::orders::{Order, TruckRequest};
 use weelo_orders::{OrderStatus, TruckStatus};
 
 use super::mirror::StatusSnapshot;
-use super::view::{CreatedView, OrderView, PlaceView, TruckView, remaining_seconds};
+use super::view::{CreatedExtras, CreatedView, OrderView, PlaceView, TruckView, remaining_seconds};
 use crate::wire::iso;
 
-/// The create answer (reference §3.6) as JSON text; `notified_per_group`
-/// as in [`super::view::BroadcastSummary::new`].
+/// The create answer (reference §3.6) as JSON text.
 pub fn created(
     order: &Order,
     trucks: &[TruckRequest],
     now: DateTime<Utc>,
     window_secs: i64,
-    notified_per_group: &[usize],
+    extras: CreatedExtras<'_>,
 ) -> Result<String, serde_json::Error> {
-    serde_json::to_string(&CreatedView::new(
-        order,
-        trucks,
-        now,
-        window_secs,
-        notified_per_group,
-    ))
+    serde_json::to_string(&CreatedView::new(order, trucks, now, window_secs, extras))
 }
 
 /// `GET bookings/orders/{id}/status` (reference §3.7).

@@ -13,9 +13,10 @@ use weelo_cache::RateDecision;
 use weelo_orders::OrderDraft;
 use weelo_persistence::assignments::Assignment;
 use weelo_persistence::orders::{self, Cancel, CreateRefused, Order};
-use weelo_persistence::{dispatch, idempotency};
+use weelo_persistence::{cancellations, dispatch, idempotency};
 
 use super::batcher::{CREATE_SCOPE, Creating};
+use super::view::{CreatedExtras, PendingSettlement};
 use super::{OrderError, dto, mirror};
 use crate::events::{Event, OrderCancelled, Outgoing, Room, TripCancelled, room};
 use crate::idempotent::{self, Change, Tx};
@@ -52,9 +53,16 @@ pub async fn create(
     let canonical = body.to_string();
     let hash = body_hash(&canonical);
     let draft: OrderDraft = crate::wire::parse(canonical.as_bytes())?;
-    let order = draft
+    let mut order = draft
         .validate(|id| vehicle_type(id).map(|entry| entry.id))
         .map_err(|error| DispatchError::invalid_field(error.field, error.message))?;
+    let now = state.clock.now();
+    if let Err(stale) = crate::pricing::check::check_order(&state.prices, &mut order, now) {
+        // A retry of a create that was answered keeps its answer, even
+        // after the quote it carried has expired.
+        return replay(state, customer_id, key, &hash).await?.ok_or(stale);
+    }
+    let price_check = crate::pricing::check::summary(&order);
     let keys = order
         .lines
         .iter()
@@ -64,7 +72,6 @@ pub async fn create(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| DispatchError::invalid_field("vehicleRequirements", error.to_string()))?;
-    let now = state.clock.now();
     let hit = match check_rate(state, customer_id, now).await {
         Ok(hit) => hit,
         // Over the limit: only a replay may still be answered.
@@ -79,17 +86,28 @@ pub async fn create(
         now + chrono::Duration::seconds(window),
         now,
     );
-    let first = {
+    let (first, (total_pending, count)) = {
         let mut conn = state.conn().await?;
-        crate::broadcast::steps::plan_first(state, &mut conn, &row, &trucks).await?
+        let first = crate::broadcast::steps::plan_first(state, &mut conn, &row, &trucks).await?;
+        (
+            first,
+            cancellations::pending_total(&mut conn, customer_id).await?,
+        )
     };
     let row = dispatch::with_first_step(row, &first.step());
-    let answer =
-        dto::created(&row, &trucks, now, window, first.notified_per_group()).map_err(|error| {
-            DispatchError::Internal {
-                cause: format!("the create answer did not serialize: {error}"),
-            }
-        })?;
+    let extras = CreatedExtras {
+        notified_per_group: first.notified_per_group(),
+        price_check: &price_check,
+        pending_settlement: PendingSettlement {
+            total_pending,
+            count,
+        },
+    };
+    let answer = dto::created(&row, &trucks, now, window, extras).map_err(|error| {
+        DispatchError::Internal {
+            cause: format!("the create answer did not serialize: {error}"),
+        }
+    })?;
     let rooms = room::names(&Room::of_order(&row));
     let creating = Arc::new(Creating {
         rooms,

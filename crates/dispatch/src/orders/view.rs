@@ -93,6 +93,8 @@ pub struct TruckView<'a> {
     vehicle_subtype: &'a str,
     vehicle_key: &'a str,
     price_per_truck: i32,
+    client_price_per_truck: Option<i32>,
+    server_price_per_truck: Option<i32>,
     status: &'a str,
     transporter_id: Option<Uuid>,
     assigned_vehicle_id: Option<Uuid>,
@@ -111,6 +113,8 @@ impl<'a> TruckView<'a> {
             vehicle_subtype: &truck.vehicle_subtype,
             vehicle_key: &truck.vehicle_key,
             price_per_truck: truck.price_per_truck,
+            client_price_per_truck: truck.client_price_per_truck,
+            server_price_per_truck: truck.server_price_per_truck,
             status: truck.status.as_str(),
             transporter_id: truck.transporter_id,
             assigned_vehicle_id: truck.vehicle_id,
@@ -247,25 +251,49 @@ pub struct CreatedView<'a> {
     notified_transporters: i32,
     reason_code: Option<&'a str>,
     server_time_ms: i64,
+    /// What the server's price check did (`pricing::check::summary`).
+    price_check: &'a serde_json::Value,
+    /// Penalties the customer still owes from earlier cancels.
+    pending_settlement: PendingSettlement,
+}
+
+/// The penalties a customer owes, shown with its next order.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingSettlement {
+    /// ₹ due in all.
+    pub total_pending: i64,
+    /// Cancels with a penalty due.
+    pub count: i64,
+}
+
+/// What a create answer adds to the order's rows.
+#[derive(Debug, Clone, Copy)]
+pub struct CreatedExtras<'a> {
+    /// Per group, the transporters notified (see [`BroadcastSummary::new`]).
+    pub notified_per_group: &'a [usize],
+    /// The price check's summary.
+    pub price_check: &'a serde_json::Value,
+    /// Penalties still owed.
+    pub pending_settlement: PendingSettlement,
 }
 
 impl<'a> CreatedView<'a> {
     /// The answer for `order` and its `trucks`, created at `now` with a
-    /// window of `window_secs`; `notified_per_group` as in
-    /// [`BroadcastSummary::new`].
+    /// window of `window_secs`, with `extras`.
     pub fn new(
         order: &'a Order,
         trucks: &'a [TruckRequest],
         now: DateTime<Utc>,
         window_secs: i64,
-        notified_per_group: &[usize],
+        extras: CreatedExtras<'a>,
     ) -> Self {
         Self {
             order_id: order.id,
             status: order.status.as_str(),
             order: OrderView::new(order, now, window_secs),
             truck_requests: trucks.iter().map(TruckView::new).collect(),
-            broadcast_summary: BroadcastSummary::new(order, trucks, notified_per_group),
+            broadcast_summary: BroadcastSummary::new(order, trucks, extras.notified_per_group),
             timeout_seconds: window_secs,
             expires_in: window_secs,
             dispatch_state: order.dispatch_state.as_str(),
@@ -274,6 +302,8 @@ impl<'a> CreatedView<'a> {
             notified_transporters: order.notified_transporters,
             reason_code: order.reason_code.as_deref(),
             server_time_ms: now.timestamp_millis(),
+            price_check: extras.price_check,
+            pending_settlement: extras.pending_settlement,
         }
     }
 }

@@ -19,6 +19,7 @@ use weelo_dispatch::holds::{self, HoldRequest};
 use weelo_dispatch::idempotent::Keyed;
 use weelo_dispatch::orders::service;
 use weelo_dispatch::presence::switch;
+use weelo_dispatch::pricing::{Prices, QuoteSeal};
 use weelo_dispatch::push::{LogSender, PushMetrics};
 use weelo_dispatch::sockets::NoSockets;
 use weelo_dispatch::{Dispatch, DispatchError, DispatchSettings, ErrorCode, PushParts, fleet};
@@ -27,7 +28,7 @@ use weelo_persistence::outbox::{self, StoredEvent};
 use weelo_persistence::users::NewDriver;
 use weelo_persistence::vehicles::VehicleInput;
 use weelo_persistence::{DatabaseSettings, build_pool};
-use weelo_test_support::{TestDb, TestRedis, config_section};
+use weelo_test_support::{TestDb, TestRedis, config_section, rate_card};
 
 /// Near the pickup of [`order_body`] (Andheri East, Mumbai).
 pub const NEAR: (f64, f64) = (19.0800, 72.8800);
@@ -89,6 +90,10 @@ impl Harness {
             PushParts {
                 sender: Arc::new(LogSender),
                 metrics: PushMetrics::new().unwrap(),
+            },
+            Prices {
+                catalogue: Arc::new(rate_card().unwrap()),
+                seal: QuoteSeal::new(b"the use case tests' quote secret"),
             },
         );
         let jobs = DispatchJobs::new(dispatch.clone());
