@@ -76,6 +76,7 @@ tools:
 ## BENCHMARKS.md.
 bench: services
 	$(CARGO) bench --locked -p weelo-availability --bench nearby
+	$(CARGO) bench --locked -p weelo-availability --bench gazetteer
 	./scripts/bench-geo.sh
 	./scripts/bench-heartbeats.sh
 	./scripts/bench-orders.sh
