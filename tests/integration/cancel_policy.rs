@@ -20,7 +20,7 @@ use crate::trips::set_status;
 
 /// A one-truck order taken by `fleet` (its driver answers if `accept`):
 /// (customer, order id, trip id).
-async fn taken(app: &TestApp, fleet: &Fleet, accept: bool) -> (String, String, String) {
+pub(crate) async fn taken(app: &TestApp, fleet: &Fleet, accept: bool) -> (String, String, String) {
     let customer = app.token("9876543210", "customer").await;
     let (_, created) = app.create_order(&customer, "key-1", &one_truck()).await;
     let order = created["data"]["order"]["id"].as_str().unwrap().to_owned();

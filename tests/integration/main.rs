@@ -12,6 +12,7 @@ mod hardening;
 mod health;
 mod helpers;
 mod orders;
+mod places;
 mod presence;
 mod pricing;
 mod protocol;

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use weelo_api::auth::{AuthSettings, SmsProvider, SmsSettings};
 use weelo_cache::RedisSettings;
 use weelo_dispatch::orders::OrderSettings;
+use weelo_dispatch::places::{MapsProvider, MapsSettings};
 use weelo_dispatch::presence::PresenceSettings;
 use weelo_dispatch::push::{PushProvider, PushSettings};
 use weelo_dispatch::tracking::TrackingSettings;
@@ -103,6 +104,8 @@ pub struct Settings {
     pub limits: weelo_api::limits::LimitSettings,
     /// Push notifications.
     pub push: PushSettings,
+    /// `[maps]`: place search, routes, ETAs.
+    pub maps: MapsSettings,
     /// The rate card, read from `pricing.toml` beside the other files (not
     /// layered: it is data, not settings).
     #[serde(skip)]
@@ -253,6 +256,19 @@ impl Settings {
                  their trips. Configure `fcm`, or set push.allow_log_provider = true for a \
                  staging box"
             );
+        }
+        match self.maps.provider {
+            MapsProvider::Google if self.maps.google_api_key.is_none() => {
+                anyhow::bail!("maps.provider = \"google\" needs maps.google_api_key")
+            }
+            MapsProvider::Open
+                if self.maps.geocoder_url.is_none() || self.maps.router_url.is_none() =>
+            {
+                anyhow::bail!(
+                    "maps.provider = \"open\" needs maps.geocoder_url (Photon) and maps.router_url (OSRM)"
+                )
+            }
+            _ => {}
         }
         if self.push.provider == PushProvider::Fcm && self.push.fcm_credentials_file.is_none() {
             anyhow::bail!("push.provider = \"fcm\" needs push.fcm_credentials_file");

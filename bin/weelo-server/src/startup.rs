@@ -17,12 +17,13 @@ use weelo_api::state::AuthContext;
 use weelo_cache::{Cache, TlsMode};
 use weelo_dispatch::broadcast::DispatchJobs;
 use weelo_dispatch::orders::Expiry;
+use weelo_dispatch::places::PlacesMetrics;
 use weelo_dispatch::presence::Presence;
 use weelo_dispatch::pricing::Prices;
 use weelo_dispatch::push::{PushMetrics, PushProvider};
 use weelo_dispatch::relay::Relay;
 use weelo_dispatch::supervisor::Supervisor;
-use weelo_dispatch::{Dispatch, DispatchSettings, PushParts};
+use weelo_dispatch::{Dispatch, DispatchSettings, Providers};
 use weelo_orders::{Clock, SystemClock};
 use weelo_persistence::{build_pool, migrate::run_migrations_for};
 use weelo_realtime::{EngineConfig, Hub, Realtime};
@@ -82,6 +83,8 @@ impl Application {
         let metrics = HttpMetrics::new()?;
         let push_metrics = PushMetrics::new()?;
         push_metrics.register(metrics.registry())?;
+        let places_metrics = PlacesMetrics::new()?;
+        places_metrics.register(metrics.registry())?;
         let push_sender = weelo_dispatch::push::sender_for(&settings.push)?;
         let hub = Hub::new(settings.realtime.socket_queue);
         let auth = Arc::new(AuthContext::new(
@@ -103,11 +106,13 @@ impl Application {
                 presence: settings.presence.clone(),
                 tracking: settings.tracking.clone(),
                 push: settings.push.clone(),
+                maps: settings.maps.clone(),
             },
             Arc::new(HubSockets(hub.clone())),
-            PushParts {
-                sender: push_sender,
-                metrics: push_metrics,
+            Providers {
+                push_sender,
+                push_metrics,
+                places_metrics,
             },
             prices,
         );

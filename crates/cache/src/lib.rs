@@ -15,7 +15,9 @@
 //! - [`presence`]: presence hashes, the online set and the event stream.
 //! - [`mirror`]: JSON snapshots written after commit, read before PostgreSQL.
 //! - [`sockets`]: which users have a live socket on any instance.
+//! - [`answers`]: outside providers' answers kept for a TTL.
 
+pub mod answers;
 pub mod client;
 pub mod error;
 pub mod lock;

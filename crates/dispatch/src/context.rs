@@ -9,6 +9,7 @@ use weelo_persistence::{DbConn, DbPool, PersistenceError};
 
 use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
+use crate::places::{MapsSettings, Places, PlacesMetrics};
 use crate::presence::{Presence, PresenceSettings};
 use crate::pricing::Prices;
 use crate::push::{Push, PushMetrics, PushSender, PushSettings};
@@ -47,6 +48,8 @@ pub struct Dispatch {
     pub push: Push,
     /// The rate card and the quote key.
     pub prices: Prices,
+    /// Place search, routes and ETAs.
+    pub places: Places,
 }
 
 /// The configuration sections the use cases read.
@@ -60,14 +63,19 @@ pub struct DispatchSettings {
     pub tracking: TrackingSettings,
     /// `[push]`: the push provider and its retries.
     pub push: PushSettings,
+    /// `[maps]`.
+    pub maps: MapsSettings,
 }
 
-/// The push provider and where its figures go.
-pub struct PushParts {
+/// The outside providers' parts made by the caller: the push sender and
+/// the metrics it registers.
+pub struct Providers {
     /// Sends the pushes.
-    pub sender: Arc<dyn PushSender>,
-    /// Its metrics (registered by the caller).
-    pub metrics: PushMetrics,
+    pub push_sender: Arc<dyn PushSender>,
+    /// Push metrics (registered by the caller).
+    pub push_metrics: PushMetrics,
+    /// Places metrics (registered by the caller).
+    pub places_metrics: PlacesMetrics,
 }
 
 impl Dispatch {
@@ -80,7 +88,7 @@ impl Dispatch {
         clock: Arc<dyn Clock>,
         settings: DispatchSettings,
         sockets: Arc<dyn Sockets>,
-        push: PushParts,
+        providers: Providers,
         prices: Prices,
     ) -> Self {
         let supervisor = Supervisor::new();
@@ -116,13 +124,15 @@ impl Dispatch {
         );
         let push = Push::new(
             settings.push,
-            push.sender,
-            push.metrics,
+            providers.push_sender,
+            providers.push_metrics,
             cache.clone(),
             clock.clone(),
         );
+        let places = Places::new(settings.maps, cache.clone(), providers.places_metrics);
         Self {
             push,
+            places,
             prices,
             db,
             cache,

@@ -17,6 +17,7 @@
 //! - [`context`]: [`Dispatch`], the shared handles.
 //! - [`custom_bookings`]: customers' long-term booking requests.
 //! - [`drivers`]: a driver's dashboard, earnings and performance.
+//! - [`breaker`]: the circuit breaker in front of each outside provider.
 //! - [`error`]: [`DispatchError`] and [`ErrorCode`].
 //! - [`events`]: the wire contract of the sockets: every event, its payload
 //!   and its rooms.
@@ -26,6 +27,8 @@
 //! - [`idempotent`]: claiming `X-Idempotency-Key` inside a change's
 //!   transaction and storing its answer.
 //! - [`orders`]: create and cancel, the order JSON, the expiry jobs.
+//! - [`places`]: address search, reverse look-up, routes and ETAs, from
+//!   Google, open services or the embedded gazetteer.
 //! - [`presence`]: online transporters, the proximity index, the stream.
 //! - [`pricing`]: prices from the rate card, with the quote to sign.
 //! - [`push`]: push notifications (FCM) for whoever has no live socket.
@@ -41,6 +44,7 @@
 
 pub mod accounts;
 pub mod assignments;
+pub mod breaker;
 pub mod broadcast;
 pub mod context;
 pub mod custom_bookings;
@@ -51,6 +55,7 @@ pub mod fleet;
 pub mod holds;
 pub mod idempotent;
 pub mod orders;
+pub mod places;
 pub mod presence;
 pub mod pricing;
 pub mod push;
@@ -61,5 +66,5 @@ pub mod supervisor;
 pub mod tracking;
 pub mod wire;
 
-pub use context::{Dispatch, DispatchSettings, PushParts};
+pub use context::{Dispatch, DispatchSettings, Providers};
 pub use error::{DispatchError, ErrorCode};

@@ -12,6 +12,7 @@ pub mod holds;
 pub mod metrics;
 pub mod notifications;
 pub mod orders;
+pub mod places;
 pub mod presence;
 pub mod pricing;
 pub mod profile;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(broadcasts::configure)
                 .configure(holds::configure)
                 .configure(assignments::configure)
+                .configure(places::configure)
                 .configure(tracking::configure)
                 .configure(ratings::configure)
                 .configure(custom_bookings::configure),

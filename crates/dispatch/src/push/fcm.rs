@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::breaker::Breaker;
 use super::sender::{PushSender, Sent};
+use crate::breaker::Breaker;
 use crate::events::push::PushMessage;
 
 /// The OAuth2 scope of `messages:send`.

@@ -6,12 +6,11 @@
 //!   the events ([`crate::events::push`]).
 //! - [`settings`]: the `[push]` section.
 //! - [`sender`]: the provider trait and the logging default.
-//! - [`fcm`]: Firebase Cloud Messaging HTTP v1, behind a [`breaker`].
+//! - [`fcm`]: Firebase Cloud Messaging HTTP v1, behind a [`crate::breaker`].
 //! - [`live`]: who has a live socket on any instance.
 //! - [`worker`]: the durable jobs claimed, sent and settled.
 //! - [`metrics`]: the figures.
 
-pub mod breaker;
 pub mod fcm;
 pub mod live;
 pub mod metrics;
@@ -30,7 +29,7 @@ pub use metrics::PushMetrics;
 pub use sender::{LogSender, PushSender, Sent};
 pub use settings::{PushProvider, PushSettings};
 
-use breaker::Breaker;
+use crate::breaker::Breaker;
 use fcm::{FcmSender, FcmSetupError};
 
 /// The push machinery of one instance. Cheap to clone.

@@ -18,11 +18,12 @@ use weelo_dispatch::broadcast::DispatchJobs;
 use weelo_dispatch::holds::{self, HoldRequest};
 use weelo_dispatch::idempotent::Keyed;
 use weelo_dispatch::orders::service;
+use weelo_dispatch::places::PlacesMetrics;
 use weelo_dispatch::presence::switch;
 use weelo_dispatch::pricing::{Prices, QuoteSeal};
 use weelo_dispatch::push::{LogSender, PushMetrics};
 use weelo_dispatch::sockets::NoSockets;
-use weelo_dispatch::{Dispatch, DispatchError, DispatchSettings, ErrorCode, PushParts, fleet};
+use weelo_dispatch::{Dispatch, DispatchError, DispatchSettings, ErrorCode, Providers, fleet};
 use weelo_orders::{ManualClock, Role};
 use weelo_persistence::outbox::{self, StoredEvent};
 use weelo_persistence::users::NewDriver;
@@ -78,6 +79,7 @@ impl Harness {
             presence: config_section("presence").unwrap(),
             tracking: config_section("tracking").unwrap(),
             push: config_section("push").unwrap(),
+            maps: config_section("maps").unwrap(),
         };
         tune(&mut settings);
         let clock = Arc::new(ManualClock::starting_now());
@@ -87,9 +89,10 @@ impl Harness {
             clock.clone(),
             settings,
             Arc::new(NoSockets),
-            PushParts {
-                sender: Arc::new(LogSender),
-                metrics: PushMetrics::new().unwrap(),
+            Providers {
+                push_sender: Arc::new(LogSender),
+                push_metrics: PushMetrics::new().unwrap(),
+                places_metrics: PlacesMetrics::new().unwrap(),
             },
             Prices {
                 catalogue: Arc::new(rate_card().unwrap()),

@@ -1,7 +1,7 @@
-//! A circuit breaker for the push provider: after a run of failures it
-//! sends nothing for a while (the jobs wait for their next attempt instead
-//! of hammering a provider that is down), then lets one probe through; a
-//! success closes it. A provider's `Retry-After` pauses it too.
+//! A circuit breaker for an outside provider (push, maps): after a run of
+//! failures it lets nothing through for a while (callers wait or fall back
+//! instead of hammering a provider that is down), then lets one probe
+//! through; a success closes it. A provider's `Retry-After` pauses it too.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;

@@ -1,0 +1,75 @@
+//! Places, routes and ETAs (reference weelo-clients.md §3.13): place
+//! search, reverse look-up, routes, the provider's status and the trucks'
+//! ETAs on an order. Every geocoding call counts against the caller's
+//! per-minute limit.
+
+use actix_web::{HttpResponse, web};
+use uuid::Uuid;
+use weelo_dispatch::places::endpoints::{self, PointBody, RouteBody, RouteMultiBody, SearchBody};
+
+use super::ok;
+use crate::auth::{Authed, Caller, CustomerRole};
+use crate::{ApiError, ApiJson, AppState};
+
+/// Mounts the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/geocoding/search", web::post().to(search))
+        .route("/geocoding/reverse", web::post().to(reverse))
+        .route("/geocoding/route", web::post().to(route))
+        .route("/geocoding/route-multi", web::post().to(route_multi))
+        .route("/geocoding/status", web::get().to(status))
+        .route("/tracking/booking/{order_id}/eta", web::get().to(eta));
+}
+
+async fn search(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<SearchBody>,
+) -> Result<HttpResponse, ApiError> {
+    endpoints::take_call(&state, caller.user_id).await?;
+    Ok(ok(endpoints::search(&state, &body.0).await?))
+}
+
+async fn reverse(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<PointBody>,
+) -> Result<HttpResponse, ApiError> {
+    endpoints::take_call(&state, caller.user_id).await?;
+    Ok(ok(endpoints::reverse(&state, &body.0).await?))
+}
+
+async fn route(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<RouteBody>,
+) -> Result<HttpResponse, ApiError> {
+    endpoints::take_call(&state, caller.user_id).await?;
+    Ok(ok(endpoints::route(&state, &body.0).await?))
+}
+
+async fn route_multi(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<RouteMultiBody>,
+) -> Result<HttpResponse, ApiError> {
+    endpoints::take_call(&state, caller.user_id).await?;
+    Ok(ok(endpoints::route_multi(&state, &body.0).await?))
+}
+
+async fn status(state: web::Data<AppState>, _caller: Caller) -> HttpResponse {
+    ok(state.places.status())
+}
+
+async fn eta(
+    state: web::Data<AppState>,
+    caller: Authed<CustomerRole>,
+    order_id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(endpoints::booking_eta(
+        &state,
+        caller.user_id(),
+        *order_id,
+    )
+    .await?))
+}
