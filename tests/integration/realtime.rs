@@ -634,6 +634,9 @@ async fn a_new_order_is_broadcast_to_the_nearby_transporter_with_a_free_truck_on
     assert_eq!(broadcast["trucksYouCanProvide"], 1);
     assert_eq!(broadcast["requestedVehicles"].as_array().unwrap().len(), 2);
     assert!(broadcast["pickupDistanceKm"].as_f64().unwrap() < 1.0);
+    // Under a kilometre at a truck's pace: one to three minutes.
+    let eta = broadcast["pickupEtaMinutes"].as_i64().unwrap();
+    assert!((1..=3).contains(&eta), "{eta}");
     assert!(broadcast.get("customerPhone").is_none());
 
     // The feed lists it for the near transporter only, until declined.

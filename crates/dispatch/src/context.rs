@@ -109,6 +109,7 @@ impl Dispatch {
         );
         let tracking = Tracking::new(
             settings.tracking,
+            Arc::new(settings.maps.clone()),
             db.clone(),
             cache.clone(),
             sockets.clone(),

@@ -237,6 +237,7 @@ fn new_broadcast() {
         your_available_trucks: 1,
         is_personalized: true,
         pickup_distance_km: 2.4,
+        pickup_eta_minutes: 7,
         dispatch_revision: 1,
         order_lifecycle_version: 4,
         payload_version: 1,
@@ -259,7 +260,7 @@ fn new_broadcast() {
                 "farePerTruck": 15000,
             }],
             "trucksYouCanProvide": 1, "maxTrucksYouCanProvide": 1, "yourAvailableTrucks": 1,
-            "isPersonalized": true, "pickupDistanceKm": 2.4, "dispatchRevision": 1,
+            "isPersonalized": true, "pickupDistanceKm": 2.4, "pickupEtaMinutes": 7, "dispatchRevision": 1,
             "orderLifecycleVersion": 4, "payloadVersion": 1, "serverTimeMs": 1_800_000_005_000_i64,
         }),
     );

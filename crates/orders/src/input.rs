@@ -139,6 +139,11 @@ pub struct ValidOrder {
     pub total_amount: i64,
     /// Cargo per truck, kg, when given.
     pub cargo_weight_kg: Option<f64>,
+    /// The road distance the server measured, whole km.
+    pub route_distance_km: Option<i32>,
+    /// Whether a maps provider measured it (not an estimate): it then
+    /// prices the order.
+    pub route_measured: bool,
 }
 
 impl ValidOrder {
@@ -281,6 +286,8 @@ impl OrderDraft {
             total_trucks: i32::try_from(total_trucks).unwrap_or(i32::MAX),
             total_amount,
             cargo_weight_kg,
+            route_distance_km: None,
+            route_measured: false,
         })
     }
 

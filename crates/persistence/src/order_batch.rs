@@ -36,6 +36,17 @@ pub struct NewOrder<'a> {
     pub first: Step<'a>,
     /// The event that announces the order (its payload is the answer).
     pub created: Announcement<'a>,
+    /// The road distance the server measured, when it did.
+    pub route: Option<Measured<'a>>,
+}
+
+/// A road distance the server measured over an order's points.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured<'a> {
+    /// Whole kilometres.
+    pub distance_km: i32,
+    /// Who measured it (`google`, `open`, `embedded`).
+    pub source: &'a str,
 }
 
 /// The name and rooms of the event a new order is announced with.
@@ -87,7 +98,7 @@ WITH i AS (
         server_price_per_truck)
     SELECT x.id, x.order_id, x.n, x.t, x.s, x.k, x.p, x.at, x.at, x.cp, x.sp
     FROM unnest($31::uuid[], $32::uuid[], $33::int4[], $34::text[], $35::text[], $36::text[],
-        $37::int4[], $38::timestamptz[], $52::int4[], $53::int4[])
+        $37::int4[], $38::timestamptz[], $55::int4[], $56::int4[])
         AS x(id, order_id, n, t, s, k, p, at, cp, sp)
     JOIN o ON o.id = x.order_id
     RETURNING 1
@@ -116,6 +127,12 @@ WITH i AS (
     ) AS x
     JOIN o ON o.id = x.order_id
     ORDER BY x.batch_position, x.position
+    RETURNING 1
+), r AS (
+    INSERT INTO order_routes (order_id, distance_km, source)
+    SELECT x.order_id, x.km, x.source
+    FROM unnest($52::uuid[], $53::int4[], $54::text[]) AS x(order_id, km, source)
+    JOIN o ON o.id = x.order_id
     RETURNING 1
 ), s AS (
     INSERT INTO dispatch_schedule (order_id, due_at)
@@ -159,6 +176,9 @@ struct OrderColumns<'a> {
     next_at: Vec<Option<chrono::DateTime<chrono::Utc>>>,
     rooms: Vec<serde_json::Value>,
     topic: Vec<&'a str>,
+    route_order: Vec<uuid::Uuid>,
+    route_km: Vec<i32>,
+    route_source: Vec<&'a str>,
 }
 
 /// The truck requests of every order.
@@ -233,6 +253,11 @@ fn columns<'a>(batch: &[NewOrder<'a>]) -> (OrderColumns<'a>, TruckColumns<'a>, S
         o.rooms
             .push(serde_json::Value::from(item.created.rooms.to_vec()));
         o.topic.push(item.created.topic);
+        if let Some(route) = item.route {
+            o.route_order.push(order.id);
+            o.route_km.push(route.distance_km);
+            o.route_source.push(route.source);
+        }
         for truck in item.trucks {
             t.id.push(truck.id);
             t.order_id.push(order.id);
@@ -335,6 +360,9 @@ pub async fn create_all(
             .bind::<Array<Timestamptz>, _>(s.event_at)
             .bind::<Array<Text>, _>(o.topic)
             .bind::<Array<Jsonb>, _>(s.event_push_to)
+            .bind::<Array<SqlUuid>, _>(o.route_order)
+            .bind::<Array<Integer>, _>(o.route_km)
+            .bind::<Array<Text>, _>(o.route_source)
             .bind::<Array<Nullable<Integer>>, _>(t.client_price)
             .bind::<Array<Nullable<Integer>>, _>(t.server_price),
     )

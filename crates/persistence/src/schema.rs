@@ -21,6 +21,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         trip_started_at -> Nullable<Timestamptz>,
         silence_reported_at -> Nullable<Timestamptz>,
+        approaching_sent_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -140,6 +141,14 @@ diesel::table! {
         notified_at -> Timestamptz,
         declined_at -> Nullable<Timestamptz>,
         acked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    order_routes (order_id) {
+        order_id -> Uuid,
+        distance_km -> Int4,
+        source -> Text,
     }
 }
 
@@ -367,6 +376,7 @@ diesel::joinable!(holds -> orders (order_id));
 diesel::joinable!(holds -> users (transporter_id));
 diesel::joinable!(order_notifications -> orders (order_id));
 diesel::joinable!(order_notifications -> users (transporter_id));
+diesel::joinable!(order_routes -> orders (order_id));
 diesel::joinable!(orders -> users (customer_id));
 diesel::joinable!(otp_challenges -> users (requested_by));
 diesel::joinable!(push_jobs -> outbox (outbox_id));
@@ -387,6 +397,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     holds,
     idempotency_keys,
     order_notifications,
+    order_routes,
     orders,
     otp_challenges,
     otp_lockouts,

@@ -402,6 +402,24 @@ pub async fn mark_silent(
     .map(|rows| rows == 1)
 }
 
+/// Marks that `driver_approaching` went out for assignment `id`; `false`
+/// when it already had (another instance, an earlier fix).
+pub async fn mark_approaching(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(
+        assignments::table
+            .find(id)
+            .filter(assignments::approaching_sent_at.is_null()),
+    )
+    .set(assignments::approaching_sent_at.eq(now))
+    .execute(conn)
+    .await
+    .map(|rows| rows == 1)
+}
+
 /// The trip is heard from again: a later silence is reported anew.
 pub async fn clear_silent(conn: &mut AsyncPgConnection, trip_id: Uuid) -> QueryResult<()> {
     diesel::update(

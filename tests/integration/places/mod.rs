@@ -471,3 +471,104 @@ async fn each_truck_on_its_way_has_an_eta_to_the_pickup() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_order_keeps_the_road_distance_its_provider_measured() {
+    let google = MapsStandIn::start(&google_fixtures()).await;
+    let app = spawn_tuned(|s| google.as_google(s)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (status, created) = app
+        .create_order(&customer, "key-1", &crate::dispatch::two_trucks())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let check = &created["data"]["priceCheck"];
+    assert_eq!(
+        (
+            check["distanceKm"].clone(),
+            check["routeDistanceKm"].clone()
+        ),
+        (json!(150), json!(171)),
+        "{check}"
+    );
+    assert_eq!(check["pricedOnRouteDistance"], true);
+    assert_eq!(
+        app.count_rows("order_routes WHERE distance_km = 171 AND source = 'google'")
+            .await,
+        1
+    );
+    let routed = google.seen();
+    let asked = routed
+        .iter()
+        .find(|s| s.path == "/directions/v2:computeRoutes")
+        .unwrap();
+    assert_eq!(
+        asked.body["origin"]["location"]["latLng"]["latitude"],
+        19.076
+    );
+
+    // With nothing configured the estimate is kept, and the client's
+    // distance prices the order.
+    let app = spawn_app().await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, created) = app
+        .create_order(&customer, "key-1", &crate::dispatch::two_trucks())
+        .await;
+    let check = &created["data"]["priceCheck"];
+    assert_eq!(check["pricedOnRouteDistance"], false);
+    let estimated = check["routeDistanceKm"].as_i64().unwrap();
+    assert!((140..=175).contains(&estimated), "{estimated}");
+    assert_eq!(
+        app.count_rows(&format!(
+            "order_routes WHERE distance_km = {estimated} AND source = 'embedded'"
+        ))
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn driver_approaching_goes_to_the_customer_once_per_trip_on_a_drive() {
+    let app = spawn_app().await;
+    let t1 = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let (_, order, trip) = taken(&app, &t1, true).await;
+    let counted = format!("outbox WHERE topic = 'driver_approaching' AND order_id = '{order}'");
+    let approaching = || app.count_rows(&counted);
+    // From 10 km north of the pickup (19.0760, 72.8777) towards it: 10 km,
+    // 4 km and 2.5 km are too far; 1.5 km is under five minutes at a
+    // truck's speed; then 0.5 km and at the pickup.
+    for (km, expected) in [(10.0, 0), (4.0, 0), (2.5, 0), (1.5, 1), (0.5, 1), (0.0, 1)] {
+        // A fix every five minutes: a truck's pace, never a jump.
+        app.clock.advance(chrono::Duration::minutes(5));
+        let at = app.clock.now();
+        let (status, sent) = app
+            .call(
+                Method::POST,
+                "tracking/batch",
+                Some(&t1.driver_token),
+                Some(json!({ "tripId": trip, "points": [{
+                    "latitude": 19.0760 + km / 111.2, "longitude": 72.8777,
+                    "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                }] })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{sent}");
+        assert_eq!(sent["data"]["accepted"], 1, "{sent}");
+        assert_eq!(approaching().await, expected, "at {km} km");
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Payload {
+        #[diesel(sql_type = diesel::sql_types::Jsonb)]
+        payload: Value,
+    }
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.db.connect().await.unwrap();
+    let row: Payload =
+        diesel::sql_query("SELECT payload FROM outbox WHERE topic = 'driver_approaching'")
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(row.payload["tripId"], trip.as_str());
+    assert_eq!(row.payload["durationMinutes"], 4, "{}", row.payload);
+    assert_eq!(row.payload["distanceKm"], 1.9, "1.5 km × the road factor");
+    assert!(row.payload["driverName"].is_string());
+}

@@ -10,7 +10,7 @@ use weelo_persistence::dispatch as persisted;
 use weelo_persistence::orders::{Order, TruckRequest};
 use weelo_persistence::{PersistenceError, dispatch, outbox};
 
-use super::{broadcast, groups};
+use super::{PickupReach, broadcast, groups};
 use crate::events::{Event, Room, names};
 use crate::wire::iso;
 use crate::{Dispatch, DispatchError, ErrorCode};
@@ -52,12 +52,17 @@ pub async fn feed(state: &Dispatch, transporter: Uuid) -> Result<Vec<Value>, Per
                 .iter()
                 .map(|i| free(groups[*i].key).min(groups[*i].open))
                 .sum();
+            let reach = PickupReach::of(
+                *distance_m,
+                state.places.settings(),
+                groups[mine[0]].vehicle_type,
+            );
             Event::NewBroadcast(Box::new(broadcast(
                 order,
                 &groups,
                 &mine,
                 can_provide,
-                *distance_m,
+                reach,
                 now.timestamp_millis(),
                 order.dispatch_attempts.max(1),
             )))

@@ -55,17 +55,46 @@ pub(crate) fn groups(trucks: &[TruckRequest]) -> Vec<Group<'_>> {
     groups
 }
 
+/// How far a transporter is from the pickup, and how long its truck would
+/// take to get there (the embedded estimate: an offer never waits on a
+/// maps provider).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PickupReach {
+    /// Straight-line metres.
+    pub(crate) distance_m: f64,
+    /// Estimated minutes of driving.
+    pub(crate) eta_minutes: i64,
+}
+
+impl PickupReach {
+    /// `distance_m` away, for a truck of `vehicle_type`, on `maps`' road
+    /// factor and speeds.
+    pub(crate) fn of(
+        distance_m: f64,
+        maps: &crate::places::MapsSettings,
+        vehicle_type: &str,
+    ) -> Self {
+        Self {
+            distance_m,
+            eta_minutes: crate::places::types::minutes_of(
+                maps.estimate_secs(distance_m, Some(vehicle_type)),
+            ),
+        }
+    }
+}
+
 /// The personalised `new_broadcast` of weelo-clients.md §4.4.
 pub(crate) fn broadcast(
     order: &Order,
     groups: &[Group<'_>],
     mine: &[usize],
     can_provide: usize,
-    distance_m: f64,
+    reach: PickupReach,
     now_ms: i64,
     step: i32,
 ) -> NewBroadcast {
     let first = &groups[mine[0]];
+    let distance_m = reach.distance_m;
     let requested = groups
         .iter()
         .map(|g| RequestedVehicle {
@@ -103,6 +132,7 @@ pub(crate) fn broadcast(
         your_available_trucks: can_provide,
         is_personalized: true,
         pickup_distance_km: (distance_m / 100.0).round() / 10.0,
+        pickup_eta_minutes: reach.eta_minutes,
         dispatch_revision: step,
         order_lifecycle_version: order.version,
         payload_version: 1,

@@ -27,7 +27,7 @@ use weelo_persistence::orders::{self, Order, TruckRequest};
 use weelo_persistence::outbox::NewEvent;
 use weelo_persistence::quiet_steps::{self, DueStep, QuietStep};
 
-use super::{Group, broadcast, groups};
+use super::{Group, PickupReach, broadcast, groups};
 use crate::Dispatch;
 use crate::events::{BroadcastStateChanged, Event, Room};
 use weelo_orders::DispatchState;
@@ -112,12 +112,17 @@ async fn find_and_tell(
             transporter_id: *transporter,
             distance_m: *distance_m,
         });
+        let pickup = PickupReach::of(
+            *distance_m,
+            state.places.settings(),
+            groups[lines[0]].vehicle_type,
+        );
         let offer = broadcast(
             order,
             groups,
             lines,
             can_provide,
-            *distance_m,
+            pickup,
             now.timestamp_millis(),
             step,
         );

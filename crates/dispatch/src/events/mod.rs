@@ -113,6 +113,8 @@ events! {
     TripCancelled(TripCancelled) = TRIP_CANCELLED "trip_cancelled",
     /// The customer's truck has gone quiet.
     DriverConnectivityIssue(DriverConnectivityIssue) = DRIVER_CONNECTIVITY_ISSUE "driver_connectivity_issue",
+    /// The customer's truck is about to reach the pickup.
+    DriverApproaching(DriverApproaching) = DRIVER_APPROACHING "driver_approaching",
     /// The transporter's driver has gone quiet.
     DriverMayBeOffline(DriverMayBeOffline) = DRIVER_MAY_BE_OFFLINE "driver_may_be_offline",
     /// A truck's latest fix (live only).

@@ -117,6 +117,7 @@ pub struct NewBroadcast {
     pub your_available_trucks: usize,
     pub is_personalized: bool,
     pub pickup_distance_km: f64,
+    pub pickup_eta_minutes: i64,
     pub dispatch_revision: i32,
     pub order_lifecycle_version: i32,
     pub payload_version: u8,
@@ -537,6 +538,22 @@ pub struct DriverConnectivityIssue {
     pub last_seen_seconds: i64,
     pub message: &'static str,
     pub timestamp: String,
+}
+
+/// `driver_approaching`: the customer's truck is about to reach the
+/// pickup (once per trip).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriverApproaching {
+    pub trip_id: Uuid,
+    pub order_id: Uuid,
+    pub booking_id: Uuid,
+    pub driver_id: Uuid,
+    pub driver_name: String,
+    pub vehicle_number: String,
+    pub distance_km: f64,
+    pub duration_minutes: i64,
+    pub duration_text: String,
 }
 
 /// `driver_may_be_offline`: the transporter's driver has gone quiet on a

@@ -47,7 +47,7 @@ pub fn policy(topic: &str, role: Role) -> Option<Priority> {
         | (names::ASSIGNMENT_STATUS_CHANGED | names::ORDER_EXPIRED, Customer)
         | (names::BOOKING_COMPLETED, Transporter | Customer)
         | (names::TRIP_CANCELLED, Transporter | Driver)
-        | (names::BOOKING_FULLY_FILLED, Customer) => Priority::Normal,
+        | (names::BOOKING_FULLY_FILLED | names::DRIVER_APPROACHING, Customer) => Priority::Normal,
         _ => return None,
     };
     Some(priority)
@@ -185,6 +185,7 @@ fn kind_of(topic: &str, role: Role, fields: &Map<String, Value>) -> String {
         (names::BOOKING_COMPLETED, Role::Customer) => "trip_completed",
         (names::ORDER_EXPIRED, Role::Customer) => "trip_update",
         (names::DRIVER_MAY_BE_OFFLINE, _) => "driver_offline",
+        (names::DRIVER_APPROACHING, Role::Customer) => "driver_arriving",
         (other, _) => other,
     };
     kind.to_owned()

@@ -141,6 +141,26 @@ pub fn title_and_body(
                 format!("आपकी बुकिंग के सभी {} ट्रक पक्के हो गए", get("trucksNeeded")),
             ),
         ),
+        "driver_arriving" => {
+            let eta = get("durationText");
+            if eta.is_empty() {
+                (
+                    (
+                        "Truck at the pickup",
+                        format!("{vehicle} has reached the pickup"),
+                    ),
+                    ("ट्रक पिकअप पर", format!("{vehicle} पिकअप पर पहुँच गया")),
+                )
+            } else {
+                (
+                    (
+                        "Truck arriving",
+                        format!("{vehicle} is about {eta} from the pickup"),
+                    ),
+                    ("ट्रक आ रहा है", format!("{vehicle} पिकअप से लगभग {eta} दूर है")),
+                )
+            }
+        }
         "driver_offline" => (
             (
                 "Driver may be offline",

@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use weelo_cache::Cache;
+use weelo_persistence::order_batch::Measured;
 use weelo_persistence::order_batch::{self, Announcement, NewOrder};
 use weelo_persistence::orders::{self, AnswerKey, CreateRefused, Order, TruckRequest};
 use weelo_persistence::{DbPool, PersistenceError};
@@ -43,6 +44,8 @@ pub(crate) struct Creating {
     pub(crate) first: FirstStep,
     /// The rooms `order_created` goes to.
     pub(crate) rooms: Vec<String>,
+    /// The road distance measured, km, and by whom.
+    pub(crate) route: Option<(i32, &'static str)>,
 }
 
 impl Creating {
@@ -61,6 +64,10 @@ impl Creating {
                 topic: names::ORDER_CREATED,
                 rooms: &self.rooms,
             },
+            route: self.route.map(|(distance_km, source)| Measured {
+                distance_km,
+                source,
+            }),
         }
     }
 }

@@ -8,7 +8,7 @@ use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use weelo_availability::{VehicleKey, vehicle_type};
+use weelo_availability::{Point, VehicleKey, vehicle_type};
 use weelo_cache::RateDecision;
 use weelo_orders::OrderDraft;
 use weelo_persistence::assignments::Assignment;
@@ -57,6 +57,7 @@ pub async fn create(
         .validate(|id| vehicle_type(id).map(|entry| entry.id))
         .map_err(|error| DispatchError::invalid_field(error.field, error.message))?;
     let now = state.clock.now();
+    let route_source = measure_route(state, &mut order).await;
     if let Err(stale) = crate::pricing::check::check_order(&state.prices, &mut order, now) {
         // A retry of a create that was answered keeps its answer, even
         // after the quote it carried has expired.
@@ -117,6 +118,7 @@ pub async fn create(
         request_hash: hash,
         answer,
         first,
+        route: order.route_distance_km.map(|km| (km, route_source)),
     });
     let mut expired_stale = false;
     loop {
@@ -174,6 +176,29 @@ pub async fn create(
         data: creating.answer.clone(),
         replayed: false,
     })
+}
+
+/// The road distance over the order's points, from the maps provider (or
+/// the embedded estimate when it is the provider or fails), kept beside
+/// the client's `distanceKm`.
+async fn measure_route(
+    state: &Dispatch,
+    order: &mut weelo_orders::input::ValidOrder,
+) -> &'static str {
+    let mut points = vec![Point::new(order.pickup.latitude, order.pickup.longitude)];
+    points.extend(
+        order
+            .stops
+            .iter()
+            .map(|s| Point::new(s.latitude, s.longitude)),
+    );
+    points.push(Point::new(order.drop.latitude, order.drop.longitude));
+    let vehicle = order.lines.first().map(|l| l.vehicle_type.clone());
+    let served = state.places.route(&points, vehicle.as_deref()).await;
+    order.route_distance_km =
+        i32::try_from(crate::places::types::km_of(served.value.distance_m)).ok();
+    order.route_measured = served.source != crate::places::Source::Embedded;
+    served.source.as_str()
 }
 
 /// The stored answer for `key`, or a conflict when it answered another body.

@@ -124,7 +124,10 @@ fn rate_card(prices: &Prices, line: &Line, order: &ValidOrder, now: DateTime<Utc
         .quote(QuoteInput {
             vehicle_type: &line.vehicle_type,
             vehicle_subtype: &line.vehicle_subtype,
-            distance_km: f64::from(order.distance_km),
+            distance_km: f64::from(match order.route_distance_km {
+                Some(km) if order.route_measured => km,
+                _ => order.distance_km,
+            }),
             trucks: 1,
             cargo_kg: order.cargo_weight_kg,
             at: now.with_timezone(&INDIA).naive_local(),
@@ -194,6 +197,9 @@ pub fn summary(order: &ValidOrder) -> Value {
         "clientTotalAmount": client_total,
         "totalAmount": order.total_amount,
         "tolerancePercent": TOLERANCE_PERCENT,
+        "distanceKm": order.distance_km,
+        "routeDistanceKm": order.route_distance_km,
+        "pricedOnRouteDistance": order.route_measured,
         "lines": lines,
     })
 }

@@ -267,6 +267,10 @@ impl Tracking {
             crate::relay::publish_live(&self.inner.cache, self.inner.sockets.as_ref(), delivery)
                 .await;
         }
+        if let Err(error) = self.check_approach(&trip, &newest).await {
+            // The fix is kept; the banner can wait for the next one.
+            tracing::warn!(%error, trip.id = %trip_id, "driver_approaching was not settled");
+        }
         if trip.silence_reported_at.is_some() {
             self.heard_again(trip).await?;
         }

@@ -10,6 +10,7 @@
 //! goes to `trip_points` in batches. Trip statuses are PostgreSQL changes
 //! with their outbox events, like every other state change.
 
+pub mod approach;
 pub mod ingest;
 pub mod queries;
 pub mod settings;
@@ -21,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::places::MapsSettings;
 use crate::sockets::Sockets;
 use crate::supervisor::{Supervisor, next_until_stopped};
 use serde::{Deserialize, Serialize};
@@ -79,6 +81,11 @@ pub struct Tracking {
 
 struct Inner {
     settings: TrackingSettings,
+    /// The approach thresholds and the ETA estimate.
+    maps: Arc<MapsSettings>,
+    /// Trips heading to the pickup, by trip: the pickup, and whether
+    /// `driver_approaching` is settled for it.
+    approached: Mutex<HashMap<Uuid, (weelo_availability::Point, bool)>>,
     db: DbPool,
     cache: Cache,
     sockets: Arc<dyn Sockets>,
@@ -100,6 +107,7 @@ impl Tracking {
     /// be called inside the tokio runtime).
     pub fn new(
         settings: TrackingSettings,
+        maps: Arc<MapsSettings>,
         db: DbPool,
         cache: Cache,
         sockets: Arc<dyn Sockets>,
@@ -110,10 +118,12 @@ impl Tracking {
         let tracking = Self {
             inner: Arc::new(Inner {
                 settings,
+                maps,
                 db,
                 cache,
                 sockets,
                 clock,
+                approached: Mutex::new(HashMap::new()),
                 trips: Mutex::new(HashMap::new()),
                 fixes: Mutex::new(HashMap::new()),
                 emitted: Mutex::new(HashMap::new()),
@@ -295,6 +305,7 @@ impl Tracking {
         locked(&self.inner.trips).remove(&trip_id);
         locked(&self.inner.fixes).remove(&trip_id);
         locked(&self.inner.emitted).remove(&trip_id);
+        locked(&self.inner.approached).remove(&trip_id);
     }
 
     /// Queues socket fixes for the history writer; `false` when it is full.

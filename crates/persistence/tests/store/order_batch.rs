@@ -127,6 +127,7 @@ fn new_order(made: &Made, now: DateTime<Utc>) -> NewOrder<'_> {
             topic: "order_created",
             rooms: &made.rooms,
         },
+        route: None,
     }
 }
 

@@ -75,6 +75,7 @@ pub async fn try_order(
             topic: "order_created",
             rooms: &rooms,
         },
+        route: None,
     };
     orders::create(conn, item)
         .await

@@ -1,0 +1,2 @@
+ALTER TABLE assignments DROP COLUMN approaching_sent_at;
+DROP TABLE order_routes;
