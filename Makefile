@@ -76,13 +76,13 @@ tools:
 ## BENCHMARKS.md.
 bench: services
 	$(CARGO) bench --locked -p weelo-availability --bench nearby
-	$(CARGO) bench --locked -p weelo-availability --bench gazetteer
 	./scripts/bench-geo.sh
 	./scripts/bench-heartbeats.sh
 	./scripts/bench-orders.sh
 	./scripts/bench-sockets.sh
 	./scripts/bench-dispatch.sh
 	./scripts/bench-tracking.sh
+	./scripts/bench-places.sh
 
 ## Only the nearby-search comparison with Redis GEOSEARCH.
 bench-geo: services

@@ -7,6 +7,7 @@ mod bench_dispatch;
 mod bench_geo;
 mod bench_heartbeats;
 mod bench_orders;
+mod bench_places;
 mod bench_sockets;
 mod bench_tracking;
 mod chart;
@@ -26,6 +27,7 @@ const USAGE: &str = "usage: weelo-sim city [--spawn | --url URL] [--transporters
        weelo-sim bench-geo [--points N] [--queries Q] [--redis URL]
        weelo-sim bench-heartbeats [--url URL] [--transporters N] [--seconds S] [--concurrency C]
        weelo-sim bench-sockets [--spawn | --url URL --pid PID] [--sockets N]
+       weelo-sim bench-places [--requests N] [--concurrency C]
 
 bench-dispatch  N transporters online with sockets; R orders/s for S s:
               order answer to first new_broadcast p50/p99; then everyone told
@@ -48,6 +50,11 @@ bench-sockets N WebSockets of one customer (Engine.IO by hand, one thread
               for all), then the customer's order is cancelled: server RSS per
               socket and the delivery of order_cancelled to all of them.
               Defaults: 10000 sockets.
+bench-places  a spawned server whose maps provider is a local Google
+              stand-in: N identical searches and N identical reverse
+              look-ups (all but the first from the Redis cache), then N/4
+              distinct searches (each to the provider), C in flight:
+              p50/p99 of each. Defaults: 2000 requests, 8 in flight.
 
 city          N transporters (1-2 trucks and a driver each) go online and
               answer broadcasts; customers book R orders/s for S seconds;
@@ -84,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
             bench_tracking::run(bench_tracking::Options::parse(&args[1..])?).await
         }
         Some("bench-orders") => bench_orders::run(bench_orders::Options::parse(&args[1..])?).await,
+        Some("bench-places") => bench_places::run(bench_places::Options::parse(&args[1..])?).await,
         Some("bench-geo") => bench_geo::run(bench_geo::Options::parse(&args[1..])?).await,
         Some("bench-heartbeats") => {
             bench_heartbeats::run(bench_heartbeats::Options::parse(&args[1..])?).await

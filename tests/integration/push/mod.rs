@@ -53,7 +53,7 @@ async fn pushing(tune: impl FnOnce(&mut weelo_server::Settings)) -> (FcmStandIn,
 }
 
 /// The value of one series of `GET /metrics` (0 when absent).
-async fn metric(app: &TestApp, series: &str) -> f64 {
+pub(crate) async fn metric(app: &TestApp, series: &str) -> f64 {
     let text = app
         .client
         .get(format!("{}/metrics", app.address))
