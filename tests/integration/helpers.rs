@@ -16,7 +16,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use weelo_server::ServerHandle;
 use weelo_server::{Application, DispatchJobs, Environment, Expiry, ManualClock, Settings};
-use weelo_test_support::{TestDb, TestRedis, config_dir};
+use weelo_test_support::{TestDb, TestFolder, TestRedis, config_dir};
 
 /// A running server and what it runs on; everything is torn down on drop.
 pub struct TestApp {
@@ -33,6 +33,8 @@ pub struct TestApp {
     pub jobs: DispatchJobs,
     pub db: TestDb,
     pub redis: TestRedis,
+    /// The server's object storage folder.
+    pub objects: TestFolder,
 }
 
 /// Settings for a test: `config/test.toml`, port 0, this test's database and
@@ -65,7 +67,9 @@ pub async fn spawn_tuned(tune: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Starts the server with the given settings, keeping `db` and `redis` alive
 /// as long as the app.
-pub async fn spawn_with(settings: Settings, db: TestDb, redis: TestRedis) -> TestApp {
+pub async fn spawn_with(mut settings: Settings, db: TestDb, redis: TestRedis) -> TestApp {
+    let objects = TestFolder::new("objects").unwrap();
+    settings.storage.url = objects.url();
     let clock = ManualClock::starting_now();
     let application = Application::build_with(settings, Arc::new(clock.clone()))
         .await
@@ -88,6 +92,7 @@ pub async fn spawn_with(settings: Settings, db: TestDb, redis: TestRedis) -> Tes
         jobs,
         db,
         redis,
+        objects,
     }
 }
 
@@ -313,11 +318,15 @@ pub fn order_body() -> Value {
 pub struct Sibling {
     pub address: String,
     pub handle: ServerHandle,
+    /// Its object storage folder (removed when it drops).
+    pub _objects: TestFolder,
 }
 
 impl Sibling {
     /// Starts an instance with `settings`.
-    pub async fn start(settings: Settings) -> Self {
+    pub async fn start(mut settings: Settings) -> Self {
+        let objects = TestFolder::new("objects").unwrap();
+        settings.storage.url = objects.url();
         let clock = ManualClock::starting_now();
         let application = Application::build_with(settings, Arc::new(clock))
             .await
@@ -325,7 +334,11 @@ impl Sibling {
         let address = format!("http://127.0.0.1:{}", application.port());
         let handle = application.handle();
         tokio::spawn(application.run_until_stopped());
-        Self { address, handle }
+        Self {
+            address,
+            handle,
+            _objects: objects,
+        }
     }
 
     /// `GET /api/v1/{path}` as `token` on this instance.

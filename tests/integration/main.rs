@@ -5,6 +5,7 @@ mod auth;
 mod cancel_policy;
 mod custom_bookings;
 mod dispatch;
+mod documents;
 mod driver_figures;
 mod errors;
 mod fleet;

@@ -20,6 +20,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use weelo_api::auth::{AuthSettings, SmsProvider, SmsSettings};
 use weelo_cache::RedisSettings;
+use weelo_dispatch::documents::StorageSettings;
 use weelo_dispatch::orders::OrderSettings;
 use weelo_dispatch::places::{MapsProvider, MapsSettings};
 use weelo_dispatch::presence::PresenceSettings;
@@ -106,6 +107,8 @@ pub struct Settings {
     pub push: PushSettings,
     /// `[maps]`: place search, routes, ETAs.
     pub maps: MapsSettings,
+    /// `[storage]`: documents' object storage and upload limits.
+    pub storage: StorageSettings,
     /// The rate card, read from `pricing.toml` beside the other files (not
     /// layered: it is data, not settings).
     #[serde(skip)]

@@ -91,6 +91,10 @@ impl Application {
             settings.auth.clone(),
             Arc::new(LoggingSmsSender),
         ));
+        let storage = auth
+            .keys
+            .open_storage(settings.storage.clone())
+            .map_err(|error| anyhow::anyhow!("{error} (storage.url, APP_STORAGE__URL)"))?;
         let prices = Prices {
             catalogue: settings.pricing.clone().ok_or_else(|| {
                 anyhow::anyhow!("no rate card: config/pricing.toml is read at load")
@@ -113,6 +117,7 @@ impl Application {
                 push_sender,
                 push_metrics,
                 places_metrics,
+                storage,
             },
             prices,
         );

@@ -7,6 +7,7 @@ use weelo_cache::Cache;
 use weelo_orders::Clock;
 use weelo_persistence::{DbConn, DbPool, PersistenceError};
 
+use crate::documents::Storage;
 use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
 use crate::places::{MapsSettings, Places, PlacesMetrics};
@@ -50,6 +51,8 @@ pub struct Dispatch {
     pub prices: Prices,
     /// Place search, routes and ETAs.
     pub places: Places,
+    /// Documents' object storage.
+    pub storage: Storage,
 }
 
 /// The configuration sections the use cases read.
@@ -76,6 +79,8 @@ pub struct Providers {
     pub push_metrics: PushMetrics,
     /// Places metrics (registered by the caller).
     pub places_metrics: PlacesMetrics,
+    /// Where documents are kept.
+    pub storage: Storage,
 }
 
 impl Dispatch {
@@ -134,6 +139,7 @@ impl Dispatch {
         Self {
             push,
             places,
+            storage: providers.storage,
             prices,
             db,
             cache,

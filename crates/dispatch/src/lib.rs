@@ -18,6 +18,7 @@
 //! - [`custom_bookings`]: customers' long-term booking requests.
 //! - [`drivers`]: a driver's dashboard, earnings and performance.
 //! - [`breaker`]: the circuit breaker in front of each outside provider.
+//! - [`documents`]: drivers' photos and licences in object storage, KYC.
 //! - [`error`]: [`DispatchError`] and [`ErrorCode`].
 //! - [`events`]: the wire contract of the sockets: every event, its payload
 //!   and its rooms.
@@ -48,6 +49,7 @@ pub mod breaker;
 pub mod broadcast;
 pub mod context;
 pub mod custom_bookings;
+pub mod documents;
 pub mod drivers;
 pub mod error;
 pub mod events;

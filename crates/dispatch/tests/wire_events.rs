@@ -135,6 +135,7 @@ fn customer() -> User {
         last_seen_at: None,
         created_at: at(0),
         updated_at: at(0),
+        verification: "unverified".to_owned(),
     }
 }
 

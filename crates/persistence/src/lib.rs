@@ -43,6 +43,7 @@ pub mod cancellations;
 pub mod custom_bookings;
 pub mod device_tokens;
 pub mod dispatch;
+pub mod documents;
 pub mod driver_figures;
 pub mod error;
 pub mod fleet_stats;

@@ -96,6 +96,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    documents (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        object_key -> Text,
+        thumbnail_key -> Nullable<Text>,
+        content_type -> Text,
+        size_bytes -> Int8,
+        sha256 -> Text,
+        created_at -> Timestamptz,
+        replaced_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     driver_ratings (driver_id) {
         driver_id -> Uuid,
         stars_sum -> Int8,
@@ -335,6 +351,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         is_available -> Bool,
         availability_changed_at -> Nullable<Timestamptz>,
+        verification -> Text,
     }
 }
 
@@ -371,6 +388,7 @@ diesel::joinable!(device_tokens -> users (user_id));
 diesel::joinable!(dispatch_schedule -> orders (order_id));
 diesel::joinable!(disputes -> orders (order_id));
 diesel::joinable!(disputes -> users (customer_id));
+diesel::joinable!(documents -> users (owner_id));
 diesel::joinable!(driver_ratings -> users (driver_id));
 diesel::joinable!(holds -> orders (order_id));
 diesel::joinable!(holds -> users (transporter_id));
@@ -393,6 +411,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     device_tokens,
     dispatch_schedule,
     disputes,
+    documents,
     driver_ratings,
     holds,
     idempotency_keys,

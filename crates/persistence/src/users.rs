@@ -54,6 +54,8 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// A driver's KYC: `unverified`, `pending`, `approved`, `rejected`.
+    pub verification: String,
 }
 
 /// Profile fields a user may change; `None` leaves a field as it is.
@@ -218,4 +220,35 @@ pub async fn touch_last_seen(
     .execute(conn)
     .await
     .map(|_| ())
+}
+
+/// A driver's KYC form: licence number, and address and language when given.
+pub async fn set_driver_profile(
+    conn: &mut AsyncPgConnection,
+    driver: Uuid,
+    license_number: &str,
+    address: Option<&str>,
+    language: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(driver))
+        .set((
+            users::license_number.eq(license_number),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    if let Some(address) = address {
+        diesel::update(users::table.find(driver))
+            .set(users::address.eq(address))
+            .execute(conn)
+            .await?;
+    }
+    if let Some(language) = language {
+        diesel::update(users::table.find(driver))
+            .set(users::preferred_language.eq(language))
+            .execute(conn)
+            .await?;
+    }
+    Ok(1)
 }

@@ -9,11 +9,13 @@
 //! `APP_DATABASE__URL` / `APP_REDIS__URL` overrides).
 
 mod database;
+mod folder;
 mod postgres;
 mod redis;
 mod settings;
 
 pub use database::TestDb;
+pub use folder::TestFolder;
 pub use postgres::PostgresServer;
 pub use redis::{RedisServer, TestRedis};
 pub use settings::{TestServers, config_dir, config_section, rate_card};

@@ -66,6 +66,15 @@ impl TokenKeys {
         Self { secret }
     }
 
+    /// The documents' object storage, its download links signed under the
+    /// same secret (their own label).
+    pub fn open_storage(
+        &self,
+        settings: weelo_dispatch::documents::StorageSettings,
+    ) -> Result<weelo_dispatch::documents::Storage, weelo_dispatch::documents::StorageError> {
+        weelo_dispatch::documents::Storage::open(settings, self.secret.expose_secret().as_bytes())
+    }
+
     /// The seal of price quotes, under the same secret (its own label).
     pub fn quote_seal(&self) -> weelo_dispatch::pricing::QuoteSeal {
         weelo_dispatch::pricing::QuoteSeal::new(self.secret.expose_secret().as_bytes())

@@ -4,6 +4,7 @@ pub mod assignments;
 pub mod auth;
 pub mod broadcasts;
 pub mod custom_bookings;
+pub mod documents;
 pub mod driver_auth;
 pub mod driver_figures;
 pub mod drivers;
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 // Before `vehicles/{id}`: `vehicles/pricing` is public.
                 .configure(pricing::configure)
                 .configure(vehicles::configure)
+                .configure(documents::configure)
                 .configure(drivers::configure)
                 .configure(driver_figures::configure)
                 .configure(notifications::configure)

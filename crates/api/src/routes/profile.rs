@@ -137,7 +137,11 @@ async fn driver_profile(
         Some(id) => users::find(&state.dispatch, id).await?,
         None => None,
     };
-    Ok(ok(
-        json!({ "driver": DriverDto::new(&driver, transporter.as_ref()) }),
-    ))
+    let mut shown = json!(DriverDto::new(&driver, transporter.as_ref()));
+    let photos = weelo_dispatch::documents::photos(&state, driver.id).await?;
+    if !photos["profilePhoto"].is_null() {
+        shown["profilePhoto"] = photos["profilePhoto"].clone();
+    }
+    shown["photos"] = photos;
+    Ok(ok(json!({ "driver": shown })))
 }

@@ -41,9 +41,13 @@ pub struct ProfileDto {
 
 /// Whether the app may skip its profile form: a name is all every role needs.
 pub fn is_profile_complete(user: &User) -> bool {
-    user.name
+    let named = user
+        .name
         .as_deref()
-        .is_some_and(|name| !name.trim().is_empty())
+        .is_some_and(|name| !name.trim().is_empty());
+    // A driver's profile is complete once its KYC form and documents are
+    // in (`driver/complete-profile` moves it out of `unverified`).
+    named && (user.role != "driver" || user.verification != "unverified")
 }
 
 impl From<&User> for ProfileDto {
@@ -97,6 +101,8 @@ pub struct DriverDto {
     /// documents work; until then only the profile photo can be set.
     photos: DriverPhotos,
     is_verified: bool,
+    /// KYC: `unverified`, `pending`, `approved`, `rejected`.
+    verification: String,
     is_profile_completed: bool,
     created_at: String,
     updated_at: String,
@@ -134,6 +140,7 @@ impl DriverDto {
                 license_back: None,
             },
             is_verified: driver.is_verified,
+            verification: driver.verification.clone(),
             is_profile_completed: is_profile_complete(driver),
             created_at: iso(driver.created_at),
             updated_at: iso(driver.updated_at),
@@ -163,6 +170,8 @@ pub struct FleetDriverDto {
     rating: Option<f64>,
     total_trips: i64,
     is_verified: bool,
+    /// KYC: `unverified`, `pending`, `approved`, `rejected`.
+    verification: String,
     last_seen_at: Option<String>,
     created_at: String,
 }
@@ -195,6 +204,7 @@ impl FleetDriverDto {
             rating: None,
             total_trips: work.map_or(0, |w| w.total_trips),
             is_verified: driver.is_verified,
+            verification: driver.verification.clone(),
             last_seen_at: driver.last_seen_at.map(iso),
             created_at: iso(driver.created_at),
         }

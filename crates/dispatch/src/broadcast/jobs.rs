@@ -57,6 +57,14 @@ impl DispatchJobs {
         })
     }
 
+    /// Deletes orphaned uploads and documents past their retention (run by
+    /// its own loop; tests call it by hand); returns (orphans, retired).
+    pub async fn sweep_documents(&self) -> Result<(usize, usize), crate::DispatchError> {
+        let orphans = crate::documents::sweep_orphans(&self.state).await?;
+        let retired = crate::documents::sweep_retired(&self.state).await?;
+        Ok((orphans, retired))
+    }
+
     /// Starts the loops under `supervisor` (off when the sweep interval is
     /// 0): dispatch steps and driver timeouts in one, the silence watchdog
     /// in its own, so a watchdog pass over many trips, or waiting on a slow
@@ -73,6 +81,21 @@ impl DispatchJobs {
             async move {
                 if let Err(error) = this.sweep_dispatch().await {
                     tracing::warn!(error = %error, "dispatch sweep failed; retrying next tick");
+                }
+            }
+        });
+        // Uploads: a quarter of the orphan age (at least a minute).
+        let documents_every = Duration::from_secs(
+            u64::try_from(self.state.storage.settings().orphan_after_secs / 4)
+                .unwrap_or(0)
+                .max(60),
+        );
+        let this = self.clone();
+        supervisor.spawn_every(documents_every, move || {
+            let this = this.clone();
+            async move {
+                if let Err(error) = this.sweep_documents().await {
+                    tracing::warn!(error = %error, "documents sweep failed; retrying next run");
                 }
             }
         });

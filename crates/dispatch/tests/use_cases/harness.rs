@@ -15,6 +15,7 @@ use weelo_cache::{Cache, RedisSettings};
 use weelo_dispatch::accounts::users;
 use weelo_dispatch::assignments::Answer;
 use weelo_dispatch::broadcast::DispatchJobs;
+use weelo_dispatch::documents::{Storage, StorageSettings};
 use weelo_dispatch::holds::{self, HoldRequest};
 use weelo_dispatch::idempotent::Keyed;
 use weelo_dispatch::orders::service;
@@ -29,7 +30,7 @@ use weelo_persistence::outbox::{self, StoredEvent};
 use weelo_persistence::users::NewDriver;
 use weelo_persistence::vehicles::VehicleInput;
 use weelo_persistence::{DatabaseSettings, build_pool};
-use weelo_test_support::{TestDb, TestRedis, config_section, rate_card};
+use weelo_test_support::{TestDb, TestFolder, TestRedis, config_section, rate_card};
 
 /// Near the pickup of [`order_body`] (Andheri East, Mumbai).
 pub const NEAR: (f64, f64) = (19.0800, 72.8800);
@@ -41,6 +42,8 @@ pub struct Harness {
     pub jobs: DispatchJobs,
     pub db: TestDb,
     pub redis: TestRedis,
+    /// Removed (with the objects) when the harness drops.
+    pub _objects: TestFolder,
 }
 
 /// A transporter with one open 17 ft truck and one online driver, online
@@ -83,6 +86,7 @@ impl Harness {
         };
         tune(&mut settings);
         let clock = Arc::new(ManualClock::starting_now());
+        let objects = TestFolder::new("objects").unwrap();
         let dispatch = Dispatch::build(
             build_pool(&database).unwrap(),
             Cache::connect(&cache).unwrap(),
@@ -93,6 +97,14 @@ impl Harness {
                 push_sender: Arc::new(LogSender),
                 push_metrics: PushMetrics::new().unwrap(),
                 places_metrics: PlacesMetrics::new().unwrap(),
+                storage: Storage::open(
+                    StorageSettings {
+                        url: objects.url(),
+                        ..config_section("storage").unwrap()
+                    },
+                    b"the use case tests' file secret",
+                )
+                .unwrap(),
             },
             Prices {
                 catalogue: Arc::new(rate_card().unwrap()),
@@ -106,6 +118,7 @@ impl Harness {
             jobs,
             db,
             redis,
+            _objects: objects,
         }
     }
 

@@ -1,0 +1,195 @@
+//! Drivers' documents (reference weelo-clients.md §3.3): the KYC form
+//! `POST driver/complete-profile` and the photo and licence edits, as the
+//! captain app sends them (multipart/form-data), and the signed download
+//! links' `GET files/{key}`. Parts are read as they stream in, each file
+//! capped at `storage.max_file_bytes` and the form at
+//! `storage.max_request_bytes` (413 past either), at most
+//! `storage.max_fields` parts.
+
+use actix_multipart::Multipart;
+use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::{HttpResponse, web};
+use futures_util::TryStreamExt;
+use serde::Deserialize;
+use weelo_dispatch::documents::{self, Kind, ProfileForm, Upload};
+
+use super::ok;
+use crate::auth::{Authed, DriverRole};
+use crate::{ApiError, AppState};
+
+/// Mounts the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/driver/complete-profile", web::post().to(complete_profile))
+        .route("/driver/profile/photo", web::put().to(photo))
+        .route("/driver/profile/license", web::put().to(license))
+        .route("/files/{key:.*}", web::get().to(file));
+}
+
+/// A form as received: its text fields and files.
+#[derive(Default)]
+struct Form {
+    text: Vec<(String, String)>,
+    files: Vec<Upload>,
+}
+
+impl Form {
+    fn text(&self, name: &str) -> Option<String> {
+        self.text
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// Longest text part, bytes.
+const MAX_TEXT_BYTES: usize = 2_048;
+
+/// Reads `multipart`, keeping the files `kind_of` names.
+async fn read(
+    state: &AppState,
+    mut multipart: Multipart,
+    kind_of: impl Fn(&str) -> Option<Kind>,
+) -> Result<Form, ApiError> {
+    let limits = state.storage.settings();
+    let too_large = |limit: usize| ApiError::PayloadTooLarge { limit_bytes: limit };
+    let bad = |e: actix_multipart::MultipartError| {
+        ApiError::invalid(format!("the form could not be read: {e}"))
+    };
+    let mut form = Form::default();
+    let (mut parts, mut total) = (0_usize, 0_usize);
+    while let Some(mut field) = multipart.try_next().await.map_err(bad)? {
+        parts += 1;
+        if parts > limits.max_fields {
+            return Err(ApiError::invalid(format!(
+                "at most {} parts in a form",
+                limits.max_fields
+            )));
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        let content_type = field.content_type().map(|m| m.essence_str().to_owned());
+        let file_name = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
+        let kind = kind_of(&name);
+        let cap = if kind.is_some() {
+            limits.max_file_bytes
+        } else {
+            MAX_TEXT_BYTES
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(bad)? {
+            total += chunk.len();
+            if total > limits.max_request_bytes {
+                return Err(too_large(limits.max_request_bytes));
+            }
+            if bytes.len() + chunk.len() > cap {
+                return Err(if kind.is_some() {
+                    too_large(cap)
+                } else {
+                    ApiError::invalid_field(name, "this field is too long")
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match kind {
+            Some(kind) if !bytes.is_empty() => form.files.push(Upload {
+                kind,
+                bytes,
+                content_type,
+                file_name,
+            }),
+            Some(_) => {}
+            None => {
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| ApiError::invalid_field(name.clone(), "not UTF-8 text"))?;
+                form.text.push((name, text));
+            }
+        }
+    }
+    Ok(form)
+}
+
+async fn complete_profile(
+    state: web::Data<AppState>,
+    caller: Authed<DriverRole>,
+    multipart: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let form = read(&state, multipart, |name| match name {
+        "driverPhoto" | "photo" => Some(Kind::DriverPhoto),
+        "licenseFront" => Some(Kind::LicenseFront),
+        "licenseBack" => Some(Kind::LicenseBack),
+        _ => None,
+    })
+    .await?;
+    let profile = ProfileForm {
+        license_number: form.text("licenseNumber"),
+        vehicle_type: form.text("vehicleType"),
+        address: form.text("address"),
+        language: form.text("language"),
+    };
+    Ok(ok(documents::complete_profile(
+        &state,
+        caller.user_id(),
+        &profile,
+        form.files,
+    )
+    .await?))
+}
+
+async fn photo(
+    state: web::Data<AppState>,
+    caller: Authed<DriverRole>,
+    multipart: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let form = read(&state, multipart, |name| {
+        matches!(name, "photo" | "driverPhoto").then_some(Kind::DriverPhoto)
+    })
+    .await?;
+    Ok(ok(
+        documents::replace(&state, caller.user_id(), form.files).await?
+    ))
+}
+
+async fn license(
+    state: web::Data<AppState>,
+    caller: Authed<DriverRole>,
+    multipart: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let form = read(&state, multipart, |name| match name {
+        "licenseFront" => Some(Kind::LicenseFront),
+        "licenseBack" => Some(Kind::LicenseBack),
+        _ => None,
+    })
+    .await?;
+    Ok(ok(
+        documents::replace(&state, caller.user_id(), form.files).await?
+    ))
+}
+
+#[derive(Deserialize)]
+struct Signed {
+    exp: Option<i64>,
+    sig: Option<String>,
+}
+
+async fn file(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    signed: web::Query<Signed>,
+) -> Result<HttpResponse, ApiError> {
+    let (content_type, bytes) = documents::download(
+        &state,
+        &key,
+        signed.exp.unwrap_or(0),
+        signed.sig.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(CacheControl(vec![
+            CacheDirective::Private,
+            CacheDirective::NoStore,
+        ]))
+        .body(bytes))
+}

@@ -1,0 +1,29 @@
+//! The `[storage]` section: where documents are kept, how long a download
+//! link lives, how long replaced documents are kept, and the upload limits.
+
+use serde::Deserialize;
+
+/// Storage settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `file:///var/lib/weelo/objects` (a local folder, created if
+    /// missing).
+    pub url: String,
+    /// Where clients reach this server (download links start with it).
+    pub public_base_url: String,
+    /// A download link works this long.
+    pub url_ttl_secs: i64,
+    /// Replaced and rejected documents are deleted after this many days.
+    pub retention_days: i64,
+    /// Largest file, bytes.
+    pub max_file_bytes: usize,
+    /// Largest request, bytes.
+    pub max_request_bytes: usize,
+    /// Most parts in one form.
+    pub max_fields: usize,
+    /// Widest or tallest image accepted, pixels.
+    pub max_image_side: u32,
+    /// An object no row names, older than this, is an orphan to delete.
+    pub orphan_after_secs: i64,
+}

@@ -1,0 +1,410 @@
+//! Drivers' documents end to end, in the captain app's multipart shape:
+//! the KYC form and the profile gate, photos stripped of their EXIF/GPS
+//! data, signed download links that expire and bind to their key, the
+//! refusals (a PNG named .pdf, a 6 MB file, a truncated image, a
+//! decompression bomb) leaving no object and no row, and the sweep that
+//! removes an upload no row names.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers of tests fail loudly on purpose"
+)]
+
+use std::io::Cursor;
+use std::path::Path;
+
+use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, assert_error, spawn_app};
+
+/// What a part of a form carries.
+struct Part<'a> {
+    name: &'a str,
+    file: Option<(&'a str, &'a str)>,
+    bytes: Vec<u8>,
+}
+
+fn text<'a>(name: &'a str, value: &str) -> Part<'a> {
+    Part {
+        name,
+        file: None,
+        bytes: value.as_bytes().to_vec(),
+    }
+}
+
+fn file<'a>(name: &'a str, file_name: &'a str, content_type: &'a str, bytes: Vec<u8>) -> Part<'a> {
+    Part {
+        name,
+        file: Some((file_name, content_type)),
+        bytes,
+    }
+}
+
+/// A form as OkHttp's `MultipartBody` writes it.
+fn form(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = "weelo-test-boundary-7f3a";
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match part.file {
+            Some((file_name, content_type)) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n",
+                    part.name
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", part.name).as_bytes(),
+            ),
+        }
+        body.extend_from_slice(&part.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    parts: &[Part<'_>],
+) -> (StatusCode, Value) {
+    let (content_type, body) = form(parts);
+    let response = app
+        .client
+        .request(method, format!("{}/api/v1/{path}", app.address))
+        .bearer_auth(token)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+/// The GPS coordinates hidden in [`photo_with_gps`].
+const GPS_MARK: &[u8] = b"GPSLatitude=19.0760N GPSLongitude=72.8777E";
+
+/// A JPEG whose APP1 segment carries EXIF with the driver's position.
+fn photo_with_gps() -> Vec<u8> {
+    let mut plain = Vec::new();
+    DynamicImage::ImageRgb8(RgbImage::from_pixel(900, 600, image::Rgb([200, 120, 40])))
+        .write_to(&mut Cursor::new(&mut plain), ImageFormat::Jpeg)
+        .unwrap();
+    let mut exif = b"Exif\0\0MM\0*\0\0\0\x08".to_vec();
+    exif.extend_from_slice(GPS_MARK);
+    let length = u16::try_from(exif.len() + 2).unwrap().to_be_bytes();
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1, length[0], length[1]]);
+    out.extend_from_slice(&exif);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    DynamicImage::ImageLuma8(GrayImage::from_pixel(width, height, image::Luma([90])))
+        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `folder`, recursively.
+fn stored(folder: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// A transporter's driver, logged in: its token.
+async fn driver(app: &TestApp) -> String {
+    let transporter = app.token("9876500001", "transporter").await;
+    app.onboard_driver(&transporter, "9876500002", "Ravi").await;
+    app.driver_token("9876500002").await
+}
+
+fn kyc_form(photo: Vec<u8>) -> Vec<Part<'static>> {
+    vec![
+        text("licenseNumber", "MH14 20110012345"),
+        text("vehicleType", "open"),
+        text("address", "Plot 4, Chakan MIDC, Pune"),
+        text("language", "hi"),
+        file("driverPhoto", "selfie.jpg", "image/jpeg", photo),
+        file("licenseFront", "front.png", "image/png", png(640, 400)),
+        file(
+            "licenseBack",
+            "back.pdf",
+            "application/pdf",
+            b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n".to_vec(),
+        ),
+    ]
+}
+
+/// `GET` of a signed link, against this app.
+async fn fetch(app: &TestApp, link: &str) -> reqwest::Response {
+    let path = &link[link.find("/api/v1/").unwrap()..];
+    app.client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_kyc_form_completes_the_profile_and_photos_lose_their_gps() {
+    let app = spawn_app().await;
+    let token = driver(&app).await;
+    let (_, before) = app.get_as("driver/profile", &token).await;
+    assert_eq!(
+        before["data"]["driver"]["isProfileCompleted"], false,
+        "{before}"
+    );
+
+    let (status, done) = send(
+        &app,
+        reqwest::Method::POST,
+        "driver/complete-profile",
+        &token,
+        &kyc_form(photo_with_gps()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["data"]["driver"]["isProfileCompleted"], true);
+    assert_eq!(done["data"]["driver"]["verification"], "pending");
+
+    let (_, profile) = app.get_as("driver/profile", &token).await;
+    let driver = &profile["data"]["driver"];
+    assert_eq!(driver["isProfileCompleted"], true);
+    assert_eq!(driver["licenseNumber"], "MH14 20110012345");
+    assert_eq!(driver["language"], "hi");
+    let link = driver["photos"]["profilePhoto"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        link.contains("/api/v1/files/documents/") && link.contains("sig="),
+        "{link}"
+    );
+    assert!(driver["photos"]["licenseFront"].is_string());
+    assert!(driver["photos"]["licenseBack"].is_string());
+
+    let photo = fetch(&app, &link).await;
+    assert_eq!(photo.status(), StatusCode::OK);
+    assert_eq!(photo.headers()["content-type"], "image/jpeg");
+    let bytes = photo.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xFF, 0xD8]));
+    assert!(
+        !contains(&bytes, b"Exif") && !contains(&bytes, GPS_MARK),
+        "EXIF and GPS are gone"
+    );
+    assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 900);
+
+    // Three documents; objects: three files and two thumbnails (no PDF one).
+    assert_eq!(app.count_rows("documents WHERE status = 'active'").await, 3);
+    assert_eq!(stored(app.objects.path()).len(), 5);
+    assert_eq!(
+        app.count_rows("users WHERE verification = 'pending'").await,
+        1
+    );
+
+    // A new photo replaces the old one.
+    let (status, replaced) = send(
+        &app,
+        reqwest::Method::PUT,
+        "driver/profile/photo",
+        &token,
+        &[file("photo", "new.png", "image/png", png(300, 300))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_ne!(
+        replaced["data"]["photos"]["profilePhoto"].as_str().unwrap(),
+        link
+    );
+    assert_eq!(
+        app.count_rows("documents WHERE status = 'replaced' AND kind = 'driver_photo'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_signed_link_works_until_it_expires_and_only_for_its_key() {
+    let app = spawn_app().await;
+    let token = driver(&app).await;
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "driver/complete-profile",
+        &token,
+        &kyc_form(photo_with_gps()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, profile) = app.get_as("driver/profile", &token).await;
+    let photos = &profile["data"]["driver"]["photos"];
+    let photo = photos["profilePhoto"].as_str().unwrap().to_owned();
+    let front = photos["licenseFront"].as_str().unwrap().to_owned();
+    assert_eq!(fetch(&app, &front).await.status(), StatusCode::OK);
+
+    // The photo's signature on the licence's key.
+    let sig = |link: &str| link.rsplit_once("sig=").unwrap().1.to_owned();
+    let swapped = format!(
+        "{}sig={}",
+        front.rsplit_once("sig=").unwrap().0,
+        sig(&photo)
+    );
+    assert_eq!(fetch(&app, &swapped).await.status(), StatusCode::NOT_FOUND);
+    let tampered = photo.replace("exp=", "exp=9");
+    assert_eq!(fetch(&app, &tampered).await.status(), StatusCode::NOT_FOUND);
+
+    app.clock.advance(chrono::Duration::seconds(901));
+    let expired = fetch(&app, &photo).await;
+    assert_eq!(expired.status(), StatusCode::NOT_FOUND);
+    assert_error(&expired.json().await.unwrap(), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_and_leave_no_object_and_no_row() {
+    let app = spawn_app().await;
+    let token = driver(&app).await;
+    let truncated = {
+        let whole = photo_with_gps();
+        whole[..whole.len() / 2].to_vec()
+    };
+    let mut big = photo_with_gps();
+    big.resize(6 * 1024 * 1024, 0);
+    let cases: Vec<(&str, Part<'_>, StatusCode)> = vec![
+        (
+            "a PNG named .pdf",
+            file("licenseFront", "front.pdf", "application/pdf", png(64, 64)),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a 6 MB file",
+            file("driverPhoto", "big.jpg", "image/jpeg", big),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "a truncated image",
+            file("driverPhoto", "half.jpg", "image/jpeg", truncated),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a decompression bomb",
+            file("licenseBack", "bomb.png", "image/png", png(7_000, 7_000)),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a zip",
+            file(
+                "licenseBack",
+                "docs.zip",
+                "application/zip",
+                b"PK\x03\x04 not an image".to_vec(),
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (what, bad, expected) in cases {
+        let mut parts = kyc_form(photo_with_gps());
+        parts.retain(|p| p.name != bad.name);
+        parts.push(bad);
+        let (status, body) = send(
+            &app,
+            reqwest::Method::POST,
+            "driver/complete-profile",
+            &token,
+            &parts,
+        )
+        .await;
+        assert_eq!(status, expected, "{what}: {body}");
+        assert_eq!(body["success"], false, "{what}");
+        assert_eq!(app.count_rows("documents").await, 0, "{what}");
+        assert!(
+            stored(app.objects.path()).is_empty(),
+            "{what}: objects left behind"
+        );
+    }
+    assert_eq!(
+        app.count_rows("users WHERE verification = 'unverified' AND role = 'driver'")
+            .await,
+        1
+    );
+
+    // A missing licence number or photo is a field to fix.
+    let mut parts = kyc_form(photo_with_gps());
+    parts.retain(|p| p.name != "licenseNumber");
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        "driver/complete-profile",
+        &token,
+        &parts,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["details"]["field"], "licenseNumber");
+    let customer = app.token("9876500009", "customer").await;
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "driver/complete-profile",
+        &customer,
+        &kyc_form(photo_with_gps()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_upload_no_row_names_is_removed_by_the_sweep() {
+    let app = spawn_app().await;
+    let token = driver(&app).await;
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "driver/complete-profile",
+        &token,
+        &kyc_form(photo_with_gps()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // What a crash between storing and committing leaves: an object only.
+    let orphan = app.objects.path().join("documents/crashed/orphan.jpg");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, photo_with_gps()).unwrap();
+    assert_eq!(
+        app.jobs.sweep_documents().await.unwrap(),
+        (0, 0),
+        "too young to be an orphan"
+    );
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(app.jobs.sweep_documents().await.unwrap(), (1, 0));
+    assert!(!orphan.exists());
+    assert_eq!(
+        stored(app.objects.path()).len(),
+        5,
+        "the referenced ones stay"
+    );
+}
