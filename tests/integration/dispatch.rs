@@ -81,13 +81,18 @@ pub(crate) async fn fleet_at(app: &TestApp, n: u32, at: (f64, f64)) -> Fleet {
     }
 }
 
-async fn hold(app: &TestApp, token: &str, order_id: &str, quantity: u32) -> (StatusCode, Value) {
+pub(crate) async fn hold(
+    app: &TestApp,
+    token: &str,
+    order_id: &str,
+    quantity: u32,
+) -> (StatusCode, Value) {
     let body = json!({ "orderId": order_id, "vehicleType": "open", "vehicleSubtype": "17 Feet", "quantity": quantity });
     app.call(Method::POST, "truck-hold/hold", Some(token), Some(body))
         .await
 }
 
-async fn confirm(app: &TestApp, fleet: &Fleet, hold_id: &Value) -> (StatusCode, Value) {
+pub(crate) async fn confirm(app: &TestApp, fleet: &Fleet, hold_id: &Value) -> (StatusCode, Value) {
     let body = json!({ "holdId": hold_id, "assignments": [{ "vehicleId": fleet.vehicle, "driverId": fleet.driver }] });
     app.call(
         Method::POST,

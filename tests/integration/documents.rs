@@ -408,3 +408,77 @@ async fn an_upload_no_row_names_is_removed_by_the_sweep() {
         "the referenced ones stay"
     );
 }
+
+#[tokio::test]
+async fn with_verified_drivers_required_a_confirm_waits_for_kyc_approval() {
+    use crate::dispatch::{confirm, fleet_at, hold, one_truck};
+    let app = crate::helpers::spawn_tuned(|s| s.kyc.require_verified_driver = true).await;
+    let fleet = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let (_, created) = app.create_order(&customer, "key-1", &one_truck()).await;
+    let order = created["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let (status, held) = hold(&app, &fleet.token, &order, 1).await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    let hold_id = held["data"]["holdId"].clone();
+
+    let (status, refused) = confirm(&app, &fleet, &hold_id).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_error(&refused, "DRIVER_NOT_VERIFIED");
+    assert_eq!(
+        refused["error"]["details"]["driverIds"][0],
+        fleet.driver.as_str()
+    );
+
+    // Nothing to decide before the profile is complete.
+    let settings = crate::helpers::test_settings(&app.db, &app.redis);
+    let approve = vec!["approve".to_owned(), fleet.driver.clone()];
+    assert!(weelo_server::kyc::run(&settings, &approve).await.is_err());
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "driver/complete-profile",
+        &fleet.driver_token,
+        &kyc_form(photo_with_gps()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = confirm(&app, &fleet, &hold_id).await;
+    assert_eq!(status, StatusCode::CONFLICT, "pending is not approved");
+    let reject = vec!["reject".to_owned(), fleet.driver.clone()];
+    assert!(
+        weelo_server::kyc::run(&settings, &reject).await.is_err(),
+        "a rejection needs a reason"
+    );
+
+    weelo_server::kyc::run(&settings, &approve).await.unwrap();
+    assert_eq!(
+        app.count_rows("kyc_decisions WHERE decision = 'approved'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count_rows(&format!(
+            "outbox WHERE topic = 'driver_verification_changed' AND 'driver:{}' = ANY(recipients)",
+            fleet.driver
+        ))
+        .await,
+        1
+    );
+    let (_, list) = app.get_as("driver/list", &fleet.token).await;
+    assert_eq!(
+        list["data"]["drivers"][0]["verification"], "approved",
+        "{list}"
+    );
+    let (status, confirmed) = confirm(&app, &fleet, &hold_id).await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+
+    // The transporter sees its driver's documents; another fleet does not.
+    let path = format!("driver/documents?driverId={}", fleet.driver);
+    let (status, seen) = app.get_as(&path, &fleet.token).await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert_eq!(seen["data"]["verification"], "approved");
+    assert!(seen["data"]["photos"]["licenseFront"].is_string());
+    let stranger = app.token("9876500077", "transporter").await;
+    let (status, _) = app.get_as(&path, &stranger).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -2,8 +2,10 @@
 //! runs: [`settings`] loads the layered configuration (the `[realtime]`
 //! section in [`realtime_settings`]), [`telemetry`] sets up
 //! logs, and [`startup::Application`] migrates, builds the pools, binds and
-//! serves. `main.rs` only calls these.
+//! serves; [`kyc`] is the operator's KYC subcommand. `main.rs` only calls
+//! these.
 
+pub mod kyc;
 pub mod realtime_settings;
 pub mod settings;
 pub mod startup;

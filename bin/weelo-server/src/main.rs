@@ -2,10 +2,13 @@
 
 use weelo_server::{Application, Settings, telemetry};
 
-const USAGE: &str = "usage: weelo-server [serve | migrate]
+const USAGE: &str = "usage: weelo-server [serve | migrate | kyc …]
 
   serve    run the HTTP and realtime server (default)
   migrate  apply pending database migrations and exit
+  kyc list                              drivers waiting for a KYC decision
+  kyc approve <driverId>                approve a driver's documents
+  kyc reject <driverId> --reason \"…\"   reject them (the driver is told why)
 
 Configuration: config/base.toml, config/$APP_ENVIRONMENT.toml, APP_SECTION__KEY variables.";
 
@@ -25,6 +28,10 @@ async fn main() -> anyhow::Result<()> {
                 weelo_persistence::migrate::run_migrations_for(&settings.database).await?;
             tracing::info!(migrations.applied = applied, "database is up to date");
             Ok(())
+        }
+        Some("kyc") => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            weelo_server::kyc::run(&settings, &args).await
         }
         Some(other) => anyhow::bail!("unknown command `{other}`\n\n{USAGE}"),
     }

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use weelo_api::auth::{AuthSettings, SmsProvider, SmsSettings};
 use weelo_cache::RedisSettings;
 use weelo_dispatch::documents::StorageSettings;
+use weelo_dispatch::documents::kyc::KycSettings;
 use weelo_dispatch::orders::OrderSettings;
 use weelo_dispatch::places::{MapsProvider, MapsSettings};
 use weelo_dispatch::presence::PresenceSettings;
@@ -109,6 +110,8 @@ pub struct Settings {
     pub maps: MapsSettings,
     /// `[storage]`: documents' object storage and upload limits.
     pub storage: StorageSettings,
+    /// `[kyc]`: drivers' verification rules.
+    pub kyc: KycSettings,
     /// The rate card, read from `pricing.toml` beside the other files (not
     /// layered: it is data, not settings).
     #[serde(skip)]

@@ -111,6 +111,7 @@ impl Application {
                 tracking: settings.tracking.clone(),
                 push: settings.push.clone(),
                 maps: settings.maps.clone(),
+                kyc: settings.kyc.clone(),
             },
             Arc::new(HubSockets(hub.clone())),
             Providers {

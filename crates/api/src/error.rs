@@ -95,7 +95,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::InvalidTransition
         | C::AlreadyRated
         | C::TripNotCompleted
-        | C::PriceStale => StatusCode::CONFLICT,
+        | C::PriceStale
+        | C::DriverNotVerified => StatusCode::CONFLICT,
     }
 }
 

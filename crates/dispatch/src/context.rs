@@ -8,6 +8,7 @@ use weelo_orders::Clock;
 use weelo_persistence::{DbConn, DbPool, PersistenceError};
 
 use crate::documents::Storage;
+use crate::documents::kyc::KycSettings;
 use crate::orders::batcher::CreateBatcher;
 use crate::orders::{Expiry, OrderSettings};
 use crate::places::{MapsSettings, Places, PlacesMetrics};
@@ -53,6 +54,8 @@ pub struct Dispatch {
     pub places: Places,
     /// Documents' object storage.
     pub storage: Storage,
+    /// The KYC rules.
+    pub kyc: Arc<KycSettings>,
 }
 
 /// The configuration sections the use cases read.
@@ -68,6 +71,8 @@ pub struct DispatchSettings {
     pub push: PushSettings,
     /// `[maps]`.
     pub maps: MapsSettings,
+    /// `[kyc]`.
+    pub kyc: KycSettings,
 }
 
 /// The outside providers' parts made by the caller: the push sender and
@@ -140,6 +145,7 @@ impl Dispatch {
             push,
             places,
             storage: providers.storage,
+            kyc: Arc::new(settings.kyc),
             prices,
             db,
             cache,

@@ -145,6 +145,8 @@ error_codes! {
     /// A price quote expired, was altered or was for another trip;
     /// `details.pricing` is a fresh one.
     PriceStale = "PRICE_STALE",
+    /// A driver's KYC is not approved (`kyc.require_verified_driver`).
+    DriverNotVerified = "DRIVER_NOT_VERIFIED",
 }
 
 /// A failed use case.

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::schema::{documents, users};
+use crate::schema::{documents, kyc_decisions, users};
 
 /// A row of `documents`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -131,5 +131,92 @@ pub async fn ended_before(
 pub async fn delete(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<usize> {
     diesel::delete(documents::table.filter(documents::id.eq_any(ids)))
         .execute(conn)
+        .await
+}
+
+/// Records a KYC decision on `driver` (only a driver whose KYC is
+/// `pending` or decided before): sets `users.verification` and
+/// `is_verified`, rejects its active documents on a rejection, and writes
+/// the audit row. `None` when there is no such driver or nothing to decide
+/// (never completed its profile).
+pub async fn decide(
+    conn: &mut AsyncPgConnection,
+    driver: Uuid,
+    approve: bool,
+    reason: Option<&str>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<(Uuid, Option<Uuid>)>> {
+    let decision = if approve { "approved" } else { "rejected" };
+    let decided: Option<(Uuid, Option<Uuid>)> = diesel::update(
+        users::table
+            .find(driver)
+            .filter(users::role.eq("driver"))
+            .filter(users::verification.ne("unverified")),
+    )
+    .set((
+        users::verification.eq(decision),
+        users::is_verified.eq(approve),
+        users::updated_at.eq(now),
+    ))
+    .returning((users::id, users::transporter_id))
+    .get_result(conn)
+    .await
+    .optional()?;
+    if decided.is_none() {
+        return Ok(None);
+    }
+    if !approve {
+        diesel::update(
+            documents::table
+                .filter(documents::owner_id.eq(driver))
+                .filter(documents::status.eq("active")),
+        )
+        .set((
+            documents::status.eq("rejected"),
+            documents::replaced_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    }
+    diesel::insert_into(kyc_decisions::table)
+        .values((
+            kyc_decisions::driver_id.eq(driver),
+            kyc_decisions::decision.eq(decision),
+            kyc_decisions::reason.eq(reason),
+            kyc_decisions::actor.eq(actor),
+            kyc_decisions::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(decided)
+}
+
+/// Drivers waiting for a KYC decision: (id, name, transporter, since).
+pub async fn pending_drivers(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<Vec<(Uuid, Option<String>, Option<Uuid>, DateTime<Utc>)>> {
+    users::table
+        .filter(users::verification.eq("pending"))
+        .order(users::created_at.asc())
+        .select((
+            users::id,
+            users::name,
+            users::transporter_id,
+            users::updated_at,
+        ))
+        .load(conn)
+        .await
+}
+
+/// The KYC state of each of `drivers`.
+pub async fn verifications(
+    conn: &mut AsyncPgConnection,
+    drivers: &[Uuid],
+) -> QueryResult<Vec<(Uuid, String)>> {
+    users::table
+        .filter(users::id.eq_any(drivers))
+        .select((users::id, users::verification))
+        .load(conn)
         .await
 }

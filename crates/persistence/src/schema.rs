@@ -149,6 +149,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    kyc_decisions (id) {
+        id -> Uuid,
+        driver_id -> Uuid,
+        decision -> Text,
+        reason -> Nullable<Text>,
+        actor -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     order_notifications (order_id, transporter_id) {
         order_id -> Uuid,
         transporter_id -> Uuid,
@@ -392,6 +403,7 @@ diesel::joinable!(documents -> users (owner_id));
 diesel::joinable!(driver_ratings -> users (driver_id));
 diesel::joinable!(holds -> orders (order_id));
 diesel::joinable!(holds -> users (transporter_id));
+diesel::joinable!(kyc_decisions -> users (driver_id));
 diesel::joinable!(order_notifications -> orders (order_id));
 diesel::joinable!(order_notifications -> users (transporter_id));
 diesel::joinable!(order_routes -> orders (order_id));
@@ -415,6 +427,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     driver_ratings,
     holds,
     idempotency_keys,
+    kyc_decisions,
     order_notifications,
     order_routes,
     orders,

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use weelo_dispatch::documents::{self, Kind, ProfileForm, Upload};
 
 use super::ok;
-use crate::auth::{Authed, DriverRole};
+use crate::auth::{Authed, Caller, DriverRole};
 use crate::{ApiError, AppState};
 
 /// Mounts the routes.
@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/driver/complete-profile", web::post().to(complete_profile))
         .route("/driver/profile/photo", web::put().to(photo))
         .route("/driver/profile/license", web::put().to(license))
+        .route("/driver/documents", web::get().to(of_driver))
         .route("/files/{key:.*}", web::get().to(file));
 }
 
@@ -165,6 +166,26 @@ async fn license(
     Ok(ok(
         documents::replace(&state, caller.user_id(), form.files).await?
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WhichDriver {
+    driver_id: Option<uuid::Uuid>,
+}
+
+async fn of_driver(
+    state: web::Data<AppState>,
+    caller: Caller,
+    which: web::Query<WhichDriver>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(documents::of_driver(
+        &state,
+        caller.role,
+        caller.user_id,
+        which.driver_id,
+    )
+    .await?))
 }
 
 #[derive(Deserialize)]

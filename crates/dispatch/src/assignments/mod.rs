@@ -46,6 +46,8 @@ pub async fn confirm(
     pairs: &[Pair],
     keyed: Option<&Keyed>,
 ) -> Result<Answer, DispatchError> {
+    let drivers: Vec<Uuid> = pairs.iter().map(|p| p.driver_id).collect();
+    crate::documents::kyc::check_drivers(state, &drivers).await?;
     let now = state.clock.now();
     let answer_secs = state.orders.driver_answer_secs;
     let deadline = now + Duration::seconds(answer_secs);
@@ -68,6 +70,7 @@ pub async fn accept_truck(
     pair: Pair,
     keyed: Option<&Keyed>,
 ) -> Result<Answer, DispatchError> {
+    crate::documents::kyc::check_drivers(state, &[pair.driver_id]).await?;
     let now = state.clock.now();
     let answer_secs = state.orders.driver_answer_secs;
     let deadline = now + Duration::seconds(answer_secs);

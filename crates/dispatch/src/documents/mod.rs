@@ -7,6 +7,7 @@
 //! retention.
 
 pub mod inspect;
+pub mod kyc;
 pub mod settings;
 pub mod store;
 
@@ -344,6 +345,23 @@ pub async fn photos(state: &Dispatch, driver: Uuid) -> Result<Value, DispatchErr
         "profilePhotoThumbnail": thumbnail,
         "licenseFront": link(Kind::LicenseFront),
         "licenseBack": link(Kind::LicenseBack),
+    }))
+}
+
+/// `GET driver/documents[?driverId]`: a driver's KYC state and document
+/// links, for the driver or its transporter (another fleet's driver 404).
+pub async fn of_driver(
+    state: &Dispatch,
+    role: weelo_orders::Role,
+    caller: Uuid,
+    driver_id: Option<Uuid>,
+) -> Result<Value, DispatchError> {
+    let driver = crate::drivers::subject(state, role, caller, driver_id).await?;
+    Ok(json!({
+        "driverId": driver.id,
+        "verification": driver.verification,
+        "isVerified": driver.is_verified,
+        "photos": photos(state, driver.id).await?,
     }))
 }
 

@@ -540,6 +540,17 @@ pub struct DriverConnectivityIssue {
     pub timestamp: String,
 }
 
+/// `driver_verification_changed`: an operator decided a driver's KYC.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriverVerificationChanged {
+    pub driver_id: Uuid,
+    pub verification: &'static str,
+    pub is_verified: bool,
+    pub reason: Option<String>,
+    pub decided_at: String,
+}
+
 /// `driver_approaching`: the customer's truck is about to reach the
 /// pickup (once per trip).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -47,7 +47,8 @@ pub fn policy(topic: &str, role: Role) -> Option<Priority> {
         | (names::ASSIGNMENT_STATUS_CHANGED | names::ORDER_EXPIRED, Customer)
         | (names::BOOKING_COMPLETED, Transporter | Customer)
         | (names::TRIP_CANCELLED, Transporter | Driver)
-        | (names::BOOKING_FULLY_FILLED | names::DRIVER_APPROACHING, Customer) => Priority::Normal,
+        | (names::BOOKING_FULLY_FILLED | names::DRIVER_APPROACHING, Customer)
+        | (names::DRIVER_VERIFICATION_CHANGED, Driver | Transporter) => Priority::Normal,
         _ => return None,
     };
     Some(priority)

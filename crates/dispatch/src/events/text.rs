@@ -141,6 +141,26 @@ pub fn title_and_body(
                 format!("आपकी बुकिंग के सभी {} ट्रक पक्के हो गए", get("trucksNeeded")),
             ),
         ),
+        "driver_verification_changed" => {
+            if get("verification") == "approved" {
+                (
+                    (
+                        "Documents approved",
+                        "The driver's documents are verified".to_owned(),
+                    ),
+                    ("दस्तावेज़ स्वीकृत", "ड्राइवर के दस्तावेज़ सत्यापित हो गए".to_owned()),
+                )
+            } else {
+                let reason = get("reason");
+                (
+                    (
+                        "Documents rejected",
+                        format!("Please upload them again. {reason}"),
+                    ),
+                    ("दस्तावेज़ अस्वीकृत", format!("कृपया फिर से अपलोड करें। {reason}")),
+                )
+            }
+        }
         "driver_arriving" => {
             let eta = get("durationText");
             if eta.is_empty() {

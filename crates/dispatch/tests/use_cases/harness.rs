@@ -83,6 +83,7 @@ impl Harness {
             tracking: config_section("tracking").unwrap(),
             push: config_section("push").unwrap(),
             maps: config_section("maps").unwrap(),
+            kyc: config_section("kyc").unwrap(),
         };
         tune(&mut settings);
         let clock = Arc::new(ManualClock::starting_now());

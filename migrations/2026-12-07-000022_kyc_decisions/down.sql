@@ -1,0 +1,2 @@
+DROP INDEX users_kyc_pending_idx;
+DROP TABLE kyc_decisions;
