@@ -396,11 +396,11 @@ async fn an_upload_no_row_names_is_removed_by_the_sweep() {
     std::fs::write(&orphan, photo_with_gps()).unwrap();
     assert_eq!(
         app.jobs.sweep_documents().await.unwrap(),
-        (0, 0),
+        (0, 0, 0),
         "too young to be an orphan"
     );
     app.clock.advance(chrono::Duration::hours(2));
-    assert_eq!(app.jobs.sweep_documents().await.unwrap(), (1, 0));
+    assert_eq!(app.jobs.sweep_documents().await.unwrap(), (1, 0, 0));
     assert!(!orphan.exists());
     assert_eq!(
         stored(app.objects.path()).len(),
@@ -481,4 +481,67 @@ async fn with_verified_drivers_required_a_confirm_waits_for_kyc_approval() {
     let stranger = app.token("9876500077", "transporter").await;
     let (status, _) = app.get_as(&path, &stranger).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_vehicle_document_about_to_expire_is_warned_of_once() {
+    use weelo_server::Clock;
+    let app = spawn_app().await;
+    let fleet = crate::dispatch::fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let today = app
+        .clock
+        .now()
+        .with_timezone(&chrono::FixedOffset::east_opt(5 * 3600 + 1800).unwrap())
+        .date_naive();
+    let day = |days: i64| (today + chrono::Duration::days(days)).to_string();
+    let path = format!("vehicles/{}/documents", fleet.vehicle);
+    let parts = [
+        file(
+            "registrationCertificate",
+            "rc.pdf",
+            "application/pdf",
+            b"%PDF-1.4\n%%EOF\n".to_vec(),
+        ),
+        text("rcExpiresOn", &day(10)),
+        file("insurance", "insurance.jpg", "image/jpeg", photo_with_gps()),
+        text("insuranceExpiresOn", &day(40)),
+    ];
+    let (status, stored) = send(&app, reqwest::Method::PUT, &path, &fleet.token, &parts).await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    let listed = stored["data"]["documents"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{stored}");
+    assert!(
+        listed
+            .iter()
+            .any(|d| d["kind"] == "vehicle_rc" && d["expiresOn"] == day(10).as_str())
+    );
+
+    let (_, me) = app.get_as("profile", &fleet.token).await;
+    let transporter = me["data"]["user"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let rows = format!(
+        "outbox WHERE topic = 'vehicle_document_expiring' AND 'transporter:{transporter}' = ANY(recipients)"
+    );
+    assert_eq!(
+        app.jobs.sweep_documents().await.unwrap().2,
+        1,
+        "the registration, 10 days out"
+    );
+    assert_eq!(app.jobs.sweep_documents().await.unwrap().2, 0, "once");
+    assert_eq!(app.count_rows(&rows).await, 1, "{me}");
+    // A date is required; another fleet's vehicle is not found.
+    let (status, body) = send(&app, reqwest::Method::PUT, &path, &fleet.token, &parts[..1]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["details"]["field"], "rcExpiresOn");
+    let stranger = app.token("9876500077", "transporter").await;
+    let (status, _) = send(&app, reqwest::Method::PUT, &path, &stranger, &parts).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.clock.advance(chrono::Duration::days(26));
+    assert_eq!(
+        app.jobs.sweep_documents().await.unwrap().2,
+        1,
+        "the insurance, 14 days out"
+    );
 }

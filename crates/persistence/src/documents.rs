@@ -2,7 +2,7 @@
 //! and whether it is the one in force. Storing a new one of a kind replaces
 //! the active one in the same transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -25,6 +25,9 @@ pub struct Document {
     pub sha256: String,
     pub created_at: DateTime<Utc>,
     pub replaced_at: Option<DateTime<Utc>>,
+    pub vehicle_id: Option<Uuid>,
+    pub expires_on: Option<NaiveDate>,
+    pub expiry_warned_at: Option<DateTime<Utc>>,
 }
 
 /// Records `document` as its owner's active one of its kind, marking the
@@ -38,6 +41,7 @@ pub async fn put_active(
         documents::table
             .filter(documents::owner_id.eq(document.owner_id))
             .filter(documents::kind.eq(&document.kind))
+            .filter(documents::vehicle_id.is_not_distinct_from(document.vehicle_id))
             .filter(documents::status.eq("active")),
     )
     .set((
@@ -61,6 +65,7 @@ pub async fn put_active(
 pub async fn active_of(conn: &mut AsyncPgConnection, owner: Uuid) -> QueryResult<Vec<Document>> {
     documents::table
         .filter(documents::owner_id.eq(owner))
+        .filter(documents::vehicle_id.is_null())
         .filter(documents::status.eq("active"))
         .order(documents::kind.asc())
         .select(Document::as_select())
@@ -219,4 +224,51 @@ pub async fn verifications(
         .select((users::id, users::verification))
         .load(conn)
         .await
+}
+
+/// A vehicle's active documents.
+pub async fn of_vehicle(conn: &mut AsyncPgConnection, vehicle: Uuid) -> QueryResult<Vec<Document>> {
+    documents::table
+        .filter(documents::vehicle_id.eq(vehicle))
+        .filter(documents::status.eq("active"))
+        .order(documents::kind.asc())
+        .select(Document::as_select())
+        .load(conn)
+        .await
+}
+
+/// Active documents expiring on or before `until` whose owner was not
+/// warned yet.
+pub async fn expiring(
+    conn: &mut AsyncPgConnection,
+    until: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<Document>> {
+    documents::table
+        .filter(documents::status.eq("active"))
+        .filter(documents::expires_on.le(until))
+        .filter(documents::expiry_warned_at.is_null())
+        .order(documents::expires_on.asc())
+        .limit(limit)
+        .select(Document::as_select())
+        .load(conn)
+        .await
+}
+
+/// Marks the owner warned of document `id`'s expiry; `false` when another
+/// instance did it first.
+pub async fn mark_warned(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(
+        documents::table
+            .find(id)
+            .filter(documents::expiry_warned_at.is_null()),
+    )
+    .set(documents::expiry_warned_at.eq(now))
+    .execute(conn)
+    .await
+    .map(|rows| rows == 1)
 }

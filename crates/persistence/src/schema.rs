@@ -108,6 +108,9 @@ diesel::table! {
         sha256 -> Text,
         created_at -> Timestamptz,
         replaced_at -> Nullable<Timestamptz>,
+        vehicle_id -> Nullable<Uuid>,
+        expires_on -> Nullable<Date>,
+        expiry_warned_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -400,6 +403,7 @@ diesel::joinable!(dispatch_schedule -> orders (order_id));
 diesel::joinable!(disputes -> orders (order_id));
 diesel::joinable!(disputes -> users (customer_id));
 diesel::joinable!(documents -> users (owner_id));
+diesel::joinable!(documents -> vehicles (vehicle_id));
 diesel::joinable!(driver_ratings -> users (driver_id));
 diesel::joinable!(holds -> orders (order_id));
 diesel::joinable!(holds -> users (transporter_id));

@@ -11,10 +11,11 @@ use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpResponse, web};
 use futures_util::TryStreamExt;
 use serde::Deserialize;
+use weelo_dispatch::documents::vehicles::{self, VehicleUpload};
 use weelo_dispatch::documents::{self, Kind, ProfileForm, Upload};
 
 use super::ok;
-use crate::auth::{Authed, Caller, DriverRole};
+use crate::auth::{Authed, Caller, DriverRole, TransporterRole};
 use crate::{ApiError, AppState};
 
 /// Mounts the routes.
@@ -23,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/driver/profile/photo", web::put().to(photo))
         .route("/driver/profile/license", web::put().to(license))
         .route("/driver/documents", web::get().to(of_driver))
+        .route("/vehicles/{id}/documents", web::put().to(put_vehicle))
+        .route("/vehicles/{id}/documents", web::get().to(get_vehicle))
         .route("/files/{key:.*}", web::get().to(file));
 }
 
@@ -166,6 +169,42 @@ async fn license(
     Ok(ok(
         documents::replace(&state, caller.user_id(), form.files).await?
     ))
+}
+
+async fn put_vehicle(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    id: web::Path<uuid::Uuid>,
+    multipart: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let form = read(&state, multipart, |name| match name {
+        "registrationCertificate" | "rc" => Some(Kind::VehicleRc),
+        "insurance" => Some(Kind::VehicleInsurance),
+        _ => None,
+    })
+    .await?;
+    let expiry = |kind: Kind| match kind {
+        Kind::VehicleRc => form.text("rcExpiresOn"),
+        _ => form.text("insuranceExpiresOn"),
+    };
+    let sent = form
+        .files
+        .iter()
+        .map(|upload| VehicleUpload {
+            expires_on: expiry(upload.kind),
+            upload: upload.clone(),
+        })
+        .collect();
+    Ok(ok(vehicles::put(&state, caller.user_id(), *id, sent).await?))
+}
+
+async fn get_vehicle(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let vehicle = weelo_dispatch::fleet::vehicle(&state, caller.user_id(), *id).await?;
+    Ok(ok(vehicles::listed(&state, vehicle.id).await?))
 }
 
 #[derive(Deserialize)]

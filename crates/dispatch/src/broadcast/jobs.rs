@@ -57,12 +57,14 @@ impl DispatchJobs {
         })
     }
 
-    /// Deletes orphaned uploads and documents past their retention (run by
-    /// its own loop; tests call it by hand); returns (orphans, retired).
-    pub async fn sweep_documents(&self) -> Result<(usize, usize), crate::DispatchError> {
+    /// Deletes orphaned uploads and documents past their retention, and
+    /// warns of vehicle documents about to expire (run by its own loop;
+    /// tests call it by hand); returns (orphans, retired, warned).
+    pub async fn sweep_documents(&self) -> Result<(usize, usize, usize), crate::DispatchError> {
         let orphans = crate::documents::sweep_orphans(&self.state).await?;
         let retired = crate::documents::sweep_retired(&self.state).await?;
-        Ok((orphans, retired))
+        let warned = crate::documents::vehicles::warn_expiring(&self.state).await?;
+        Ok((orphans, retired, warned))
     }
 
     /// Starts the loops under `supervisor` (off when the sweep interval is

@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod kyc;
 pub mod settings;
 pub mod store;
+pub mod vehicles;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::AsyncConnection;
@@ -35,6 +36,10 @@ pub enum Kind {
     LicenseFront,
     /// The licence's back.
     LicenseBack,
+    /// A vehicle's registration certificate.
+    VehicleRc,
+    /// A vehicle's insurance.
+    VehicleInsurance,
 }
 
 impl Kind {
@@ -44,6 +49,8 @@ impl Kind {
             Kind::DriverPhoto => "driver_photo",
             Kind::LicenseFront => "license_front",
             Kind::LicenseBack => "license_back",
+            Kind::VehicleRc => "vehicle_rc",
+            Kind::VehicleInsurance => "vehicle_insurance",
         }
     }
 
@@ -182,6 +189,9 @@ async fn put_objects(
             sha256: digest,
             created_at: now,
             replaced_at: None,
+            vehicle_id: None,
+            expires_on: None,
+            expiry_warned_at: None,
         });
     }
     Ok(rows)

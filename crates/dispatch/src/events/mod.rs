@@ -113,6 +113,8 @@ events! {
     TripCancelled(TripCancelled) = TRIP_CANCELLED "trip_cancelled",
     /// The customer's truck has gone quiet.
     DriverConnectivityIssue(DriverConnectivityIssue) = DRIVER_CONNECTIVITY_ISSUE "driver_connectivity_issue",
+    /// A vehicle's registration or insurance expires soon.
+    VehicleDocumentExpiring(VehicleDocumentExpiring) = VEHICLE_DOCUMENT_EXPIRING "vehicle_document_expiring",
     /// An operator approved or rejected a driver's KYC.
     DriverVerificationChanged(DriverVerificationChanged) = DRIVER_VERIFICATION_CHANGED "driver_verification_changed",
     /// The customer's truck is about to reach the pickup.

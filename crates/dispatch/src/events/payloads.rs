@@ -540,6 +540,19 @@ pub struct DriverConnectivityIssue {
     pub timestamp: String,
 }
 
+/// `vehicle_document_expiring`: a vehicle's registration or insurance
+/// runs out soon (once per document, 15 days before).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VehicleDocumentExpiring {
+    pub vehicle_id: Uuid,
+    pub vehicle_number: String,
+    pub document: String,
+    pub expires_on: String,
+    pub days_left: i64,
+    pub message: &'static str,
+}
+
 /// `driver_verification_changed`: an operator decided a driver's KYC.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -48,7 +48,8 @@ pub fn policy(topic: &str, role: Role) -> Option<Priority> {
         | (names::BOOKING_COMPLETED, Transporter | Customer)
         | (names::TRIP_CANCELLED, Transporter | Driver)
         | (names::BOOKING_FULLY_FILLED | names::DRIVER_APPROACHING, Customer)
-        | (names::DRIVER_VERIFICATION_CHANGED, Driver | Transporter) => Priority::Normal,
+        | (names::DRIVER_VERIFICATION_CHANGED, Driver | Transporter)
+        | (names::VEHICLE_DOCUMENT_EXPIRING, Transporter) => Priority::Normal,
         _ => return None,
     };
     Some(priority)

@@ -141,6 +141,24 @@ pub fn title_and_body(
                 format!("आपकी बुकिंग के सभी {} ट्रक पक्के हो गए", get("trucksNeeded")),
             ),
         ),
+        "vehicle_document_expiring" => {
+            let what = if get("document") == "vehicle_rc" {
+                ("registration", "पंजीकरण")
+            } else {
+                ("insurance", "बीमा")
+            };
+            let (days, on) = (get("daysLeft"), get("expiresOn"));
+            (
+                (
+                    "Vehicle document expiring",
+                    format!("{vehicle}: {} expires on {on} ({days} days)", what.0),
+                ),
+                (
+                    "वाहन दस्तावेज़ की समाप्ति",
+                    format!("{vehicle}: {} {on} को समाप्त ({days} दिन)", what.1),
+                ),
+            )
+        }
         "driver_verification_changed" => {
             if get("verification") == "approved" {
                 (
