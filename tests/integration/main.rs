@@ -21,5 +21,6 @@ mod push;
 mod ratings;
 mod realtime;
 mod redis_pool;
+mod sms;
 mod startup;
 mod trips;

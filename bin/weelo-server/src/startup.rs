@@ -9,7 +9,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use weelo_api::AppState;
-use weelo_api::auth::{LoggingSmsSender, SmsProvider};
+use weelo_api::auth::{LoggingSmsSender, SmsProvider, SmsSender};
 use weelo_api::client_ip::TrustedProxies;
 use weelo_api::metrics::HttpMetrics;
 use weelo_api::realtime::{HubSockets, TokenGate};
@@ -87,10 +87,12 @@ impl Application {
         places_metrics.register(metrics.registry())?;
         let push_sender = weelo_dispatch::push::sender_for(&settings.push)?;
         let hub = Hub::new(settings.realtime.socket_queue);
-        let auth = Arc::new(AuthContext::new(
-            settings.auth.clone(),
-            Arc::new(LoggingSmsSender),
-        ));
+        let sms_sender: Arc<dyn SmsSender> =
+            match weelo_api::auth::sender_for(&settings.sms).map_err(anyhow::Error::msg)? {
+                Some(sender) => Arc::from(sender),
+                None => Arc::new(LoggingSmsSender),
+            };
+        let auth = Arc::new(AuthContext::new(settings.auth.clone(), sms_sender));
         let storage = auth
             .keys
             .open_storage(settings.storage.clone())

@@ -64,7 +64,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::OtpNotFound
         | C::MissingIdempotencyKey => StatusCode::BAD_REQUEST,
         C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        C::ServiceUnavailable | C::SmsBudgetExhausted => StatusCode::SERVICE_UNAVAILABLE,
+        C::ServiceUnavailable | C::SmsBudgetExhausted | C::SmsUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         C::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         C::Unauthorized | C::TokenExpired | C::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
         C::Forbidden | C::AccountDisabled | C::NotNotified | C::BroadcastDeclined => {
@@ -263,9 +265,7 @@ impl From<AuthError> for ApiError {
                 return limited(ErrorCode::RateLimitExceeded, retry_after_ms);
             }
             AuthError::SmsBudgetExhausted => ErrorCode::SmsBudgetExhausted,
-            AuthError::OtpSendFailed => {
-                return DispatchError::Unavailable { cause: message }.into();
-            }
+            AuthError::OtpSendFailed => ErrorCode::SmsUnavailable,
         };
         Self::refused(code, message)
     }

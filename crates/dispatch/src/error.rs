@@ -70,6 +70,9 @@ error_codes! {
     RateLimitExceeded = "RATE_LIMIT_EXCEEDED",
     /// The service's SMS budget is spent for now.
     SmsBudgetExhausted = "SMS_BUDGET_EXHAUSTED",
+    /// The SMS provider failed; the OTP was not sent and the phone's
+    /// cooldown is not used up.
+    SmsUnavailable = "SMS_UNAVAILABLE",
     /// The vehicle number is registered already.
     VehicleExists = "VEHICLE_EXISTS",
     /// The vehicle is on a trip.

@@ -128,6 +128,31 @@ pub async fn issue(
     Ok(Err(throttle_reason(current.as_ref(), limits, now)))
 }
 
+/// Takes back an OTP that was stored but never delivered (the SMS provider
+/// failed): the code dies and the send does not count against the phone's
+/// cooldown or send limit. Only the challenge with `otp_hash` is touched,
+/// so a later send is never undone.
+pub async fn withdraw(
+    conn: &mut AsyncPgConnection,
+    phone: &str,
+    purpose: &str,
+    otp_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::sql_query(
+        "UPDATE otp_challenges SET expires_at = $4, last_sent_at = 'epoch', \
+             sends_in_window = GREATEST(sends_in_window - 1, 0) \
+         WHERE phone = $1 AND purpose = $2 AND otp_hash = $3",
+    )
+    .bind::<Text, _>(phone)
+    .bind::<Text, _>(purpose)
+    .bind::<Text, _>(otp_hash)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .await
+    .map(|rows| rows == 1)
+}
+
 fn throttle_reason(
     current: Option<&OtpChallenge>,
     limits: SendLimits,

@@ -82,7 +82,15 @@ pub async fn send_otp(
         .send_otp(deliver_to, &otp, purpose.as_str())
         .await
     {
-        tracing::error!(error = %error, otp.purpose = purpose.as_str(), "OTP delivery failed");
+        tracing::error!(error = %error, otp.purpose = purpose.as_str(), "OTP delivery failed; the OTP is withdrawn");
+        // Nothing reached the phone: the code dies and the phone's
+        // cooldown and send count are given back.
+        if let Err(undo) =
+            accounts::withdraw_otp(&state.dispatch, phone.digits(), purpose.as_str(), &otp_hash)
+                .await
+        {
+            tracing::error!(error = %undo, "an undelivered OTP could not be withdrawn");
+        }
         return Err(AuthError::OtpSendFailed.into());
     }
     Ok(SentOtp { otp, expires_at })

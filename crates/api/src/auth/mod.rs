@@ -16,6 +16,7 @@ pub mod phone;
 pub mod session_cache;
 pub mod settings;
 pub mod sms;
+pub mod sms_providers;
 pub mod tokens;
 
 pub use error::AuthError;
@@ -23,5 +24,6 @@ pub use extract::{Authed, Caller, CustomerRole, DriverRole, TransporterRole};
 pub use phone::Phone;
 pub use settings::AuthSettings;
 pub use sms::{LoggingSmsSender, SmsProvider, SmsSender, SmsSettings};
+pub use sms_providers::sender_for;
 pub use tokens::TokenKeys;
 pub use weelo_orders::Role;

@@ -47,6 +47,10 @@ impl SmsSender for LoggingSmsSender {
 pub enum SmsProvider {
     /// [`LoggingSmsSender`]: logs a masked number, delivers nothing.
     Log,
+    /// MSG91's Flow API with India's DLT template and entity ids.
+    Msg91,
+    /// Twilio Programmable Messaging.
+    Twilio,
 }
 
 /// The `[sms]` section.
@@ -59,4 +63,34 @@ pub struct SmsSettings {
     /// out; the server refuses it unless this says an operator chose it
     /// (a staging box), and then warns loudly at start-up.
     pub allow_logging_sender: bool,
+    /// One call to the provider may take this long (then it is retried).
+    pub request_timeout_ms: u64,
+    /// MSG91's API (`https://control.msg91.com`).
+    pub msg91_base_url: String,
+    /// MSG91's auth key.
+    #[serde(default)]
+    pub msg91_auth_key: Option<secrecy::SecretString>,
+    /// The MSG91 template (its variable `otp` carries the code).
+    #[serde(default)]
+    pub msg91_template_id: Option<String>,
+    /// The DLT-registered sender id (header), six letters.
+    #[serde(default)]
+    pub msg91_sender: Option<String>,
+    /// The template id registered on the DLT platform.
+    #[serde(default)]
+    pub dlt_template_id: Option<String>,
+    /// The principal entity id registered on the DLT platform.
+    #[serde(default)]
+    pub dlt_entity_id: Option<String>,
+    /// Twilio's API (`https://api.twilio.com`).
+    pub twilio_base_url: String,
+    /// Twilio's account SID.
+    #[serde(default)]
+    pub twilio_account_sid: Option<String>,
+    /// Twilio's auth token.
+    #[serde(default)]
+    pub twilio_auth_token: Option<secrecy::SecretString>,
+    /// A number (`+1…`) or a Messaging Service SID (`MG…`) to send from.
+    #[serde(default)]
+    pub twilio_from: Option<String>,
 }

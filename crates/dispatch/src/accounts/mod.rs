@@ -14,4 +14,4 @@ pub mod otp;
 pub mod sessions;
 pub mod users;
 
-pub use otp::{Guess, GuessLimits, IssueLimits, IssueRefused, check_otp, issue_otp};
+pub use otp::{Guess, GuessLimits, IssueLimits, IssueRefused, check_otp, issue_otp, withdraw_otp};

@@ -33,6 +33,18 @@ pub struct IssueLimits {
     pub sms_budget: WindowLimit,
 }
 
+/// Withdraws an OTP its SMS never carried (see `otp::withdraw`).
+pub async fn withdraw_otp(
+    dispatch: &Dispatch,
+    phone: &str,
+    purpose: &str,
+    otp_hash: &str,
+) -> Result<bool, DispatchError> {
+    let now = dispatch.clock.now();
+    let mut conn = dispatch.conn().await?;
+    Ok(otp::withdraw(&mut conn, phone, purpose, otp_hash, now).await?)
+}
+
 /// Stores the challenge of `request` unless a limit refuses it; the budget
 /// is taken in the same transaction, so a refused send stores no OTP.
 /// Answers when the OTP dies.
