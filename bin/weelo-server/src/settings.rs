@@ -141,7 +141,8 @@ pub struct ServerSettings {
     pub port: u16,
     /// HTTP worker threads; `0` means one per core.
     pub workers: usize,
-    /// On SIGINT/SIGTERM, how long in-flight requests may take to finish.
+    /// On SIGTERM, how long in-flight requests may take to finish (SIGINT
+    /// stops at once).
     pub shutdown_timeout_secs: u64,
     /// Whether to apply pending migrations at start-up (besides `migrate`).
     pub migrate_on_start: bool,
@@ -181,6 +182,13 @@ impl Settings {
         let dir = vars
             .get("APP_CONFIG_DIR")
             .map_or_else(|| PathBuf::from("config"), PathBuf::from);
+        if !dir.join("base.toml").is_file() {
+            anyhow::bail!(
+                "no configuration at {}: run from the repository (its config/ folder) or set \
+                 APP_CONFIG_DIR to the folder holding base.toml",
+                dir.join("base.toml").display()
+            );
+        }
         Self::load(&dir, Environment::from_vars(&vars)?, &vars)
     }
 

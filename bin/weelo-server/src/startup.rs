@@ -5,6 +5,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
+use secrecy::ExposeSecret;
+
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -43,6 +46,13 @@ pub struct Application {
     shutdown_grace: Duration,
 }
 
+/// `host:port/database` of a connection URL, without its credentials.
+fn where_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, at)| at);
+    rest.split('?').next().unwrap_or(rest).to_owned()
+}
+
 impl Application {
     /// Migrates (when configured), builds the pools and binds the listener.
     /// Nothing is served until [`Application::run_until_stopped`].
@@ -55,10 +65,21 @@ impl Application {
     pub async fn build_with(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         settings.validate()?;
         if settings.server.migrate_on_start {
-            run_migrations_for(&settings.database).await?;
+            run_migrations_for(&settings.database)
+                .await
+                .with_context(|| {
+                    format!(
+                        "PostgreSQL at {} (database.url, APP_DATABASE__URL; `make services` starts it)",
+                        where_of(settings.database.url.expose_secret())
+                    )
+                })?;
         }
         let db = build_pool(&settings.database)?;
         let cache = Cache::connect(&settings.redis)?;
+        let redis_at = where_of(settings.redis.url.expose_secret());
+        if let Err(error) = cache.ping().await {
+            tracing::warn!(redis.at = %redis_at, %error, "Redis is unreachable: running degraded (no shared presence, locks fall back to PostgreSQL) until it answers");
+        }
         tracing::info!(
             redis.tls = cache.tls() == TlsMode::Tls,
             redis.key_prefix = cache.prefix(),
@@ -255,9 +276,10 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT/SIGTERM (or [`ServerHandle::stop`]); in-flight
-    /// requests get the configured grace period to finish, then the
-    /// background work is stopped and waited for (the relay's last pass
+    /// Serves until SIGTERM, SIGINT (or [`ServerHandle::stop`]). SIGTERM
+    /// drains: in-flight requests get the configured grace period to
+    /// finish; SIGINT (Ctrl-C) stops them at once (actix-server's signal
+    /// handling). Then the background work is stopped and waited for (the relay's last pass
     /// sends what they committed, queued GPS points are written).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let metrics_handle = self.metrics_server.as_ref().map(Server::handle);

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use diesel::ConnectionError;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use tokio_postgres::config::SslMode;
 
 use crate::PersistenceError;
@@ -55,17 +55,33 @@ impl Connector {
 
     /// Opens one connection to `url`.
     pub async fn connect(&self, url: &str) -> Result<AsyncPgConnection, ConnectionError> {
-        let Some(tls) = &self.tls else {
-            return AsyncPgConnection::establish(url).await;
-        };
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e: tokio_postgres::Error| ConnectionError::BadConnection(e.to_string()))?;
-        let (client, connection) = config
-            .connect(tls.clone())
-            .await
-            .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
-        AsyncPgConnection::try_from_client_and_connection(client, connection).await
+        // The connect error keeps its cause ("Connection refused") in the
+        // text, which start-up shows.
+        let refused = |e: tokio_postgres::Error| {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            ConnectionError::BadConnection(text)
+        };
+        match &self.tls {
+            Some(tls) => {
+                let (client, connection) = config.connect(tls.clone()).await.map_err(refused)?;
+                AsyncPgConnection::try_from_client_and_connection(client, connection).await
+            }
+            None => {
+                let (client, connection) = config
+                    .connect(tokio_postgres::NoTls)
+                    .await
+                    .map_err(refused)?;
+                AsyncPgConnection::try_from_client_and_connection(client, connection).await
+            }
+        }
     }
 
     /// The pool's way to open connections.
