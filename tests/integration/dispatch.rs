@@ -120,7 +120,7 @@ pub(crate) async fn order_status(app: &TestApp, customer: &str, order_id: &str) 
     body["data"].clone()
 }
 
-/// weelo-clients.md §7 steps 0–4: two transporters each take one of two
+/// docs/app-contract.md §7 steps 0–4: two transporters each take one of two
 /// trucks, their drivers accept, and everyone hears it on their sockets.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_transporters_fill_an_order_and_their_drivers_accept() {

@@ -74,7 +74,7 @@ async fn batch(app: &TestApp, driver: &str, trip: &str, points: Value) -> (Statu
     .await
 }
 
-/// weelo-clients.md §7 step 5 for two trips of one order: one driver on the
+/// docs/app-contract.md §7 step 5 for two trips of one order: one driver on the
 /// socket, the other HTTP-only with one-point batches.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_trips_run_to_completion_and_the_customer_follows_them() {

@@ -1,4 +1,4 @@
-//! A driver's figures as the captain app shows them: the dashboard (API.md
+//! A driver's figures as the captain app shows them: the dashboard (docs/app-contract.md
 //! tier 1: today's trips, earnings and distance, the week's and month's
 //! earnings, acceptance, the active trip and the latest trips), earnings
 //! per period with a day-by-day breakdown, and performance. A driver sees

@@ -1,4 +1,4 @@
-//! Holds (reference §3.10): a notified transporter claims searching trucks of
+//! Holds (docs/app-contract.md §3.10): a notified transporter claims searching trucks of
 //! one line of an order. The claim is `FOR UPDATE SKIP LOCKED` in one
 //! transaction, so each truck goes to exactly one transporter however many
 //! press at once; releasing gives them back.

@@ -33,7 +33,7 @@ pub enum AssignmentStatus {
 }
 
 /// A truck past loading: on the road to the drop, at it, or delivered. An
-/// order with one of these can no longer be cancelled (API.md: cancel is
+/// order with one of these can no longer be cancelled (docs/order-lifecycle.md: cancel is
 /// allowed until the first truck is in transit), however many of its
 /// trucks are still searching.
 pub const ON_THE_ROAD: [AssignmentStatus; 3] = [

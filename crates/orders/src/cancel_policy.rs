@@ -1,5 +1,5 @@
 //! What a customer's cancel costs, by how far the trucks have got
-//! (weelo-backend.md §3.6): free while searching; ₹50 once a driver is
+//! (docs/order-lifecycle.md, cancel policy): free while searching; ₹50 once a driver is
 //! assigned; at the pickup a reason is required and ₹100 or the waiting
 //! charges (₹5 a minute after 5 free minutes); once loaded, the most of
 //! ₹100, the waiting charges and 30 % of the trucks' fares (the drivers get

@@ -1,5 +1,5 @@
-//! The create-order input: the body the customer app sends (reference
-//! weelo-clients.md §3.6), and its validation into a [`ValidOrder`].
+//! The create-order input: the body the customer app sends
+//! (docs/app-contract.md §3.6), and its validation into a [`ValidOrder`].
 //! Every refusal names the field, so the app can say what to fix.
 
 use serde::Deserialize;

@@ -1,6 +1,6 @@
 //! Prices the server stands behind: a per-type rate card (base, per km, per
 //! ton·km, minimum) with subtype multipliers, distance slabs and surge by
-//! India's hour and weekday (weelo-backend.md §10). The catalogue is data
+//! India's hour and weekday (config/pricing.toml; docs/order-lifecycle.md). The catalogue is data
 //! (`config/pricing.toml`); this is the arithmetic, with no I/O.
 //!
 //! Where weelo-rs differs from the old server: a slab's multiplier applies

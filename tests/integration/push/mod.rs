@@ -105,7 +105,7 @@ async fn device_tokens(app: &TestApp) -> Vec<String> {
     rows.into_iter().map(|r| r.token).collect()
 }
 
-/// weelo-clients.md §7 with the driver app as shipped: no socket, a
+/// docs/app-contract.md §7 with the driver app as shipped: no socket, a
 /// registered token. Its trip comes by push, it accepts over HTTP, and the
 /// trip runs to completion; its transporter, backgrounded, is pushed the
 /// offer and the driver's answer.

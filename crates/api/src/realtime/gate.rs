@@ -220,7 +220,7 @@ impl TokenGate {
             Some(token) if event == Incoming::FcmTokenRefresh => {
                 devices::register(dispatch, who.user_id, token, Some("android"), None).await
             }
-            // The driver app beats over the socket while online (API.md:
+            // The driver app beats over the socket while online (docs/app-contract.md:
             // it updates lastSeenAt, which the fleet's driver list shows).
             _ => users::touch_last_seen(dispatch, who.user_id).await,
         };

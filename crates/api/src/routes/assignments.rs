@@ -1,4 +1,4 @@
-//! Assignments (reference §3.10–3.11): the transporter confirms a hold with
+//! Assignments (docs/app-contract.md §3.10–3.11): the transporter confirms a hold with
 //! a vehicle and driver per truck (or accepts one truck in one step), and
 //! the driver lists, reads, accepts and declines its assignments.
 

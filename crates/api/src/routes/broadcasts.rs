@@ -1,4 +1,4 @@
-//! The transporter's broadcast feed (reference §3.9): the active broadcasts
+//! The transporter's broadcast feed (docs/app-contract.md §3.9): the active broadcasts
 //! it was sent, and dismissing one. These answers put their fields at the
 //! top level, as the captain app reads them.
 

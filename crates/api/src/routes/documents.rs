@@ -1,4 +1,4 @@
-//! Drivers' documents (reference weelo-clients.md §3.3): the KYC form
+//! Drivers' documents (docs/app-contract.md §3.3): the KYC form
 //! `POST driver/complete-profile` and the photo and licence edits, as the
 //! captain app sends them (multipart/form-data), and the signed download
 //! links' `GET files/{key}`. Parts are read as they stream in, each file

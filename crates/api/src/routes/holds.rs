@@ -1,4 +1,4 @@
-//! `truck-hold/*` (reference §3.10): the captain app's hold, its live holds
+//! `truck-hold/*` (docs/app-contract.md §3.10): the captain app's hold, its live holds
 //! and release. The use case is `weelo_dispatch::holds`.
 
 use actix_web::{HttpResponse, web};

@@ -1,4 +1,4 @@
-//! Places, routes and ETAs (reference weelo-clients.md §3.13): place
+//! Places, routes and ETAs (docs/app-contract.md §3.13): place
 //! search, reverse look-up, routes, the provider's status and the trucks'
 //! ETAs on an order. Every geocoding call counts against the caller's
 //! per-minute limit.

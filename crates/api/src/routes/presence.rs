@@ -172,7 +172,7 @@ async fn nearby(
         ));
     }
     let mut vehicles = switch::nearby(&state.dispatch, &key, at, limit, radius_km);
-    // Each entry names its kind too (API.md): the map draws each truck's
+    // Each entry names its kind too (docs/app-contract.md): the map draws each truck's
     // icon from it.
     for vehicle in &mut vehicles {
         vehicle["vehicleType"] = json!(entry.id);

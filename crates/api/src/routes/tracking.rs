@@ -1,4 +1,4 @@
-//! Trips and tracking (reference §3.5, §3.12, §3.13): the driver's status
+//! Trips and tracking (docs/app-contract.md §3.5, §3.12, §3.13): the driver's status
 //! updates and GPS batches, and the live views of the driver, the
 //! customer and the transporter.
 

@@ -1,5 +1,5 @@
 //! The apps' JSON shapes of users, drivers and vehicles
-//! (reference weelo-clients.md §3.1–3.3). Optional fields are sent as
+//! (docs/app-contract.md §3.1–3.3). Optional fields are sent as
 //! `null` rather than left out, and timestamps carry milliseconds.
 
 use serde::Serialize;

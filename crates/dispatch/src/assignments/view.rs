@@ -1,5 +1,5 @@
 //! Assignments in the apps' shapes: `AssignmentData` of the captain app
-//! (reference weelo-clients.md §3.11) and the payloads of `trip_assigned`,
+//! (docs/app-contract.md §3.11) and the payloads of `trip_assigned`,
 //! `trucks_remaining_update` and `assignment_status_changed` (§4).
 
 use chrono::{DateTime, Utc};

@@ -72,7 +72,7 @@ pub async fn feed(state: &Dispatch, transporter: Uuid) -> Result<Vec<Value>, Per
 }
 
 /// `bookings/requests/active`: the transporter's active broadcasts as
-/// `{order: OrderInfo, requests: [TruckRequestInfo]}` (reference §3.9 step 3).
+/// `{order: OrderInfo, requests: [TruckRequestInfo]}` (docs/app-contract.md §3.9 step 3).
 /// The customer's phone is masked: transporters see it only once assigned.
 pub async fn active_requests(
     state: &Dispatch,

@@ -83,7 +83,7 @@ impl PickupReach {
     }
 }
 
-/// The personalised `new_broadcast` of weelo-clients.md §4.4.
+/// The personalised `new_broadcast` of docs/app-contract.md §4.4.
 pub(crate) fn broadcast(
     order: &Order,
     groups: &[Group<'_>],

@@ -1,4 +1,4 @@
-//! Radius steps (DESIGN.md §4): an order is dispatched at once within the
+//! Radius steps (docs/architecture.md, presence and dispatch): an order is dispatched at once within the
 //! first radius, then again as each wider step starts (5, 10, 15, 30, 60,
 //! 100 km at 0, 8, 16, 24, 32, 40 s by default), and again whenever a truck
 //! reopens (a declined, timed-out or released truck sets its next step to

@@ -1,5 +1,5 @@
 //! The payloads of the fleet events that keep the captain app's lists and
-//! counters live (weelo-clients.md §4.4): vehicles added, changed, removed
+//! counters live (docs/app-contract.md §4.4): vehicles added, changed, removed
 //! or moved between jobs, drivers added and going on or offline.
 
 use serde::Serialize;

@@ -1,5 +1,5 @@
 //! The payload of each server → client event, in the apps' shapes
-//! (weelo-clients.md §4). Several carry the same figure under two names
+//! (docs/app-contract.md §4). Several carry the same figure under two names
 //! (`orderId` and `bookingId`, `lat` and `latitude`): the customer and
 //! captain apps, and their socket and push paths, read different ones.
 
@@ -87,7 +87,7 @@ pub struct RequestedVehicle {
 }
 
 /// `new_broadcast`: an order offered to one transporter, personalised with
-/// what its fleet can provide (weelo-clients.md §4.4).
+/// what its fleet can provide (docs/app-contract.md §4.4).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewBroadcast {

@@ -1,5 +1,5 @@
 //! Which events also go out as a push, to whom, and the push itself: the
-//! FCM data message the apps read (weelo-clients.md §4.4, the captain's
+//! FCM data message the apps read (docs/app-contract.md §4.4, the captain's
 //! `WeeloFirebaseService` types and the customer's keys). An event's push
 //! is decided here, next to the event, and nowhere else: [`rooms`] picks the
 //! rooms of an event's audience that are pushed (their users, when no socket

@@ -1,4 +1,4 @@
-//! Orders in the apps' shapes (reference weelo-clients.md §3.6–3.8, §3.13):
+//! Orders in the apps' shapes (docs/app-contract.md §3.6–3.8, §3.13):
 //! flat and nested coordinates, integer money and counts, ISO timestamps
 //! with milliseconds.
 
@@ -12,7 +12,7 @@ use super::mirror::StatusSnapshot;
 use super::view::{CreatedExtras, CreatedView, OrderView, PlaceView, TruckView, remaining_seconds};
 use crate::wire::iso;
 
-/// The create answer (reference §3.6) as JSON text.
+/// The create answer (docs/app-contract.md §3.6) as JSON text.
 pub fn created(
     order: &Order,
     trucks: &[TruckRequest],
@@ -23,7 +23,7 @@ pub fn created(
     serde_json::to_string(&CreatedView::new(order, trucks, now, window_secs, extras))
 }
 
-/// `GET bookings/orders/{id}/status` (reference §3.7).
+/// `GET bookings/orders/{id}/status` (docs/app-contract.md §3.7).
 pub fn status(order: &Order, now: DateTime<Utc>) -> Value {
     status_of(&StatusSnapshot::from(order), now)
 }
@@ -87,7 +87,7 @@ pub fn detail(
     })
 }
 
-/// An order as `BookingData` (the customer's history, reference §3.13);
+/// An order as `BookingData` (the customer's history, docs/app-contract.md §3.13);
 /// `rated` is (completed trips, rated trips).
 pub fn booking(order: &Order, trucks: &[TruckRequest], rated: (i64, i64)) -> Value {
     let (completed, rated) = rated;

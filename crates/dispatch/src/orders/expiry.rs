@@ -342,7 +342,7 @@ pub(crate) async fn announce_expired(
                 );
             }
         }
-        // The captain's own word for an offer that closed (API.md tier 1);
+        // The captain's own word for an offer that closed (docs/app-contract.md §3.12);
         // its push is this one, not `order_expired`'s.
         if !notified.is_empty() {
             announced.push(

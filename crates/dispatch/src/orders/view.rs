@@ -234,7 +234,7 @@ impl<'a> BroadcastSummary<'a> {
     }
 }
 
-/// The create answer (reference §3.6) with the dispatch figures.
+/// The create answer (docs/app-contract.md §3.6) with the dispatch figures.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedView<'a> {

@@ -1,4 +1,4 @@
-//! The geocoding endpoints as use cases (weelo-clients.md §3.13): place
+//! The geocoding endpoints as use cases (docs/app-contract.md §3.13): place
 //! search, reverse look-up, routes over two or more points, the provider's
 //! status, and each truck's ETA on a customer's order. Input is checked
 //! here; the answers are the apps' shapes.

@@ -1,6 +1,6 @@
 //! Who is online and where: this instance's proximity index and online
 //! map, fed by the beats it receives and by the presence stream every
-//! instance writes to (DESIGN.md §5). PostgreSQL keeps only the last toggle;
+//! instance writes to (docs/architecture.md, presence). PostgreSQL keeps only the last toggle;
 //! the hot path (a beat of a transporter this instance knows) touches memory
 //! and one Redis round trip, never PostgreSQL.
 

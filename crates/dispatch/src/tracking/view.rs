@@ -1,4 +1,4 @@
-//! The tracking screens' shapes (reference weelo-clients.md §3.5, §3.12,
+//! The tracking screens' shapes (docs/app-contract.md §3.5, §3.12,
 //! §3.13): statuses in the apps' words, positions from the latest fix.
 
 use chrono::{DateTime, Utc};
