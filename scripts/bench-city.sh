@@ -35,7 +35,9 @@ rows = [
 ]
 print("\n".join(f"| {k} | {v} |" for k, v in rows))
 print()
-print("Errors by code (contention is expected: many transporters press for each truck): `" + json.dumps(r["errors"]) + "`")
+print("Lost holds (another transporter was faster: the race settled as designed): `" + json.dumps(r.get("lostHolds", {})) + "`")
+print()
+print("Errors by code: `" + json.dumps(r["errors"]) + "`")
 PY
 )
 body=$(cat <<MD

@@ -57,11 +57,21 @@ pub enum Series {
     Filled,
 }
 
+/// What a hold answers when another transporter was faster: the race
+/// settled as designed.
+const LOST_HOLD_CODES: &[&str] = &[
+    "TRUCK_NOT_AVAILABLE",
+    "NOT_ENOUGH_AVAILABLE",
+    "BROADCAST_EXPIRED",
+];
+
 /// Everything measured, shared by every actor.
 pub struct Metrics {
     started: Instant,
     http: Mutex<HashMap<&'static str, Vec<Duration>>>,
     errors: Mutex<HashMap<String, u64>>,
+    /// Holds another transporter won first (the race working, not a fault).
+    lost_holds: Mutex<HashMap<String, u64>>,
     orders: Mutex<HashMap<String, Trace>>,
     /// Broadcasts that beat their create answer back to the simulator.
     early: Mutex<HashMap<String, Instant>>,
@@ -81,6 +91,7 @@ impl Metrics {
             started: Instant::now(),
             http: Mutex::new(HashMap::new()),
             errors: Mutex::new(HashMap::new()),
+            lost_holds: Mutex::new(HashMap::new()),
             orders: Mutex::new(HashMap::new()),
             early: Mutex::new(HashMap::new()),
             timeline: Mutex::new(Vec::new()),
@@ -104,9 +115,19 @@ impl Metrics {
         });
     }
 
-    /// Counts an error by its code.
+    /// Counts an error by its code; a hold refused because the trucks
+    /// were taken first is a lost hold, not an error.
     pub fn error(&self, code: &str) {
-        *locked(&self.errors).entry(code.to_owned()).or_insert(0) += 1;
+        let lost = LOST_HOLD_CODES
+            .iter()
+            .any(|lost| code == format!("truck-hold/hold:{lost}"));
+        let counts = if lost { &self.lost_holds } else { &self.errors };
+        *locked(counts).entry(code.to_owned()).or_insert(0) += 1;
+    }
+
+    /// Lost holds by code.
+    pub fn lost_holds(&self) -> HashMap<String, u64> {
+        locked(&self.lost_holds).clone()
     }
 
     /// A new order.
@@ -206,8 +227,9 @@ impl Metrics {
             .filter(|t| t.ended.as_deref() == Some("completed"))
             .count();
         let errors: u64 = locked(&self.errors).values().sum();
+        let lost: u64 = locked(&self.lost_holds).values().sum();
         format!(
-            "t={:>4.0}s orders {} created / {} filled / {} expired / {} completed | sockets {} | events {} | errors {} (5xx {})",
+            "t={:>4.0}s orders {} created / {} filled / {} expired / {} completed | sockets {} | events {} | lost holds {lost} | errors {} (5xx {})",
             self.elapsed(),
             orders.len(),
             filled,

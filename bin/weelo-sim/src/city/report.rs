@@ -175,6 +175,7 @@ pub fn build(
         .map(|(route, values)| (route, summary(values)))
         .collect();
     let errors: BTreeMap<String, u64> = metrics.errors().into_iter().collect();
+    let lost_holds: BTreeMap<String, u64> = metrics.lost_holds().into_iter().collect();
     let mut violations: Vec<String> = checks
         .iter()
         .filter(|(_, n)| **n != 0)
@@ -217,6 +218,7 @@ pub fn build(
         },
         "http": http,
         "socketEvents": metrics.socket_events.load(Ordering::Relaxed),
+        "lostHolds": lost_holds,
         "errors": errors,
         "server5xx": metrics.server_errors.load(Ordering::Relaxed),
         "serverRssMiB": rss,
