@@ -431,8 +431,13 @@ async fn with_verified_drivers_required_a_confirm_waits_for_kyc_approval() {
 
     // Nothing to decide before the profile is complete.
     let settings = crate::helpers::test_settings(&app.db, &app.redis);
-    let approve = vec!["approve".to_owned(), fleet.driver.clone()];
-    assert!(weelo_server::kyc::run(&settings, &approve).await.is_err());
+    let driver_id: uuid::Uuid = fleet.driver.parse().unwrap();
+    let approve = weelo_server::kyc::KycCommand::Approve { driver_id };
+    assert!(
+        weelo_server::kyc::run(&settings, approve.clone())
+            .await
+            .is_err()
+    );
     let (status, _) = send(
         &app,
         reqwest::Method::POST,
@@ -444,13 +449,16 @@ async fn with_verified_drivers_required_a_confirm_waits_for_kyc_approval() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = confirm(&app, &fleet, &hold_id).await;
     assert_eq!(status, StatusCode::CONFLICT, "pending is not approved");
-    let reject = vec!["reject".to_owned(), fleet.driver.clone()];
+    let reject = weelo_server::kyc::KycCommand::Reject {
+        driver_id,
+        reason: "  ".to_owned(),
+    };
     assert!(
-        weelo_server::kyc::run(&settings, &reject).await.is_err(),
+        weelo_server::kyc::run(&settings, reject).await.is_err(),
         "a rejection needs a reason"
     );
 
-    weelo_server::kyc::run(&settings, &approve).await.unwrap();
+    weelo_server::kyc::run(&settings, approve).await.unwrap();
     assert_eq!(
         app.count_rows("kyc_decisions WHERE decision = 'approved'")
             .await,

@@ -16,12 +16,31 @@ fn actor() -> String {
         .map_or_else(|| "cli".to_owned(), |u| format!("cli:{u}"))
 }
 
-/// Runs `args` (after `kyc`); prints what it did.
-pub async fn run(settings: &Settings, args: &[String]) -> anyhow::Result<()> {
+/// A KYC command, as the command line parsed it.
+#[derive(Debug, Clone)]
+pub enum KycCommand {
+    /// The drivers waiting for a decision.
+    List,
+    /// Approve a driver.
+    Approve {
+        /// The driver.
+        driver_id: Uuid,
+    },
+    /// Reject a driver, saying why.
+    Reject {
+        /// The driver.
+        driver_id: Uuid,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Runs `command`; prints what it did.
+pub async fn run(settings: &Settings, command: KycCommand) -> anyhow::Result<()> {
     let pool = build_pool(&settings.database)?;
     let mut conn = pool.get().await.context("connecting to PostgreSQL")?;
-    match args.first().map(String::as_str) {
-        Some("list") => {
+    let (driver, approve, reason) = match command {
+        KycCommand::List => {
             let pending = documents::pending_drivers(&mut conn).await?;
             println!("{} driver(s) waiting for a KYC decision", pending.len());
             for (id, name, transporter, since) in pending {
@@ -32,46 +51,33 @@ pub async fn run(settings: &Settings, args: &[String]) -> anyhow::Result<()> {
                     since.to_rfc3339()
                 );
             }
-            Ok(())
+            return Ok(());
         }
-        Some(word @ ("approve" | "reject")) => {
-            let driver: Uuid = args
-                .get(1)
-                .context("which driver? kyc approve|reject <driverId>")?
-                .parse()
-                .context("the driver id is a UUID")?;
-            let reason = match args.get(2..).unwrap_or_default() {
-                [] => None,
-                [flag, reason] if flag == "--reason" && !reason.trim().is_empty() => {
-                    Some(reason.trim().chars().take(500).collect::<String>())
-                }
-                _ => bail!("usage: kyc {word} <driverId> [--reason \"…\"]"),
-            };
-            let approve = word == "approve";
-            if !approve && reason.is_none() {
+        KycCommand::Approve { driver_id } => (driver_id, true, None),
+        KycCommand::Reject { driver_id, reason } => {
+            let reason: String = reason.trim().chars().take(500).collect();
+            if reason.is_empty() {
                 bail!("a rejection needs --reason \"…\" (the driver is told it)");
             }
-            let decided = weelo_dispatch::documents::kyc::decide(
-                &mut conn,
-                driver,
-                approve,
-                reason.as_deref(),
-                &actor(),
-                chrono::Utc::now(),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if !decided {
-                bail!("no driver {driver} with a completed profile");
-            }
-            println!(
-                "driver {driver}: {}",
-                if approve { "approved" } else { "rejected" }
-            );
-            Ok(())
+            (driver_id, false, Some(reason))
         }
-        _ => bail!(
-            "usage: weelo-server kyc list | approve <driverId> | reject <driverId> --reason \"…\""
-        ),
+    };
+    let decided = weelo_dispatch::documents::kyc::decide(
+        &mut conn,
+        driver,
+        approve,
+        reason.as_deref(),
+        &actor(),
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !decided {
+        bail!("no driver {driver} with a completed profile");
     }
+    println!(
+        "driver {driver}: {}",
+        if approve { "approved" } else { "rejected" }
+    );
+    Ok(())
 }

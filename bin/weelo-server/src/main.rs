@@ -1,39 +1,74 @@
-//! `weelo-server`: serve (the default) or `migrate` and exit.
+//! `weelo-server`: serve (the default), `migrate` and exit, or the
+//! operator's `kyc` decisions.
 
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+use weelo_server::kyc::KycCommand;
 use weelo_server::{Application, Settings, telemetry};
 
-const USAGE: &str = "usage: weelo-server [serve | migrate | kyc …]
+/// The weelo dispatch server.
+///
+/// Configuration: config/base.toml, then config/$APP_ENVIRONMENT.toml, then
+/// APP_SECTION__KEY variables (APP_CONFIG_DIR names another folder).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-  serve    run the HTTP and realtime server (default)
-  migrate  apply pending database migrations and exit
-  kyc list                              drivers waiting for a KYC decision
-  kyc approve <driverId>                approve a driver's documents
-  kyc reject <driverId> --reason \"…\"   reject them (the driver is told why)
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP and realtime server (the default). SIGTERM drains,
+    /// SIGINT stops at once.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Drivers' KYC: list those waiting, approve or reject one.
+    #[command(subcommand)]
+    Kyc(Kyc),
+}
 
-Configuration: config/base.toml, config/$APP_ENVIRONMENT.toml, APP_SECTION__KEY variables.";
+#[derive(Subcommand)]
+enum Kyc {
+    /// The drivers waiting for a decision.
+    List,
+    /// Approve a driver's documents.
+    Approve {
+        /// The driver's id.
+        driver_id: Uuid,
+    },
+    /// Reject a driver's documents; the driver is told why.
+    Reject {
+        /// The driver's id.
+        driver_id: Uuid,
+        /// Why (up to 500 characters).
+        #[arg(long)]
+        reason: String,
+    },
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let command = std::env::args().nth(1);
-    if matches!(command.as_deref(), Some("-h" | "--help" | "help")) {
-        println!("{USAGE}");
-        return Ok(());
-    }
+    let cli = Cli::parse();
     let settings = Settings::from_env()?;
     telemetry::init(&settings.log)?;
-    match command.as_deref() {
-        None | Some("serve") => serve(settings).await,
-        Some("migrate") => {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
             let applied =
                 weelo_persistence::migrate::run_migrations_for(&settings.database).await?;
             tracing::info!(migrations.applied = applied, "database is up to date");
             Ok(())
         }
-        Some("kyc") => {
-            let args: Vec<String> = std::env::args().skip(2).collect();
-            weelo_server::kyc::run(&settings, &args).await
+        Command::Kyc(kyc) => {
+            let command = match kyc {
+                Kyc::List => KycCommand::List,
+                Kyc::Approve { driver_id } => KycCommand::Approve { driver_id },
+                Kyc::Reject { driver_id, reason } => KycCommand::Reject { driver_id, reason },
+            };
+            weelo_server::kyc::run(&settings, command).await
         }
-        Some(other) => anyhow::bail!("unknown command `{other}`\n\n{USAGE}"),
     }
 }
 
