@@ -572,3 +572,29 @@ async fn driver_approaching_goes_to_the_customer_once_per_trip_on_a_drive() {
     assert_eq!(row.payload["distanceKm"], 1.9, "1.5 km × the road factor");
     assert!(row.payload["driverName"].is_string());
 }
+
+#[tokio::test]
+async fn concurrent_misses_of_one_query_ask_the_provider_once() {
+    let google = MapsStandIn::start(&google_fixtures()).await;
+    google.delay(Duration::from_millis(150));
+    let app = spawn_tuned(|s| google.as_google(s)).await;
+    let customer = app.token("9876543210", "customer").await;
+    let asks = (0..8).map(|_| {
+        post(
+            &app,
+            &customer,
+            "geocoding/search",
+            json!({ "query": "Whitefield", "maxResults": 3 }),
+        )
+    });
+    for (status, found) in futures_util::future::join_all(asks).await {
+        assert_eq!(status, StatusCode::OK, "{found}");
+        assert_eq!(found["data"][0]["source"], "google");
+    }
+    let searches = google
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/v1/places:searchText")
+        .count();
+    assert_eq!(searches, 1, "the other seven waited for the first's answer");
+}

@@ -23,6 +23,7 @@ pub mod provider;
 pub mod settings;
 pub mod types;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,9 @@ pub struct Places {
     breaker: Arc<Breaker>,
     settings: Arc<MapsSettings>,
     metrics: PlacesMetrics,
+    /// Keys being asked of the provider right now: concurrent misses of
+    /// one key on this instance wait for the first instead of each asking.
+    in_flight: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 /// The provider `settings` name, or `None` for the embedded one (also when
@@ -107,7 +111,26 @@ impl Places {
             cache,
             settings,
             metrics,
+            in_flight: Arc::default(),
         }
+    }
+
+    /// The lock of `key`'s provider call (one per key while in use).
+    fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut flights = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Drop the locks nobody holds any more (only the map refers to them).
+        if flights.len() > 256 {
+            flights.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        flights.entry(key.to_owned()).or_default().clone()
+    }
+
+    async fn kept<T: DeserializeOwned>(&self, key: &str) -> Option<Served<T>> {
+        let text = self.cache.get_answer(key).await.ok()??;
+        serde_json::from_str(&text).ok()
     }
 
     /// The `[maps]` settings.
@@ -238,9 +261,15 @@ impl Places {
         let Some(provider) = self.provider.as_deref() else {
             return embedded("embedded");
         };
-        if let Ok(Some(text)) = self.cache.get_answer(&key).await
-            && let Ok(kept) = serde_json::from_str::<Served<T>>(&text)
-        {
+        if let Some(kept) = self.kept(&key).await {
+            count("cache");
+            return kept;
+        }
+        // One call per key at a time: a miss that waited finds the answer
+        // the first one kept.
+        let flight = self.flight(&key);
+        let _turn = flight.lock().await;
+        if let Some(kept) = self.kept(&key).await {
             count("cache");
             return kept;
         }
