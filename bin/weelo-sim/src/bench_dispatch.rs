@@ -26,35 +26,31 @@ use crate::spawn::Spawned;
 use crate::stats::{ms, percentile};
 
 /// Options.
+#[derive(clap::Parser)]
+#[command(about = "Dispatch fan-out and hold contention on one server")]
 pub struct Options {
+    /// The server (ignored with --spawn).
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
+    /// Start a server on a fresh database for the run.
+    #[arg(long)]
     spawn: bool,
+    /// Transporters online with sockets (1–90000).
+    #[arg(long, default_value_t = 5_000)]
     transporters: usize,
+    /// Orders per second.
+    #[arg(long = "order-rate", default_value_t = 100.0)]
     rate: f64,
+    /// How long orders are booked, seconds.
+    #[arg(long, default_value_t = 30)]
     seconds: u64,
 }
 
 impl Options {
     /// `--url` or `--spawn`, `--transporters`, `--order-rate`, `--seconds`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut options = Self {
-            url: "http://127.0.0.1:3000".to_owned(),
-            spawn: false,
-            transporters: 5_000,
-            rate: 100.0,
-            seconds: 30,
-        };
-        crate::flags::parse(args, &["--spawn"], |flag, value| {
-            match flag {
-                "--spawn" => options.spawn = true,
-                "--url" => options.url = value.trim_end_matches('/').to_owned(),
-                "--transporters" => options.transporters = value.parse()?,
-                "--order-rate" => options.rate = value.parse()?,
-                "--seconds" => options.seconds = value.parse()?,
-                other => bail!("unknown option {other}"),
-            }
-            Ok(())
-        })?;
+        let mut options: Self = crate::flags::parse("bench-dispatch", args);
+        options.url = options.url.trim_end_matches('/').to_owned();
         if options.transporters == 0 || options.transporters > 90_000 || options.rate <= 0.0 {
             bail!("--transporters must be 1..=90000 and --order-rate above 0");
         }

@@ -24,30 +24,24 @@ const RADIUS_M: f64 = 5_000.0;
 const KEY: &str = "open_17_ft";
 
 /// Options of the comparison.
+#[derive(clap::Parser)]
+#[command(about = "The k-nearest search against Redis GEOSEARCH")]
 pub struct Options {
+    /// Transporters in the city.
+    #[arg(long, default_value_t = 100_000)]
     points: usize,
+    /// Searches.
+    #[arg(long, default_value_t = 20_000)]
     queries: usize,
+    /// Redis to compare with.
+    #[arg(long = "redis", default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
 }
 
 impl Options {
     /// `--points`, `--queries`, `--redis`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut options = Self {
-            points: 100_000,
-            queries: 20_000,
-            redis_url: "redis://127.0.0.1:6379".to_owned(),
-        };
-        crate::flags::parse(args, &[], |flag, value| {
-            match flag {
-                "--points" => options.points = value.parse()?,
-                "--queries" => options.queries = value.parse()?,
-                "--redis" => options.redis_url = value.to_owned(),
-                other => anyhow::bail!("unknown option {other}"),
-            }
-            Ok(())
-        })?;
-        Ok(options)
+        Ok(crate::flags::parse("bench-geo", args))
     }
 }
 

@@ -13,32 +13,28 @@ use serde_json::{Value, json};
 use crate::stats::{ms, percentile};
 
 /// Options.
+#[derive(clap::Parser)]
+#[command(about = "Heartbeat ingest through HTTP")]
 pub struct Options {
+    /// The server.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
+    /// Transporters online (1–990000).
+    #[arg(long, default_value_t = 2_000)]
     transporters: usize,
+    /// How long beats are sent, seconds.
+    #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Senders at once.
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
 }
 
 impl Options {
     /// `--url`, `--transporters`, `--seconds`, `--concurrency`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut options = Self {
-            url: "http://127.0.0.1:3000".to_owned(),
-            transporters: 2_000,
-            seconds: 10,
-            concurrency: 64,
-        };
-        crate::flags::parse(args, &[], |flag, value| {
-            match flag {
-                "--url" => options.url = value.trim_end_matches('/').to_owned(),
-                "--transporters" => options.transporters = value.parse()?,
-                "--seconds" => options.seconds = value.parse()?,
-                "--concurrency" => options.concurrency = value.parse()?,
-                other => bail!("unknown option {other}"),
-            }
-            Ok(())
-        })?;
+        let mut options: Self = crate::flags::parse("bench-heartbeats", args);
+        options.url = options.url.trim_end_matches('/').to_owned();
         if options.transporters == 0 || options.transporters > 990_000 || options.concurrency == 0 {
             bail!("--transporters must be 1..=990000 and --concurrency at least 1");
         }

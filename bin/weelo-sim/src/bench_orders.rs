@@ -12,34 +12,29 @@ use crate::client::{login_customer, order_body};
 use crate::stats::{ms, percentile};
 
 /// Command-line options.
+#[derive(clap::Parser)]
+#[command(about = "Order creation throughput and latency")]
 pub struct Options {
+    /// The server (it must expose OTPs: local configuration).
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
+    /// Customers, each creating one order.
+    #[arg(long, default_value_t = 4000)]
     customers: usize,
+    /// Creates at once.
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
     /// The first customer's number (a second run on the same server takes
     /// other customers).
+    #[arg(long, default_value_t = 0)]
     first_customer: u64,
 }
 
 impl Options {
     /// Parses `--url`, `--customers`, `--concurrency`, `--first-customer`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut options = Self {
-            url: "http://127.0.0.1:3000".to_owned(),
-            customers: 4000,
-            concurrency: 64,
-            first_customer: 0,
-        };
-        crate::flags::parse(args, &[], |flag, value| {
-            match flag {
-                "--url" => options.url = value.trim_end_matches('/').to_owned(),
-                "--customers" => options.customers = value.parse()?,
-                "--concurrency" => options.concurrency = value.parse()?,
-                "--first-customer" => options.first_customer = value.parse()?,
-                other => bail!("unknown option {other}"),
-            }
-            Ok(())
-        })?;
+        let mut options: Self = crate::flags::parse("bench-orders", args);
+        options.url = options.url.trim_end_matches('/').to_owned();
         if options.customers == 0
             || options.concurrency == 0
             || options.first_customer + options.customers as u64 > 900_000

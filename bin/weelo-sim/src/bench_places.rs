@@ -22,26 +22,21 @@ use crate::spawn::Spawned;
 use crate::stats::{ms, percentile};
 
 /// Options.
+#[derive(clap::Parser)]
+#[command(about = "Place look-ups over HTTP, cached and through a provider stand-in")]
 pub struct Options {
+    /// Identical look-ups of each kind (4–100000).
+    #[arg(long, default_value_t = 2_000)]
     requests: usize,
+    /// Requests in flight (1–256).
+    #[arg(long, default_value_t = 8)]
     concurrency: usize,
 }
 
 impl Options {
     /// `--requests`, `--concurrency` (always spawns).
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut options = Self {
-            requests: 2_000,
-            concurrency: 8,
-        };
-        crate::flags::parse(args, &[], |flag, value| {
-            match flag {
-                "--requests" => options.requests = value.parse()?,
-                "--concurrency" => options.concurrency = value.parse()?,
-                other => bail!("unknown option {other}"),
-            }
-            Ok(())
-        })?;
+        let options: Self = crate::flags::parse("bench-places", args);
         if !(4..=100_000).contains(&options.requests) || !(1..=256).contains(&options.concurrency) {
             bail!("--requests must be 4..=100000 and --concurrency 1..=256");
         }

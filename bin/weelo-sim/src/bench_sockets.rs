@@ -18,32 +18,28 @@ use crate::spawn::Spawned;
 use crate::stats::{ms, percentile};
 
 /// Options.
+#[derive(clap::Parser)]
+#[command(about = "Many sockets on one instance: memory and one room event to all")]
 pub struct Options {
+    /// The server (with --pid; ignored with --spawn).
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
+    /// Start a server on a fresh database for the run.
+    #[arg(long)]
     spawn: bool,
+    /// The server's pid, for its memory.
+    #[arg(long)]
     pid: Option<u32>,
+    /// Sockets (1–60000).
+    #[arg(long, default_value_t = 10_000)]
     sockets: usize,
 }
 
 impl Options {
     /// `--spawn` or `--url URL --pid PID`, `--sockets N`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut options = Self {
-            url: "http://127.0.0.1:3000".to_owned(),
-            spawn: false,
-            pid: None,
-            sockets: 10_000,
-        };
-        crate::flags::parse(args, &["--spawn"], |flag, value| {
-            match flag {
-                "--spawn" => options.spawn = true,
-                "--url" => options.url = value.trim_end_matches('/').to_owned(),
-                "--pid" => options.pid = Some(value.parse()?),
-                "--sockets" => options.sockets = value.parse()?,
-                other => bail!("unknown option {other}"),
-            }
-            Ok(())
-        })?;
+        let mut options: Self = crate::flags::parse("bench-sockets", args);
+        options.url = options.url.trim_end_matches('/').to_owned();
         if options.sockets == 0 || options.sockets > 60_000 {
             bail!("--sockets must be 1..=60000");
         }

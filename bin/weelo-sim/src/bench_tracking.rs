@@ -28,32 +28,27 @@ use crate::spawn::Spawned;
 use crate::stats::{ms, percentile};
 
 /// Options.
+#[derive(clap::Parser)]
+#[command(about = "GPS ingest through tracking/batch and the drivers' sockets")]
 pub struct Options {
+    /// Trips set up through the API (1–400).
+    #[arg(long, default_value_t = 200)]
     trips: usize,
+    /// Batches in flight.
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// Points per batch (1–1000).
+    #[arg(long, default_value_t = 100)]
     batch: usize,
+    /// Seconds each way.
+    #[arg(long, default_value_t = 15)]
     seconds: u64,
 }
 
 impl Options {
     /// `--trips`, `--concurrency`, `--batch`, `--seconds` (always spawns).
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut options = Self {
-            trips: 200,
-            concurrency: 64,
-            batch: 100,
-            seconds: 15,
-        };
-        crate::flags::parse(args, &[], |flag, value| {
-            match flag {
-                "--trips" => options.trips = value.parse()?,
-                "--concurrency" => options.concurrency = value.parse()?,
-                "--batch" => options.batch = value.parse()?,
-                "--seconds" => options.seconds = value.parse()?,
-                other => bail!("unknown option {other}"),
-            }
-            Ok(())
-        })?;
+        let options: Self = crate::flags::parse("bench-tracking", args);
         if !(1..=400).contains(&options.trips) || !(1..=1000).contains(&options.batch) {
             bail!("--trips must be 1..=400 and --batch 1..=1000");
         }

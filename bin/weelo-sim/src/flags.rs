@@ -1,45 +1,33 @@
-//! The profiles' command lines: `--name value` pairs, and switches that
-//! take no value (`--spawn`).
+//! The profiles' command lines, read by clap: `--help` on each profile,
+//! typed values, and a clear message for a bad or missing one.
 
-use anyhow::Context;
-
-/// Calls `set(flag, value)` for each `--flag value` in `args`, and
-/// `set(switch, "")` for each of `switches`; `set` refuses what it does not
-/// know.
-pub fn parse(
-    args: &[String],
-    switches: &[&str],
-    mut set: impl FnMut(&str, &str) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        if switches.contains(&flag.as_str()) {
-            set(flag, "")?;
-            continue;
-        }
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        set(flag, value)?;
-    }
-    Ok(())
+/// Parses `args` (after the profile's name) into `T`; prints the help or
+/// the error and exits, as any command line does, when they ask for help or
+/// are wrong.
+pub fn parse<T: clap::Parser>(profile: &str, args: &[String]) -> T {
+    T::parse_from(std::iter::once(format!("weelo-sim {profile}")).chain(args.iter().cloned()))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Sample {
+        #[arg(long)]
+        spawn: bool,
+        #[arg(long, default_value_t = 1)]
+        n: u32,
+    }
 
     #[test]
     fn pairs_and_switches_are_read_and_a_missing_value_is_an_error() {
-        let args: Vec<String> = ["--spawn", "--n", "3"].map(str::to_owned).into();
-        let mut seen = Vec::new();
-        parse(&args, &["--spawn"], |flag, value| {
-            seen.push(format!("{flag}={value}"));
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(seen, ["--spawn=", "--n=3"]);
-        let short: Vec<String> = ["--n"].map(str::to_owned).into();
-        assert!(parse(&short, &[], |_, _| Ok(())).is_err());
+        let read = Sample::try_parse_from(["p", "--spawn", "--n", "3"]).unwrap();
+        assert!(read.spawn && read.n == 3);
+        assert_eq!(Sample::try_parse_from(["p"]).unwrap().n, 1);
+        assert!(Sample::try_parse_from(["p", "--n"]).is_err());
+        assert!(Sample::try_parse_from(["p", "--n", "x"]).is_err());
+        let help = Sample::try_parse_from(["p", "--help"]).unwrap_err();
+        assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
     }
 }

@@ -28,6 +28,7 @@ const USAGE: &str = "usage: weelo-sim city [--spawn | --url URL] [--transporters
        weelo-sim bench-heartbeats [--url URL] [--transporters N] [--seconds S] [--concurrency C]
        weelo-sim bench-sockets [--spawn | --url URL --pid PID] [--sockets N]
        weelo-sim bench-places [--requests N] [--concurrency C]
+       weelo-sim <profile> --help   (every option, its default and what it does)
 
 bench-dispatch  N transporters online with sockets; R orders/s for S s:
               order answer to first new_broadcast p50/p99; then everyone told

@@ -14,102 +14,77 @@ pub const KINDS: [(&str, &str); 3] = [
 ];
 
 /// Options of `weelo-sim city`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Parser)]
+#[command(about = "A whole city (transporters, drivers, customers, trips) through the apps' API")]
 pub struct Plan {
     /// The server (ignored with `spawn`).
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
     pub url: String,
     /// Start a server on a fresh database for the run.
+    #[arg(long)]
     pub spawn: bool,
     /// PostgreSQL for the invariant checks (set by `spawn`).
+    #[arg(long)]
     pub database_url: Option<String>,
     /// The server's pid, for its RSS (set by `spawn`).
+    #[arg(long)]
     pub server_pid: Option<u32>,
     /// Transporters, each with 1–2 trucks and a driver per truck.
+    #[arg(long, default_value_t = 200)]
     pub transporters: usize,
     /// Orders per second.
+    #[arg(long, default_value_t = 2.0)]
     pub order_rate: f64,
     /// How long orders are booked, seconds (then the run drains).
+    #[arg(long, default_value_t = 60)]
     pub seconds: u64,
     /// Longest wait for every order to end after the last booking.
+    #[arg(long, default_value_t = 120)]
     pub drain_seconds: u64,
     /// Chance a transporter goes for a broadcast it gets.
+    #[arg(long, default_value_t = 0.7)]
     pub hold_probability: f64,
     /// A transporter's think time before holding, ms.
+    #[arg(long, default_value_t = 800)]
     pub think_ms: u64,
     /// Chance a driver declines.
+    #[arg(long, default_value_t = 0.05)]
     pub decline_rate: f64,
     /// Chance a driver lets the 45 s run out.
+    #[arg(long, default_value_t = 0.03)]
     pub timeout_rate: f64,
     /// Each trip stage (to pickup, loading, driving), ms: the accelerated clock.
+    #[arg(long, default_value_t = 3_000)]
     pub stage_ms: u64,
     /// GPS fixes sent while driving.
+    #[arg(long, default_value_t = 5)]
     pub fixes_per_trip: u32,
     /// Where the report goes.
+    #[arg(long, default_value = "sim-report.json")]
     pub report: String,
     /// Where the chart goes.
+    #[arg(long, default_value = "sim-latency.svg")]
     pub chart: String,
     /// Run tag: spreads phone numbers and plates between runs.
+    #[arg(long, default_value_t = rand::rng().random_range(0..900))]
     pub tag: u64,
     /// Push through a local FCM stand-in; drivers run without a socket.
+    #[arg(long)]
     pub push_stand_in: bool,
     /// Chance a customer rates its trips once its order completes.
+    #[arg(long, default_value_t = 0.6)]
     pub rate_share: f64,
     /// Chance a customer cancels its order at each stage (searching, a
     /// driver accepted, at the pickup, loaded).
+    #[arg(long, default_value_t = 0.02)]
     pub cancel_share: f64,
 }
 
 impl Plan {
     /// Parses the options after `city`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut plan = Self {
-            url: "http://127.0.0.1:3000".to_owned(),
-            spawn: false,
-            database_url: None,
-            server_pid: None,
-            transporters: 200,
-            order_rate: 2.0,
-            seconds: 60,
-            drain_seconds: 120,
-            hold_probability: 0.7,
-            think_ms: 800,
-            decline_rate: 0.05,
-            timeout_rate: 0.03,
-            stage_ms: 3_000,
-            fixes_per_trip: 5,
-            report: "sim-report.json".to_owned(),
-            chart: "sim-latency.svg".to_owned(),
-            tag: rand::rng().random_range(0..900),
-            push_stand_in: false,
-            rate_share: 0.6,
-            cancel_share: 0.02,
-        };
-        crate::flags::parse(args, &["--spawn", "--push-stand-in"], |flag, value| {
-            match flag {
-                "--spawn" => plan.spawn = true,
-                "--push-stand-in" => plan.push_stand_in = true,
-                "--rate-share" => plan.rate_share = value.parse()?,
-                "--cancel-share" => plan.cancel_share = value.parse()?,
-                "--url" => plan.url = value.trim_end_matches('/').to_owned(),
-                "--database-url" => plan.database_url = Some(value.to_owned()),
-                "--server-pid" => plan.server_pid = Some(value.parse()?),
-                "--transporters" => plan.transporters = value.parse()?,
-                "--order-rate" => plan.order_rate = value.parse()?,
-                "--seconds" => plan.seconds = value.parse()?,
-                "--drain-seconds" => plan.drain_seconds = value.parse()?,
-                "--hold-probability" => plan.hold_probability = value.parse()?,
-                "--think-ms" => plan.think_ms = value.parse()?,
-                "--decline-rate" => plan.decline_rate = value.parse()?,
-                "--timeout-rate" => plan.timeout_rate = value.parse()?,
-                "--stage-ms" => plan.stage_ms = value.parse()?,
-                "--fixes-per-trip" => plan.fixes_per_trip = value.parse()?,
-                "--report" => plan.report = value.to_owned(),
-                "--chart" => plan.chart = value.to_owned(),
-                "--tag" => plan.tag = value.parse()?,
-                other => bail!("unknown option {other}"),
-            }
-            Ok(())
-        })?;
+        let mut plan: Self = crate::flags::parse("city", args);
+        plan.url = plan.url.trim_end_matches('/').to_owned();
         let rates = [
             plan.hold_probability,
             plan.decline_rate,
