@@ -1,6 +1,7 @@
 //! A latency-over-time chart as SVG: one line per series (p50 and p99 per
 //! 5-second bucket) on a logarithmic millisecond axis (latencies span
-//! milliseconds to seconds), with labels and a legend. SVG needs no drawing
+//! milliseconds to seconds), with labels, a legend, and the run's outcome
+//! written under it. SVG needs no drawing
 //! crate and renders on GitHub; `make demo` turns it into a PNG when
 //! `rsvg-convert` is there.
 
@@ -55,8 +56,12 @@ pub fn bucketed(samples: &[(f64, f64)], bucket_secs: f64) -> (Points, Points) {
     (p50, p99)
 }
 
-/// The SVG of `lines` under `title`.
-pub fn svg(title: &str, lines: &[Line]) -> String {
+/// Height of one line of the notes under the chart.
+const NOTE_HEIGHT: f64 = 18.0;
+
+/// The SVG of `lines` under `title`, with `notes` (the run's outcome: fill
+/// rate, orders by outcome, invariants checked) written under the chart.
+pub fn svg(title: &str, lines: &[Line], notes: &[String]) -> String {
     let all = lines.iter().flat_map(|l| l.points.iter());
     let (max_t, max_ms) = all.fold((1.0_f64, 1.0_f64), |(t, m), (x, y)| (t.max(*x), m.max(*y)));
     // Decades from 0.1 ms to the first power of ten above the largest value.
@@ -70,9 +75,18 @@ pub fn svg(title: &str, lines: &[Line]) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="{LEFT}" y="22" font-size="15" font-weight="bold">{}</text>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{:.0}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="{LEFT}" y="22" font-size="15" font-weight="bold">{}</text>"#,
+        HEIGHT + NOTE_HEIGHT * notes.len() as f64,
         escape(title)
     );
+    for (i, note) in notes.iter().enumerate() {
+        let _ = write!(
+            out,
+            r#"<text x="{LEFT}" y="{:.1}" font-size="13">{}</text>"#,
+            HEIGHT + NOTE_HEIGHT * i as f64 + 4.0,
+            escape(note)
+        );
+    }
     for decade in (low as i32)..=(high as i32) {
         let ms = 10_f64.powi(decade);
         let _ = write!(
@@ -177,8 +191,10 @@ mod tests {
                     points: p99,
                 },
             ],
+            &["fill rate 92 %".to_owned()],
         );
         assert_eq!(svg.matches("<polyline").count(), 2);
+        assert!(svg.contains("fill rate 92 %") && svg.contains(r#"height="438""#));
         assert!(svg.contains("a &lt;title&gt;"));
         assert_eq!(svg.matches("ms</text>").count(), 4, "0.1, 1, 10 and 100 ms");
         assert_eq!(label(10_000.0), "10 s");

@@ -184,7 +184,7 @@ pub async fn run(mut plan: Plan) -> anyhow::Result<()> {
         });
     }
     std::fs::write(&plan.report, serde_json::to_string_pretty(&summary)?)?;
-    std::fs::write(&plan.chart, latency_chart(&metrics, &plan))?;
+    std::fs::write(&plan.chart, latency_chart(&metrics, &plan, &summary))?;
     println!("{summary}");
     eprintln!("report: {}  chart: {}", plan.report, plan.chart);
     drop(spawned);
@@ -201,7 +201,42 @@ pub async fn run(mut plan: Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn latency_chart(metrics: &Metrics, plan: &Plan) -> String {
+/// The run's outcome as the chart shows it under the latencies.
+fn outcome_notes(summary: &serde_json::Value) -> Vec<String> {
+    let orders = &summary["orders"];
+    let ended: Vec<String> = orders["endedAs"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| format!("{v} {k}")).collect())
+        .unwrap_or_default();
+    let checked = summary["invariants"]["checked"]
+        .as_object()
+        .map_or(0, serde_json::Map::len);
+    let violations = summary["invariants"]["violations"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let lost: u64 = summary["lostHolds"].as_object().map_or(0, |m| {
+        m.values().filter_map(serde_json::Value::as_u64).sum()
+    });
+    vec![
+        format!(
+            "orders: {} created, fill rate {:.1} % | ended as: {} | expired {}",
+            orders["created"],
+            orders["fillRate"].as_f64().unwrap_or(0.0) * 100.0,
+            if ended.is_empty() {
+                "-".to_owned()
+            } else {
+                ended.join(", ")
+            },
+            orders["expired"],
+        ),
+        format!(
+            "invariants: {checked} checked in PostgreSQL, {violations} violated | lost holds {lost} | 5xx {}",
+            summary["server5xx"]
+        ),
+    ]
+}
+
+fn latency_chart(metrics: &Metrics, plan: &Plan, summary: &serde_json::Value) -> String {
     let timeline = metrics.timeline();
     let of = |series: Series| -> Vec<(f64, f64)> {
         timeline
@@ -234,5 +269,6 @@ fn latency_chart(metrics: &Metrics, plan: &Plan) -> String {
                 points: create_p99,
             },
         ],
+        &outcome_notes(summary),
     )
 }
