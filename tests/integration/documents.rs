@@ -75,8 +75,10 @@ async fn send(
     parts: &[Part<'_>],
 ) -> (StatusCode, Value) {
     let (content_type, body) = form(parts);
-    let response = app
-        .client
+    // A connection of its own: building a test's images can take longer
+    // than the server keeps an idle pooled connection, and a request on a
+    // connection the server just closed fails before it is answered.
+    let response = reqwest::Client::new()
         .request(method, format!("{}/api/v1/{path}", app.address))
         .bearer_auth(token)
         .header("Content-Type", content_type)
@@ -163,7 +165,7 @@ fn kyc_form(photo: Vec<u8>) -> Vec<Part<'static>> {
 /// `GET` of a signed link, against this app.
 async fn fetch(app: &TestApp, link: &str) -> reqwest::Response {
     let path = &link[link.find("/api/v1/").unwrap()..];
-    app.client
+    reqwest::Client::new()
         .get(format!("{}{path}", app.address))
         .send()
         .await

@@ -118,6 +118,9 @@ async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
 async fn msg91_app(stand_in: &StandIn) -> TestApp {
     let url = stand_in.url.clone();
     spawn_tuned(move |s| {
+        // One SMS a minute for the whole service: a failed send must give
+        // its unit back for the retry to go.
+        s.auth.sms_budget_per_minute = 1;
         s.sms.provider = SmsProvider::Msg91;
         s.sms.msg91_base_url = url;
         s.sms.msg91_auth_key = Some("msg91-test-key".to_owned().into());
@@ -187,7 +190,8 @@ async fn a_provider_failure_is_503_and_leaves_the_cooldown_unused() {
         .await;
     assert_ne!(status, StatusCode::OK);
 
-    // The provider is back: the resend goes at once, no cooldown to wait.
+    // The provider is back: the resend goes at once, no cooldown to wait
+    // and the service's SMS budget untouched by the failure.
     stand_in
         .state
         .refuse

@@ -55,6 +55,14 @@ pub async fn hit(
     Ok(Err(left.max(Duration::milliseconds(1))))
 }
 
+/// Takes back one hit of `key` (a counted action that did not happen).
+pub async fn give_back(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<usize> {
+    diesel::sql_query("UPDATE rate_counters SET hits = GREATEST(hits - 1, 0) WHERE key = $1")
+        .bind::<Text, _>(key)
+        .execute(conn)
+        .await
+}
+
 /// Deletes counters whose window ended before `before`.
 pub async fn prune_counters(
     conn: &mut AsyncPgConnection,

@@ -61,10 +61,14 @@ async fn read(
     };
     let mut form = Form::default();
     let (mut parts, mut total) = (0_usize, 0_usize);
+    // A refusal found mid-form is answered once the form has been read to
+    // its end (up to the request limit, keeping nothing): a client still
+    // sending would otherwise see its connection cut instead of the answer.
+    let mut refused: Option<ApiError> = None;
     while let Some(mut field) = multipart.try_next().await.map_err(bad)? {
         parts += 1;
-        if parts > limits.max_fields {
-            return Err(ApiError::invalid(format!(
+        if parts > limits.max_fields && refused.is_none() {
+            refused = Some(ApiError::invalid(format!(
                 "at most {} parts in a form",
                 limits.max_fields
             )));
@@ -87,14 +91,22 @@ async fn read(
             if total > limits.max_request_bytes {
                 return Err(too_large(limits.max_request_bytes));
             }
+            if refused.is_some() {
+                continue;
+            }
             if bytes.len() + chunk.len() > cap {
-                return Err(if kind.is_some() {
+                refused = Some(if kind.is_some() {
                     too_large(cap)
                 } else {
-                    ApiError::invalid_field(name, "this field is too long")
+                    ApiError::invalid_field(name.clone(), "this field is too long")
                 });
+                bytes = Vec::new();
+                continue;
             }
             bytes.extend_from_slice(&chunk);
+        }
+        if refused.is_some() {
+            continue;
         }
         match kind {
             Some(kind) if !bytes.is_empty() => form.files.push(Upload {
@@ -110,6 +122,9 @@ async fn read(
                 form.text.push((name, text));
             }
         }
+    }
+    if let Some(refused) = refused {
+        return Err(refused);
     }
     Ok(form)
 }

@@ -33,7 +33,8 @@ pub struct IssueLimits {
     pub sms_budget: WindowLimit,
 }
 
-/// Withdraws an OTP its SMS never carried (see `otp::withdraw`).
+/// Withdraws an OTP its SMS never carried (see `otp::withdraw`) and gives
+/// its unit of the SMS budget back.
 pub async fn withdraw_otp(
     dispatch: &Dispatch,
     phone: &str,
@@ -42,7 +43,19 @@ pub async fn withdraw_otp(
 ) -> Result<bool, DispatchError> {
     let now = dispatch.clock.now();
     let mut conn = dispatch.conn().await?;
-    Ok(otp::withdraw(&mut conn, phone, purpose, otp_hash, now).await?)
+    let withdrawn = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            let withdrawn = otp::withdraw(conn, phone, purpose, otp_hash, now).await?;
+            if withdrawn {
+                // The SMS never went out: it does not count against the
+                // service-wide budget either.
+                limits::give_back(conn, SMS_BUDGET_KEY).await?;
+            }
+            Ok(withdrawn)
+        })
+        .await
+        .map_err(weelo_persistence::PersistenceError::from)?;
+    Ok(withdrawn)
 }
 
 /// Stores the challenge of `request` unless a limit refuses it; the budget
