@@ -318,20 +318,31 @@ pub async fn replace(
     let ready = check_all(state, uploads).await?;
     let now = state.clock.now();
     let rows = put_objects(state, driver, ready, now).await?;
+    commit_rows(state, &rows, now).await?;
+    Ok(json!({ "photos": photos(state, driver).await? }))
+}
+
+/// Records `rows` as their owners' active documents in one transaction;
+/// when it fails, the objects just stored are deleted again.
+async fn commit_rows(
+    state: &Dispatch,
+    rows: &[Document],
+    now: DateTime<Utc>,
+) -> Result<(), DispatchError> {
     let mut conn = state.conn().await?;
     let committed = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
-            for row in &rows {
+            for row in rows {
                 documents::put_active(conn, row, now).await?;
             }
             Ok(())
         })
         .await;
     if let Err(error) = committed {
-        forget_objects(state, &rows).await;
+        forget_objects(state, rows).await;
         return Err(weelo_persistence::PersistenceError::from(error).into());
     }
-    Ok(json!({ "photos": photos(state, driver).await? }))
+    Ok(())
 }
 
 /// A driver's photos as the profile screen reads them: signed links.

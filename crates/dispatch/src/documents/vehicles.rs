@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use weelo_persistence::documents;
 
-use super::{Kind, Upload, check_all, forget_objects, put_objects};
+use super::{Kind, Upload, check_all, commit_rows, put_objects};
 use crate::events::{Event, Room, VehicleDocumentExpiring};
 use crate::wire::INDIA;
 use crate::{Dispatch, DispatchError};
@@ -68,20 +68,7 @@ pub async fn put(
             .find(|(kind, _)| kind.as_str() == row.kind)
             .map(|(_, date)| *date);
     }
-    let mut conn = state.conn().await?;
-    let committed = conn
-        .transaction::<_, diesel::result::Error, _>(async |conn| {
-            for row in &rows {
-                documents::put_active(conn, row, now).await?;
-            }
-            Ok(())
-        })
-        .await;
-    if let Err(error) = committed {
-        forget_objects(state, &rows).await;
-        return Err(weelo_persistence::PersistenceError::from(error).into());
-    }
-    drop(conn);
+    commit_rows(state, &rows, now).await?;
     listed(state, vehicle.id).await
 }
 
