@@ -2,7 +2,8 @@
 # Makes PostgreSQL and Redis answer on 127.0.0.1:5432 and 127.0.0.1:6379, and
 # creates the `weelo` role and databases. Idempotent: servers that already
 # answer are used as they are; otherwise the Debian packages are installed and
-# started. Also installs the Node.js Socket.IO reference client for the tests.
+# started. Also installs the Node.js Socket.IO reference client and the S3
+# stand-in for the tests.
 set -euo pipefail
 
 log() { printf 'services: %s\n' "$*"; }
@@ -69,11 +70,22 @@ ensure_node_client() {
   fi
 }
 
+# The S3-compatible stand-in of the storage tests, in a virtualenv of the
+# tests' own (pinned in tests/python/requirements.txt).
+ensure_s3_stand_in() {
+  local venv="tests/python/.venv"
+  [ -x "$venv/bin/moto_server" ] && return 0
+  python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
+  log "installed the S3 stand-in into $venv"
+}
+
 postgres_answers || start_postgres
 redis_answers || start_redis
 have redis-server || apt_install redis-server
 ensure_weelo_role_and_databases
 ensure_node_client
+ensure_s3_stand_in
 # The TLS test makes its certificate with openssl and, as root, runs its own
 # PostgreSQL as the postgres user through runuser.
 have openssl || apt_install openssl

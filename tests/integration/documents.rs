@@ -20,13 +20,13 @@ use serde_json::Value;
 use crate::helpers::{TestApp, assert_error, spawn_app};
 
 /// What a part of a form carries.
-struct Part<'a> {
+pub(crate) struct Part<'a> {
     name: &'a str,
     file: Option<(&'a str, &'a str)>,
     bytes: Vec<u8>,
 }
 
-fn text<'a>(name: &'a str, value: &str) -> Part<'a> {
+pub(crate) fn text<'a>(name: &'a str, value: &str) -> Part<'a> {
     Part {
         name,
         file: None,
@@ -34,7 +34,12 @@ fn text<'a>(name: &'a str, value: &str) -> Part<'a> {
     }
 }
 
-fn file<'a>(name: &'a str, file_name: &'a str, content_type: &'a str, bytes: Vec<u8>) -> Part<'a> {
+pub(crate) fn file<'a>(
+    name: &'a str,
+    file_name: &'a str,
+    content_type: &'a str,
+    bytes: Vec<u8>,
+) -> Part<'a> {
     Part {
         name,
         file: Some((file_name, content_type)),
@@ -67,7 +72,7 @@ fn form(parts: &[Part<'_>]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,
@@ -91,10 +96,10 @@ async fn send(
 }
 
 /// The GPS coordinates hidden in [`photo_with_gps`].
-const GPS_MARK: &[u8] = b"GPSLatitude=19.0760N GPSLongitude=72.8777E";
+pub(crate) const GPS_MARK: &[u8] = b"GPSLatitude=19.0760N GPSLongitude=72.8777E";
 
 /// A JPEG whose APP1 segment carries EXIF with the driver's position.
-fn photo_with_gps() -> Vec<u8> {
+pub(crate) fn photo_with_gps() -> Vec<u8> {
     let mut plain = Vec::new();
     DynamicImage::ImageRgb8(RgbImage::from_pixel(900, 600, image::Rgb([200, 120, 40])))
         .write_to(&mut Cursor::new(&mut plain), ImageFormat::Jpeg)
@@ -109,7 +114,7 @@ fn photo_with_gps() -> Vec<u8> {
     out
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let mut out = Vec::new();
     DynamicImage::ImageLuma8(GrayImage::from_pixel(width, height, image::Luma([90])))
         .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
@@ -117,12 +122,12 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Every file under `folder`, recursively.
-fn stored(folder: &Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn stored(folder: &Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![folder.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -139,13 +144,13 @@ fn stored(folder: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// A transporter's driver, logged in: its token.
-async fn driver(app: &TestApp) -> String {
+pub(crate) async fn driver(app: &TestApp) -> String {
     let transporter = app.token("9876500001", "transporter").await;
     app.onboard_driver(&transporter, "9876500002", "Ravi").await;
     app.driver_token("9876500002").await
 }
 
-fn kyc_form(photo: Vec<u8>) -> Vec<Part<'static>> {
+pub(crate) fn kyc_form(photo: Vec<u8>) -> Vec<Part<'static>> {
     vec![
         text("licenseNumber", "MH14 20110012345"),
         text("vehicleType", "open"),

@@ -69,7 +69,9 @@ pub async fn spawn_tuned(tune: impl FnOnce(&mut Settings)) -> TestApp {
 /// as long as the app.
 pub async fn spawn_with(mut settings: Settings, db: TestDb, redis: TestRedis) -> TestApp {
     let objects = TestFolder::new("objects").unwrap();
-    settings.storage.url = objects.url();
+    if settings.storage.url.starts_with("file://") {
+        settings.storage.url = objects.url();
+    }
     let clock = ManualClock::starting_now();
     let application = Application::build_with(settings, Arc::new(clock.clone()))
         .await

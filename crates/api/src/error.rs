@@ -98,7 +98,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::AlreadyRated
         | C::TripNotCompleted
         | C::PriceStale
-        | C::DriverNotVerified => StatusCode::CONFLICT,
+        | C::DriverNotVerified
+        | C::DriverOnTrip => StatusCode::CONFLICT,
     }
 }
 

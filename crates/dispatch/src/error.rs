@@ -150,6 +150,8 @@ error_codes! {
     PriceStale = "PRICE_STALE",
     /// A driver's KYC is not approved (`kyc.require_verified_driver`).
     DriverNotVerified = "DRIVER_NOT_VERIFIED",
+    /// A driver with a trip offered or under way cannot leave its fleet.
+    DriverOnTrip = "DRIVER_ON_TRIP",
 }
 
 /// A failed use case.

@@ -19,6 +19,7 @@
 //! - [`drivers`]: a driver's dashboard, earnings and performance.
 //! - [`breaker`]: the circuit breaker in front of each outside provider.
 //! - [`documents`]: drivers' photos and licences in object storage, KYC.
+//! - [`driver_removal`]: a transporter removing a driver, its objects with it.
 //! - [`error`]: [`DispatchError`] and [`ErrorCode`].
 //! - [`events`]: the wire contract of the sockets: every event, its payload
 //!   and its rooms.
@@ -50,6 +51,7 @@ pub mod broadcast;
 pub mod context;
 pub mod custom_bookings;
 pub mod documents;
+pub mod driver_removal;
 pub mod drivers;
 pub mod error;
 pub mod events;

@@ -20,6 +20,7 @@
 //!   lockouts), kept here so that losing Redis never lifts them.
 //! - [`vehicles`]: the vehicles of fleets.
 //! - [`fleet_stats`]: a fleet's vehicle and driver counters.
+//! - [`driver_removal`]: a driver leaving its fleet, its details erased.
 //! - [`driver_figures`]: a driver's trips, earnings and answers.
 //! - [`ratings`]: ratings of completed trips and the drivers' averages.
 //! - [`custom_bookings`]: customers' long-term booking requests.
@@ -45,6 +46,7 @@ pub mod device_tokens;
 pub mod dispatch;
 pub mod documents;
 pub mod driver_figures;
+pub mod driver_removal;
 pub mod error;
 pub mod fleet_stats;
 pub mod holds;

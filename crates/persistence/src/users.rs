@@ -195,6 +195,7 @@ pub async fn drivers_of(
 ) -> QueryResult<Vec<User>> {
     users::table
         .filter(users::transporter_id.eq(transporter_id))
+        .filter(users::is_active.eq(true))
         .order(users::created_at.asc())
         .select(User::as_select())
         .load(conn)

@@ -62,6 +62,14 @@ impl SessionCache {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&sid);
     }
+
+    /// Forgets every session of `user_id` (the account was removed).
+    pub fn forget_user(&self, user_id: Uuid) {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, (user, _)| *user != user_id);
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! A transporter's drivers: the list, and onboarding a driver by an OTP sent
-//! to the driver's own phone.
+//! A transporter's drivers: the list, onboarding a driver by an OTP sent
+//! to the driver's own phone, and removing one (its details and documents
+//! go with it).
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
+use uuid::Uuid;
 use weelo_dispatch::accounts::{otp, users};
 use weelo_orders::Role;
 use weelo_persistence::otp::OtpChallenge;
@@ -16,9 +18,10 @@ use crate::{ApiError, ApiJson, AppState, validate};
 use weelo_dispatch::accounts::dto::FleetDriverDto;
 use weelo_dispatch::fleet::FleetError;
 
-/// Mounts `driver/list` and `driver/onboard/*`.
+/// Mounts `driver/list`, `driver/onboard/*` and `profile/drivers/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/driver/list", web::get().to(list))
+        .route("/profile/drivers/{id}", web::delete().to(remove))
         .route("/driver/onboard/initiate", web::post().to(initiate))
         .route("/driver/onboard/resend", web::post().to(resend))
         .route("/driver/onboard/verify", web::post().to(verify));
@@ -40,6 +43,20 @@ async fn list(
         "active": on_trip,
         "available": available,
     })))
+}
+
+async fn remove(
+    state: web::Data<AppState>,
+    caller: Authed<TransporterRole>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let removed =
+        weelo_dispatch::driver_removal::remove_driver(&state.dispatch, caller.user_id(), *id)
+            .await?;
+    // Its sessions are revoked; this instance stops trusting them at once,
+    // the others within `auth.session_cache_secs`.
+    state.auth.sessions.forget_user(*id);
+    Ok(ok(removed))
 }
 
 #[derive(Deserialize)]

@@ -203,7 +203,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Deletes the objects of rows that were never committed (best effort:
 /// what stays is an orphan the sweep removes).
-async fn forget_objects(state: &Dispatch, rows: &[Document]) {
+pub(crate) async fn forget_objects(state: &Dispatch, rows: &[Document]) {
     for row in rows {
         for key in std::iter::once(&row.object_key).chain(&row.thumbnail_key) {
             if let Err(error) = state.storage.delete(key).await {
@@ -350,22 +350,23 @@ pub async fn photos(state: &Dispatch, driver: Uuid) -> Result<Value, DispatchErr
     let mut conn = state.conn().await?;
     let active = documents::active_of(&mut conn, driver).await?;
     let now = state.clock.now();
-    let link = |kind: Kind| {
-        active
-            .iter()
-            .find(|d| d.kind == kind.as_str())
-            .map(|d| state.storage.signed_url(&d.object_key, now))
+    let link = async |key: Option<&str>| -> Result<Option<String>, StorageError> {
+        match key {
+            Some(key) => Ok(Some(state.storage.signed_url(key, now).await?)),
+            None => Ok(None),
+        }
     };
-    let thumbnail = active
-        .iter()
-        .find(|d| d.kind == Kind::DriverPhoto.as_str())
-        .and_then(|d| d.thumbnail_key.as_deref())
-        .map(|key| state.storage.signed_url(key, now));
+    let of_kind = |kind: Kind| active.iter().find(|d| d.kind == kind.as_str());
+    let photo = of_kind(Kind::DriverPhoto);
+    let profile_photo = link(photo.map(|d| d.object_key.as_str())).await?;
+    let thumbnail = link(photo.and_then(|d| d.thumbnail_key.as_deref())).await?;
+    let front = link(of_kind(Kind::LicenseFront).map(|d| d.object_key.as_str())).await?;
+    let back = link(of_kind(Kind::LicenseBack).map(|d| d.object_key.as_str())).await?;
     Ok(json!({
-        "profilePhoto": link(Kind::DriverPhoto),
+        "profilePhoto": profile_photo,
         "profilePhotoThumbnail": thumbnail,
-        "licenseFront": link(Kind::LicenseFront),
-        "licenseBack": link(Kind::LicenseBack),
+        "licenseFront": front,
+        "licenseBack": back,
     }))
 }
 

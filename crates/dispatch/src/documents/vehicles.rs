@@ -77,16 +77,17 @@ pub async fn listed(state: &Dispatch, vehicle: Uuid) -> Result<Value, DispatchEr
     let mut conn = state.conn().await?;
     let now = state.clock.now();
     let active = documents::of_vehicle(&mut conn, vehicle).await?;
-    Ok(json!({
-        "vehicleId": vehicle,
-        "documents": active.iter().map(|d| json!({
+    let mut listed = Vec::with_capacity(active.len());
+    for d in &active {
+        listed.push(json!({
             "kind": d.kind,
             "expiresOn": d.expires_on.map(|date| date.to_string()),
             "contentType": d.content_type,
-            "url": state.storage.signed_url(&d.object_key, now),
+            "url": state.storage.signed_url(&d.object_key, now).await?,
             "uploadedAt": crate::wire::iso(d.created_at),
-        })).collect::<Vec<_>>(),
-    }))
+        }));
+    }
+    Ok(json!({ "vehicleId": vehicle, "documents": listed }))
 }
 
 /// Warns each transporter of its vehicle documents expiring within

@@ -88,6 +88,17 @@ pub struct DriverAdded {
     pub driver_stats: DriverStats,
 }
 
+/// `driver_deleted`: a driver left the fleet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriverDeleted {
+    /// `deleted`.
+    pub action: &'static str,
+    pub driver_id: Uuid,
+    pub message: &'static str,
+    pub driver_stats: DriverStats,
+}
+
 /// `driver_status_changed`: a driver went online or offline (the list of
 /// drivers who can be assigned refreshes on it).
 #[derive(Debug, Clone, PartialEq, Serialize)]

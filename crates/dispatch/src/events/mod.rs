@@ -105,6 +105,8 @@ events! {
     FleetUpdated(VehicleChange) = FLEET_UPDATED "fleet_updated",
     /// A driver joined a fleet.
     DriverAdded(DriverAdded) = DRIVER_ADDED "driver_added",
+    /// A driver left a fleet (its transporter removed it).
+    DriverDeleted(DriverDeleted) = DRIVER_DELETED "driver_deleted",
     /// A driver went online or offline.
     DriverStatusChanged(DriverStatusChanged) = DRIVER_STATUS_CHANGED "driver_status_changed",
     /// A customer rated a driver's trip.
@@ -142,6 +144,7 @@ pub const FLEET_EVENTS: &[&str] = &[
     names::VEHICLE_STATUS_CHANGED,
     names::FLEET_UPDATED,
     names::DRIVER_ADDED,
+    names::DRIVER_DELETED,
     names::DRIVER_STATUS_CHANGED,
 ];
 
