@@ -118,3 +118,77 @@ async fn metrics_count_requests_by_route_and_status() {
         "{text}"
     );
 }
+
+/// The value of the metric line starting with `series `, if any.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_show_the_pools_the_relays_lag_and_each_loops_last_pass() {
+    // The relay and the sweeper pass once at start, then wait an hour.
+    let app = crate::helpers::spawn_tuned(|settings| {
+        settings.realtime.relay_interval_ms = 3_600_000;
+        settings.orders.sweep_interval_ms = 3_600_000;
+    })
+    .await;
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = app.get("/metrics").await.text().await.unwrap_or_default();
+        let passed = |name: &str| {
+            metric(
+                &text,
+                &format!("weelo_loop_last_pass_timestamp_seconds{{loop=\"{name}\"}}"),
+            )
+            .is_some()
+        };
+        if passed("relay") && passed("dispatch_sweep") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let relay_pass = metric(
+        &text,
+        r#"weelo_loop_last_pass_timestamp_seconds{loop="relay"}"#,
+    );
+    assert!(relay_pass.is_some_and(|at| at > 1.7e9), "{text}");
+    assert_eq!(
+        metric(
+            &text,
+            r#"weelo_pool_connections{pool="database",state="max"}"#
+        ),
+        Some(4.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, r#"weelo_pool_connections{pool="redis",state="max"}"#),
+        Some(4.0)
+    );
+    assert_eq!(
+        metric(&text, "weelo_outbox_unpublished"),
+        Some(0.0),
+        "{text}"
+    );
+
+    // An event written 42 s ago that no relay has published: the lag.
+    let mut conn = app.db.connect().await.unwrap();
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO outbox (topic, recipients, payload, created_at) \
+             VALUES ('pong', ARRAY['user:none'], '{}', now() - interval '42 seconds')",
+        ),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(
+        metric(&text, "weelo_outbox_unpublished"),
+        Some(1.0),
+        "{text}"
+    );
+    let lag = metric(&text, "weelo_outbox_oldest_unpublished_seconds").unwrap_or(0.0);
+    assert!((41.0..120.0).contains(&lag), "{text}");
+}

@@ -1,14 +1,17 @@
 //! The Prometheus registry behind `GET /metrics`: request counts and latency
 //! histograms by method, route pattern and status (each label from a closed
-//! set), the refusals of the SMS budget, and the realtime limits at work.
+//! set), the refusals of the SMS budget, the realtime limits at work, and
+//! the vitals read at each scrape (pools, the relay's backlog, the
+//! background loops' last passes).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use weelo_dispatch::vitals::{PoolFigures, Vitals};
 use weelo_realtime::limits::Guard;
 
 use crate::ApiError;
@@ -28,6 +31,81 @@ pub struct HttpMetrics {
     realtime_refused: IntCounterVec,
     realtime_sessions: IntGauge,
     realtime: Arc<OnceLock<Arc<Guard>>>,
+    vitals: VitalGauges,
+}
+
+/// The gauges [`Vitals`] are written into at each scrape.
+#[derive(Clone)]
+struct VitalGauges {
+    pools: IntGaugeVec,
+    outbox_unpublished: IntGauge,
+    outbox_oldest: Gauge,
+    loops: GaugeVec,
+}
+
+impl VitalGauges {
+    fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let gauges = Self {
+            pools: IntGaugeVec::new(
+                Opts::new(
+                    "pool_connections",
+                    "Connection pools (database, redis): open, idle, waiting callers, max",
+                ),
+                &["pool", "state"],
+            )?,
+            outbox_unpublished: IntGauge::new(
+                "outbox_unpublished",
+                "Events written but not yet published by the relay",
+            )?,
+            outbox_oldest: Gauge::new(
+                "outbox_oldest_unpublished_seconds",
+                "Age of the oldest event the relay has not published (its lag)",
+            )?,
+            loops: GaugeVec::new(
+                Opts::new(
+                    "loop_last_pass_timestamp_seconds",
+                    "When each background loop last finished a pass (Unix seconds)",
+                ),
+                &["loop"],
+            )?,
+        };
+        registry.register(Box::new(gauges.pools.clone()))?;
+        registry.register(Box::new(gauges.outbox_unpublished.clone()))?;
+        registry.register(Box::new(gauges.outbox_oldest.clone()))?;
+        registry.register(Box::new(gauges.loops.clone()))?;
+        Ok(gauges)
+    }
+
+    fn write(&self, vitals: &Vitals) {
+        for (pool, figures) in [
+            ("database", vitals.database_pool),
+            ("redis", vitals.redis_pool),
+        ] {
+            let PoolFigures {
+                size,
+                idle,
+                waiting,
+                max,
+            } = figures;
+            for (state, value) in [
+                ("open", size),
+                ("idle", idle),
+                ("waiting", waiting),
+                ("max", max),
+            ] {
+                self.pools
+                    .with_label_values(&[pool, state])
+                    .set(i64::try_from(value).unwrap_or(i64::MAX));
+            }
+        }
+        if let Some((count, oldest)) = vitals.outbox {
+            self.outbox_unpublished.set(count);
+            self.outbox_oldest.set(oldest);
+        }
+        for (name, at) in &vitals.loops {
+            self.loops.with_label_values(&[name]).set(*at);
+        }
+    }
 }
 
 impl HttpMetrics {
@@ -73,6 +151,7 @@ impl HttpMetrics {
         registry.register(Box::new(realtime_sessions.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        let vitals = VitalGauges::new(&registry)?;
         Ok(Self {
             registry,
             requests,
@@ -81,6 +160,7 @@ impl HttpMetrics {
             realtime_refused,
             realtime_sessions,
             realtime: Arc::default(),
+            vitals,
         })
     }
 
@@ -124,9 +204,11 @@ impl HttpMetrics {
             .set(i64::try_from(guard.sessions()).unwrap_or(i64::MAX));
     }
 
-    /// The Prometheus text exposition of every metric.
-    pub fn render(&self) -> Result<String, ApiError> {
+    /// The Prometheus text exposition of every metric, with `vitals` just
+    /// read.
+    pub fn render(&self, vitals: &Vitals) -> Result<String, ApiError> {
         self.read_realtime();
+        self.vitals.write(vitals);
         let mut buffer = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut buffer)

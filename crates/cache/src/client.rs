@@ -96,6 +96,18 @@ impl Cache {
         format!("{}{suffix}", self.prefix)
     }
 
+    /// The pool's figures: (connections open, idle, callers waiting, most
+    /// allowed).
+    pub fn pool_figures(&self) -> (usize, usize, usize, usize) {
+        let status = self.pool.status();
+        (
+            status.size,
+            status.available,
+            status.waiting,
+            status.max_size,
+        )
+    }
+
     /// The prefix every key of this deployment starts with.
     pub fn prefix(&self) -> &str {
         &self.prefix

@@ -21,6 +21,7 @@
 //! - [`documents`]: drivers' photos and licences in object storage, KYC.
 //! - [`driver_removal`]: a transporter removing a driver, its objects with it.
 //! - [`error`]: [`DispatchError`] and [`ErrorCode`].
+//! - [`vitals`]: pools, the relay's backlog and the loops' last passes, for `/metrics`.
 //! - [`events`]: the wire contract of the sockets: every event, its payload
 //!   and its rooms.
 //! - [`fleet`]: vehicle-number rules, fleet errors, onboarding a driver.
@@ -68,6 +69,7 @@ pub mod relay;
 pub mod sockets;
 pub mod supervisor;
 pub mod tracking;
+pub mod vitals;
 pub mod wire;
 
 pub use context::{Dispatch, DispatchSettings, Providers};

@@ -2,10 +2,14 @@
 //! and its subscriber, the sweepers, the cleanup job, the presence tail,
 //! the history and presence writers). Shutdown cancels every loop, lets the
 //! work in flight finish (a sweep under way, a batch of GPS points queued),
-//! and waits for all of it, up to a grace period.
+//! and waits for all of it, up to a grace period. Each named loop notes
+//! when its last pass finished ([`Supervisor::last_passes`]), which
+//! `/metrics` shows so a stalled sweeper raises an alert.
 
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +20,7 @@ use tokio_util::task::TaskTracker;
 pub struct Supervisor {
     token: CancellationToken,
     tracker: TaskTracker,
+    passes: Arc<Mutex<BTreeMap<&'static str, f64>>>,
 }
 
 impl Supervisor {
@@ -33,14 +38,37 @@ impl Supervisor {
         self.tracker.spawn(task);
     }
 
+    /// Notes that loop `name` finished a pass now (wall time).
+    pub fn passed(&self, name: &'static str) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.passes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name, now);
+    }
+
+    /// When each named loop last finished a pass (Unix seconds).
+    pub fn last_passes(&self) -> Vec<(&'static str, f64)> {
+        self.passes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(name, at)| (*name, *at))
+            .collect()
+    }
+
     /// Runs `pass` every `every` (a late tick waits, never bunches) until
-    /// shutdown; a pass under way finishes first.
-    pub fn spawn_every<F, Fut>(&self, every: Duration, mut pass: F)
+    /// shutdown, noting each finished pass under `name`; a pass under way
+    /// finishes first.
+    pub fn spawn_every<F, Fut>(&self, name: &'static str, every: Duration, mut pass: F)
     where
         F: FnMut() -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send,
     {
         let stopping = self.stopping();
+        let this = self.clone();
         self.spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -51,6 +79,7 @@ impl Supervisor {
                     _ = tick.tick() => {}
                 }
                 pass().await;
+                this.passed(name);
             }
         });
     }

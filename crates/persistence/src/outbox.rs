@@ -276,3 +276,16 @@ pub async fn oldest_seq(conn: &mut AsyncPgConnection) -> QueryResult<Option<i64>
         .first(conn)
         .await
 }
+
+/// The events not yet published: how many, and when the oldest was
+/// written (the relay's lag).
+pub async fn backlog(conn: &mut AsyncPgConnection) -> QueryResult<(i64, Option<DateTime<Utc>>)> {
+    outbox::table
+        .filter(outbox::published_at.is_null())
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(outbox::created_at),
+        ))
+        .get_result(conn)
+        .await
+}

@@ -10,7 +10,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn render(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let body = state.metrics.render()?;
+    let vitals = weelo_dispatch::vitals::read(&state.dispatch).await;
+    let body = state.metrics.render(&vitals)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body))

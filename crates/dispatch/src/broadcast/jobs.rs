@@ -78,7 +78,7 @@ impl DispatchJobs {
         }
         let every = Duration::from_millis(interval);
         let this = self.clone();
-        supervisor.spawn_every(every, move || {
+        supervisor.spawn_every("dispatch_sweep", every, move || {
             let this = this.clone();
             async move {
                 if let Err(error) = this.sweep_dispatch().await {
@@ -93,7 +93,7 @@ impl DispatchJobs {
                 .max(60),
         );
         let this = self.clone();
-        supervisor.spawn_every(documents_every, move || {
+        supervisor.spawn_every("documents_sweep", documents_every, move || {
             let this = this.clone();
             async move {
                 if let Err(error) = this.sweep_documents().await {
@@ -102,7 +102,7 @@ impl DispatchJobs {
             }
         });
         let state = self.state.clone();
-        supervisor.spawn_every(every, move || {
+        supervisor.spawn_every("silence_watchdog", every, move || {
             let state = state.clone();
             async move {
                 if let Err(error) = crate::tracking::watch::sweep_silent(&state).await {

@@ -277,7 +277,7 @@ impl Expiry {
         if self.settings.sweep_interval_ms > 0 {
             let this = self.clone();
             let every = Duration::from_millis(self.settings.sweep_interval_ms);
-            supervisor.spawn_every(every, move || {
+            supervisor.spawn_every("order_expiry", every, move || {
                 let this = this.clone();
                 async move {
                     if let Err(error) = this.sweep_once().await {
@@ -289,7 +289,7 @@ impl Expiry {
         if self.settings.cleanup_interval_secs > 0 {
             let this = self.clone();
             let every = Duration::from_secs(self.settings.cleanup_interval_secs);
-            supervisor.spawn_every(every, move || {
+            supervisor.spawn_every("cleanup", every, move || {
                 let this = this.clone();
                 async move {
                     match this.cleanup_once().await {

@@ -98,7 +98,7 @@ impl LiveSockets {
     /// claim period, until shutdown.
     pub fn spawn_renewal(&self, supervisor: &Supervisor) {
         let this = self.clone();
-        supervisor.spawn_every(self.claim / 3, move || {
+        supervisor.spawn_every("push_claims", self.claim / 3, move || {
             let this = this.clone();
             async move {
                 let users: Vec<Uuid> = this.counts().keys().copied().collect();

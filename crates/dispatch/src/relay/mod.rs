@@ -301,6 +301,7 @@ impl Relay {
     pub fn spawn(&self, every: Duration, supervisor: &crate::supervisor::Supervisor) {
         let relay = self.clone();
         let stopping = supervisor.stopping();
+        let beats = supervisor.clone();
         supervisor.spawn(async move {
             let mut last_said_alive = tokio::time::Instant::now();
             let mut last_retry = tokio::time::Instant::now();
@@ -314,10 +315,11 @@ impl Relay {
                     // A full batch may have left more behind; otherwise a
                     // commit since then has left a wake permit.
                     Ok(n) if n >= BATCH_LEN => {
+                        beats.passed("relay");
                         woken = true;
                         continue;
                     }
-                    Ok(_) => {}
+                    Ok(_) => beats.passed("relay"),
                     Err(error) => tracing::warn!(error = %error, "outbox relay failed; retrying"),
                 }
                 if last_said_alive.elapsed() >= relay.liveness_every {
