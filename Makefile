@@ -11,7 +11,7 @@ FORBIDDEN_IN_USE_CASES := actix-web actix-ws actix-http
 EDGE_CRATE := weelo-api
 FORBIDDEN_IN_EDGE := diesel diesel-async redis deadpool-redis
 
-.PHONY: services run migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance
+.PHONY: services run run-cluster deploy-check migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance
 
 ## Make PostgreSQL and Redis answer on 127.0.0.1 (installs them if needed).
 services:
@@ -23,6 +23,10 @@ run: services
 	APP_ENVIRONMENT=local ./target/release/weelo-server migrate
 	APP_ENVIRONMENT=local ./target/release/weelo-server serve
 
+## Two instances behind HAProxy on port 3000, as deploy/ runs them in production.
+run-cluster: services
+	@./scripts/run-cluster.sh
+
 ## Apply pending migrations to the local database.
 migrate: services
 	APP_ENVIRONMENT=local $(CARGO) run --locked --bin weelo-server -- migrate
@@ -31,8 +35,8 @@ migrate: services
 test: services
 	$(CARGO) test --workspace --locked
 
-## Formatting, clippy, dependency direction and schema drift.
-lint: fmt-check clippy deps-check schema-check
+## Formatting, clippy, dependency direction, schema drift and the deploy files.
+lint: fmt-check clippy deps-check schema-check deploy-check
 
 fmt-check:
 	$(CARGO) fmt --all --check
@@ -68,6 +72,16 @@ deps-check:
 ## Regenerate schema.rs from the migrations in a scratch database and diff it.
 schema-check: services tools
 	@./scripts/schema-check.sh
+
+## The operator's files: Prometheus's configuration and alert rules (with
+## their unit tests), HAProxy's configuration, the Grafana dashboard's JSON.
+deploy-check: services
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool check rules deploy/prometheus/alerts.yml
+	cd deploy/prometheus && promtool test rules alerts.test.yml
+	WEELO_LISTEN=127.0.0.1:3000 WEELO_1=127.0.0.1:3001 WEELO_2=127.0.0.1:3002 \
+	  WEELO_STATS=127.0.0.1:8404 haproxy -c -q -f deploy/haproxy/haproxy.cfg
+	python3 -m json.tool deploy/grafana/weelo.json >/dev/null
 
 tools:
 	@command -v diesel >/dev/null 2>&1 || $(CARGO) install diesel_cli --locked --no-default-features --features postgres

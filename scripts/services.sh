@@ -90,4 +90,8 @@ ensure_s3_stand_in
 # PostgreSQL as the postgres user through runuser.
 have openssl || apt_install openssl
 have runuser || apt_install util-linux
+# The cluster (make run-cluster and its test) runs behind HAProxy; make lint
+# checks the alert rules with promtool (Debian's prometheus package).
+have haproxy || apt_install haproxy
+have promtool || apt_install prometheus
 log "PostgreSQL and Redis answer on 127.0.0.1"

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cancel_policy;
+mod cluster;
 mod custom_bookings;
 mod dispatch;
 mod documents;

@@ -32,6 +32,17 @@ impl Client {
         Self::spawn(base, token, join, wait_for, mode, "8000")
     }
 
+    /// A client that starts on long-polling and upgrades to a WebSocket, as
+    /// the customer app does.
+    pub(crate) fn start_upgrading(
+        base: &str,
+        token: &str,
+        join: Option<&str>,
+        wait_for: &str,
+    ) -> Self {
+        Self::start_in(base, token, join, wait_for, "upgrade")
+    }
+
     /// A WebSocket client that stays up to 30 s for a long scripted flow.
     pub(crate) fn start_long(base: &str, token: &str, join: Option<&str>, wait_for: &str) -> Self {
         Self::spawn(base, token, join, wait_for, "websocket", "30000")

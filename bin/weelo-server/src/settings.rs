@@ -215,6 +215,12 @@ impl Settings {
                     .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)
+                    // The list settings take comma-separated values
+                    // (APP_SERVER__TRUSTED_PROXIES=10.0.0.0/8,172.16.0.0/12).
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("orders.radius_steps_km")
+                    .with_list_parse_key("orders.radius_step_secs")
                     .source(Some(overrides)),
             )
             .set_override("environment", environment.as_str())?
@@ -343,6 +349,34 @@ mod tests {
             "rediss://cache.internal:6380"
         );
         assert_eq!(settings.environment, Environment::Test);
+        Ok(())
+    }
+
+    #[test]
+    fn list_settings_take_comma_separated_values() -> anyhow::Result<()> {
+        let vars = HashMap::from([
+            (
+                "APP_SERVER__TRUSTED_PROXIES".to_owned(),
+                "10.0.0.0/8,172.16.0.0/12".to_owned(),
+            ),
+            ("APP_ORDERS__RADIUS_STEP_SECS".to_owned(), "0,10".to_owned()),
+            ("APP_ORDERS__RADIUS_STEPS_KM".to_owned(), "5,20".to_owned()),
+            (
+                "APP_AUTH__JWT_SECRET".to_owned(),
+                "a secret, with commas, stays one string".to_owned(),
+            ),
+        ]);
+        let settings = Settings::load(&config_dir(), Environment::Test, &vars)?;
+        assert_eq!(
+            settings.server.trusted_proxies,
+            ["10.0.0.0/8", "172.16.0.0/12"]
+        );
+        assert_eq!(settings.orders.radius_step_secs, [0, 10]);
+        assert_eq!(settings.orders.radius_steps_km, [5.0, 20.0]);
+        assert_eq!(
+            settings.auth.jwt_secret.expose_secret(),
+            "a secret, with commas, stays one string"
+        );
         Ok(())
     }
 
