@@ -11,7 +11,7 @@ FORBIDDEN_IN_USE_CASES := actix-web actix-ws actix-http
 EDGE_CRATE := weelo-api
 FORBIDDEN_IN_EDGE := diesel diesel-async redis deadpool-redis
 
-.PHONY: services run run-cluster deploy-check migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance
+.PHONY: services run run-cluster deploy-check fuzz migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance
 
 ## Make PostgreSQL and Redis answer on 127.0.0.1 (installs them if needed).
 services:
@@ -26,6 +26,11 @@ run: services
 ## Two instances behind HAProxy on port 3000, as deploy/ runs them in production.
 run-cluster: services
 	@./scripts/run-cluster.sh
+
+## Schemathesis from the server's OpenAPI document, FUZZ_SECONDS per role
+## (default 300) against a server of its own; make test runs a 15 s pass.
+fuzz: services
+	@./scripts/fuzz.sh
 
 ## Apply pending migrations to the local database.
 migrate: services

@@ -70,14 +70,14 @@ ensure_node_client() {
   fi
 }
 
-# The S3-compatible stand-in of the storage tests, in a virtualenv of the
-# tests' own (pinned in tests/python/requirements.txt).
+# The S3-compatible stand-in of the storage tests and Schemathesis, in a
+# virtualenv of the tests' own (pinned in tests/python/requirements.txt).
 ensure_s3_stand_in() {
   local venv="tests/python/.venv"
-  [ -x "$venv/bin/moto_server" ] && return 0
+  [ -x "$venv/bin/moto_server" ] && [ -x "$venv/bin/st" ] && return 0
   python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
-  log "installed the S3 stand-in into $venv"
+  log "installed the S3 stand-in and Schemathesis into $venv"
 }
 
 postgres_answers || start_postgres

@@ -1,6 +1,7 @@
 //! End-to-end tests: each starts the real server on port 0 against a database
 //! and a Redis key prefix of its own (see `helpers`).
 
+mod api_docs;
 mod auth;
 mod cancel_policy;
 mod cluster;

@@ -18,6 +18,8 @@
 //! - [`middleware`]: request ids, access logs and metrics for every request.
 //! - [`metrics`]: the Prometheus registry behind `GET /metrics`.
 //! - [`routes`]: one module per area, each with `configure`.
+//! - [`openapi`]: the router every route is mounted through, and the
+//!   OpenAPI document built from it.
 //! - [`state`]: what handlers share.
 
 pub mod auth;
@@ -28,6 +30,7 @@ pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod realtime;
 pub mod routes;
 pub mod state;

@@ -17,6 +17,7 @@ pub const SAME_POINT_METRES: f64 = 50.0;
 
 /// A place as sent: flat coordinates and an address.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlaceDraft {
     /// Degrees north.
     pub latitude: f64,
@@ -32,6 +33,7 @@ pub struct PlaceDraft {
 
 /// A point of `routePoints`, sent only when there are stops.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoutePointDraft {
     /// `PICKUP`, `STOP` or `DROP`.
     #[serde(rename = "type")]
@@ -43,6 +45,7 @@ pub struct RoutePointDraft {
 
 /// One line of `vehicleRequirements`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LineDraft {
     /// A catalogue type id (`open`, `container`…).
@@ -60,6 +63,7 @@ pub struct LineDraft {
 
 /// The create-order body.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderDraft {
     /// Where the goods are.

@@ -2,11 +2,15 @@
 //! a vehicle and driver per truck (or accepts one truck in one step), and
 //! the driver lists, reads, accepts and declines its assignments.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
+use weelo_dispatch::ErrorCode;
 use weelo_persistence::assignments::Pair;
 
 use super::ok;
@@ -17,26 +21,86 @@ use weelo_dispatch::assignments::{self, Answer, queries};
 use weelo_dispatch::idempotent::Keyed;
 
 /// Mounts the assignment routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/truck-hold/confirm-with-assignments",
-        web::post().to(confirm),
-    )
-    .route("/orders/accept", web::post().to(accept_one))
-    .route("/assignments/driver", web::get().to(of_driver))
-    .route("/assignments/{id}", web::get().to(one))
-    .route("/assignments/{id}/accept", web::patch().to(driver_accept))
-    .route("/assignments/{id}/decline", web::patch().to(driver_decline));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("assignments")
+        .post(
+            "/truck-hold/confirm-with-assignments",
+            confirm,
+            Doc::new(
+                "Confirm a hold with a vehicle and a driver per truck",
+                object,
+            )
+            .errors(&[
+                E::HoldNotFound,
+                E::HoldNotActive,
+                E::HoldAlreadyConfirmed,
+                E::HoldExpired,
+                E::AssignmentValidationFailed,
+                E::AssignmentConflict,
+                E::DriverNotVerified,
+            ]),
+        )
+        .post(
+            "/orders/accept",
+            accept_one,
+            Doc::new(
+                "Take one truck of an order with a vehicle and a driver",
+                object,
+            )
+            .errors(&[
+                E::OrderNotFound,
+                E::TruckRequestNotFound,
+                E::TruckNotAvailable,
+                E::BroadcastExpired,
+                E::NotNotified,
+                E::AssignmentValidationFailed,
+                E::AssignmentConflict,
+                E::DriverNotVerified,
+            ]),
+        )
+        .get(
+            "/assignments/driver",
+            of_driver,
+            Doc::new("The driver's assignments", || page_of("assignments")),
+        )
+        .get(
+            "/assignments/{id}",
+            one,
+            Doc::new(
+                "One assignment, for its driver, transporter or customer",
+                object,
+            )
+            .errors(&[E::AssignmentNotFound]),
+        )
+        .patch(
+            "/assignments/{id}/accept",
+            driver_accept,
+            Doc::new("The driver accepts the trip", object).errors(&[
+                E::AssignmentNotFound,
+                E::AssignmentNotPending,
+                E::AssignmentExpired,
+            ]),
+        )
+        .patch(
+            "/assignments/{id}/decline",
+            driver_decline,
+            Doc::new("The driver declines the trip; the truck reopens", object).errors(&[
+                E::AssignmentNotFound,
+                E::AssignmentNotPending,
+                E::AssignmentExpired,
+            ]),
+        );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PairBody {
     vehicle_id: Uuid,
     driver_id: Uuid,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ConfirmBody {
     hold_id: Uuid,
@@ -107,7 +171,7 @@ async fn confirm(
     respond(&state, answer, keyed.as_ref(), transporter).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct AcceptOneBody {
     truck_request_id: Uuid,
@@ -159,7 +223,7 @@ async fn accept_one(
         })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct ListQuery {
     status: Option<String>,
     page: Option<i64>,
@@ -207,7 +271,7 @@ async fn driver_accept(
     respond(&state, answer, keyed.as_ref(), driver).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 struct DeclineBody {
     reason: Option<String>,
 }

@@ -1,7 +1,12 @@
 //! Customer and transporter login by OTP, token refresh and logout.
 
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
+use weelo_dispatch::ErrorCode;
+
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use serde_json::json;
 use weelo_dispatch::accounts::{sessions, users};
 
@@ -13,20 +18,74 @@ use crate::{ApiError, ApiJson, AppState, validate};
 use weelo_dispatch::accounts::dto::{ProfileDto, is_profile_complete};
 
 /// Mounts `auth/*`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/send-otp", web::post().to(send_otp))
-        .route("/auth/verify-otp", web::post().to(verify_otp))
-        .route("/auth/refresh", web::post().to(refresh))
-        .route("/auth/logout", web::post().to(logout));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("auth")
+        .post(
+            "/auth/send-otp",
+            send_otp,
+            Doc::new(
+                "Send a login OTP to a customer's or transporter's phone",
+                sent,
+            )
+            .errors(&[
+                E::OtpRateLimitExceeded,
+                E::OtpLocked,
+                E::SmsBudgetExhausted,
+                E::SmsUnavailable,
+            ]),
+        )
+        .post(
+            "/auth/verify-otp",
+            verify_otp,
+            Doc::new("Log in with the OTP: tokens and the profile", logged_in).errors(&[
+                E::InvalidOtp,
+                E::OtpExpired,
+                E::OtpMaxAttempts,
+                E::OtpNotFound,
+                E::OtpLocked,
+                E::AccountDisabled,
+            ]),
+        )
+        .post(
+            "/auth/refresh",
+            refresh,
+            Doc::new("A new access token for a refresh token", || {
+                obj(&[("accessToken", string()), ("expiresIn", int())])
+            })
+            .errors(&[E::InvalidRefreshToken, E::AccountDisabled]),
+        )
+        .post(
+            "/auth/logout",
+            logout,
+            Doc::new("End this session", message),
+        );
 }
 
-#[derive(Deserialize)]
+/// `auth/send-otp` and `driver-auth/send-otp`'s answer.
+pub(crate) fn sent() -> serde_json::Value {
+    obj(&[("message", string()), ("expiresIn", int())])
+}
+
+fn logged_in() -> serde_json::Value {
+    obj(&[
+        (
+            "tokens",
+            obj(&[("accessToken", string()), ("refreshToken", string())]),
+        ),
+        ("user", object()),
+        ("isNewUser", boolean()),
+        ("isProfileComplete", boolean()),
+    ])
+}
+
+#[derive(Deserialize, JsonSchema)]
 struct SendOtp {
     phone: String,
     role: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct VerifyOtp {
     phone: String,
@@ -36,7 +95,7 @@ struct VerifyOtp {
     device_name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Refresh {
     refresh_token: String,

@@ -2,8 +2,11 @@
 //! it was sent, and dismissing one. These answers put their fields at the
 //! top level, as the captain app reads them.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -15,15 +18,58 @@ use crate::{ApiError, AppState};
 use weelo_dispatch::ErrorCode;
 
 /// Mounts `broadcasts/*`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/broadcasts/active", web::get().to(active))
-        .route("/broadcasts/{id}", web::get().to(one))
-        .route("/broadcasts/{id}/decline", web::post().to(decline))
-        .route("/transporter/dispatch/replay", web::get().to(replay))
-        .route("/bookings/requests/active", web::get().to(requests))
-        .route(
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("broadcasts")
+        .get(
+            "/broadcasts/active",
+            active,
+            Doc::new(
+                "The orders offered to this transporter now (beside `success`, no `data`)",
+                || {
+                    obj(&[
+                        ("broadcasts", array(object())),
+                        ("count", int()),
+                        ("syncCursor", int()),
+                    ])
+                },
+            )
+            .flat(),
+        )
+        .get(
+            "/broadcasts/{id}",
+            one,
+            Doc::new("One offered order", object).errors(&[E::BroadcastNotFound]),
+        )
+        .post(
+            "/broadcasts/{id}/decline",
+            decline,
+            Doc::new("Decline an offered order", object).errors(&[E::BroadcastNotFound]),
+        )
+        .get(
+            "/transporter/dispatch/replay",
+            replay,
+            Doc::new(
+                "The transporter's events after a sequence number (a reconnect's backlog)",
+                || obj(&[("events", array(object())), ("hasMore", boolean())]),
+            ),
+        )
+        .get(
+            "/bookings/requests/active",
+            requests,
+            Doc::new("The truck requests offered to this transporter now", || {
+                obj(&[
+                    ("orders", array(object())),
+                    ("count", int()),
+                    ("syncCursor", int()),
+                ])
+            }),
+        )
+        .get(
             "/bookings/orders/{id}/broadcast-snapshot",
-            web::get().to(snapshot),
+            snapshot,
+            Doc::new("An offered order as it stands", object)
+                .errors(&[E::BroadcastNotFound, E::OrderNotFound]),
         );
 }
 
@@ -71,7 +117,7 @@ async fn one(
         .json(json!({ "success": true, "broadcast": found })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct ReplayQuery {
     cursor: Option<i64>,
     limit: Option<i64>,

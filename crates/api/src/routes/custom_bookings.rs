@@ -2,10 +2,14 @@
 //! (`POST`, with `X-Idempotency-Key`), its list, one request, and its
 //! cancel.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
+use weelo_dispatch::ErrorCode;
 use weelo_dispatch::assignments::Answer;
 use weelo_dispatch::custom_bookings::{self, CustomBookingInput};
 
@@ -15,16 +19,47 @@ use crate::idempotent::{self, KeyedJson, Scoped};
 use crate::{ApiError, AppState};
 
 /// Mounts the four routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/custom-booking", web::post().to(create))
-        .route("/custom-booking", web::get().to(list))
-        .route("/custom-booking/{id}", web::get().to(one))
-        .route("/custom-booking/{id}/cancel", web::post().to(cancel));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("custom bookings")
+        .post(
+            "/custom-booking",
+            create,
+            Doc::new("Ask for a long-term booking", || {
+                obj(&[("requestId", uuid())])
+            })
+            .status(201)
+            .links(
+                "id",
+                "$response.body#/data/requestId",
+                &[
+                    ("GET", "/custom-booking/{id}"),
+                    ("POST", "/custom-booking/{id}/cancel"),
+                ],
+            ),
+        )
+        .get(
+            "/custom-booking",
+            list,
+            Doc::new("The customer's long-term booking requests", || {
+                page_of("requests")
+            }),
+        )
+        .get(
+            "/custom-booking/{id}",
+            one,
+            Doc::new("One long-term booking request", object).errors(&[E::NotFound]),
+        )
+        .post(
+            "/custom-booking/{id}/cancel",
+            cancel,
+            Doc::new("Withdraw a long-term booking request", object).errors(&[E::NotFound]),
+        );
 }
 
 /// The body as the app sends it; each field is checked in the use case,
 /// which names what is wrong.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Body {
     pickup_city: Option<String>,
@@ -89,7 +124,7 @@ async fn create(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Page {
     page: Option<i64>,
     limit: Option<i64>,

@@ -6,11 +6,15 @@
 //! `storage.max_request_bytes` (413 past either), at most
 //! `storage.max_fields` parts.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_multipart::Multipart;
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpResponse, web};
 use futures_util::TryStreamExt;
+use schemars::JsonSchema;
 use serde::Deserialize;
+use weelo_dispatch::ErrorCode;
 use weelo_dispatch::documents::vehicles::{self, VehicleUpload};
 use weelo_dispatch::documents::{self, Kind, ProfileForm, Upload};
 
@@ -19,14 +23,88 @@ use crate::auth::{Authed, Caller, DriverRole, TransporterRole};
 use crate::{ApiError, AppState};
 
 /// Mounts the routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/driver/complete-profile", web::post().to(complete_profile))
-        .route("/driver/profile/photo", web::put().to(photo))
-        .route("/driver/profile/license", web::put().to(license))
-        .route("/driver/documents", web::get().to(of_driver))
-        .route("/vehicles/{id}/documents", web::put().to(put_vehicle))
-        .route("/vehicles/{id}/documents", web::get().to(get_vehicle))
-        .route("/files/{key:.*}", web::get().to(file));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("documents")
+        .post(
+            "/driver/complete-profile",
+            complete_profile,
+            Doc::new(
+                "The driver's KYC form: licence, photos, address; KYC becomes pending",
+                || obj(&[("driver", object())]),
+            )
+            .form(&[
+                ("licenseNumber", false),
+                ("vehicleType", false),
+                ("address", false),
+                ("language", false),
+                ("driverPhoto", true),
+                ("licenseFront", true),
+                ("licenseBack", true),
+            ]),
+        )
+        .put(
+            "/driver/profile/photo",
+            photo,
+            Doc::new("Replace the driver's photo", || {
+                obj(&[("photos", object())])
+            })
+            .form(&[("photo", true)]),
+        )
+        .put(
+            "/driver/profile/license",
+            license,
+            Doc::new("Replace the licence's photos", || {
+                obj(&[("photos", object())])
+            })
+            .form(&[("licenseFront", true), ("licenseBack", true)]),
+        )
+        .get(
+            "/driver/documents",
+            of_driver,
+            Doc::new("A driver's KYC state and document links", || {
+                obj(&[
+                    ("driverId", uuid()),
+                    (
+                        "verification",
+                        one_of(&["unverified", "pending", "approved", "rejected"]),
+                    ),
+                    ("isVerified", boolean()),
+                    ("photos", object()),
+                ])
+            })
+            .errors(&[E::DriverNotFound]),
+        )
+        .put(
+            "/vehicles/{id}/documents",
+            put_vehicle,
+            Doc::new(
+                "A vehicle's registration certificate and insurance, with expiry dates",
+                || obj(&[("vehicleId", uuid()), ("documents", array(object()))]),
+            )
+            .form(&[
+                ("registrationCertificate", true),
+                ("rcExpiresOn", false),
+                ("insurance", true),
+                ("insuranceExpiresOn", false),
+            ])
+            .errors(&[E::VehicleNotFound]),
+        )
+        .get(
+            "/vehicles/{id}/documents",
+            get_vehicle,
+            Doc::new("A vehicle's documents", || {
+                obj(&[("vehicleId", uuid()), ("documents", array(object()))])
+            })
+            .errors(&[E::VehicleNotFound]),
+        )
+        .get(
+            "/files/{key:.*}",
+            file,
+            Doc::new("A document, by the signed link the profile gave", object)
+                .raw()
+                .errors(&[E::NotFound]),
+        );
 }
 
 /// A form as received: its text fields and files.
@@ -222,7 +300,7 @@ async fn get_vehicle(
     Ok(ok(vehicles::listed(&state, vehicle.id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct WhichDriver {
     driver_id: Option<uuid::Uuid>,
@@ -242,7 +320,7 @@ async fn of_driver(
     .await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Signed {
     exp: Option<i64>,
     sig: Option<String>,

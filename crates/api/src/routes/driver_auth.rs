@@ -1,7 +1,12 @@
 //! Driver login: the OTP goes to the driver's transporter, who reads it out.
 
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
+use weelo_dispatch::ErrorCode;
+
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use serde_json::json;
 use weelo_dispatch::accounts::users;
 
@@ -13,18 +18,53 @@ use crate::{ApiError, ApiJson, AppState, validate};
 use weelo_dispatch::accounts::dto::DriverDto;
 
 /// Mounts `driver-auth/*`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/driver-auth/send-otp", web::post().to(send_otp))
-        .route("/driver-auth/verify-otp", web::post().to(verify_otp));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("auth")
+        .post(
+            "/driver-auth/send-otp",
+            send_otp,
+            Doc::new(
+                "Send a driver's login OTP to its transporter",
+                super::auth::sent,
+            )
+            .errors(&[
+                E::OtpRateLimitExceeded,
+                E::OtpLocked,
+                E::SmsBudgetExhausted,
+                E::SmsUnavailable,
+            ]),
+        )
+        .post(
+            "/driver-auth/verify-otp",
+            verify_otp,
+            Doc::new("Log a driver in with the OTP", || {
+                obj(&[
+                    ("accessToken", string()),
+                    ("refreshToken", string()),
+                    ("expiresIn", int()),
+                    ("role", one_of(&["driver"])),
+                    ("driver", object()),
+                ])
+            })
+            .errors(&[
+                E::InvalidOtp,
+                E::OtpExpired,
+                E::OtpMaxAttempts,
+                E::OtpNotFound,
+                E::OtpLocked,
+                E::AccountDisabled,
+            ]),
+        );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct SendOtp {
     driver_phone: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct VerifyOtp {
     driver_phone: String,

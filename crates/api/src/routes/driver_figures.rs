@@ -3,9 +3,13 @@
 //! for its transporter (`?driverId=`). Who may see whose is decided in
 //! `weelo_dispatch::drivers`.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
+use weelo_dispatch::ErrorCode;
 use weelo_dispatch::drivers::{self, Period};
 
 use super::ok;
@@ -13,13 +17,52 @@ use crate::auth::{Authed, Caller, DriverRole};
 use crate::{ApiError, AppState};
 
 /// Mounts the three routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/driver/dashboard", web::get().to(dashboard))
-        .route("/driver/earnings", web::get().to(earnings))
-        .route("/driver/performance", web::get().to(performance));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("drivers")
+        .get(
+            "/driver/dashboard",
+            dashboard,
+            Doc::new(
+                "The driver's day, week and month, active trip and latest trips",
+                || {
+                    obj(&[
+                        ("driver", object()),
+                        ("stats", object()),
+                        ("activeTrip", any()),
+                        ("recentTrips", array(object())),
+                    ])
+                },
+            ),
+        )
+        .get(
+            "/driver/earnings",
+            earnings,
+            Doc::new("A driver's earnings per period, day by day", || {
+                obj(&[
+                    ("period", string()),
+                    ("totalEarnings", number()),
+                    ("totalTrips", int()),
+                    ("breakdown", array(object())),
+                ])
+            })
+            .errors(&[E::DriverNotFound]),
+        )
+        .get(
+            "/driver/performance",
+            performance,
+            Doc::new("A driver's acceptance, completion and rating", || {
+                obj(&[
+                    ("acceptanceRate", number()),
+                    ("completionRate", number()),
+                    ("totalTrips", int()),
+                ])
+            })
+            .errors(&[E::DriverNotFound]),
+        );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Whose {
     driver_id: Option<String>,

@@ -2,10 +2,14 @@
 //! to the driver's own phone, and removing one (its details and documents
 //! go with it).
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
+use weelo_dispatch::ErrorCode;
 use weelo_dispatch::accounts::{otp, users};
 use weelo_orders::Role;
 use weelo_persistence::otp::OtpChallenge;
@@ -19,12 +23,80 @@ use weelo_dispatch::accounts::dto::FleetDriverDto;
 use weelo_dispatch::fleet::FleetError;
 
 /// Mounts `driver/list`, `driver/onboard/*` and `profile/drivers/{id}`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/driver/list", web::get().to(list))
-        .route("/profile/drivers/{id}", web::delete().to(remove))
-        .route("/driver/onboard/initiate", web::post().to(initiate))
-        .route("/driver/onboard/resend", web::post().to(resend))
-        .route("/driver/onboard/verify", web::post().to(verify));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("drivers")
+        .get(
+            "/driver/list",
+            list,
+            Doc::new("The transporter's drivers with counts", || {
+                obj(&[
+                    ("drivers", array(object())),
+                    ("total", int()),
+                    ("online", int()),
+                    ("offline", int()),
+                    ("active", int()),
+                    ("available", int()),
+                ])
+            }),
+        )
+        .delete(
+            "/profile/drivers/{id}",
+            remove,
+            Doc::new(
+                "Remove a driver: sessions end, details and documents are erased",
+                || {
+                    obj(&[
+                        ("driverId", uuid()),
+                        ("removed", boolean()),
+                        ("documentsDeleted", int()),
+                        ("driverStats", object()),
+                    ])
+                },
+            )
+            .errors(&[E::DriverNotFound, E::DriverOnTrip]),
+        )
+        .post(
+            "/driver/onboard/initiate",
+            initiate,
+            Doc::new(
+                "Start onboarding a driver: an OTP to the driver's phone",
+                object,
+            )
+            .errors(&[
+                E::DriverExists,
+                E::OtpRateLimitExceeded,
+                E::OtpLocked,
+                E::SmsBudgetExhausted,
+                E::SmsUnavailable,
+            ]),
+        )
+        .post(
+            "/driver/onboard/resend",
+            resend,
+            Doc::new("Send the onboarding OTP again", object).errors(&[
+                E::OnboardingNotFound,
+                E::OtpRateLimitExceeded,
+                E::OtpLocked,
+                E::SmsBudgetExhausted,
+                E::SmsUnavailable,
+            ]),
+        )
+        .post(
+            "/driver/onboard/verify",
+            verify,
+            Doc::new("Finish onboarding with the driver's OTP", || {
+                obj(&[("driver", object())])
+            })
+            .errors(&[
+                E::OnboardingNotFound,
+                E::DriverExists,
+                E::InvalidOtp,
+                E::OtpExpired,
+                E::OtpMaxAttempts,
+                E::OtpNotFound,
+            ]),
+        );
 }
 
 async fn list(
@@ -59,7 +131,7 @@ async fn remove(
     Ok(ok(removed))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Initiate {
     phone: String,
@@ -109,7 +181,7 @@ async fn initiate(
     Ok(otp_answer(&state, &phone, &sent))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Resend {
     phone: String,
 }
@@ -150,13 +222,13 @@ async fn resend(
     Ok(otp_answer(&state, &phone, &sent))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Verify {
     phone: String,
     otp: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct PendingDriver {
     name: Option<String>,

@@ -5,11 +5,35 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::AppState;
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 
 /// Mounts the health routes under the API scope.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(liveness))
-        .route("/health/ready", web::get().to(readiness));
+pub fn configure(r: &mut Router) {
+    r.area("health")
+        .get(
+            "/health",
+            liveness,
+            Doc::new("Liveness: the process serves HTTP", || {
+                obj(&[("status", one_of(&["ok"]))])
+            }),
+        )
+        .get(
+            "/health/ready",
+            readiness,
+            Doc::new(
+                "Readiness: PostgreSQL and Redis answer (503 naming which does not)",
+                || {
+                    obj(&[
+                        ("status", one_of(&["ready"])),
+                        (
+                            "checks",
+                            obj(&[("database", string()), ("redis", string())]),
+                        ),
+                    ])
+                },
+            ),
+        );
 }
 
 /// 200 while the process serves HTTP; it checks nothing else on purpose, so an

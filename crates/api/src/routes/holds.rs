@@ -1,10 +1,14 @@
 //! `truck-hold/*` (docs/app-contract.md §3.10): the captain app's hold, its live holds
 //! and release. The use case is `weelo_dispatch::holds`.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
 use weelo_availability::VehicleKey;
+use weelo_dispatch::ErrorCode;
 use weelo_dispatch::assignments::Answer;
 use weelo_dispatch::holds::{self, HoldRequest};
 
@@ -15,13 +19,41 @@ use crate::limits::Kind;
 use crate::{ApiError, ApiJson, AppState, validate};
 
 /// Mounts `truck-hold/*`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/truck-hold/hold", web::post().to(hold))
-        .route("/truck-hold/my-active", web::get().to(my_active))
-        .route("/truck-hold/release", web::post().to(release));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("holds")
+        .post(
+            "/truck-hold/hold",
+            hold,
+            Doc::new(
+                "Hold trucks of an order while choosing vehicles and drivers",
+                object,
+            )
+            .errors(&[
+                E::OrderNotFound,
+                E::BroadcastExpired,
+                E::NotNotified,
+                E::AlreadyHolding,
+                E::NotEnoughAvailable,
+                E::NotEnoughVehicles,
+                E::BroadcastDeclined,
+            ]),
+        )
+        .get(
+            "/truck-hold/my-active",
+            my_active,
+            Doc::new("The transporter's hold in force, or null", || {
+                nullable(object())
+            }),
+        )
+        .post(
+            "/truck-hold/release",
+            release,
+            Doc::new("Give held trucks back", object).errors(&[E::HoldNotFound, E::HoldNotActive]),
+        );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct HoldBody {
     order_id: Uuid,
@@ -68,7 +100,7 @@ async fn hold(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ActiveQuery {
     order_id: Option<Uuid>,
@@ -112,7 +144,7 @@ async fn my_active(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ReleaseBody {
     hold_id: Uuid,

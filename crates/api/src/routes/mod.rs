@@ -27,6 +27,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::ApiError;
+use crate::openapi::Router;
 
 /// Mounts every route, the extractor error handlers and the 404 fallback.
 /// `GET /metrics` is not among them: the server mounts
@@ -35,32 +36,39 @@ use crate::ApiError;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(query_config())
         .app_data(path_config())
-        .service(
-            web::scope("/api/v1")
-                // First: a heartbeat every 5 s per transporter is the hottest
-                // route, and matching is in registration order.
-                .configure(presence::configure)
-                .configure(health::configure)
-                .configure(auth::configure)
-                .configure(driver_auth::configure)
-                .configure(profile::configure)
-                // Before `vehicles/{id}`: `vehicles/pricing` is public.
-                .configure(pricing::configure)
-                .configure(vehicles::configure)
-                .configure(documents::configure)
-                .configure(drivers::configure)
-                .configure(driver_figures::configure)
-                .configure(notifications::configure)
-                .configure(orders::configure)
-                .configure(broadcasts::configure)
-                .configure(holds::configure)
-                .configure(assignments::configure)
-                .configure(places::configure)
-                .configure(tracking::configure)
-                .configure(ratings::configure)
-                .configure(custom_bookings::configure),
-        )
+        .service(web::scope("/api/v1").configure(|cfg| {
+            let mut router = Router::mounting(cfg);
+            mount_all(&mut router);
+        }))
         .default_service(web::to(route_not_found));
+}
+
+/// Every route of `/api/v1`, each with its description, in the order
+/// actix matches them.
+pub fn mount_all(r: &mut Router) {
+    // First: a heartbeat every 5 s per transporter is the hottest route,
+    // and matching is in registration order.
+    presence::configure(r);
+    health::configure(r);
+    auth::configure(r);
+    driver_auth::configure(r);
+    profile::configure(r);
+    // Before `vehicles/{id}`: `vehicles/pricing` is public.
+    pricing::configure(r);
+    vehicles::configure(r);
+    documents::configure(r);
+    drivers::configure(r);
+    driver_figures::configure(r);
+    notifications::configure(r);
+    orders::configure(r);
+    broadcasts::configure(r);
+    holds::configure(r);
+    assignments::configure(r);
+    places::configure(r);
+    tracking::configure(r);
+    ratings::configure(r);
+    custom_bookings::configure(r);
+    crate::openapi::configure(r);
 }
 
 async fn route_not_found() -> Result<HttpResponse, ApiError> {

@@ -1,8 +1,12 @@
 //! Push tokens of devices, kept for a push sender behind a trait.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
+use weelo_dispatch::ErrorCode;
 use weelo_dispatch::accounts::devices;
 
 use super::ok;
@@ -10,15 +14,22 @@ use crate::auth::Caller;
 use crate::{ApiError, ApiJson, AppState, validate};
 
 /// Mounts `notifications/*`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/notifications/register-token", web::post().to(register))
-        .route(
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("notifications")
+        .post(
+            "/notifications/register-token",
+            register,
+            Doc::new("Register this device's push token", object).errors(&[E::DeviceTokenInUse]),
+        )
+        .delete(
             "/notifications/unregister-token",
-            web::delete().to(unregister),
+            unregister,
+            Doc::new("Forget a push token", object),
         );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Register {
     token: String,
@@ -49,7 +60,7 @@ async fn register(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Unregister {
     token: String,
 }

@@ -2,12 +2,16 @@
 //! Each canonical `bookings/orders/...` route has the legacy `orders/...`
 //! alias the app falls back to.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
+use weelo_dispatch::ErrorCode;
 
 use super::ok;
 use crate::auth::{Authed, CustomerRole};
@@ -15,37 +19,129 @@ use crate::{ApiError, ApiJson, AppState, validate};
 use weelo_dispatch::orders::{OrderError, cancel_policy, queries, service};
 
 /// Mounts the order routes (fixed paths before `{id}`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/orders/check-active", web::get().to(check_active))
-        .route(
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    let not_found = [E::OrderNotFound];
+    r.area("orders")
+        .get(
+            "/orders/check-active",
+            check_active,
+            Doc::new("Whether the customer has an order searching", || {
+                obj(&[("hasActiveOrder", boolean()), ("activeOrder", any())])
+            }),
+        )
+        .get(
             "/orders/pending-settlements",
-            web::get().to(pending_settlements),
-        )
-        .route(
-            "/bookings/orders/{id}/cancel/dispute",
-            web::post().to(open_dispute),
-        )
-        .route("/orders/{id}/cancel/dispute", web::post().to(open_dispute))
-        .route("/bookings/orders/{id}/disputes", web::get().to(disputes))
-        .route("/orders/{id}/disputes", web::get().to(disputes))
-        .route("/bookings/orders", web::post().to(create))
-        .route("/orders", web::post().to(create))
-        .route("/bookings/orders/{id}", web::get().to(detail))
-        .route("/orders/{id}", web::get().to(detail))
-        .route("/bookings/orders/{id}/status", web::get().to(status))
-        .route("/orders/{id}/status", web::get().to(status))
-        .route(
-            "/bookings/orders/{id}/cancel-preview",
-            web::get().to(cancel_preview),
-        )
-        .route("/orders/{id}/cancel-preview", web::get().to(cancel_preview))
-        .route("/bookings/orders/{id}/cancel", web::post().to(cancel))
-        .route("/orders/{id}/cancel", web::post().to(cancel))
-        // The legacy single-truck screen (`BookingRequestActivity`) cancels
-        // a still-searching order here; the same cancel.
-        .route("/bookings/{id}/cancel", web::patch().to(cancel))
-        .route("/bookings", web::get().to(history))
-        .route("/bookings/{id}", web::get().to(booking));
+            pending_settlements,
+            Doc::new("Cancellation fees the customer still owes", || {
+                obj(&[
+                    ("count", int()),
+                    ("items", array(object())),
+                    ("totalPending", number()),
+                ])
+            }),
+        );
+    for path in [
+        "/bookings/orders/{id}/cancel/dispute",
+        "/orders/{id}/cancel/dispute",
+    ] {
+        r.post(
+            path,
+            open_dispute,
+            Doc::new("Dispute a cancellation fee", object)
+                .body_typed::<DisputeBody>()
+                .status(201)
+                .errors(&[E::OrderNotFound, E::CancelBlocked]),
+        );
+    }
+    for path in ["/bookings/orders/{id}/disputes", "/orders/{id}/disputes"] {
+        r.get(
+            path,
+            disputes,
+            Doc::new("The order's disputes", object).errors(&not_found),
+        );
+    }
+    for path in ["/bookings/orders", "/orders"] {
+        r.post(
+            path,
+            create,
+            Doc::new(
+                "Order trucks: several vehicle types, a quantity of each",
+                || obj(&[("order", object())]),
+            )
+            .status(201)
+            .idempotent()
+            .links(
+                "id",
+                "$response.body#/data/order/id",
+                &[
+                    ("GET", "/bookings/orders/{id}"),
+                    ("GET", "/bookings/orders/{id}/status"),
+                    ("GET", "/bookings/orders/{id}/cancel-preview"),
+                    ("POST", "/bookings/orders/{id}/cancel"),
+                    ("GET", "/bookings/{id}"),
+                ],
+            )
+            .body_typed::<weelo_orders::input::OrderDraft>()
+            .errors(&[
+                E::ActiveOrderExists,
+                E::MissingIdempotencyKey,
+                E::IdempotencyConflict,
+                E::PriceStale,
+            ]),
+        );
+    }
+    for path in ["/bookings/orders/{id}", "/orders/{id}"] {
+        r.get(
+            path,
+            detail,
+            Doc::new("An order with its trucks", object).errors(&not_found),
+        );
+    }
+    for path in ["/bookings/orders/{id}/status", "/orders/{id}/status"] {
+        r.get(
+            path,
+            status,
+            Doc::new("Where an order's search stands", object).errors(&not_found),
+        );
+    }
+    for path in [
+        "/bookings/orders/{id}/cancel-preview",
+        "/orders/{id}/cancel-preview",
+    ] {
+        r.get(
+            path,
+            cancel_preview,
+            Doc::new("What cancelling now would cost", object).errors(&not_found),
+        );
+    }
+    for path in ["/bookings/orders/{id}/cancel", "/orders/{id}/cancel"] {
+        r.post(
+            path,
+            cancel,
+            Doc::new("Cancel an order", object).errors(&[E::OrderNotFound, E::CancelBlocked]),
+        );
+    }
+    // The legacy single-truck screen (`BookingRequestActivity`) cancels a
+    // still-searching order here; the same cancel.
+    r.patch(
+        "/bookings/{id}/cancel",
+        cancel,
+        Doc::new("Cancel an order (the legacy screen's call)", object)
+            .errors(&[E::OrderNotFound, E::CancelBlocked]),
+    )
+    .get(
+        "/bookings",
+        history,
+        Doc::new("The customer's orders, newest first", || {
+            page_of("bookings")
+        }),
+    )
+    .get(
+        "/bookings/{id}",
+        booking,
+        Doc::new("An order as the booking screen reads it", object).errors(&not_found),
+    );
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
@@ -122,7 +218,7 @@ async fn cancel_preview(
     Ok(ok(data))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 struct CancelBody {
     reason: Option<String>,
 }
@@ -148,7 +244,7 @@ async fn cancel(
     .await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Page {
     page: Option<i64>,
     limit: Option<i64>,
@@ -190,7 +286,7 @@ async fn pending_settlements(
     .await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct DisputeBody {
     reason_code: Option<String>,

@@ -3,8 +3,11 @@
 //! ETAs on an order. Every geocoding call counts against the caller's
 //! per-minute limit.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
 use uuid::Uuid;
+use weelo_dispatch::ErrorCode;
 use weelo_dispatch::places::endpoints::{self, PointBody, RouteBody, RouteMultiBody, SearchBody};
 
 use super::ok;
@@ -12,13 +15,42 @@ use crate::auth::{Authed, Caller, CustomerRole};
 use crate::{ApiError, ApiJson, AppState};
 
 /// Mounts the routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/geocoding/search", web::post().to(search))
-        .route("/geocoding/reverse", web::post().to(reverse))
-        .route("/geocoding/route", web::post().to(route))
-        .route("/geocoding/route-multi", web::post().to(route_multi))
-        .route("/geocoding/status", web::get().to(status))
-        .route("/tracking/booking/{order_id}/eta", web::get().to(eta));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("places")
+        .post(
+            "/geocoding/search",
+            search,
+            Doc::new("Places matching a text, nearest first", || array(object())),
+        )
+        .post(
+            "/geocoding/reverse",
+            reverse,
+            Doc::new("The address of a point", object).errors(&[E::NotFound]),
+        )
+        .post(
+            "/geocoding/route",
+            route,
+            Doc::new("Road distance and duration between two points", object),
+        )
+        .post(
+            "/geocoding/route-multi",
+            route_multi,
+            Doc::new("Road distance and duration through stops", object),
+        )
+        .get(
+            "/geocoding/status",
+            status,
+            Doc::new("Which maps provider answers, and its breaker", || {
+                obj(&[("provider", string()), ("available", boolean())])
+            }),
+        )
+        .get(
+            "/tracking/booking/{order_id}/eta",
+            eta,
+            Doc::new("Each truck's time to the pickup or the drop", object)
+                .errors(&[E::OrderNotFound]),
+        );
 }
 
 async fn search(

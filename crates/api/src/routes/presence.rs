@@ -1,11 +1,15 @@
 //! Going online and offline, heartbeats, and the customer's map of nearby
 //! trucks.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 use weelo_availability::{Point, VehicleKey, vehicle_type};
+use weelo_dispatch::ErrorCode;
 use weelo_orders::input::{INDIA_LATITUDE, INDIA_LONGITUDE};
 
 use super::ok;
@@ -15,14 +19,51 @@ use crate::{ApiError, ApiJson, AppState, validate};
 use weelo_dispatch::presence::switch;
 
 /// Mounts the presence routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/transporter/availability", web::get().to(get_transporter))
-        .route("/transporter/availability", web::put().to(put_transporter))
-        .route("/transporter/heartbeat", web::post().to(heartbeat))
-        .route("/transporter/heartbeat", web::delete().to(stop_heartbeat))
-        .route("/driver/availability", web::get().to(get_driver))
-        .route("/driver/availability", web::put().to(put_driver))
-        .route("/availability/nearby", web::get().to(nearby));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("presence")
+        .get(
+            "/transporter/availability",
+            get_transporter,
+            Doc::new("Whether the transporter is online", || {
+                obj(&[("isAvailable", boolean()), ("isOnline", boolean())])
+            }),
+        )
+        .put(
+            "/transporter/availability",
+            put_transporter,
+            Doc::new("Go online or offline", object).errors(&[E::ToggleRateLimited]),
+        )
+        .post(
+            "/transporter/heartbeat",
+            heartbeat,
+            Doc::new(
+                "The transporter's position, every few seconds while online",
+                object,
+            ),
+        )
+        .delete(
+            "/transporter/heartbeat",
+            stop_heartbeat,
+            Doc::new("Stop sharing the position", object),
+        )
+        .get(
+            "/driver/availability",
+            get_driver,
+            Doc::new("Whether the driver is available", || {
+                obj(&[("isOnline", boolean())])
+            }),
+        )
+        .put(
+            "/driver/availability",
+            put_driver,
+            Doc::new("The driver goes on or off duty", object).errors(&[E::ToggleRateLimited]),
+        )
+        .get(
+            "/availability/nearby",
+            nearby,
+            Doc::new("Online trucks near a point, for the customer's map", object),
+        );
 }
 
 /// A position inside India, refusing NaN and out-of-range values.
@@ -53,7 +94,7 @@ async fn get_transporter(
     .await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct TransporterToggle {
     is_available: bool,
@@ -69,7 +110,7 @@ async fn put_transporter(
     Ok(ok(data))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Heartbeat {
     latitude: f64,
@@ -119,7 +160,7 @@ async fn get_driver(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct DriverToggle {
     is_online: bool,
@@ -134,7 +175,7 @@ async fn put_driver(
     Ok(ok(data))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct NearbyQuery {
     vehicle_type: String,

@@ -2,7 +2,10 @@
 //! what the customer app sends before login) and `POST pricing/estimate`.
 //! The use case prices and signs the quote.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use weelo_dispatch::pricing::{self, PriceRequest};
@@ -12,12 +15,21 @@ use crate::auth::Caller;
 use crate::{ApiError, ApiJson, AppState};
 
 /// Mounts the routes (before `vehicles/{id}`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/vehicles/pricing", web::get().to(vehicle_pricing))
-        .route("/pricing/estimate", web::post().to(estimate));
+pub fn configure(r: &mut Router) {
+    r.area("pricing")
+        .get(
+            "/vehicles/pricing",
+            vehicle_pricing,
+            Doc::new("The rate card's price of a vehicle for a distance", object),
+        )
+        .post(
+            "/pricing/estimate",
+            estimate,
+            Doc::new("A signed price quote for a vehicle and a distance", object),
+        );
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct PriceQuery {
     vehicle_type: Option<String>,

@@ -1,8 +1,12 @@
 //! Profiles: read and update one's own, the driver's view, the app language.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
+use weelo_dispatch::ErrorCode;
 use weelo_dispatch::accounts::users;
 use weelo_persistence::users::{ProfileChanges, User};
 
@@ -13,12 +17,44 @@ use weelo_dispatch::accounts::dto::{DriverDto, ProfileDto};
 use weelo_dispatch::fleet::FleetError;
 
 /// Mounts `profile*` and `driver/profile`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/profile", web::get().to(get_profile))
-        .route("/profile/customer", web::put().to(put_customer))
-        .route("/profile/transporter", web::put().to(put_transporter))
-        .route("/profile/language", web::put().to(put_language))
-        .route("/driver/profile", web::get().to(driver_profile));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("profile")
+        .get(
+            "/profile",
+            get_profile,
+            Doc::new("One's own profile", profile).errors(&[E::UserNotFound]),
+        )
+        .put(
+            "/profile/customer",
+            put_customer,
+            Doc::new("Update the customer's profile", profile).errors(&[E::UserNotFound]),
+        )
+        .put(
+            "/profile/transporter",
+            put_transporter,
+            Doc::new("Update the transporter's profile", profile).errors(&[E::UserNotFound]),
+        )
+        .put(
+            "/profile/language",
+            put_language,
+            Doc::new("The app's language", || {
+                obj(&[("message", string()), ("preferredLanguage", string())])
+            })
+            .errors(&[E::UserNotFound]),
+        )
+        .get(
+            "/driver/profile",
+            driver_profile,
+            Doc::new("The driver's profile with its photos' links", || {
+                obj(&[("driver", object())])
+            })
+            .errors(&[E::UserNotFound]),
+        );
+}
+
+fn profile() -> serde_json::Value {
+    obj(&[("profile", object()), ("user", object())])
 }
 
 /// Both keys: the customer app reads `profile`, the captain app `user`.
@@ -37,7 +73,7 @@ async fn get_profile(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
     Ok(profile_response(&load_user(&state, caller.user_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CustomerProfile {
     name: Option<String>,
@@ -61,7 +97,7 @@ async fn put_customer(
     update(&state, caller.user_id(), &changes).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct TransporterProfile {
     name: Option<String>,
@@ -106,7 +142,7 @@ async fn update(
     Ok(profile_response(&user))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Language {
     preferred_language: String,

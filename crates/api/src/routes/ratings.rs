@@ -1,9 +1,13 @@
 //! `POST rating` and `GET rating/pending`: the customer's rating sheet
 //! after `booking_completed`, and the trips still to rate.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
+use weelo_dispatch::ErrorCode;
 use weelo_dispatch::ratings::{self, RatingInput};
 
 use super::ok;
@@ -11,12 +15,26 @@ use crate::auth::{Authed, CustomerRole};
 use crate::{ApiError, ApiJson, AppState};
 
 /// Mounts the two routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/rating", web::post().to(rate))
-        .route("/rating/pending", web::get().to(pending));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("ratings")
+        .post(
+            "/rating",
+            rate,
+            Doc::new("Rate a completed trip's driver", object)
+                .status(201)
+                .errors(&[E::AssignmentNotFound, E::AlreadyRated, E::TripNotCompleted]),
+        )
+        .get(
+            "/rating/pending",
+            pending,
+            Doc::new("Completed trips the customer has not rated", || {
+                array(object())
+            }),
+        );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct RatingBody {
     assignment_id: Uuid,

@@ -2,10 +2,14 @@
 //! updates and GPS batches, and the live views of the driver, the
 //! customer and the transporter.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpRequest, HttpResponse, web};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
+use weelo_dispatch::ErrorCode;
 
 use super::ok;
 use crate::auth::{Authed, Caller, CustomerRole, DriverRole, TransporterRole};
@@ -19,19 +23,74 @@ use weelo_dispatch::tracking::status;
 use weelo_persistence::assignments::Whose;
 
 /// Mounts the tracking routes (the fixed paths before `tracking/{tripId}`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tracking/trip/{trip_id}/status", web::put().to(set_status))
-        .route("/tracking/batch", web::post().to(batch))
-        .route("/tracking/active-trip", web::get().to(active_trip))
-        .route("/tracking/fleet", web::get().to(fleet))
-        .route("/tracking/booking/{order_id}", web::get().to(booking))
-        .route("/tracking/{trip_id}", web::get().to(one))
-        .route("/bookings/{order_id}/trucks", web::get().to(booking_trucks))
-        .route("/driver/trips/active", web::get().to(driver_active))
-        .route("/driver/trips", web::get().to(driver_trips));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("tracking")
+        .put(
+            "/tracking/trip/{trip_id}/status",
+            set_status,
+            Doc::new("The driver moves the trip forward", object)
+                .errors(&[E::TripNotFound, E::InvalidTransition]),
+        )
+        .post(
+            "/tracking/batch",
+            batch,
+            Doc::new("GPS points recorded while offline", object).errors(&[E::TripNotFound]),
+        )
+        .get(
+            "/tracking/active-trip",
+            active_trip,
+            Doc::new(
+                "The driver's trip under way, or null",
+                || nullable(object()),
+            ),
+        )
+        .get(
+            "/tracking/fleet",
+            fleet,
+            Doc::new("Where the transporter's trucks on trips are", || {
+                obj(&[("drivers", array(object())), ("activeDrivers", int())])
+            }),
+        )
+        .get(
+            "/tracking/booking/{order_id}",
+            booking,
+            Doc::new("The trucks of the customer's order, live", object)
+                .errors(&[E::OrderNotFound]),
+        )
+        .get(
+            "/tracking/{trip_id}",
+            one,
+            Doc::new("One trip's position and status", object).errors(&[E::TripNotFound]),
+        )
+        .get(
+            "/bookings/{order_id}/trucks",
+            booking_trucks,
+            Doc::new("The trucks assigned to the customer's order", object)
+                .errors(&[E::OrderNotFound]),
+        )
+        .get(
+            "/driver/trips/active",
+            driver_active,
+            Doc::new("The driver's trip under way", || {
+                obj(&[("hasActiveTrip", boolean()), ("trip", any())])
+            }),
+        )
+        .get(
+            "/driver/trips",
+            driver_trips,
+            Doc::new("A driver's past trips", || {
+                obj(&[
+                    ("trips", array(object())),
+                    ("total", int()),
+                    ("hasMore", boolean()),
+                ])
+            })
+            .errors(&[E::DriverNotFound]),
+        );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct StatusBody {
     status: String,
 }
@@ -56,7 +115,7 @@ async fn set_status(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct BatchBody {
     trip_id: Uuid,
@@ -137,7 +196,7 @@ async fn booking_trucks(
     Ok(ok(data))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct HistoryQuery {
     status: Option<String>,
     limit: Option<i64>,

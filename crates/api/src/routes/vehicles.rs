@@ -1,12 +1,16 @@
 //! A transporter's vehicles, and the public vehicle catalogue.
 
+use crate::openapi::shapes::*;
+use crate::openapi::{Doc, Router};
 use actix_web::{HttpResponse, web};
 use chrono::Datelike;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 use weelo_availability::VehicleStatus;
 use weelo_availability::{CATALOGUE, VehicleKey, vehicle_type};
+use weelo_dispatch::ErrorCode;
 use weelo_persistence::vehicles::VehicleInput;
 
 use super::ok;
@@ -16,12 +20,56 @@ use weelo_dispatch::accounts::dto::VehicleDto;
 use weelo_dispatch::fleet::{self, normalise_vehicle_number};
 
 /// Mounts `vehicles/*` (fixed paths before `{id}`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/vehicles/types", web::get().to(types))
-        .route("/vehicles/list", web::get().to(list))
-        .route("/vehicles/upsert", web::put().to(upsert))
-        .route("/vehicles/{id}", web::get().to(get_one))
-        .route("/vehicles/{id}", web::delete().to(delete));
+pub fn configure(r: &mut Router) {
+    use ErrorCode as E;
+    r.area("vehicles")
+        .get(
+            "/vehicles/types",
+            types,
+            Doc::new("The vehicle catalogue", || {
+                obj(&[("types", array(object())), ("total", int())])
+            }),
+        )
+        .get(
+            "/vehicles/list",
+            list,
+            Doc::new("The transporter's vehicles with counts by status", || {
+                obj(&[("vehicles", array(object())), ("total", int())])
+            }),
+        )
+        .put(
+            "/vehicles/upsert",
+            upsert,
+            Doc::new("Register a vehicle, or update it by its number", || {
+                obj(&[("vehicle", object())])
+            })
+            .links(
+                "id",
+                "$response.body#/data/vehicle/id",
+                &[
+                    ("GET", "/vehicles/{id}"),
+                    ("GET", "/vehicles/{id}/documents"),
+                    ("DELETE", "/vehicles/{id}"),
+                ],
+            )
+            .errors(&[E::VehicleExists]),
+        )
+        .get(
+            "/vehicles/{id}",
+            get_one,
+            Doc::new("One of the transporter's vehicles", || {
+                obj(&[("vehicle", object())])
+            })
+            .errors(&[E::VehicleNotFound]),
+        )
+        .delete(
+            "/vehicles/{id}",
+            delete,
+            Doc::new("Remove a vehicle that is not on a job", || {
+                obj(&[("message", string()), ("vehicleId", uuid())])
+            })
+            .errors(&[E::VehicleNotFound, E::VehicleInUse]),
+        );
 }
 
 async fn types() -> HttpResponse {
@@ -45,7 +93,7 @@ async fn list(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct VehicleBody {
     vehicle_number: String,

@@ -21,6 +21,7 @@ pub const MAX_RESULTS: usize = 10;
 
 /// `POST geocoding/search`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchBody {
     /// The text typed.
@@ -35,6 +36,7 @@ pub struct SearchBody {
 
 /// A point as the apps send it: `lat`/`lng` or `latitude`/`longitude`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PointBody {
     /// Degrees north.
     #[serde(alias = "lat")]
@@ -48,6 +50,7 @@ pub struct PointBody {
 
 /// `POST geocoding/route`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RouteBody {
     /// Start.
@@ -62,6 +65,7 @@ pub struct RouteBody {
 
 /// `POST geocoding/route-multi`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RouteMultiBody {
     /// Two to ten points, in order.
