@@ -65,7 +65,8 @@ ensure_weelo_role_and_databases() {
 ensure_node_client() {
   have node || apt_install nodejs npm
   local dir="tests/node"
-  if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules/socket.io-client" ]; then
+  if [ -f "$dir/package.json" ] && { [ ! -d "$dir/node_modules/socket.io-client" ] ||
+    [ ! -d "$dir/node_modules/@asyncapi/parser" ]; }; then
     (cd "$dir" && npm ci --no-audit --no-fund --silent)
   fi
 }

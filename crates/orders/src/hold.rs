@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Where a hold is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum HoldStatus {
     /// The trucks are the transporter's until it confirms or the hold ends.
     Active,
@@ -62,6 +63,7 @@ impl HoldStatus {
 /// Where an order's search stands (the radius steps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum DispatchState {
     /// Written; its first step is not taken yet.
     Queued,

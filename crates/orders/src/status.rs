@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Where an order is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum OrderStatus {
     /// Written, not yet dispatched.
     Created,

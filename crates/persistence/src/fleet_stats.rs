@@ -12,6 +12,7 @@ use weelo_availability::VehicleStatus;
 /// A fleet's vehicles by where they are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, QueryableByName)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FleetStats {
     /// Live vehicles.
     #[diesel(sql_type = BigInt)]
@@ -30,6 +31,7 @@ pub struct FleetStats {
 /// A fleet's drivers by what they are doing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, QueryableByName)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DriverStats {
     /// Active drivers.
     #[diesel(sql_type = BigInt)]

@@ -14,7 +14,8 @@ use weelo_dispatch::ErrorCode;
 use super::router::{Access, Route, Shape};
 use crate::error::status_of;
 
-fn generator(contract: Contract) -> SchemaGenerator {
+/// A generator of inline JSON Schema 2020-12 for `contract`.
+pub fn generator(contract: Contract) -> SchemaGenerator {
     SchemaSettings::draft2020_12()
         .with(|settings| {
             settings.inline_subschemas = true;

@@ -8,7 +8,10 @@
 //! - [`describe`]: what each extractor of a handler's signature adds.
 //! - [`shapes`]: builders of the schemas written in the docs.
 //! - [`document`]: the document itself.
+//! - [`asyncapi`]: the AsyncAPI 3 document of the sockets, from the event
+//!   types (`GET /api/v1/asyncapi.json`).
 
+pub mod asyncapi;
 pub mod describe;
 pub mod document;
 pub mod router;
@@ -35,7 +38,13 @@ pub fn openapi() -> &'static Value {
     DOCUMENT.get_or_init(|| document::document(&routes()))
 }
 
-/// Mounts `openapi.json` and `docs`.
+/// The AsyncAPI document (built once).
+pub fn asyncapi() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(asyncapi::document)
+}
+
+/// Mounts `openapi.json`, `asyncapi.json` and `docs`.
 pub fn configure(r: &mut Router) {
     use shapes::*;
     r.area("api")
@@ -43,6 +52,11 @@ pub fn configure(r: &mut Router) {
             "/openapi.json",
             serve_openapi,
             Doc::new("This document (OpenAPI 3.1)", object).raw(),
+        )
+        .get(
+            "/asyncapi.json",
+            serve_asyncapi,
+            Doc::new("The sockets' events both ways (AsyncAPI 3)", object).raw(),
         )
         .get(
             "/docs",
@@ -55,6 +69,12 @@ async fn serve_openapi() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoCache]))
         .json(openapi())
+}
+
+async fn serve_asyncapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoCache]))
+        .json(asyncapi())
 }
 
 async fn serve_docs() -> HttpResponse {

@@ -12,6 +12,7 @@ use crate::wire::mask_phone;
 
 /// A vehicle as the fleet events show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VehicleBrief {
     pub id: Uuid,
@@ -36,6 +37,7 @@ impl VehicleBrief {
 
 /// `vehicle_registered`: a vehicle joined the fleet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VehicleRegistered {
     pub vehicle: VehicleBrief,
@@ -46,6 +48,7 @@ pub struct VehicleRegistered {
 /// `vehicle_updated`, `vehicle_deleted`, `vehicle_status_changed` and
 /// `fleet_updated`: what changed, and the counters now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VehicleChange {
     /// `updated`, `deleted` or `status_changed`.
@@ -59,6 +62,7 @@ pub struct VehicleChange {
 /// A driver as the fleet events show it (the phone masked: the list
 /// screen has the full one).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverBrief {
     pub id: Uuid,
@@ -81,6 +85,7 @@ impl DriverBrief {
 
 /// `driver_added`: a driver joined the fleet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverAdded {
     pub driver: DriverBrief,
@@ -90,6 +95,7 @@ pub struct DriverAdded {
 
 /// `driver_deleted`: a driver left the fleet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverDeleted {
     /// `deleted`.
@@ -102,6 +108,7 @@ pub struct DriverDeleted {
 /// `driver_status_changed`: a driver went online or offline (the list of
 /// drivers who can be assigned refreshes on it).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverStatusChanged {
     pub driver_id: Uuid,

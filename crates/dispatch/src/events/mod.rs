@@ -23,7 +23,7 @@ pub use payloads::*;
 pub use room::Room;
 
 macro_rules! events {
-    ($($(#[$doc:meta])* $variant:ident($payload:ty) = $constant:ident $name:literal,)*) => {
+    ($($(#[doc = $doc:literal])* $variant:ident($payload:ty) = $constant:ident $name:literal to $audience:literal,)*) => {
         /// Every event name the server sends.
         pub mod names {
             $(
@@ -35,7 +35,19 @@ macro_rules! events {
         /// A server → client event and its payload.
         #[derive(Debug, Clone, PartialEq)]
         pub enum Event {
-            $($(#[$doc])* $variant($payload),)*
+            $($(#[doc = $doc])* $variant($payload),)*
+        }
+
+        /// Every event for the AsyncAPI document: its name, what it says,
+        /// who hears it, and its payload's schema.
+        #[cfg(feature = "schema")]
+        pub fn catalogue(generator: &mut schemars::SchemaGenerator) -> Vec<EventSchema> {
+            vec![$(EventSchema {
+                name: $name,
+                description: concat!($($doc),*).trim(),
+                audience: $audience,
+                payload: generator.subschema_for::<$payload>(),
+            },)*]
         }
 
         impl Event {
@@ -61,78 +73,92 @@ macro_rules! events {
 
 events! {
     /// The customer's new order (kept for replays of the order's room).
-    OrderCreated(OrderCreated) = ORDER_CREATED "order_created",
+    OrderCreated(OrderCreated) = ORDER_CREATED "order_created" to "the customer (customer:{id}) and the order's room (order:{id})",
     /// An order offered to a transporter.
-    NewBroadcast(Box<NewBroadcast>) = NEW_BROADCAST "new_broadcast",
+    NewBroadcast(Box<NewBroadcast>) = NEW_BROADCAST "new_broadcast" to "each transporter the order is offered to (transporter:{id}), personalised",
     /// Where an order's search stands.
-    BroadcastStateChanged(BroadcastStateChanged) = BROADCAST_STATE_CHANGED "broadcast_state_changed",
+    BroadcastStateChanged(BroadcastStateChanged) = BROADCAST_STATE_CHANGED "broadcast_state_changed" to "the customer and the order's room",
     /// An order left a transporter's list.
-    BroadcastDismissed(BroadcastDismissed) = BROADCAST_DISMISSED "broadcast_dismissed",
+    BroadcastDismissed(BroadcastDismissed) = BROADCAST_DISMISSED "broadcast_dismissed" to "a transporter the order is no longer offered to",
     /// A transporter's hold ran out.
-    HoldExpired(HoldExpired) = HOLD_EXPIRED "hold_expired",
+    HoldExpired(HoldExpired) = HOLD_EXPIRED "hold_expired" to "the transporter whose hold ran out",
     /// A trip offered to a driver.
-    TripAssigned(Box<TripAssigned>) = TRIP_ASSIGNED "trip_assigned",
+    TripAssigned(Box<TripAssigned>) = TRIP_ASSIGNED "trip_assigned" to "the driver named (driver:{id})",
     /// The "X of Y" progress of an order.
-    TrucksRemaining(TrucksRemaining) = TRUCKS_REMAINING_UPDATE "trucks_remaining_update",
+    TrucksRemaining(TrucksRemaining) = TRUCKS_REMAINING_UPDATE "trucks_remaining_update" to "the customer, the order's room and the transporters offered it",
     /// Every truck of an order is taken.
-    BookingFullyFilled(BookingFullyFilled) = BOOKING_FULLY_FILLED "booking_fully_filled",
+    BookingFullyFilled(BookingFullyFilled) = BOOKING_FULLY_FILLED "booking_fully_filled" to "the customer, the order's room and the transporters offered it",
     /// An assignment moved.
-    AssignmentStatusChanged(AssignmentStatusChanged) = ASSIGNMENT_STATUS_CHANGED "assignment_status_changed",
+    AssignmentStatusChanged(AssignmentStatusChanged) = ASSIGNMENT_STATUS_CHANGED "assignment_status_changed" to "the customer, the order's room, the assignment's transporter and driver",
     /// A driver did not answer in time.
-    DriverTimeout(DriverTimeout) = DRIVER_TIMEOUT "driver_timeout",
+    DriverTimeout(DriverTimeout) = DRIVER_TIMEOUT "driver_timeout" to "the assignment's transporter and the customer",
     /// Every truck of an order has delivered.
-    BookingCompleted(BookingCompleted) = BOOKING_COMPLETED "booking_completed",
+    BookingCompleted(BookingCompleted) = BOOKING_COMPLETED "booking_completed" to "the customer and the order's room",
     /// An order's window ended before it filled.
-    OrderExpired(OrderExpired) = ORDER_EXPIRED "order_expired",
+    OrderExpired(OrderExpired) = ORDER_EXPIRED "order_expired" to "the customer, the order's room and the transporters offered it",
     /// The customer cancelled an order.
-    OrderCancelled(OrderCancelled) = ORDER_CANCELLED "order_cancelled",
+    OrderCancelled(OrderCancelled) = ORDER_CANCELLED "order_cancelled" to "the customer, the order's room, the transporters offered it and assigned drivers",
     /// An offer's window closed before the order filled (to the
     /// transporters it was offered to).
-    BroadcastExpired(BroadcastExpired) = BROADCAST_EXPIRED "broadcast_expired",
+    BroadcastExpired(BroadcastExpired) = BROADCAST_EXPIRED "broadcast_expired" to "the transporters the order was offered to",
     /// A transporter's driver accepted a trip.
-    DriverAccepted(DriverAccepted) = DRIVER_ACCEPTED "driver_accepted",
+    DriverAccepted(DriverAccepted) = DRIVER_ACCEPTED "driver_accepted" to "the driver's transporter",
     /// A transporter's driver declined a trip.
-    DriverDeclined(DriverDeclined) = DRIVER_DECLINED "driver_declined",
+    DriverDeclined(DriverDeclined) = DRIVER_DECLINED "driver_declined" to "the driver's transporter",
     /// A vehicle joined a fleet.
-    VehicleRegistered(VehicleRegistered) = VEHICLE_REGISTERED "vehicle_registered",
+    VehicleRegistered(VehicleRegistered) = VEHICLE_REGISTERED "vehicle_registered" to "the fleet's transporter",
     /// A vehicle's details changed.
-    VehicleUpdated(VehicleChange) = VEHICLE_UPDATED "vehicle_updated",
+    VehicleUpdated(VehicleChange) = VEHICLE_UPDATED "vehicle_updated" to "the fleet's transporter",
     /// A vehicle left a fleet.
-    VehicleDeleted(VehicleChange) = VEHICLE_DELETED "vehicle_deleted",
+    VehicleDeleted(VehicleChange) = VEHICLE_DELETED "vehicle_deleted" to "the fleet's transporter",
     /// A vehicle went on or came off a job.
-    VehicleStatusChanged(VehicleChange) = VEHICLE_STATUS_CHANGED "vehicle_status_changed",
+    VehicleStatusChanged(VehicleChange) = VEHICLE_STATUS_CHANGED "vehicle_status_changed" to "the fleet's transporter",
     /// A fleet's counters moved (with every vehicle change).
-    FleetUpdated(VehicleChange) = FLEET_UPDATED "fleet_updated",
+    FleetUpdated(VehicleChange) = FLEET_UPDATED "fleet_updated" to "the fleet's transporter",
     /// A driver joined a fleet.
-    DriverAdded(DriverAdded) = DRIVER_ADDED "driver_added",
+    DriverAdded(DriverAdded) = DRIVER_ADDED "driver_added" to "the fleet's transporter",
     /// A driver left a fleet (its transporter removed it).
-    DriverDeleted(DriverDeleted) = DRIVER_DELETED "driver_deleted",
+    DriverDeleted(DriverDeleted) = DRIVER_DELETED "driver_deleted" to "the fleet's transporter",
     /// A driver went online or offline.
-    DriverStatusChanged(DriverStatusChanged) = DRIVER_STATUS_CHANGED "driver_status_changed",
+    DriverStatusChanged(DriverStatusChanged) = DRIVER_STATUS_CHANGED "driver_status_changed" to "the fleet's transporter",
     /// A customer rated a driver's trip.
-    DriverRatingUpdated(DriverRatingUpdated) = DRIVER_RATING_UPDATED "driver_rating_updated",
+    DriverRatingUpdated(DriverRatingUpdated) = DRIVER_RATING_UPDATED "driver_rating_updated" to "the driver and its transporter",
     /// A driver's trip ended by a cancel.
-    TripCancelled(TripCancelled) = TRIP_CANCELLED "trip_cancelled",
+    TripCancelled(TripCancelled) = TRIP_CANCELLED "trip_cancelled" to "the trip's driver and its transporter",
     /// The customer's truck has gone quiet.
-    DriverConnectivityIssue(DriverConnectivityIssue) = DRIVER_CONNECTIVITY_ISSUE "driver_connectivity_issue",
+    DriverConnectivityIssue(DriverConnectivityIssue) = DRIVER_CONNECTIVITY_ISSUE "driver_connectivity_issue" to "the customer and the order's room",
     /// A vehicle's registration or insurance expires soon.
-    VehicleDocumentExpiring(VehicleDocumentExpiring) = VEHICLE_DOCUMENT_EXPIRING "vehicle_document_expiring",
+    VehicleDocumentExpiring(VehicleDocumentExpiring) = VEHICLE_DOCUMENT_EXPIRING "vehicle_document_expiring" to "the vehicle's transporter",
     /// An operator approved or rejected a driver's KYC.
-    DriverVerificationChanged(DriverVerificationChanged) = DRIVER_VERIFICATION_CHANGED "driver_verification_changed",
+    DriverVerificationChanged(DriverVerificationChanged) = DRIVER_VERIFICATION_CHANGED "driver_verification_changed" to "the driver and its transporter",
     /// The customer's truck is about to reach the pickup.
-    DriverApproaching(DriverApproaching) = DRIVER_APPROACHING "driver_approaching",
+    DriverApproaching(DriverApproaching) = DRIVER_APPROACHING "driver_approaching" to "the customer and the order's room",
     /// The transporter's driver has gone quiet.
-    DriverMayBeOffline(DriverMayBeOffline) = DRIVER_MAY_BE_OFFLINE "driver_may_be_offline",
+    DriverMayBeOffline(DriverMayBeOffline) = DRIVER_MAY_BE_OFFLINE "driver_may_be_offline" to "the driver's transporter",
     /// A truck's latest fix (live only).
-    LocationUpdated(LocationUpdated) = LOCATION_UPDATED "location_updated",
+    LocationUpdated(LocationUpdated) = LOCATION_UPDATED "location_updated" to "the order's room and the trip's transporter (live only)",
     /// A socket's greeting.
-    Connected(Connected) = CONNECTED "connected",
+    Connected(Connected) = CONNECTED "connected" to "the socket that connected",
     /// The answer to `ping`.
-    Pong(Pong) = PONG "pong",
+    Pong(Pong) = PONG "pong" to "the socket that sent ping",
     /// The socket joined an order's room.
-    BookingJoined(BookingJoined) = BOOKING_JOINED "booking_joined",
+    BookingJoined(BookingJoined) = BOOKING_JOINED "booking_joined" to "the socket that sent join_booking",
     /// A socket request refused.
-    Error(SocketError) = ERROR "error",
+    Error(SocketError) = ERROR "error" to "the socket whose request was refused",
+}
+
+/// An event as the AsyncAPI document describes it.
+#[cfg(feature = "schema")]
+#[derive(Debug, Clone)]
+pub struct EventSchema {
+    /// The name the apps listen for.
+    pub name: &'static str,
+    /// What it says.
+    pub description: &'static str,
+    /// Who hears it.
+    pub audience: &'static str,
+    /// Its payload's schema.
+    pub payload: schemars::Schema,
 }
 
 /// The events about a fleet rather than an order: live counters, not part

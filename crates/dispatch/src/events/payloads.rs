@@ -17,6 +17,7 @@ use crate::wire::iso;
 
 /// A place as both apps read it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Place {
     /// Street address.
     pub address: String,
@@ -67,11 +68,13 @@ impl Place {
 
 /// `order_created`: the create's answer, exactly as the customer got it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct OrderCreated(pub Value);
 
 /// One line of an order in `new_broadcast`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RequestedVehicle {
     /// Vehicle type.
@@ -89,6 +92,7 @@ pub struct RequestedVehicle {
 /// `new_broadcast`: an order offered to one transporter, personalised with
 /// what its fleet can provide (docs/app-contract.md §4.4).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewBroadcast {
     pub broadcast_id: Uuid,
@@ -126,6 +130,7 @@ pub struct NewBroadcast {
 
 /// `broadcast_state_changed`: where the search of an order stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BroadcastStateChanged {
     pub order_id: Uuid,
@@ -145,6 +150,7 @@ pub struct BroadcastStateChanged {
 /// `trip_assigned` to the driver: nested (`pickup.{lat, lng}`) and flat
 /// keys, since the socket and push paths of the app read different ones.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TripAssigned {
     pub assignment_id: Uuid,
@@ -185,6 +191,7 @@ pub struct TripAssigned {
 
 /// `trucks_remaining_update`: the "X of Y" progress of an order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TrucksRemaining {
     pub order_id: Uuid,
@@ -222,6 +229,7 @@ impl TrucksRemaining {
 
 /// `booking_fully_filled`: every truck of the order is taken.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BookingFullyFilled {
     pub order_id: Uuid,
@@ -233,6 +241,7 @@ pub struct BookingFullyFilled {
 
 /// `broadcast_dismissed`: the order is gone from a transporter's list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BroadcastDismissed {
     pub broadcast_id: Uuid,
@@ -246,6 +255,7 @@ pub struct BroadcastDismissed {
 /// `assignment_status_changed`: a truck's assignment moved (driver answer,
 /// trip step).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AssignmentStatusChanged {
     pub assignment_id: Uuid,
@@ -285,6 +295,7 @@ impl AssignmentStatusChanged {
 
 /// `driver_timeout`: the transporter's driver did not answer in time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverTimeout {
     pub assignment_id: Uuid,
@@ -299,6 +310,7 @@ pub struct DriverTimeout {
 
 /// `booking_completed`: every truck of the order has delivered (or ended).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BookingCompleted {
     pub order_id: Uuid,
@@ -325,6 +337,7 @@ impl BookingCompleted {
 
 /// `order_expired`: the order's window ended before it filled.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderExpired {
     pub order_id: Uuid,
@@ -365,6 +378,7 @@ fn expiry_message(reason: Option<&str>) -> &'static str {
 
 /// `hold_expired`: a transporter's hold ran out; its trucks are open again.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HoldExpired {
     pub hold_id: Uuid,
@@ -401,6 +415,7 @@ impl HoldExpired {
 
 /// `order_cancelled`: the customer cancelled the order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCancelled {
     pub order_id: Uuid,
@@ -415,6 +430,7 @@ pub struct OrderCancelled {
 /// (the captain removes the overlay; `order_expired` says the same to the
 /// customer).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BroadcastExpired {
     pub broadcast_id: Uuid,
@@ -447,6 +463,7 @@ impl BroadcastExpired {
 
 /// `driver_accepted`: the transporter's driver accepted a trip.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverAccepted {
     pub hold_id: Option<Uuid>,
@@ -482,6 +499,7 @@ impl DriverAccepted {
 /// `driver_declined`: the transporter's driver declined a trip (or let it
 /// time out: `reason`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverDeclined {
     pub order_id: Uuid,
@@ -497,6 +515,7 @@ pub struct DriverDeclined {
 /// `driver_rating_updated`: a customer rated the driver's trip; the
 /// driver's average now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverRatingUpdated {
     pub driver_id: Uuid,
@@ -511,6 +530,7 @@ pub struct DriverRatingUpdated {
 
 /// `trip_cancelled`: a driver's trip ended by the customer's cancel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TripCancelled {
     pub order_id: Uuid,
@@ -529,6 +549,7 @@ pub struct TripCancelled {
 
 /// `driver_connectivity_issue`: the customer's truck has gone quiet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverConnectivityIssue {
     pub trip_id: Uuid,
@@ -543,6 +564,7 @@ pub struct DriverConnectivityIssue {
 /// `vehicle_document_expiring`: a vehicle's registration or insurance
 /// runs out soon (once per document, 15 days before).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VehicleDocumentExpiring {
     pub vehicle_id: Uuid,
@@ -555,6 +577,7 @@ pub struct VehicleDocumentExpiring {
 
 /// `driver_verification_changed`: an operator decided a driver's KYC.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverVerificationChanged {
     pub driver_id: Uuid,
@@ -567,6 +590,7 @@ pub struct DriverVerificationChanged {
 /// `driver_approaching`: the customer's truck is about to reach the
 /// pickup (once per trip).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverApproaching {
     pub trip_id: Uuid,
@@ -583,6 +607,7 @@ pub struct DriverApproaching {
 /// `driver_may_be_offline`: the transporter's driver has gone quiet on a
 /// trip.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverMayBeOffline {
     pub driver_id: Uuid,
@@ -597,6 +622,7 @@ pub struct DriverMayBeOffline {
 
 /// `location_updated`: a truck's latest fix, live (never kept).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LocationUpdated {
     pub trip_id: Uuid,
@@ -616,6 +642,7 @@ pub struct LocationUpdated {
 
 /// `connected`: the greeting of a socket that passed the handshake.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Connected {
     pub socket_id: Uuid,
@@ -626,6 +653,7 @@ pub struct Connected {
 
 /// `pong`: the answer to an app's `ping`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Pong {
     /// Always true.
     pub ok: bool,
@@ -633,6 +661,7 @@ pub struct Pong {
 
 /// `booking_joined`: the socket now hears the order's room.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BookingJoined {
     pub order_id: Uuid,
@@ -640,6 +669,7 @@ pub struct BookingJoined {
 
 /// `error`: a socket request refused (the app shows the message).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SocketError {
     pub message: &'static str,
