@@ -94,5 +94,7 @@ have runuser || apt_install util-linux
 # The cluster (make run-cluster and its test) runs behind HAProxy; make lint
 # checks the alert rules with promtool (Debian's prometheus package).
 have haproxy || apt_install haproxy
+# The README's walkthrough (run by a test) picks fields out with jq.
+have jq || apt_install jq
 have promtool || apt_install prometheus
 log "PostgreSQL and Redis answer on 127.0.0.1"

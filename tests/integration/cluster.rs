@@ -3,7 +3,8 @@
 //! and deploy/compose.yaml run it). REST calls spread over both instances;
 //! a customer's Socket.IO session, started on long-polling as the customer
 //! app does, stays pinned to one instance through its upgrade and hears
-//! what either instance commits.
+//! what either instance commits; and the acceptance flow (offer, hold,
+//! confirm, fill, accept) runs with every call and socket through it.
 
 #![expect(
     clippy::unwrap_used,
@@ -18,6 +19,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
+use crate::dispatch::{fleet_at, one_truck, order_status, take_one};
 use crate::helpers::{order_body, spawn_app};
 use crate::realtime::{Client, seen};
 
@@ -140,5 +142,54 @@ async fn behind_haproxy_calls_spread_and_a_pinned_socket_hears_both_instances() 
     assert_eq!(
         cancelled["transport"], "websocket",
         "the session upgraded on its pinned instance"
+    );
+}
+
+/// The acceptance flow with every call and socket through HAProxy: a
+/// transporter goes online, a customer orders a truck, the transporter's
+/// socket hears the offer, holds and confirms it with its truck and driver,
+/// the customer's socket hears the order fill, and the driver's hears its
+/// trip and accepts it. Calls alternate between the two instances.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_acceptance_flow_runs_through_haproxy() {
+    let mut app = spawn_app().await;
+    let other = app.sibling().await;
+    let balancer = Balancer::start([&app.address, &other.address]).await;
+    // Every helper below now talks to the balancer.
+    app.address = balancer.address.clone();
+
+    let fleet = fleet_at(&app, 1, (19.0800, 72.8800)).await;
+    let mut transporter = Client::start_long(&app.address, &fleet.token, None, "never");
+    let mut driver = Client::start_long(&app.address, &fleet.driver_token, None, "never");
+    transporter.event("connected").await;
+    driver.event("connected").await;
+
+    let customer = app.token("9876543210", "customer").await;
+    let (status, body) = app.create_order(&customer, "key-1", &one_truck()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let order_id = body["data"]["order"]["id"].as_str().unwrap().to_owned();
+    let mut watcher = Client::start_upgrading(&app.address, &customer, Some(&order_id), "never");
+    watcher.event("booking_joined").await;
+    let offer = transporter.event("new_broadcast").await;
+    assert_eq!(offer["orderId"], order_id.as_str());
+
+    let made = take_one(&app, &fleet, &order_id).await;
+    assert_eq!(made["orderStatus"], "fully_filled", "{made}");
+    let full = watcher.event("booking_fully_filled").await;
+    assert_eq!(full["orderId"], order_id.as_str());
+    let trip = driver.event("trip_assigned").await;
+    let assignment = trip["assignmentId"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("assignments/{assignment}/accept"),
+            Some(&fleet.driver_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        order_status(&app, &customer, &order_id).await["status"],
+        "fully_filled"
     );
 }

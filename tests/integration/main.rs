@@ -23,6 +23,7 @@ mod pricing;
 mod protocol;
 mod push;
 mod ratings;
+mod readme;
 mod realtime;
 mod redis_pool;
 mod sms;

@@ -278,7 +278,7 @@ fn spawn_heartbeats(api: Api, token: String, home: (f64, f64), mut stop: watch::
                     }
                     let beat = json!({ "latitude": at.0, "longitude": at.1, "vehicleId": null, "isOnTrip": false });
                     let _ = api
-                        .call("transporter/heartbeat", Method::POST, "transporter/heartbeat", Some(&token), Some(&beat), None)
+                        .call_as_app("transporter/heartbeat", Method::POST, "transporter/heartbeat", Some(&token), Some(&beat), None)
                         .await;
                 }
             }
@@ -536,7 +536,7 @@ async fn answer_trip(
     }
     if roll < plan.timeout_rate + plan.decline_rate {
         let body = json!({ "reason": "" });
-        api.call(
+        api.call_as_app(
             "assignments/decline",
             Method::PATCH,
             &format!("assignments/{assignment}/decline"),
@@ -549,7 +549,7 @@ async fn answer_trip(
         return Ok(());
     }
     let (status, _) = api
-        .call(
+        .call_as_app(
             "assignments/accept",
             Method::PATCH,
             &format!("assignments/{assignment}/accept"),
@@ -571,7 +571,7 @@ async fn answer_trip(
         tokio::time::sleep(Duration::from_millis(plan.stage_ms)).await;
         let body = json!({ "status": word });
         let (status, _) = api
-            .call(
+            .call_as_app(
                 "tracking/trip/status",
                 Method::PUT,
                 &path,
@@ -600,7 +600,7 @@ async fn answer_trip(
                 let mut point = fix.clone();
                 point["timestamp"] = json!(chrono::Utc::now().to_rfc3339());
                 let batch = json!({ "tripId": trip_id, "points": [point] });
-                api.call(
+                api.call_as_app(
                     "tracking/batch",
                     Method::POST,
                     "tracking/batch",
@@ -613,7 +613,7 @@ async fn answer_trip(
         }
     }
     let body = json!({ "status": "completed" });
-    api.call(
+    api.call_as_app(
         "tracking/trip/status",
         Method::PUT,
         &path,

@@ -82,6 +82,8 @@ pub struct Metrics {
     pub sockets: AtomicU64,
     /// 5xx answers.
     pub server_errors: AtomicU64,
+    /// The app-style retries and their recoveries.
+    pub retries: super::retry::Retries,
 }
 
 impl Metrics {
@@ -98,6 +100,7 @@ impl Metrics {
             socket_events: AtomicU64::new(0),
             sockets: AtomicU64::new(0),
             server_errors: AtomicU64::new(0),
+            retries: super::retry::Retries::default(),
         }
     }
 

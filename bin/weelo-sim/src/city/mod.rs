@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod metrics;
 pub mod plan;
 pub mod report;
+pub mod retry;
 
 use std::sync::Arc;
 use std::time::Duration;

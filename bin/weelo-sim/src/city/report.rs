@@ -221,6 +221,7 @@ pub fn build(
         "lostHolds": lost_holds,
         "errors": errors,
         "server5xx": metrics.server_errors.load(Ordering::Relaxed),
+        "retries": metrics.retries.report(summary),
         "serverRssMiB": rss,
         "invariants": { "checked": checks, "violations": violations, "unheardOrders": unheard_trails },
     })
