@@ -127,7 +127,10 @@ def main():
         operations, cases = summary_numbers(output)
         totals["operations"] += operations
         totals["cases"] += cases
-        print(f"fuzz: {role}: {operations} operations, {cases} test cases, exit {run.returncode}")
+        phases = re.search(r"Test Phases:\n((?:  .*\n)+)", output)
+        ran = " ".join(line.strip() for line in phases.group(1).splitlines()) if phases else "?"
+        print(f"fuzz: {role}: {operations} operations, {cases} test cases, phases: {ran}; "
+              f"exit {run.returncode}")
         if run.returncode != 0:
             failed = True
             print(output[-20000:])
