@@ -11,7 +11,7 @@ FORBIDDEN_IN_USE_CASES := actix-web actix-ws actix-http
 EDGE_CRATE := weelo-api
 FORBIDDEN_IN_EDGE := diesel diesel-async redis deadpool-redis
 
-.PHONY: services run run-cluster deploy-check fuzz migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance
+.PHONY: services run run-cluster deploy-check docs-check package-check fuzz migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance
 
 ## Make PostgreSQL and Redis answer on 127.0.0.1 (installs them if needed).
 services:
@@ -41,7 +41,7 @@ test: services
 	$(CARGO) test --workspace --locked
 
 ## Formatting, clippy, dependency direction, schema drift and the deploy files.
-lint: fmt-check clippy deps-check schema-check deploy-check
+lint: fmt-check clippy deps-check schema-check deploy-check docs-check package-check
 
 fmt-check:
 	$(CARGO) fmt --all --check
@@ -77,6 +77,17 @@ deps-check:
 ## Regenerate schema.rs from the migrations in a scratch database and diff it.
 schema-check: services tools
 	@./scripts/schema-check.sh
+
+## Every crate's documentation builds without a warning (broken links,
+## links to private items).
+docs-check:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
+
+## The crates published on their own package and build from their package
+## alone (the rest follow as they get their README, changelog and version).
+PUBLISHED_CRATES := weelo-orders weelo-availability
+package-check:
+	$(CARGO) package --locked --allow-dirty $(addprefix -p ,$(PUBLISHED_CRATES))
 
 ## The operator's files: Prometheus's configuration and alert rules (with
 ## their unit tests), HAProxy's configuration, the Grafana dashboard's JSON.

@@ -1,9 +1,4 @@
-//! Who can take a truck, and where: vehicle keys, the vehicle catalogue,
-//! presence (online, heartbeat, staleness) and the geohash proximity index
-//! with its k-nearest search in radius steps.
-//!
-//! This crate is pure domain. It must not depend on diesel, actix, redis or
-//! any I/O: `make lint` proves it.
+#![doc = include_str!("../README.md")]
 //!
 //! # Layout
 //! - [`vehicle_key`]: the canonical key of a (type, subtype) pair.
@@ -13,6 +8,8 @@
 //!   and by nearest point (the embedded places provider).
 //! - [`index`]: the geohash cell index and its exact k-nearest search.
 //! - [`vehicle_status`]: where a fleet vehicle is, with its transition table.
+
+#![deny(missing_docs)]
 
 pub mod catalogue;
 pub mod gazetteer;

@@ -1,8 +1,4 @@
-//! Orders, truck requests, holds and assignments: their types, statuses and
-//! transition rules, and the validation of order input.
-//!
-//! This crate is pure domain. It must not depend on diesel, actix, redis or
-//! any I/O: `make lint` proves it with `cargo tree -i`.
+#![doc = include_str!("../README.md")]
 //!
 //! # Layout
 //! - [`clock`]: the one source of "now", so time rules are tested with a
@@ -20,6 +16,8 @@
 //! - [`custom_booking`]: a custom long-term booking request's statuses.
 //! - [`cancel_policy`]: what a customer's cancel costs at each stage.
 //! - [`pricing`]: prices from the rate card in `config/pricing.toml`.
+
+#![deny(missing_docs)]
 
 pub mod assignment;
 pub mod cancel_policy;

@@ -1,7 +1,7 @@
 //! One Engine.IO connection, whatever its transport: the open packet, the
 //! server's pings and the client's pongs, close, and the messages handed to
 //! the layer above (Socket.IO, or the raw echo of the conformance server).
-//! A [`Connection`] is driven by a `select!` over the client's packets and
+//! A `Connection` is driven by a `select!` over the client's packets and
 //! its timers; what it sends goes to an outbound queue the transport drains.
 //! A connection opened on a WebSocket is one task that reads the socket and
 //! runs the timers, its queue drained by the response body itself; a

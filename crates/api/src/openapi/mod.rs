@@ -7,8 +7,8 @@
 //! - [`router`]: [`Router`], [`Doc`] and what a route records.
 //! - [`describe`]: what each extractor of a handler's signature adds.
 //! - [`shapes`]: builders of the schemas written in the docs.
-//! - [`document`]: the document itself.
-//! - [`asyncapi`]: the AsyncAPI 3 document of the sockets, from the event
+//! - [`document`](mod@document): the document itself.
+//! - [`asyncapi`](mod@asyncapi): the AsyncAPI 3 document of the sockets, from the event
 //!   types (`GET /api/v1/asyncapi.json`).
 
 pub mod asyncapi;

@@ -1,6 +1,6 @@
 //! Broadcasting: telling the nearest online transporters with a
 //! free vehicle about an order, in radius steps that widen on a schedule
-//! ([`steps`]), and the transporter's feed of what it was told ([`feed`]).
+//! ([`steps`]), and the transporter's feed of what it was told ([`feed`](mod@feed)).
 //! Who was told is recorded in PostgreSQL (the right to hold the trucks);
 //! each step is one transaction with its `new_broadcast` events.
 

@@ -6,7 +6,7 @@
 //! vehicle of a line that still has open trucks.
 //!
 //! The first step is planned before the order is written and committed in
-//! the create statement itself ([`plan_first`]), so a new order is never
+//! the create statement itself (`plan_first`), so a new order is never
 //! without its first broadcast. A later run locks the order row (`FOR
 //! UPDATE SKIP LOCKED`) and records the step, the notifications and the
 //! `new_broadcast` events in that one transaction, so however many
