@@ -85,7 +85,7 @@ docs-check:
 
 ## The crates published on their own package and build from their package
 ## alone (the rest follow as they get their README, changelog and version).
-PUBLISHED_CRATES := weelo-orders weelo-availability
+PUBLISHED_CRATES := weelo-orders weelo-availability weelo-cache
 package-check:
 	$(CARGO) package --locked --allow-dirty $(addprefix -p ,$(PUBLISHED_CRATES))
 

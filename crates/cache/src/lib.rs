@@ -1,9 +1,4 @@
-//! Redis, the fast mirror of weelo: caches, presence sharing, locks, the
-//! idempotency cache, rate limits and pub/sub between instances.
-//!
-//! Nothing here is a source of truth: losing Redis degrades the service and
-//! never corrupts it. The use cases of `weelo-dispatch` call it; it must not
-//! depend on diesel, actix or the HTTP edge.
+#![doc = include_str!("../README.md")]
 //!
 //! # Layout
 //! - [`settings`]: the `[redis]` section of the configuration.
@@ -16,6 +11,8 @@
 //! - [`mirror`]: JSON snapshots written after commit, read before PostgreSQL.
 //! - [`sockets`]: which users have a live socket on any instance.
 //! - [`answers`]: outside providers' answers kept for a TTL.
+
+#![deny(missing_docs)]
 
 pub mod answers;
 pub mod client;
