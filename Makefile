@@ -11,7 +11,7 @@ FORBIDDEN_IN_USE_CASES := actix-web actix-ws actix-http
 EDGE_CRATE := weelo-api
 FORBIDDEN_IN_EDGE := diesel diesel-async redis deadpool-redis
 
-.PHONY: services run run-cluster deploy-check docs-check package-check fuzz migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance
+.PHONY: services run run-cluster deploy-check docs-check package-check semver-check fuzz migrate test lint fmt-check clippy deps-check schema-check tools bench bench-geo bench-city bench-abuse sim demo conformance
 
 ## Make PostgreSQL and Redis answer on 127.0.0.1 (installs them if needed).
 services:
@@ -41,7 +41,7 @@ test: services
 	$(CARGO) test --workspace --locked
 
 ## Formatting, clippy, dependency direction, schema drift and the deploy files.
-lint: fmt-check clippy deps-check schema-check deploy-check docs-check package-check
+lint: fmt-check clippy deps-check schema-check deploy-check docs-check package-check semver-check
 
 fmt-check:
 	$(CARGO) fmt --all --check
@@ -89,6 +89,15 @@ PUBLISHED_CRATES := weelo-orders weelo-availability weelo-cache
 package-check:
 	$(CARGO) package --locked --allow-dirty $(addprefix -p ,$(PUBLISHED_CRATES))
 
+## No published crate breaks its API without a major version: each is
+## compared with its last packaged version, the commit named in its
+## `semver-baseline` file (update the file when the crate is released).
+semver-check: tools
+	@for crate in $(PUBLISHED_CRATES); do \
+	  dir=crates/$${crate#weelo-}; \
+	  $(CARGO) semver-checks --package $$crate --baseline-rev $$(cat $$dir/semver-baseline) || exit 1; \
+	done
+
 ## The operator's files: Prometheus's configuration and alert rules (with
 ## their unit tests), HAProxy's configuration, the Grafana dashboard's JSON.
 deploy-check: services
@@ -101,6 +110,7 @@ deploy-check: services
 
 tools:
 	@command -v diesel >/dev/null 2>&1 || $(CARGO) install diesel_cli --locked --no-default-features --features postgres
+	@command -v cargo-semver-checks >/dev/null 2>&1 || $(CARGO) install cargo-semver-checks --locked
 
 ## Benchmarks: each profile writes its figures, command and machine into
 ## BENCHMARKS.md.
