@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::PersistenceError;
 
 /// The SQL migrations of the repository's `migrations/` folder.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The advisory lock key that serialises migrations ("weelo" in ASCII, so it
 /// does not collide with locks taken for other purposes).
