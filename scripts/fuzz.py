@@ -95,6 +95,10 @@ def main():
                         help="the schemathesis command")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
+    if os.sep in args.st:
+        # Schemathesis runs in a folder of its own (below): a path to it
+        # must not depend on where we started.
+        args.st = os.path.abspath(args.st)
 
     with urllib.request.urlopen(f"{args.url}/api/v1/openapi.json", timeout=10) as answer:
         document = json.load(answer)
@@ -121,7 +125,10 @@ def main():
         if args.seed is not None:
             command += ["--seed", str(args.seed)]
         print(f"fuzz: {role}: {' '.join(command[:3])} … ({args.max_time} s)", flush=True)
-        run = subprocess.run(command, capture_output=True, text=True)
+        # In a folder of its own: Schemathesis and Hypothesis keep caches in
+        # the working directory, which must not be the repository.
+        with tempfile.TemporaryDirectory() as scratch:
+            run = subprocess.run(command, capture_output=True, text=True, cwd=scratch)
         os.unlink(schema.name)
         output = run.stdout + run.stderr
         operations, cases = summary_numbers(output)
