@@ -1,6 +1,7 @@
 //! The logs never carry an OTP, a token or a full phone number: every
 //! login flow runs with a process-wide subscriber at `debug` that writes into
 //! a buffer, and the buffer is searched for each secret the flows produced.
+//! The same buffer shows a load balancer's health probes at debug, not info.
 
 #![expect(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
@@ -96,8 +97,25 @@ async fn no_otp_token_or_full_phone_number_reaches_the_logs() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.get("/api/v1/health/ready").await.status(),
+        StatusCode::OK
+    );
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line_of = |what: &str| {
+        logs.lines()
+            .find(|line| line.contains(what))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let probe = line_of("GET /api/v1/health/ready answered 200");
+    assert!(probe.contains("DEBUG"), "a good probe is debug: {probe}");
+    let refused = line_of("POST /api/v1/auth/verify-otp answered 400");
+    assert!(
+        refused.contains("INFO"),
+        "other answers stay info: {refused}"
+    );
     assert!(
         logs.contains("OTP sent"),
         "the capture works and sends are logged:\n{logs}"

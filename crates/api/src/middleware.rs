@@ -72,13 +72,16 @@ pub async fn observe_request(
             .metrics
             .observe(method, &route, status, elapsed.as_secs_f64());
     }
+    // A load balancer's health probes (every 2 s per instance) answered
+    // well are debug; everything else, failed probes included, is info.
+    let probe = route.starts_with("/api/v1/health") && status < 400;
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
-        tracing::info!(
-            http.route = %route,
-            http.status = status,
-            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
-            "{method} {route} answered {status}"
-        );
+        if probe {
+            tracing::debug!(http.route = %route, http.status = status, elapsed_ms, "{method} {route} answered {status}");
+        } else {
+            tracing::info!(http.route = %route, http.status = status, elapsed_ms, "{method} {route} answered {status}");
+        }
     });
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
