@@ -69,15 +69,20 @@ impl Balancer {
         panic!("haproxy did not answer on {listen}");
     }
 
-    /// A call through the balancer: (instance that answered, status, body).
-    async fn call(&self, method: Method, path: &str, token: &str) -> (String, StatusCode, Value) {
+    /// A call through the balancer, with a JSON body and an idempotency
+    /// key when given: (instance that answered, status, body).
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        keyed_body: Option<(&str, &Value)>,
+    ) -> (String, StatusCode, Value) {
         let mut request = reqwest::Client::new()
-            .request(method.clone(), format!("{}/api/v1/{path}", self.address))
+            .request(method, format!("{}/api/v1/{path}", self.address))
             .bearer_auth(token);
-        if method == Method::POST && path == "bookings/orders" {
-            request = request
-                .header("X-Idempotency-Key", "cluster-1")
-                .json(&order_body());
+        if let Some((key, body)) = keyed_body {
+            request = request.header("X-Idempotency-Key", key).json(body);
         }
         let response = request.send().await.unwrap();
         let instance = response.headers()["x-weelo-instance"]
@@ -103,7 +108,7 @@ async fn behind_haproxy_calls_spread_and_a_pinned_socket_hears_both_instances() 
     // Round-robin: consecutive calls are answered by both instances.
     let mut answered = BTreeSet::new();
     for _ in 0..4 {
-        let (instance, status, _) = balancer.call(Method::GET, "profile", &token).await;
+        let (instance, status, _) = balancer.call(Method::GET, "profile", &token, None).await;
         assert_eq!(status, StatusCode::OK);
         answered.insert(instance);
     }
@@ -120,12 +125,23 @@ async fn behind_haproxy_calls_spread_and_a_pinned_socket_hears_both_instances() 
 
     // The order is created through one instance and cancelled through the
     // other; the socket, on whichever, hears both.
-    let (created_on, status, created) =
-        balancer.call(Method::POST, "bookings/orders", &token).await;
+    let (created_on, status, created) = balancer
+        .call(
+            Method::POST,
+            "bookings/orders",
+            &token,
+            Some(("cluster-1", &order_body())),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let order_id = created["data"]["order"]["id"].as_str().unwrap().to_owned();
     let (cancelled_on, status, body) = balancer
-        .call(Method::POST, &format!("orders/{order_id}/cancel"), &token)
+        .call(
+            Method::POST,
+            &format!("orders/{order_id}/cancel"),
+            &token,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_ne!(

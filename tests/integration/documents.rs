@@ -150,6 +150,27 @@ pub(crate) async fn driver(app: &TestApp) -> String {
     app.driver_token("9876500002").await
 }
 
+/// A transporter's driver who has sent its KYC form (three documents, five
+/// objects): (transporter token, driver id, driver token).
+pub(crate) async fn driver_with_documents(app: &TestApp) -> (String, String, String) {
+    let transporter = app.token("9876500001", "transporter").await;
+    let driver_id = app.onboard_driver(&transporter, "9876500002", "Ravi").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let driver = app.driver_token("9876500002").await;
+    let (status, done) = send(
+        app,
+        reqwest::Method::POST,
+        "driver/complete-profile",
+        &driver,
+        &kyc_form(photo_with_gps()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    (transporter, driver_id, driver)
+}
+
 pub(crate) fn kyc_form(photo: Vec<u8>) -> Vec<Part<'static>> {
     vec![
         text("licenseNumber", "MH14 20110012345"),

@@ -17,7 +17,9 @@ use object_store::path::Path;
 use reqwest::{Method, StatusCode};
 use weelo_test_support::TestBucket;
 
-use crate::documents::{GPS_MARK, contains, file, kyc_form, photo_with_gps, png, send};
+use crate::documents::{
+    GPS_MARK, contains, driver_with_documents, file, photo_with_gps, png, send,
+};
 use crate::helpers::{TestApp, spawn_tuned};
 
 async fn app_on(bucket: &TestBucket) -> TestApp {
@@ -65,21 +67,7 @@ async fn documents_live_in_the_bucket_behind_presigned_links() {
     let bucket = TestBucket::new().unwrap();
     let store = direct(&bucket);
     let app = app_on(&bucket).await;
-    let transporter = app.token("9876500001", "transporter").await;
-    let driver_id = app.onboard_driver(&transporter, "9876500002", "Ravi").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let driver = app.driver_token("9876500002").await;
-    let (status, done) = send(
-        &app,
-        Method::POST,
-        "driver/complete-profile",
-        &driver,
-        &kyc_form(photo_with_gps()),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{done}");
+    let (_, driver_id, driver) = driver_with_documents(&app).await;
     let stored = keys(&store, &bucket).await;
     assert_eq!(
         stored.len(),

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::dispatch::{fleet_at, one_truck, take_one};
-use crate::documents::{kyc_form, photo_with_gps, send, stored};
+use crate::documents::{driver_with_documents, stored};
 use crate::helpers::{TestApp, assert_error, spawn_app};
 
 async fn remove(app: &TestApp, transporter: &str, driver: &str) -> (StatusCode, Value) {
@@ -24,21 +24,7 @@ async fn remove(app: &TestApp, transporter: &str, driver: &str) -> (StatusCode, 
 #[tokio::test]
 async fn a_removed_driver_is_erased_with_its_documents_and_its_phone_is_free_again() {
     let app = spawn_app().await;
-    let transporter = app.token("9876500001", "transporter").await;
-    let driver_id = app.onboard_driver(&transporter, "9876500002", "Ravi").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let driver = app.driver_token("9876500002").await;
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        "driver/complete-profile",
-        &driver,
-        &kyc_form(photo_with_gps()),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let (transporter, driver_id, driver) = driver_with_documents(&app).await;
     assert_eq!(stored(app.objects.path()).len(), 5);
 
     let other = app.token("9876500009", "transporter").await;

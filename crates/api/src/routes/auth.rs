@@ -28,24 +28,14 @@ pub fn configure(r: &mut Router) {
                 "Send a login OTP to a customer's or transporter's phone",
                 sent,
             )
-            .errors(&[
-                E::OtpRateLimitExceeded,
-                E::OtpLocked,
-                E::SmsBudgetExhausted,
-                E::SmsUnavailable,
-            ]),
+            .errors(SEND_REFUSALS),
         )
         .post(
             "/auth/verify-otp",
             verify_otp,
-            Doc::new("Log in with the OTP: tokens and the profile", logged_in).errors(&[
-                E::InvalidOtp,
-                E::OtpExpired,
-                E::OtpMaxAttempts,
-                E::OtpNotFound,
-                E::OtpLocked,
-                E::AccountDisabled,
-            ]),
+            Doc::new("Log in with the OTP: tokens and the profile", logged_in)
+                .errors(VERIFY_REFUSALS)
+                .errors(&[E::OtpLocked, E::AccountDisabled]),
         )
         .post(
             "/auth/refresh",
@@ -61,6 +51,23 @@ pub fn configure(r: &mut Router) {
             Doc::new("End this session", message),
         );
 }
+
+/// What sending an OTP can be refused with (its phone's limits, the
+/// service's SMS budget, the provider).
+pub(crate) const SEND_REFUSALS: &[ErrorCode] = &[
+    ErrorCode::OtpRateLimitExceeded,
+    ErrorCode::OtpLocked,
+    ErrorCode::SmsBudgetExhausted,
+    ErrorCode::SmsUnavailable,
+];
+
+/// What checking an OTP can be refused with.
+pub(crate) const VERIFY_REFUSALS: &[ErrorCode] = &[
+    ErrorCode::InvalidOtp,
+    ErrorCode::OtpExpired,
+    ErrorCode::OtpMaxAttempts,
+    ErrorCode::OtpNotFound,
+];
 
 /// `auth/send-otp` and `driver-auth/send-otp`'s answer.
 pub(crate) fn sent() -> serde_json::Value {

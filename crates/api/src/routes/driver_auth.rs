@@ -28,12 +28,7 @@ pub fn configure(r: &mut Router) {
                 "Send a driver's login OTP to its transporter",
                 super::auth::sent,
             )
-            .errors(&[
-                E::OtpRateLimitExceeded,
-                E::OtpLocked,
-                E::SmsBudgetExhausted,
-                E::SmsUnavailable,
-            ]),
+            .errors(super::auth::SEND_REFUSALS),
         )
         .post(
             "/driver-auth/verify-otp",
@@ -47,14 +42,8 @@ pub fn configure(r: &mut Router) {
                     ("driver", object()),
                 ])
             })
-            .errors(&[
-                E::InvalidOtp,
-                E::OtpExpired,
-                E::OtpMaxAttempts,
-                E::OtpNotFound,
-                E::OtpLocked,
-                E::AccountDisabled,
-            ]),
+            .errors(super::auth::VERIFY_REFUSALS)
+            .errors(&[E::OtpLocked, E::AccountDisabled]),
         );
 }
 

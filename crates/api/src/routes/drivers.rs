@@ -63,24 +63,15 @@ pub fn configure(r: &mut Router) {
                 "Start onboarding a driver: an OTP to the driver's phone",
                 object,
             )
-            .errors(&[
-                E::DriverExists,
-                E::OtpRateLimitExceeded,
-                E::OtpLocked,
-                E::SmsBudgetExhausted,
-                E::SmsUnavailable,
-            ]),
+            .errors(&[E::DriverExists])
+            .errors(super::auth::SEND_REFUSALS),
         )
         .post(
             "/driver/onboard/resend",
             resend,
-            Doc::new("Send the onboarding OTP again", object).errors(&[
-                E::OnboardingNotFound,
-                E::OtpRateLimitExceeded,
-                E::OtpLocked,
-                E::SmsBudgetExhausted,
-                E::SmsUnavailable,
-            ]),
+            Doc::new("Send the onboarding OTP again", object)
+                .errors(&[E::OnboardingNotFound])
+                .errors(super::auth::SEND_REFUSALS),
         )
         .post(
             "/driver/onboard/verify",
@@ -88,14 +79,8 @@ pub fn configure(r: &mut Router) {
             Doc::new("Finish onboarding with the driver's OTP", || {
                 obj(&[("driver", object())])
             })
-            .errors(&[
-                E::OnboardingNotFound,
-                E::DriverExists,
-                E::InvalidOtp,
-                E::OtpExpired,
-                E::OtpMaxAttempts,
-                E::OtpNotFound,
-            ]),
+            .errors(&[E::OnboardingNotFound, E::DriverExists])
+            .errors(super::auth::VERIFY_REFUSALS),
         );
 }
 
